@@ -1,0 +1,49 @@
+"""create_app(settings) -> FastAPI: every router under every prefix, middleware, lifespan."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from authgate import __version__
+from authgate.http import problems
+from authgate.http.middleware import BodyGuard, RequestMetrics
+from authgate.http.routes import PREFIXED, ROOT
+from authgate.observability.logging import configure as configure_logging
+from authgate.observability.metrics import Metrics
+from authgate.services.runtime import Runtime
+from authgate.settings import Settings, load_settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = Runtime.build(settings, metrics)
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await runtime.close()
+
+    app = FastAPI(
+        title="authgate",
+        version=__version__,
+        summary="Self-hosted authentication: accounts, login, tokens and sessions.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    problems.install(app)
+    for index, prefix in enumerate(settings.route_prefixes):
+        for router in PREFIXED:
+            app.include_router(router, prefix=prefix, include_in_schema=index == 0)
+    for router in ROOT:
+        app.include_router(router)
+    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestMetrics, metrics=metrics)
+    return app

@@ -1,0 +1,128 @@
+"""The `authgate` command: serve, migrate, user create, openapi."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Sequence
+
+from authgate.settings import ConfigError, Settings, load_settings
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        print(f"authgate: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+async def _migrate(settings: Settings) -> None:
+    from authgate.storage.db import make_engine
+    from authgate.storage.migrate import upgrade
+
+    engine = make_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+def cmd_migrate(_args: argparse.Namespace) -> int:
+    asyncio.run(_migrate(_settings()))
+    print("authgate: database is up to date")
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    settings = _settings()
+    asyncio.run(_migrate(settings))
+    uvicorn.run(
+        "authgate.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=False,  # X-Forwarded-For is judged by AUTHGATE_TRUSTED_PROXIES, not uvicorn
+        server_header=False,
+        access_log=args.access_log,
+        log_level=settings.log_level.lower(),
+    )
+    return 0
+
+
+def cmd_openapi(_args: argparse.Namespace) -> int:
+    from authgate.app import create_app
+
+    print(json.dumps(create_app(_settings()).openapi(), indent=2))
+    return 0
+
+
+async def _create_user(settings: Settings, args: argparse.Namespace) -> str:
+    from authgate.errors import AuthError
+    from authgate.services import users_admin
+    from authgate.services.runtime import Runtime
+
+    runtime = Runtime.build(settings)
+    try:
+        await _migrate(settings)
+        user = await users_admin.create_user(
+            runtime,
+            email=args.email,
+            password=args.password,
+            username=args.username,
+            name=args.name,
+            role=args.role,
+            verified=args.verified,
+        )
+        return user.id
+    except AuthError as exc:
+        details = "; ".join(f"{e.field}: {e.message}" for e in exc.errors) or exc.detail or exc.title
+        print(f"authgate: {exc.code.value}: {details}", file=sys.stderr)
+        raise SystemExit(1) from None
+    finally:
+        await runtime.close()
+
+
+def cmd_user_create(args: argparse.Namespace) -> int:
+    user_id = asyncio.run(_create_user(_settings(), args))
+    print(user_id)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="authgate", description="Self-hosted authentication service.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="apply migrations and serve HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--access-log", action="store_true", help="log every request")
+    serve.set_defaults(func=cmd_serve)
+
+    migrate = sub.add_parser("migrate", help="apply pending database migrations")
+    migrate.set_defaults(func=cmd_migrate)
+
+    openapi = sub.add_parser("openapi", help="print the OpenAPI document")
+    openapi.set_defaults(func=cmd_openapi)
+
+    user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
+    create = user.add_parser("create", help="create a user (e.g. the first admin)")
+    create.add_argument("--email", required=True)
+    create.add_argument("--password", required=True)
+    create.add_argument("--username")
+    create.add_argument("--name")
+    create.add_argument("--role", default="user")
+    create.add_argument("--verified", action="store_true", help="mark the email as verified")
+    create.set_defaults(func=cmd_user_create)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    raise SystemExit(args.func(args))

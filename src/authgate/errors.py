@@ -1,0 +1,107 @@
+"""Typed domain errors with stable codes. No HTTP here: `http/problems.py` maps them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class ErrorCode(StrEnum):
+    VALIDATION_FAILED = "validation_failed"
+    INVALID_CREDENTIALS = "invalid_credentials"
+    EMAIL_TAKEN = "email_taken"
+    USERNAME_TAKEN = "username_taken"
+    MFA_REQUIRED = "mfa_required"
+    INVALID_MFA_CODE = "invalid_mfa_code"
+    INVALID_TOKEN = "invalid_token"  # noqa: S105 (an error code, not a secret)
+    TOKEN_EXPIRED = "token_expired"  # noqa: S105
+    RATE_LIMITED = "rate_limited"
+    ACCOUNT_LOCKED = "account_locked"
+    ACCOUNT_DISABLED = "account_disabled"
+    EMAIL_NOT_VERIFIED = "email_not_verified"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    NOT_READY = "not_ready"
+    INTERNAL_ERROR = "internal_error"
+
+
+@dataclass(frozen=True)
+class FieldError:
+    field: str
+    message: str
+
+
+@dataclass
+class AuthError(Exception):
+    """Base of every error a service raises on purpose."""
+
+    code: ErrorCode
+    status: int
+    title: str
+    detail: str | None = None
+    errors: list[FieldError] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.detail or self.title}"
+
+
+def validation_failed(*errors: FieldError, detail: str = "The request has invalid fields.") -> AuthError:
+    return AuthError(ErrorCode.VALIDATION_FAILED, 400, "Validation failed", detail, list(errors))
+
+
+def invalid_credentials() -> AuthError:
+    return AuthError(ErrorCode.INVALID_CREDENTIALS, 401, "Invalid credentials", "Invalid credentials.")
+
+
+def invalid_token(detail: str = "The token is missing, malformed or not valid.") -> AuthError:
+    return AuthError(
+        ErrorCode.INVALID_TOKEN,
+        401,
+        "Invalid token",
+        detail,
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )
+
+
+def token_expired() -> AuthError:
+    return AuthError(
+        ErrorCode.TOKEN_EXPIRED,
+        401,
+        "Token expired",
+        "The token has expired.",
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )
+
+
+def conflict(code: ErrorCode, field_name: str, message: str) -> AuthError:
+    return AuthError(code, 409, "Conflict", message, [FieldError(field_name, message)])
+
+
+def forbidden(detail: str = "You may not do this.") -> AuthError:
+    return AuthError(ErrorCode.FORBIDDEN, 403, "Forbidden", detail)
+
+
+def not_found(detail: str = "Not found.") -> AuthError:
+    return AuthError(ErrorCode.NOT_FOUND, 404, "Not found", detail)
+
+
+def account_disabled() -> AuthError:
+    # Same answer as a wrong password would leak less, but a disabled user who typed the right
+    # password deserves to know; we only say it after the password was verified.
+    return AuthError(ErrorCode.ACCOUNT_DISABLED, 403, "Account disabled", "This account is disabled.")
+
+
+def email_not_verified() -> AuthError:
+    return AuthError(
+        ErrorCode.EMAIL_NOT_VERIFIED,
+        403,
+        "Email not verified",
+        "Verify your email address before signing in.",
+    )

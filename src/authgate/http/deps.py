@@ -1,0 +1,79 @@
+"""Annotated dependencies shared by the routes. All async: a sync dependency costs a thread hop."""
+
+from __future__ import annotations
+
+from ipaddress import ip_address, ip_network
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from authgate.errors import invalid_token
+from authgate.services.context import RequestContext
+from authgate.services.principals import Principal
+from authgate.services.runtime import Runtime
+from authgate.services.sessions import authenticate
+
+
+async def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def _is_trusted(host: str, trusted: list[str]) -> bool:
+    try:
+        addr = ip_address(host)
+    except ValueError:
+        return False
+    for entry in trusted:
+        try:
+            if addr in ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def client_ip(request: Request, trusted: list[str]) -> str | None:
+    """The peer's address; `X-Forwarded-For` is believed only from a trusted proxy, and then
+    read from the right, skipping trusted hops, so a client cannot choose its own address."""
+    peer = request.client.host if request.client else None
+    if peer is None or not trusted or not _is_trusted(peer, trusted):
+        return peer
+    forwarded = request.headers.get("x-forwarded-for", "")
+    hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, trusted):
+            return hop
+    return hops[0] if hops else peer
+
+
+async def get_context(request: Request, rt: RuntimeDep) -> RequestContext:
+    return RequestContext(
+        ip_address=client_ip(request, rt.settings.trusted_proxies),
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
+Context = Annotated[RequestContext, Depends(get_context)]
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+    return None
+
+
+async def get_principal(request: Request, rt: RuntimeDep) -> Principal:
+    token = bearer_token(request)
+    if token is None:
+        raise invalid_token("Authentication is required.")
+    return await authenticate(rt, token)
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]

@@ -1,0 +1,113 @@
+"""Every error leaves as an RFC 9457 problem document with a stable `code`.
+
+Causes stay in the log; a response never carries a stack trace or an exception's text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from authgate.errors import AuthError, ErrorCode
+from authgate.observability.logging import get_logger
+
+PROBLEM_JSON = "application/problem+json"
+log = get_logger("authgate.http")
+
+
+def problem_response(
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"https://authgate.dev/problems/{code.replace('_', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail or title,
+        "code": code,
+    }
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def from_auth_error(exc: AuthError) -> JSONResponse:
+    return problem_response(
+        exc.status,
+        exc.code.value,
+        exc.title,
+        exc.detail,
+        [{"field": e.field, "message": e.message} for e in exc.errors] or None,
+        headers=exc.headers or None,
+        **exc.extra,
+    )
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "cookie")]
+    return ".".join(parts) or "body"
+
+
+def _message(error: dict[str, Any]) -> str:
+    kind = error.get("type", "")
+    if kind == "json_invalid":
+        return "The body is not valid JSON."
+    if kind == "missing":
+        return "This field is required."
+    if kind in {"model_attributes_type", "dict_type"} and _field_name(tuple(error.get("loc", ()))) == "body":
+        return "The body must be a JSON object."
+    return str(error.get("msg", "Invalid value."))
+
+
+async def _on_validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    seen: dict[str, str] = {}
+    for error in exc.errors():
+        seen.setdefault(_field_name(tuple(error.get("loc", ()))), _message(error))
+    return problem_response(
+        400,
+        ErrorCode.VALIDATION_FAILED.value,
+        "Validation failed",
+        "The request has invalid fields.",
+        [{"field": f, "message": m} for f, m in seen.items()],
+    )
+
+
+async def _on_auth_error(_request: Request, exc: AuthError) -> JSONResponse:
+    return from_auth_error(exc)
+
+
+STATUS_CODES = {
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.PAYLOAD_TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+}
+
+
+async def _on_http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    fallback = ErrorCode.VALIDATION_FAILED if exc.status_code < 500 else ErrorCode.INTERNAL_ERROR
+    code = STATUS_CODES.get(exc.status_code, fallback)
+    title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Request refused")
+    return problem_response(exc.status_code, code.value, title, headers=dict(exc.headers or {}) or None)
+
+
+async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.error("unhandled_error", path=request.url.path, error_type=type(exc).__name__, exc_info=exc)
+    return problem_response(500, ErrorCode.INTERNAL_ERROR.value, "Internal error", "Something went wrong on our side.")
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(AuthError, _on_auth_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, _on_validation)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, _on_http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _on_unexpected)

@@ -1,0 +1,10 @@
+"""Routers, one module per area. `PREFIXED` are served under every route prefix."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from authgate.http.routes import accounts, health
+
+PREFIXED: list[APIRouter] = [accounts.router]
+ROOT: list[APIRouter] = [health.router]

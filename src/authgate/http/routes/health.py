@@ -1,0 +1,32 @@
+"""Liveness, readiness and metrics, served at the root only."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from sqlalchemy import text
+
+from authgate.http.deps import RuntimeDep
+from authgate.http.problems import problem_response
+from authgate.observability.metrics import CONTENT_TYPE_LATEST
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz", response_model=None)
+async def readyz(rt: RuntimeDep) -> dict[str, str] | Response:
+    try:
+        async with rt.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    except Exception:
+        return problem_response(503, "not_ready", "Not ready", "The database does not answer.")
+    return {"status": "ready"}
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(rt: RuntimeDep) -> Response:
+    return Response(rt.metrics.render(), media_type=CONTENT_TYPE_LATEST)

@@ -1,0 +1,68 @@
+"""Bodies of register, login and profile update."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from authgate.http.schemas.users import UserOut
+from authgate.security.passwords import MAX_PASSWORD_CHARS
+
+Password = Field(default=None, max_length=MAX_PASSWORD_CHARS)
+
+
+class In(BaseModel):
+    """Request bodies: strict types (a number is not a string), unknown fields ignored."""
+
+    model_config = ConfigDict(strict=True, populate_by_name=True)
+
+
+class RegisterOptions(In):
+    set_cookie: bool = Field(default=False, alias="setCookie")
+    verify_email: bool = Field(default=False, alias="verifyEmail")
+    send_reset_email: bool = Field(default=False, alias="sendResetEmail")
+    send_email: bool = Field(default=False, alias="sendEmail")
+    send_sms: bool = Field(default=False, alias="sendSms")
+
+
+class RegisterIn(In):
+    email: str = Field(max_length=320)
+    password: str | None = Password
+    name: str | None = Field(default=None, max_length=1000)
+    username: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    options: RegisterOptions = Field(default_factory=RegisterOptions)
+
+
+class LoginOptions(In):
+    set_cookie: bool = Field(default=True, alias="setCookie")
+
+
+class LoginIn(In):
+    email: str | None = Field(default=None, max_length=320)
+    username: str | None = Field(default=None, max_length=200)
+    name: str | None = Field(default=None, max_length=200)
+    password: str | None = Password
+    pin: str | None = Password
+    mfa_code: str | None = Field(default=None, alias="mfaCode", max_length=64)
+    captcha_token: str | None = Field(default=None, alias="captchaToken", max_length=4096)
+    options: LoginOptions = Field(default_factory=LoginOptions)
+
+
+class UpdateUserIn(In):
+    name: str | None = Field(default=None, max_length=1000)
+    username: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    password: str | None = Password
+    current_password: str | None = Field(default=None, alias="currentPassword", max_length=MAX_PASSWORD_CHARS)
+
+
+class LoginOut(BaseModel):
+    message: str
+    token: str
+    access_token: str = Field(serialization_alias="accessToken")
+    refresh_token: str | None = Field(serialization_alias="refreshToken")
+    token_type: str = Field(default="Bearer", serialization_alias="tokenType")
+    expires_in: int = Field(serialization_alias="expiresIn")
+    user: UserOut
+    name: str | None
+    email: str

@@ -1,0 +1,49 @@
+"""The user object of SPEC §2 (`created_at` in snake case, as seed 004 fixes it)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from authgate.services.roles import caps_for
+from authgate.storage.models import User
+
+
+def iso_z(value: datetime) -> str:
+    """`2025-10-13T12:00:00.000Z`: UTC with milliseconds, the form seed 004 shows."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    id: str
+    email: str
+    name: str | None
+    username: str | None
+    phone: str | None
+    role: str
+    caps: list[str]
+    email_verified: bool = Field(serialization_alias="emailVerified")
+    phone_verified: bool = Field(serialization_alias="phoneVerified")
+    mfa_enabled: bool = Field(serialization_alias="mfaEnabled")
+    created_at: str
+    updated_at: str = Field(serialization_alias="updatedAt")
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(
+            id=user.id,
+            email=user.email,
+            name=user.name,
+            username=user.username,
+            phone=user.phone,
+            role=user.role,
+            caps=caps_for(user.role),
+            email_verified=user.email_verified,
+            phone_verified=user.phone_verified,
+            mfa_enabled=user.mfa_enabled,
+            created_at=iso_z(user.created_at),
+            updated_at=iso_z(user.updated_at),
+        )

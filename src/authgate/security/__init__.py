@@ -1,0 +1,1 @@
+"""Pure security functions: no I/O, no framework imports."""

@@ -1,0 +1,119 @@
+"""Password hashing (bcrypt over a SHA-256 pre-hash) and the password policy.
+
+bcrypt reads only the first 72 bytes of its input, so the whole password is first reduced to
+a 44-byte base64 SHA-256 digest: every byte of a long password counts, and a NUL byte in the
+password cannot cut it short. Hashing is CPU-bound and slow by design, so `PasswordHasher`
+runs it in a thread pool sized to the cores (bcrypt releases the GIL) and never on the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+
+import bcrypt
+
+MAX_PASSWORD_CHARS = 1024  # far above any real password; the body limit stops worse earlier
+
+
+def _prehash(password: str) -> bytes:
+    digest = hashlib.sha256(password.encode("utf-8")).digest()
+    return base64.b64encode(digest)
+
+
+def hash_password_sync(password: str, rounds: int) -> str:
+    return bcrypt.hashpw(_prehash(password), bcrypt.gensalt(rounds)).decode("ascii")
+
+
+def verify_password_sync(password: str, hashed: str) -> bool:
+    try:
+        return bcrypt.checkpw(_prehash(password), hashed.encode("ascii"))
+    except ValueError:
+        return False
+
+
+def hash_rounds(hashed: str) -> int:
+    """The cost a stored hash was made with (`$2b$12$...` → 12)."""
+    return int(hashed.split("$")[2])
+
+
+class PasswordHasher:
+    """Hashes and verifies off the event loop, in a pool sized to the cores."""
+
+    def __init__(
+        self,
+        rounds: int,
+        workers: int,
+        observe: Callable[[str, float], None] | None = None,
+    ) -> None:
+        self.rounds = rounds
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bcrypt")
+        self._observe = observe or (lambda _op, _seconds: None)
+        # A real hash of a random password, verified against when the account does not
+        # exist, so that unknown accounts cost the same time as wrong passwords.
+        self._dummy_hash = hash_password_sync(base64.b64encode(time.time_ns().to_bytes(8)).decode(), rounds)
+
+    async def _run(self, op: str, fn: Callable[[], object]) -> object:
+        loop = asyncio.get_running_loop()
+        started = time.perf_counter()
+        try:
+            return await loop.run_in_executor(self._pool, fn)
+        finally:
+            self._observe(op, time.perf_counter() - started)
+
+    async def hash(self, password: str) -> str:
+        result = await self._run("hash", lambda: hash_password_sync(password, self.rounds))
+        assert isinstance(result, str)
+        return result
+
+    async def verify(self, password: str, hashed: str | None) -> bool:
+        """Check `password`; with no stored hash, spend the same time and answer False."""
+        target = hashed or self._dummy_hash
+        ok = await self._run("verify", lambda: verify_password_sync(password, target))
+        return bool(ok) and hashed is not None
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+@lru_cache(maxsize=1)
+def common_passwords() -> frozenset[str]:
+    """The 30,000 most common passwords, lower-cased (shipped by the zxcvbn package)."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(p.lower() for p in FREQUENCY_LISTS["passwords"])
+
+
+@dataclass(frozen=True)
+class PasswordPolicy:
+    min_length: int = 8
+    require_mixed: bool = True
+    block_common: bool = True
+    max_length: int = MAX_PASSWORD_CHARS
+
+    def problems(self, password: str, *, email: str | None = None, username: str | None = None) -> list[str]:
+        """Every reason the password is refused, in words a user can act on; empty if fine."""
+        if len(password) > self.max_length:
+            return [f"Password must be at most {self.max_length} characters."]
+        found: list[str] = []
+        if len(password) < self.min_length:
+            found.append(f"Password must be at least {self.min_length} characters.")
+        if self.require_mixed and not (
+            any(c.isupper() for c in password)
+            and any(c.islower() for c in password)
+            and any(c.isdigit() for c in password)
+        ):
+            found.append("Password must contain an upper-case letter, a lower-case letter and a digit.")
+        lowered = password.lower()
+        if self.block_common and lowered in common_passwords():
+            found.append("Password is too common; choose another.")
+        own = {v.lower() for v in (email, username, (email or "").split("@")[0]) if v}
+        if lowered in own:
+            found.append("Password must not be your email address or username.")
+        return found

@@ -1,0 +1,62 @@
+"""Who is calling: an access token checked against its live session, cheaply.
+
+Checking the session on every request keeps revocation immediate, but a database read per
+request would halve throughput. So a bounded in-process cache maps a session id to its user
+for at most `ttl` seconds (1 s: revocation on another node or worker shows within a second),
+and every revocation on this node drops its entries at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from authgate.storage.models import Session, User
+
+
+@dataclass(frozen=True)
+class Principal:
+    user: User
+    session: Session
+    claims: dict[str, Any]
+
+    @property
+    def user_id(self) -> str:
+        return self.user.id
+
+    @property
+    def session_id(self) -> str:
+        return self.session.id
+
+
+class PrincipalCache:
+    def __init__(self, ttl: float = 1.0, max_entries: int = 10_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, tuple[float, Session, User]] = OrderedDict()
+
+    def get(self, session_id: str) -> tuple[Session, User] | None:
+        entry = self._entries.get(session_id)
+        if entry is None:
+            return None
+        stamp, session, user = entry
+        if time.monotonic() - stamp > self.ttl:
+            self._entries.pop(session_id, None)
+            return None
+        return session, user
+
+    def put(self, session: Session, user: User) -> None:
+        self._entries[session.id] = (time.monotonic(), session, user)
+        self._entries.move_to_end(session.id)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def drop_sessions(self, session_ids: list[str]) -> None:
+        for sid in session_ids:
+            self._entries.pop(sid, None)
+
+    def drop_user(self, user_id: str) -> None:
+        for sid in [sid for sid, (_, _, user) in self._entries.items() if user.id == user_id]:
+            self._entries.pop(sid, None)

@@ -1,0 +1,149 @@
+"""One Settings object, read from the environment and `.env`, that refuses bad values at start.
+
+Every variable of SPEC §1 that the service uses lives here; nothing else reads `os.environ`.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="AUTHGATE_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+        populate_by_name=True,
+    )
+
+    # --- tokens -------------------------------------------------------------------------
+    jwt_secret: str = Field(validation_alias=AliasChoices("JWT_SECRET"), min_length=32)
+    jwt_expiration_ms: int = Field(default=900_000, validation_alias=AliasChoices("JWT_EXPIRATION_MS"), gt=0)
+    jwt_audience: str = "authgate"
+    refresh_token_ttl_seconds: int = Field(default=2_592_000, gt=0)
+    refresh_reuse_grace_seconds: int = Field(default=10, ge=0)
+
+    # --- storage ------------------------------------------------------------------------
+    database_url: str = "sqlite+aiosqlite:///./authgate.db"
+    redis_url: str | None = None
+
+    # --- http ---------------------------------------------------------------------------
+    public_url: str = "http://127.0.0.1:8000"
+    route_prefixes: Annotated[list[str], NoDecode] = ["/", "/auth", "/api/auth", "/api/v1/auth"]
+    trusted_proxies: Annotated[list[str], NoDecode] = []
+    redirect_allowlist: Annotated[list[str], NoDecode] = []
+    cookie_secure: bool = True
+    max_body_bytes: int = Field(default=65_536, gt=0)
+
+    # --- passwords ----------------------------------------------------------------------
+    bcrypt_rounds: int = Field(default=12, ge=4, le=31)
+    password_min_length: int = Field(default=8, ge=1, le=128)
+    password_require_mixed: bool = True
+    password_block_common: bool = True
+    require_email_verification: bool = False
+
+    # --- abuse --------------------------------------------------------------------------
+    lockout_threshold: int = Field(default=5, ge=1)
+    lockout_seconds: int = Field(default=900, ge=1)
+
+    # --- secrets at rest ----------------------------------------------------------------
+    encryption_key: str | None = None
+
+    # --- logging ------------------------------------------------------------------------
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_json: bool = False
+
+    @field_validator("route_prefixes", "trusted_proxies", "redirect_allowlist", mode="before")
+    @classmethod
+    def _csv(cls, value: object) -> object:
+        return _split_csv(value)
+
+    @field_validator("route_prefixes")
+    @classmethod
+    def _prefixes(cls, value: list[str]) -> list[str]:
+        cleaned = []
+        for prefix in value:
+            if not prefix.startswith("/"):
+                raise ValueError(f"route prefix {prefix!r} must start with '/'")
+            cleaned.append("" if prefix == "/" else prefix.rstrip("/"))
+        if not cleaned:
+            raise ValueError("at least one route prefix is needed")
+        return cleaned
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("must be an absolute http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        scheme = urlsplit(value).scheme
+        if scheme not in {"sqlite+aiosqlite", "postgresql+asyncpg"}:
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value and urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
+            raise ValueError("must be a redis:// or rediss:// URL")
+        return value or None
+
+    @property
+    def access_ttl_seconds(self) -> int:
+        return max(1, self.jwt_expiration_ms // 1000)
+
+    @property
+    def issuer(self) -> str:
+        return self.public_url
+
+    @cached_property
+    def public_origin(self) -> str:
+        parts = urlsplit(self.public_url)
+        return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+ENV_NAMES = {"jwt_secret": "JWT_SECRET", "jwt_expiration_ms": "JWT_EXPIRATION_MS"}
+
+
+class ConfigError(Exception):
+    """Configuration that cannot run; the message names the environment variable."""
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build Settings, turning pydantic's report into one line that names the variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "?"
+        env = field if field.isupper() else ENV_NAMES.get(field, f"AUTHGATE_{field.upper()}")
+        if first["type"] == "missing":
+            problem = "is required"
+        elif env == "JWT_SECRET" and first["type"] == "string_too_short":
+            problem = "must be at least 32 characters"
+        else:
+            problem = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{env} {problem}") from None
+
+
+def cpu_count() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -1,0 +1,1 @@
+"""Repositories: keyword-only, fully typed functions over an AsyncSession."""
