@@ -9,6 +9,7 @@ from authgate.security.identifiers import email_key, username_key
 from authgate.services.context import RequestContext
 from authgate.services.runtime import Runtime
 from authgate.services.sessions import LoginResult, start_session
+from authgate.storage.models import User
 from authgate.storage.repositories import users as user_repo
 
 
@@ -32,6 +33,13 @@ async def login_with_password(rt: Runtime, attempt: PasswordLogin, ctx: RequestC
     if not ok or user is None:
         rt.metrics.logins.labels("invalid_credentials").inc()
         raise invalid_credentials()
+    return await complete_sign_in(rt, user=user, amr=["pwd"], ctx=ctx)
+
+
+async def complete_sign_in(rt: Runtime, *, user: User, amr: list[str], ctx: RequestContext) -> LoginResult:
+    """The one gate every sign-in path passes after its first factor succeeded (password,
+    magic link, one-time code, OAuth): disabled accounts, email verification and the second
+    factor are enforced here, so no path can skip them."""
     if user.disabled:
         rt.metrics.logins.labels("disabled").inc()
         raise account_disabled()
@@ -39,4 +47,4 @@ async def login_with_password(rt: Runtime, attempt: PasswordLogin, ctx: RequestC
         rt.metrics.logins.labels("email_not_verified").inc()
         raise email_not_verified()
     rt.metrics.logins.labels("success").inc()
-    return await start_session(rt, user=user, amr=["pwd"], ctx=ctx)
+    return await start_session(rt, user=user, amr=amr, ctx=ctx)
