@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from authgate.observability.metrics import Metrics
+from authgate.security.crypto import SecretBox
 from authgate.security.passwords import PasswordHasher, PasswordPolicy
 from authgate.security.tokens import TokenCodec
 from authgate.services.principals import PrincipalCache
@@ -24,6 +25,7 @@ class Runtime:
     codec: TokenCodec
     policy: PasswordPolicy
     metrics: Metrics
+    box: SecretBox
     principals: PrincipalCache = field(default_factory=PrincipalCache)
 
     @classmethod
@@ -42,6 +44,7 @@ class Runtime:
                 block_common=settings.password_block_common,
             ),
             metrics=metrics,
+            box=SecretBox(settings.encryption_key or settings.jwt_secret),
         )
 
     async def close(self) -> None:
