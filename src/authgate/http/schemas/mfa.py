@@ -30,7 +30,7 @@ class DisableIn(In):
 
 
 class VerifyIn(In):
-    mfa_token: str = Field(alias="mfaToken", min_length=1, max_length=256)
+    mfa_token: str = Field(alias="mfaToken", min_length=1, max_length=4096)
     code: str = Code
     options: LoginOptions = Field(default_factory=LoginOptions)
 
