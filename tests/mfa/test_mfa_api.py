@@ -153,12 +153,12 @@ async def test_login_with_a_wrong_code_is_refused_and_counted(client: httpx.Asyn
     assert response.status_code == 401
     assert response.json()["code"] == "invalid_mfa_code"
     assert "accessToken" not in response.json()
-    for junk in ("abc", "1234567", "     "):
+    for junk in ("abc", "1234567", "     ", "\uff11\uff12\uff13\uff14\uff15\uff16"):
         bad = await client.post("/api/auth/login", json=account.login_body(mfaCode=junk))
         assert bad.status_code == 401, junk
         assert bad.json()["code"] in {"invalid_mfa_code", "mfa_required"}
     metrics = (await client.get("/metrics")).text
-    assert 'authgate_logins_total{outcome="invalid_mfa_code"} 4.0' in metrics
+    assert 'authgate_logins_total{outcome="invalid_mfa_code"} 5.0' in metrics
 
 
 async def test_a_wrong_password_with_a_right_code_is_still_refused(

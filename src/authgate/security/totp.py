@@ -54,7 +54,7 @@ def matching_step(secret: str, code: str, *, now: float, window: int = WINDOW) -
     Every candidate is compared in constant time, and all of them are computed, so the time
     taken does not tell which step (if any) matched."""
     code = normalize_code(code)
-    if len(code) != DIGITS or not code.isdigit():
+    if len(code) != DIGITS or not (code.isascii() and code.isdigit()):
         return None
     current = step_at(now)
     found: int | None = None
