@@ -63,3 +63,17 @@ def test_recovery_codes() -> None:
         assert code.replace("-", "") not in digest
     assert not recovery_codes.looks_like_code("123456")
     assert not recovery_codes.looks_like_code("0000-0000-0000-0000")  # 0 and 1 are not base32
+
+
+def test_the_registry_loads_its_factors_without_the_http_layer() -> None:
+    """Fail closed: a process that only imports the login service still knows every factor."""
+    import subprocess
+    import sys
+
+    script = (
+        "from authgate.services import login\n"
+        "from authgate.services.factors import load_factors\n"
+        "print(','.join(f.name for f in load_factors()))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "totp,recovery"
