@@ -61,7 +61,10 @@ def start_server(workdir: Path, port: int, extra_env: dict[str, str]) -> subproc
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "authgate", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=workdir, env=env, stdout=subprocess.DEVNULL, stderr=(workdir / "server.log").open("wb"),
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(workdir / "server.log").open("wb"),
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -79,15 +82,28 @@ def _ms(text: str) -> float:
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
 
-def wrk(name: str, url: str, seconds: int, connections: int, headers: dict[str, str] | None = None,
-        script: Path | None = None, env: dict[str, str] | None = None) -> Result:
+def wrk(
+    name: str,
+    url: str,
+    seconds: int,
+    connections: int,
+    headers: dict[str, str] | None = None,
+    script: Path | None = None,
+    env: dict[str, str] | None = None,
+) -> Result:
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
     for key, value in (headers or {}).items():
         command += ["-H", f"{key}: {value}"]
     if script:
         command += ["-s", str(script)]
-    out = subprocess.run([*command, url], capture_output=True, text=True, env={**os.environ, **(env or {})},
-                         timeout=seconds + 60, check=True).stdout
+    out = subprocess.run(
+        [*command, url],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=seconds + 60,
+        check=True,
+    ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     p50 = _ms(re.search(r"50%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
     p99 = _ms(re.search(r"99%\s+(\S+)", out).group(1))  # type: ignore[union-attr]
@@ -125,13 +141,21 @@ def main() -> None:
         server = start_server(workdir, port, {})
         try:
             email = "bench@example.com"
-            token = httpx.post(f"{base}/register", json={"email": email, "password": PASSWORD}, timeout=30).json()["token"]
+            token = httpx.post(f"{base}/register", json={"email": email, "password": PASSWORD}, timeout=30).json()[
+                "token"
+            ]
             auth = {"Authorization": f"Bearer {token}"}
             results = [
                 wrk("GET /healthz (hello world)", f"{base}/healthz", args.seconds, args.connections),
                 wrk("GET /profile", f"{base}/profile", args.seconds, args.connections, headers=auth),
-                wrk("POST /login (bcrypt 12)", f"{base}/login", args.seconds, 16, script=HERE / "login.lua",
-                    env={"BENCH_LOGIN_BODY": json.dumps({"email": email, "password": PASSWORD})}),
+                wrk(
+                    "POST /login (bcrypt 12)",
+                    f"{base}/login",
+                    args.seconds,
+                    16,
+                    script=HERE / "login.lua",
+                    env={"BENCH_LOGIN_BODY": json.dumps({"email": email, "password": PASSWORD})},
+                ),
             ]
         finally:
             server.terminate()
