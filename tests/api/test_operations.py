@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import socket
+
 import httpx
+import pytest
 
 from tests.helpers import STRONG_PASSWORD, register
+
+
+@pytest.fixture
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 async def test_healthz(client: httpx.AsyncClient) -> None:
@@ -16,8 +26,8 @@ async def test_readyz_when_the_database_answers(client: httpx.AsyncClient) -> No
     assert (await client.get("/readyz")).status_code == 200
 
 
-async def test_readyz_is_503_when_the_database_does_not_answer(make_client, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    url = f"sqlite+aiosqlite:///{tmp_path}/missing-dir/nope.db"
+async def test_readyz_is_503_when_the_database_does_not_answer(make_client, free_port) -> None:  # type: ignore[no-untyped-def]
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port}/nothing-listens-here"
     async with make_client(database_url=url) as c:
         response = await c.get("/readyz")
         assert response.status_code == 503
