@@ -3,13 +3,16 @@
 Checking the session on every request keeps revocation immediate, but a database read per
 request would halve throughput. So a bounded in-process cache maps a session id to its user
 for at most `ttl` seconds (1 s: revocation on another node or worker shows within a second),
-and every revocation on this node drops its entries at once.
+and every revocation on this node drops its entries at once. Concurrent misses for one
+session share a single load, so an expiring entry under load costs one query, not hundreds.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,6 +39,32 @@ class PrincipalCache:
         self.ttl = ttl
         self.max_entries = max_entries
         self._entries: OrderedDict[str, tuple[float, Session, User]] = OrderedDict()
+        self._loading: dict[str, asyncio.Future[tuple[Session, User] | None]] = {}
+
+    async def fetch(
+        self, session_id: str, load: Callable[[], Awaitable[tuple[Session, User] | None]]
+    ) -> tuple[Session, User] | None:
+        """The cached entry, or one shared `load()` for every concurrent caller."""
+        found = self.get(session_id)
+        if found is not None:
+            return found
+        pending = self._loading.get(session_id)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[tuple[Session, User] | None] = asyncio.get_running_loop().create_future()
+        self._loading[session_id] = future
+        try:
+            found = await load()
+            if found is not None:
+                self.put(*found)
+            future.set_result(found)
+            return found
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters (if any) re-raise it themselves
+            raise
+        finally:
+            self._loading.pop(session_id, None)
 
     def get(self, session_id: str) -> tuple[Session, User] | None:
         entry = self._entries.get(session_id)
