@@ -369,3 +369,16 @@ async def test_bad_bodies_are_400_problems(client: httpx.AsyncClient, account: M
     enable = await client.post("/api/auth/mfa/enable", headers=account.headers, json={"verificationCode": "1"})
     assert enable.status_code == 400
     assert enable.json()["errors"][0]["field"] == "secret"
+
+
+async def test_a_changed_encryption_key_fails_closed(make_client: Any) -> None:
+    from tests.mfa.support import enrol
+
+    async with make_client() as client:
+        account = await enrol(client)
+    async with make_client(encryption_key="another-key-" + "k" * 32) as client:
+        totp_login = await client.post("/api/auth/login", json=account.login_body(mfaCode=await account.app.code()))
+        assert totp_login.status_code == 401
+        assert totp_login.json()["code"] == "invalid_mfa_code"
+        recovery = await client.post("/api/auth/login", json=account.login_body(mfaCode=account.recovery_codes[0]))
+        assert recovery.status_code == 200, recovery.text

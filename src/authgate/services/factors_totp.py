@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import time
 
+from authgate.observability.logging import get_logger
 from authgate.security import totp
 from authgate.services.factors import SecondFactor, register_factor
 from authgate.services.runtime import Runtime
 from authgate.storage.models import User, utcnow
 from authgate.storage.repositories import mfa as mfa_repo
+
+log = get_logger("authgate.mfa")
 
 
 class TotpFactor:
@@ -27,7 +30,13 @@ class TotpFactor:
             row = await mfa_repo.get_totp(db, user_id=user.id)
         if row is None or row.secret is None:
             return False
-        step = totp.matching_step(rt.box.open(row.secret, context=user.id), code, now=time.time())
+        try:
+            secret = rt.box.open(row.secret, context=user.id)
+        except ValueError:
+            # AUTHGATE_ENCRYPTION_KEY changed: fail closed (recovery codes still work), loudly.
+            log.error("totp_secret_does_not_open", user_id=user.id)
+            return False
+        step = totp.matching_step(secret, code, now=time.time())
         if step is None or (row.last_step is not None and step <= row.last_step):
             return False
         async with rt.db.begin() as db:

@@ -69,7 +69,10 @@ async def enable_totp(rt: Runtime, *, user: User, secret: str, code: str) -> lis
         raise _already_enabled()
     if row is None or row.pending_secret is None:
         raise validation_failed(FieldError("secret", "Start with /mfa/setup: no secret was issued to this account."))
-    pending = rt.box.open(row.pending_secret, context=user.id)
+    try:
+        pending = rt.box.open(row.pending_secret, context=user.id)
+    except ValueError:  # sealed under an earlier AUTHGATE_ENCRYPTION_KEY: set up again
+        raise validation_failed(FieldError("secret", "Start again with /mfa/setup.")) from None
     if not hmac.compare_digest(totp.normalize_secret(secret).encode(), pending.encode()):
         raise validation_failed(FieldError("secret", "This is not the secret /mfa/setup issued to this account."))
     step = totp.matching_step(pending, code, now=time.time())
