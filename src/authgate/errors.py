@@ -105,3 +105,22 @@ def email_not_verified() -> AuthError:
         "Email not verified",
         "Verify your email address before signing in.",
     )
+
+
+def mfa_required(mfa_token: str, methods: list[str]) -> AuthError:
+    """The first factor was right; `mfaToken` lets `/mfa/verify` finish with a second one."""
+    return AuthError(
+        ErrorCode.MFA_REQUIRED,
+        401,
+        "MFA required",
+        "Enter a code from your second factor to finish signing in.",
+        extra={"mfaToken": mfa_token, "mfaMethods": methods},
+    )
+
+
+def invalid_mfa_code(*, field_name: str | None = None) -> AuthError:
+    """401 while signing in; 400 with a field error when a signed-in user confirms an MFA change."""
+    detail = "The code is not correct, or it was already used."
+    if field_name is None:
+        return AuthError(ErrorCode.INVALID_MFA_CODE, 401, "Invalid MFA code", detail)
+    return AuthError(ErrorCode.INVALID_MFA_CODE, 400, "Invalid MFA code", detail, [FieldError(field_name, detail)])

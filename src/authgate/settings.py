@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     # --- secrets at rest ----------------------------------------------------------------
     encryption_key: str | None = None
 
+    # --- multi-factor authentication (issue 4, docs/mfa.md) ------------------------------
+    mfa_issuer: str = Field(default="authgate", min_length=1, max_length=64)
+    mfa_token_ttl_seconds: int = Field(default=300, gt=0, le=3600)
+    mfa_token_max_attempts: int = Field(default=5, ge=1, le=20)
+
     # --- logging ------------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = False

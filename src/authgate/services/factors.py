@@ -7,6 +7,7 @@ itself here, without touching the login service.
 
 from __future__ import annotations
 
+import importlib
 from typing import Protocol
 
 from authgate.services.runtime import Runtime
@@ -26,6 +27,14 @@ class SecondFactor(Protocol):
 
 REGISTRY: list[SecondFactor] = []
 
+# The modules that register a factor when imported. The gate loads them before its first
+# check, so no entry point (app, CLI, a test) can run it with an empty registry, which would
+# silently skip MFA. A new factor adds its module here.
+FACTOR_MODULES: tuple[str, ...] = (
+    "authgate.services.factors_totp",
+    "authgate.services.factors_recovery",
+)
+
 
 def register_factor(factor: SecondFactor) -> SecondFactor:
     if all(f.name != factor.name for f in REGISTRY):
@@ -33,5 +42,11 @@ def register_factor(factor: SecondFactor) -> SecondFactor:
     return factor
 
 
+def load_factors() -> list[SecondFactor]:
+    for module in FACTOR_MODULES:
+        importlib.import_module(module)  # registers on first import; a dict lookup after
+    return REGISTRY
+
+
 async def enabled_factors(rt: Runtime, user: User) -> list[SecondFactor]:
-    return [f for f in REGISTRY if await f.enabled_for(rt, user)]
+    return [f for f in load_factors() if await f.enabled_for(rt, user)]

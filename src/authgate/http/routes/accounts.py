@@ -44,7 +44,7 @@ def password_login(body: LoginIn) -> login.PasswordLogin:
             errors.append(FieldError("email", "An email address or a username is required."))
     if errors:
         raise validation_failed(*errors)
-    return login.PasswordLogin(password=secret or "", email=email, username=username)
+    return login.PasswordLogin(password=secret or "", email=email, username=username, mfa_code=body.mfa_code)
 
 
 @router.post("/login", response_model=LoginOut)
