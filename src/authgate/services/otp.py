@@ -66,6 +66,11 @@ def destination_of(channel: str, *, phone: str | None, email: str | None) -> str
         raise validation_failed(FieldError(field, str(exc))) from None
 
 
+def _stored(channel: str, destination: str) -> str:
+    """How a destination is kept and looked up: addresses case-folded, phones as E.164."""
+    return email_key(destination) if channel == EMAIL else destination
+
+
 def _same(channel: str, a: str, b: str) -> bool:
     return email_key(a) == email_key(b) if channel == EMAIL else a == b
 
@@ -117,7 +122,7 @@ def _code_rows(
         id=row_id,
         user_id=user.id,
         channel=channel,
-        destination=destination,
+        destination=_stored(channel, destination),
         purpose=purpose,
         code_hash=rt.codes.digest(code, bound_to=row_id),
         attempts=0,
@@ -149,7 +154,9 @@ async def send_code(
         else:
             user, where = found
             row, message = _code_rows(rt, user=user, channel=channel, destination=where, purpose=purpose)
-            await codes_repo.void_codes(db, now=row.created_at, channel=channel, destination=where, purpose=purpose)
+            await codes_repo.void_codes(
+                db, now=row.created_at, channel=channel, destination=row.destination, purpose=purpose
+            )
             await codes_repo.add_code(db, row=row)
             await outbox_repo.add(db, row=message)
     rt.courier.poke()
@@ -186,7 +193,9 @@ async def sign_in_with_code(rt: Runtime, check: CodeCheck, ctx: RequestContext) 
     code = normalize_code(check.code)
     if check.destination is None:
         raise validation_failed(FieldError("phone" if check.channel == SMS else "email", "This field is required."))
-    row = await _live_code(rt, channel=check.channel, purpose=LOGIN, destination=check.destination)
+    row = await _live_code(
+        rt, channel=check.channel, purpose=LOGIN, destination=_stored(check.channel, check.destination)
+    )
     if code is None or row is None:
         raise invalid_code(LOGIN)
     user: User | None = None
@@ -214,7 +223,11 @@ async def verify_destination(rt: Runtime, check: CodeCheck, caller: User | None)
     if destination is None:
         raise validation_failed(FieldError("phone" if check.channel == SMS else "email", "This field is required."))
     row = await _live_code(
-        rt, channel=check.channel, purpose=VERIFY, destination=destination, user_id=caller.id if caller else None
+        rt,
+        channel=check.channel,
+        purpose=VERIFY,
+        destination=_stored(check.channel, destination),
+        user_id=caller.id if caller else None,
     )
     if code is None or row is None:
         raise invalid_code(VERIFY)
@@ -252,7 +265,9 @@ async def enable_factor(rt: Runtime, check: CodeCheck, caller: User) -> str:
     purpose "mfa" (which also verifies that phone or address)."""
     code = normalize_code(check.code)
     destination = _own_destination(check.channel, caller, check.destination)
-    row = await _live_code(rt, channel=check.channel, purpose=MFA, destination=destination, user_id=caller.id)
+    row = await _live_code(
+        rt, channel=check.channel, purpose=MFA, destination=_stored(check.channel, destination), user_id=caller.id
+    )
     if code is None or row is None:
         raise invalid_code(MFA)
     now = utcnow()

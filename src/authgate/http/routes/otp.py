@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
-from authgate.errors import FieldError, invalid_token, validation_failed
+from authgate.errors import AuthError, FieldError, invalid_token, validation_failed
 from authgate.http.cookies import ACCESS_COOKIE, set_auth_cookies
 from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep, bearer_token, get_principal
 from authgate.http.responses import login_out
@@ -21,10 +21,16 @@ ACCEPTED = "If the address can receive codes, a code is on its way."
 
 
 async def optional_principal(request: Request, rt: RuntimeDep) -> Principal | None:
-    """The caller when the request carries credentials (checked as strictly as anywhere)."""
-    if bearer_token(request) is None and ACCESS_COOKIE not in request.cookies:
-        return None
-    return await get_principal(request, rt)
+    """The caller, when the request says who it is: a Bearer token must be valid (401
+    otherwise); a stale cookie left in a browser just means anonymous."""
+    if bearer_token(request) is not None:
+        return await get_principal(request, rt)
+    if ACCESS_COOKIE in request.cookies:
+        try:
+            return await get_principal(request, rt)
+        except AuthError:
+            return None
+    return None
 
 
 @router.post("/otp/send", status_code=status.HTTP_202_ACCEPTED, response_model=MessageOut)
