@@ -3,8 +3,8 @@
 A link is a random token (256 bits) stored only as its SHA-256, with a purpose, an expiry and
 the address it was sent to; it is used up by one conditional UPDATE, so of N concurrent clicks
 exactly one wins. Asking for a link answers the same whether or not the account exists, and
-does the same database work: an unknown account gets a `suppressed` outbox row instead of a
-token and a message; the slow part, sending, is the courier's.
+does the same database work: an unknown account gets the same rows, as a decoy token (no user) and a
+`suppressed` outbox row that is never sent; the slow part, sending, is the courier's.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from authgate.delivery.base import EMAIL
-from authgate.delivery.outbox import suppressed_row
+from authgate.delivery.outbox import suppressed
 from authgate.delivery.templates import lifetime_words
 from authgate.errors import AuthError, ErrorCode, FieldError, validation_failed
 from authgate.security.identifiers import email_key, normalize_email
@@ -71,15 +71,19 @@ def _still_allowed(rt: Runtime, stored: str | None) -> str | None:
         return None
 
 
-def _link_rows(rt: Runtime, *, user: User, purpose: str, redirect_to: str | None) -> tuple[LinkToken, OutboxMessage]:
+def _link_rows(
+    rt: Runtime, *, user: User | None, address: str, purpose: str, redirect_to: str | None
+) -> tuple[LinkToken, OutboxMessage]:
+    """A link and its message; with no user, the same rows as a decoy that is never sent."""
     token = random_token()
     now = utcnow()
     lifetime = LIFETIMES[purpose]
+    to = user.email if user is not None else address
     link = LinkToken(
-        user_id=user.id,
+        user_id=user.id if user is not None else None,
         purpose=purpose,
         token_digest=digest(token),
-        email=user.email,
+        email=to,
         redirect_to=redirect_to,
         created_at=now,
         expires_at=now + lifetime,
@@ -88,13 +92,13 @@ def _link_rows(rt: Runtime, *, user: User, purpose: str, redirect_to: str | None
         rt,
         kind=purpose,
         channel=EMAIL,
-        to=user.email,
+        to=to,
         expires_at=link.expires_at,
         link=link_url(rt, PATHS[purpose], token),
-        email=user.email,
+        email=to,
         lifetime=lifetime_words(int(lifetime.total_seconds())),
     )
-    return link, message
+    return link, message if user is not None else suppressed(message)
 
 
 async def _queue(rt: Runtime, rows: list[LinkToken | OutboxMessage]) -> None:
@@ -121,11 +125,9 @@ async def request_link(rt: Runtime, *, purpose: str, email: str, redirect_to: st
     target = checked_redirect(rt, redirect_to)
     async with rt.db() as db:
         user = await user_repo.get_by_email(db, email_key=email_key(address))
-    eligible = user is not None and not user.disabled and not (purpose == VERIFY_EMAIL and user.email_verified)
-    if user is not None and eligible:
-        await _queue(rt, list(_link_rows(rt, user=user, purpose=purpose, redirect_to=target)))
-    else:
-        await _queue(rt, [suppressed_row(channel=EMAIL, kind=purpose, recipient=address)])
+    if user is not None and (user.disabled or (purpose == VERIFY_EMAIL and user.email_verified)):
+        user = None
+    await _queue(rt, list(_link_rows(rt, user=user, address=address, purpose=purpose, redirect_to=target)))
 
 
 def _token_digest(token: str) -> str:
@@ -232,11 +234,11 @@ async def sign_in_with_link(rt: Runtime, *, token: str, ctx: RequestContext) -> 
 
 
 async def send_verification(rt: Runtime, *, user: User) -> None:
-    await _queue(rt, list(_link_rows(rt, user=user, purpose=VERIFY_EMAIL, redirect_to=None)))
+    await _queue(rt, list(_link_rows(rt, user=user, address=user.email, purpose=VERIFY_EMAIL, redirect_to=None)))
 
 
 async def send_reset(rt: Runtime, *, user: User) -> None:
-    await _queue(rt, list(_link_rows(rt, user=user, purpose=RESET_PASSWORD, redirect_to=None)))
+    await _queue(rt, list(_link_rows(rt, user=user, address=user.email, purpose=RESET_PASSWORD, redirect_to=None)))
 
 
 async def send_welcome(rt: Runtime, *, user: User) -> None:

@@ -15,7 +15,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.delivery.base import EMAIL, SMS
-from authgate.delivery.outbox import suppressed_row
+from authgate.delivery.outbox import suppressed
 from authgate.delivery.templates import lifetime_words
 from authgate.errors import AuthError, ErrorCode, FieldError, invalid_credentials, validation_failed
 from authgate.security.codes import new_code, normalize_code
@@ -113,14 +113,15 @@ async def _recipient(
 
 
 def _code_rows(
-    rt: Runtime, *, user: User, channel: str, destination: str, purpose: str
+    rt: Runtime, *, user: User | None, channel: str, destination: str, purpose: str
 ) -> tuple[OneTimeCode, OutboxMessage]:
+    """A code and its message; with no user, the same rows as a decoy that is never sent."""
     code = new_code()
     now = utcnow()
     row_id = new_id()
     row = OneTimeCode(
         id=row_id,
-        user_id=user.id,
+        user_id=user.id if user is not None else None,
         channel=channel,
         destination=_stored(channel, destination),
         purpose=purpose,
@@ -139,7 +140,7 @@ def _code_rows(
         purpose=PHRASES[purpose],
         lifetime=lifetime_words(int(LIFETIME.total_seconds())),
     )
-    return row, message
+    return row, message if user is not None else suppressed(message)
 
 
 async def send_code(
@@ -148,21 +149,26 @@ async def send_code(
     """Queue a code; the caller answers 202 whatever happened (no account enumeration)."""
     async with rt.db() as db:
         found = await _recipient(db, channel=channel, purpose=purpose, destination=destination, caller=caller)
+    user, where = found if found is not None else (None, destination or "")
+    row, message = _code_rows(rt, user=user, channel=channel, destination=where, purpose=purpose)
     async with rt.db.begin() as db:
-        if found is None:
-            await outbox_repo.add(db, row=suppressed_row(channel=channel, kind="otp_code", recipient=destination or ""))
-        else:
-            user, where = found
-            row, message = _code_rows(rt, user=user, channel=channel, destination=where, purpose=purpose)
-            await codes_repo.void_codes(
-                db, now=row.created_at, channel=channel, destination=row.destination, purpose=purpose
-            )
-            await codes_repo.add_code(db, row=row)
-            await outbox_repo.add(db, row=message)
+        await codes_repo.void_codes(
+            db, now=row.created_at, channel=channel, destination=row.destination, purpose=purpose
+        )
+        await codes_repo.add_code(db, row=row)
+        await outbox_repo.add(db, row=message)
     rt.courier.poke()
 
 
-async def _use(rt: Runtime, db: AsyncSession, row: OneTimeCode, code: str) -> bool:
+@dataclass(frozen=True)
+class LiveCode:
+    id: str
+    user_id: str
+    destination: str
+    code_hash: str
+
+
+async def _use(rt: Runtime, db: AsyncSession, row: LiveCode, code: str) -> bool:
     """Spend a try, compare, use up: True for the one caller whose right code got the row."""
     now = utcnow()
     if not await codes_repo.count_attempt(db, code_id=row.id, max_attempts=MAX_TRIES, now=now):
@@ -174,11 +180,15 @@ async def _use(rt: Runtime, db: AsyncSession, row: OneTimeCode, code: str) -> bo
 
 async def _live_code(
     rt: Runtime, *, channel: str, purpose: str, destination: str | None = None, user_id: str | None = None
-) -> OneTimeCode | None:
+) -> LiveCode | None:
+    """The newest unused, unexpired code (never a decoy) for these filters."""
     async with rt.db() as db:
-        return await codes_repo.latest_live_code(
+        row = await codes_repo.latest_live_code(
             db, channel=channel, purpose=purpose, now=utcnow(), destination=destination, user_id=user_id
         )
+    if row is None or row.user_id is None:
+        return None
+    return LiveCode(id=row.id, user_id=row.user_id, destination=row.destination, code_hash=row.code_hash)
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,14 @@ from authgate.storage.models.base import Base, UTCDateTime, new_id, utcnow
 
 class LinkToken(Base):
     """One emailed link. `email` is the address it was sent to: a link proves control of that
-    address only, so it verifies nothing once the account's email has changed."""
+    address only, so it verifies nothing once the account's email has changed. A row without a
+    user is a decoy written for an unknown account (so both paths do the same work); it is never
+    sent and matches no one."""
 
     __tablename__ = "link_tokens"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    user_id: Mapped[str] = mapped_column(String(36), ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[str | None] = mapped_column(String(36), ForeignKey("users.id", ondelete="CASCADE"))
     purpose: Mapped[str] = mapped_column(String(16))  # verify_email | reset_password | magic_link
     token_digest: Mapped[str] = mapped_column(String(64), unique=True)
     email: Mapped[str] = mapped_column(String(254))
@@ -33,12 +35,13 @@ class LinkToken(Base):
 
 
 class OneTimeCode(Base):
-    """A 6-digit code sent by SMS or email; `attempts` counts every check, right or wrong."""
+    """A 6-digit code sent by SMS or email; `attempts` counts every check, right or wrong.
+    Without a user, a decoy (see LinkToken)."""
 
     __tablename__ = "otp_codes"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    user_id: Mapped[str] = mapped_column(String(36), ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[str | None] = mapped_column(String(36), ForeignKey("users.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(8))  # sms | email
     destination: Mapped[str] = mapped_column(String(254))
     purpose: Mapped[str] = mapped_column(String(8))  # login | verify | mfa

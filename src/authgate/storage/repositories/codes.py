@@ -52,6 +52,7 @@ async def consume_link(session: AsyncSession, *, token_digest: str, purpose: str
         .where(
             LinkToken.token_digest == token_digest,
             LinkToken.purpose == purpose,
+            LinkToken.user_id.is_not(None),
             LinkToken.used_at.is_(None),
             LinkToken.expires_at > now,
         )
@@ -60,7 +61,7 @@ async def consume_link(session: AsyncSession, *, token_digest: str, purpose: str
         .execution_options(synchronize_session=False)
     )
     row = result.first()
-    return None if row is None else ConsumedLink(user_id=row[0], email=row[1], redirect_to=row[2])
+    return None if row is None else ConsumedLink(user_id=str(row[0]), email=row[1], redirect_to=row[2])
 
 
 async def void_links(session: AsyncSession, *, user_id: str, purposes: tuple[str, ...], now: datetime) -> None:
@@ -109,6 +110,7 @@ async def latest_live_code(
     user_id: str | None = None,
 ) -> OneTimeCode | None:
     stmt = select(OneTimeCode).where(
+        OneTimeCode.user_id.is_not(None),
         OneTimeCode.channel == channel,
         OneTimeCode.purpose == purpose,
         OneTimeCode.used_at.is_(None),

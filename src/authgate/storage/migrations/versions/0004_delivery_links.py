@@ -21,7 +21,7 @@ def upgrade() -> None:
     op.create_table(
         "link_tokens",
         sa.Column("id", sa.String(36), nullable=False),
-        sa.Column("user_id", sa.String(36), nullable=False),
+        sa.Column("user_id", sa.String(36), nullable=True),
         sa.Column("purpose", sa.String(16), nullable=False),
         sa.Column("token_digest", sa.String(64), nullable=False),
         sa.Column("email", sa.String(254), nullable=False),
@@ -38,7 +38,7 @@ def upgrade() -> None:
     op.create_table(
         "otp_codes",
         sa.Column("id", sa.String(36), nullable=False),
-        sa.Column("user_id", sa.String(36), nullable=False),
+        sa.Column("user_id", sa.String(36), nullable=True),
         sa.Column("channel", sa.String(8), nullable=False),
         sa.Column("destination", sa.String(254), nullable=False),
         sa.Column("purpose", sa.String(8), nullable=False),
