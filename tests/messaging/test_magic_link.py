@@ -114,16 +114,16 @@ TRICKS = [
 ]
 
 
-@pytest.mark.parametrize("trick", TRICKS)
-async def test_redirect_tricks_are_refused(
-    messaging_client: MessagingClientFactory, mailbox: Mailbox, trick: str
-) -> None:
+async def test_redirect_tricks_are_refused(messaging_client: MessagingClientFactory) -> None:
     async with messaging_client(redirect_allowlist=APP) as client:
         await register(client)
-        response = await client.post("/login/magic", json={"email": "ada@example.com", "redirectTo": trick})
-        assert response.status_code == 400, trick
-        assert response.json()["code"] == "validation_failed"
-        assert response.json()["errors"][0]["field"] == "redirectTo"
+        for trick in TRICKS:
+            response = await client.post("/login/magic", json={"email": "ada@example.com", "redirectTo": trick})
+            assert response.status_code == 400, trick
+            assert response.json()["code"] == "validation_failed"
+            assert response.json()["errors"][0]["field"] == "redirectTo"
+        ok = await client.post("/login/magic", json={"email": "ada@example.com", "redirectTo": f"{APP}/x"})
+        assert ok.status_code == 202
 
 
 async def test_disabled_account_cannot_use_a_link(mclient: httpx.AsyncClient, mailbox: Mailbox) -> None:
