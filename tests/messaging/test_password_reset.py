@@ -12,7 +12,14 @@ from sqlalchemy import select
 
 from authgate.storage.models import LinkToken, OneTimeCode
 from tests.helpers import STRONG_PASSWORD, bearer, register
-from tests.messaging.conftest import Mailbox, MessagingClientFactory, expire_everything, link_in, runtime
+from tests.messaging.conftest import (
+    Mailbox,
+    MessagingClientFactory,
+    expire_everything,
+    link_in,
+    mail_code,
+    runtime,
+)
 
 NEW_PASSWORD = "Brand-New-Horse-77"
 
@@ -207,3 +214,36 @@ async def test_every_prefix_serves_the_flow(mclient: httpx.AsyncClient, mailbox:
     token = link_in(await mailbox.wait_for("ada@example.com"), "/password/reset/").rsplit("/", 1)[1]
     done = await mclient.post(f"{prefix}/password/reset/{token}", data={"password": NEW_PASSWORD})
     assert done.status_code == 200 and "Password changed" in done.text
+
+
+async def enable_email_factor(client: httpx.AsyncClient, mailbox: Mailbox, token: str) -> None:
+    await client.post("/otp/send", json={"channel": "email", "purpose": "mfa"}, headers=bearer(token))
+    code = mail_code(await mailbox.wait_for("ada@example.com", 1))
+    on = await client.post(
+        "/otp/verify", json={"channel": "email", "code": code, "purpose": "mfa"}, headers=bearer(token)
+    )
+    assert on.status_code == 200, on.text
+
+
+async def test_reset_leaves_the_second_factor_on(mclient: httpx.AsyncClient, mailbox: Mailbox) -> None:
+    token = (await register(mclient)).json()["token"]
+    await enable_email_factor(mclient, mailbox, token)
+    link = await reset_link(mclient, mailbox, 2)
+    done = await mclient.post(link, json={"password": NEW_PASSWORD})
+    assert done.status_code == 200 and "token" not in done.json()  # a reset signs no one in
+    # The factor survives the reset; once issue 4's gate is merged, login asks for it (below).
+    fresh = await login(mclient, NEW_PASSWORD)
+    if fresh.status_code == 200:
+        assert fresh.json()["user"]["mfaEnabled"] is True
+    else:
+        assert fresh.status_code == 401 and fresh.json()["code"] == "mfa_required"
+
+
+@pytest.mark.xfail(strict=True, reason="the sign-in gate enforces second factors once issue 4 merges")
+async def test_login_after_reset_still_asks_for_the_second_factor(mclient: httpx.AsyncClient, mailbox: Mailbox) -> None:
+    token = (await register(mclient)).json()["token"]
+    await enable_email_factor(mclient, mailbox, token)
+    link = await reset_link(mclient, mailbox, 2)
+    assert (await mclient.post(link, json={"password": NEW_PASSWORD})).status_code == 200
+    fresh = await login(mclient, NEW_PASSWORD)
+    assert fresh.status_code == 401 and fresh.json()["code"] == "mfa_required"

@@ -202,6 +202,15 @@ async def reset_password(rt: Runtime, *, token: str, password: str) -> ResetDone
     return ResetDone(user_id=link.user_id, redirect_to=_still_allowed(rt, link.redirect_to))
 
 
+async def void_outstanding(rt: Runtime, *, user_id: str) -> None:
+    """Void every outstanding reset and magic link and one-time code of a user: for a password
+    change outside the reset flow (SPEC §4: a change voids them too)."""
+    now = utcnow()
+    async with rt.db.begin() as db:
+        await codes_repo.void_links(db, user_id=user_id, purposes=(RESET_PASSWORD, MAGIC_LINK), now=now)
+        await codes_repo.void_codes(db, now=now, user_id=user_id)
+
+
 # --- magic link -----------------------------------------------------------------------------
 
 
