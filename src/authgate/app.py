@@ -11,6 +11,7 @@ from authgate import __version__
 from authgate.http import problems
 from authgate.http.middleware import BodyGuard, RequestMetrics
 from authgate.http.routes import PREFIXED, ROOT
+from authgate.http.routes.links import FORM_PATHS
 from authgate.observability.logging import configure as configure_logging
 from authgate.observability.metrics import Metrics
 from authgate.services.runtime import Runtime
@@ -26,6 +27,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime.build(settings, metrics)
         app.state.runtime = runtime
+        runtime.start()
         try:
             yield
         finally:
@@ -44,6 +46,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.include_router(router, prefix=prefix, include_in_schema=index == 0)
     for router in ROOT:
         app.include_router(router)
-    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, form_paths=FORM_PATHS)
     app.add_middleware(RequestMetrics, metrics=metrics)
     return app

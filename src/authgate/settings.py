@@ -68,6 +68,18 @@ class Settings(BaseSettings):
     mfa_token_ttl_seconds: int = Field(default=300, gt=0, le=3600)
     mfa_token_max_attempts: int = Field(default=5, ge=1, le=20)
 
+    # --- delivery: email and SMS (issue 5) ----------------------------------------------
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=587, ge=1, le=65_535)
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    smtp_from: str | None = None
+    smtp_timeout_seconds: float = Field(default=15.0, gt=0)
+    sms_webhook_url: str | None = None
+    delivery_retry_base_seconds: float = Field(default=2.0, gt=0)
+    delivery_max_attempts: int = Field(default=8, ge=1)
+
     # --- logging ------------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = False
@@ -111,6 +123,31 @@ class Settings(BaseSettings):
         if value and urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
             raise ValueError("must be a redis:// or rediss:// URL")
         return value or None
+
+    @field_validator("smtp_host", "smtp_username", "smtp_password", "smtp_from", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        return value or None
+
+    @field_validator("sms_webhook_url")
+    @classmethod
+    def _sms_webhook_url(cls, value: str | None) -> str | None:
+        if value and (urlsplit(value).scheme not in {"http", "https"} or not urlsplit(value).hostname):
+            raise ValueError("must be an absolute http(s) URL")
+        return value or None
+
+    @field_validator("redirect_allowlist")
+    @classmethod
+    def _redirect_allowlist(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            parts = urlsplit(entry)
+            if parts.scheme not in {"http", "https"} or not parts.hostname or parts.username or parts.password:
+                raise ValueError(f"{entry!r} is not an http(s) origin such as https://app.example.com")
+        return value
+
+    @property
+    def mail_from(self) -> str:
+        return self.smtp_from or f"no-reply@{urlsplit(self.public_url).hostname}"
 
     @property
     def access_ttl_seconds(self) -> int:

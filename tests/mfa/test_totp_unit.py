@@ -76,4 +76,4 @@ def test_the_registry_loads_its_factors_without_the_http_layer() -> None:
         "print(','.join(f.name for f in load_factors()))\n"
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "totp,recovery"
+    assert out.strip() == "totp,recovery,otp"

@@ -49,10 +49,22 @@ def _is_json(content_type: bytes) -> bool:
     return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
 
 
+def _path_matches(path: str, pattern: str) -> bool:
+    """Does `path` end with `pattern`, where a `*` segment stands for any one non-empty segment?"""
+    if "*" not in pattern:
+        return path.endswith(pattern)
+    want = pattern.strip("/").split("/")
+    have = path.strip("/").split("/")
+    if len(have) < len(want):
+        return False
+    return all(h != "" if w == "*" else h == w for w, h in zip(want, have[len(have) - len(want) :], strict=True))
+
+
 class BodyGuard:
     """Buffers the (small) body, refusing > max_bytes with 413 and non-JSON with 415.
 
-    `form_paths` lists path suffixes that may also take an HTML form post.
+    `form_paths` lists path suffixes that may also take an HTML form post; a `*` segment
+    matches any one path segment (e.g. `/password/reset/*`, whose last segment is a token).
     """
 
     def __init__(self, app: ASGIApp, max_bytes: int, form_paths: tuple[str, ...] = ()) -> None:
@@ -95,7 +107,7 @@ class BodyGuard:
         content_type = headers.get(b"content-type", b"")
         if body and not _is_json(content_type):
             allowed_form = content_type.split(b";", 1)[0].strip().lower() in FORM_TYPES and any(
-                scope["path"].endswith(p) for p in self.form_paths
+                _path_matches(scope["path"], p) for p in self.form_paths
             )
             if not allowed_form:
                 await send_problem(

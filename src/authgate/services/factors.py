@@ -33,6 +33,7 @@ REGISTRY: list[SecondFactor] = []
 FACTOR_MODULES: tuple[str, ...] = (
     "authgate.services.factors_totp",
     "authgate.services.factors_recovery",
+    "authgate.services.otp",
 )
 
 

@@ -1,5 +1,5 @@
 """The long-lived parts one app instance shares: settings, database, hasher, token codec,
-caches and metrics. Built once at start (the app's lifespan), closed at stop."""
+caches, metrics and the message courier. Built once at start (the app's lifespan), closed at stop."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from authgate.delivery.outbox import Courier, channels_from_settings
 from authgate.observability.metrics import Metrics
+from authgate.security.codes import CodeHasher
 from authgate.security.crypto import SecretBox
 from authgate.security.passwords import PasswordHasher, PasswordPolicy
 from authgate.security.tokens import TokenCodec
@@ -27,16 +29,27 @@ class Runtime:
     policy: PasswordPolicy
     metrics: Metrics
     box: SecretBox
+    courier: Courier
+    codes: CodeHasher
     principals: PrincipalCache = field(default_factory=PrincipalCache)
 
     @classmethod
     def build(cls, settings: Settings, metrics: Metrics | None = None) -> Runtime:
         metrics = metrics or Metrics()
         engine = make_engine(settings.database_url)
+        db = make_sessionmaker(engine)
+        box = SecretBox(settings.encryption_key or settings.jwt_secret)
+        courier = Courier(
+            db=db,
+            box=box,
+            channels=channels_from_settings(settings),
+            retry_base_seconds=settings.delivery_retry_base_seconds,
+            max_attempts=settings.delivery_max_attempts,
+        )
         return cls(
             settings=settings,
             engine=engine,
-            db=make_sessionmaker(engine),
+            db=db,
             read=make_sessionmaker(engine, readonly=True),
             hasher=PasswordHasher(settings.bcrypt_rounds, cpu_count(), metrics.observe_hash),
             codec=TokenCodec(settings.jwt_secret, settings.issuer, settings.jwt_audience),
@@ -46,9 +59,16 @@ class Runtime:
                 block_common=settings.password_block_common,
             ),
             metrics=metrics,
-            box=SecretBox(settings.encryption_key or settings.jwt_secret),
+            box=box,
+            courier=courier,
+            codes=CodeHasher(settings.encryption_key or settings.jwt_secret),
         )
 
+    def start(self) -> None:
+        """Start the background parts (the message courier); needs a running event loop."""
+        self.courier.start()
+
     async def close(self) -> None:
+        await self.courier.close()
         self.hasher.close()
         await self.engine.dispose()

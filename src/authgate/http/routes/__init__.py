@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from authgate.http.routes import accounts, health, mfa
+from authgate.http.routes import accounts, health, links, mfa, otp
 
-PREFIXED: list[APIRouter] = [accounts.router, mfa.router]
+PREFIXED: list[APIRouter] = [accounts.router, mfa.router, links.router, otp.router]
 ROOT: list[APIRouter] = [health.router]

@@ -10,7 +10,7 @@ from authgate.http.responses import login_out
 from authgate.http.schemas.accounts import LoginIn, LoginOut, RegisterIn, UpdateUserIn
 from authgate.http.schemas.users import UserOut
 from authgate.security.identifiers import normalize_email
-from authgate.services import accounts, login
+from authgate.services import accounts, login, onboarding
 from authgate.services.accounts import ProfileChange, Registration
 
 router = APIRouter(tags=["accounts"])
@@ -22,6 +22,14 @@ async def register(body: RegisterIn, rt: RuntimeDep, ctx: Context) -> LoginOut:
         email=body.email, password=body.password, name=body.name, username=body.username, phone=body.phone
     )
     result = await accounts.register(rt, reg, ctx)
+    opts = body.options
+    welcome = onboarding.Welcome(
+        verify_email=opts.verify_email,
+        reset_email=opts.send_reset_email and body.password is None,
+        welcome_email=opts.send_email,
+        sms_code=opts.send_sms,
+    )
+    await onboarding.after_register(rt, user=result.user, welcome=welcome)
     return login_out(result, "User registered successfully")
 
 

@@ -1,0 +1,1 @@
+"""Sending email and SMS: channels behind one Protocol, templates, and the outbox courier."""

@@ -1,0 +1,130 @@
+"""Email verification, password reset and magic links (seed 002; SPEC §3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+
+from authgate.errors import AuthError, ErrorCode
+from authgate.http.cookies import set_auth_cookies
+from authgate.http.deps import Context, RuntimeDep
+from authgate.http.pages import page, reset_form, text, wants_html
+from authgate.http.responses import login_out
+from authgate.http.schemas.accounts import LoginOut
+from authgate.http.schemas.links import EmailVerifiedOut, LinkRequestIn, MessageOut, ResetIn, ResetValidOut
+from authgate.services import links
+
+router = APIRouter(tags=["email links"])
+
+# Path patterns (see http/middleware.BodyGuard) that may take an HTML form post: the reset form.
+FORM_PATHS = ("/password/reset/*",)
+
+ACCEPTED = "If an account exists for this address, we have sent it an email."
+FORM_TYPE = "application/x-www-form-urlencoded"
+_PASSWORD_BODY = {"type": "object", "required": ["password"], "properties": {"password": {"type": "string"}}}
+RESET_BODY_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": _PASSWORD_BODY}, FORM_TYPE: {"schema": _PASSWORD_BODY}},
+    }
+}
+
+
+def _invalid_page(exc: AuthError) -> Response:
+    return page("This link does not work", f"<p>{text(exc.detail or exc.title)}</p>", exc.status)
+
+
+@router.post("/email/verify", status_code=status.HTTP_202_ACCEPTED, response_model=MessageOut)
+async def request_verification(body: LinkRequestIn, rt: RuntimeDep) -> MessageOut:
+    await links.request_link(rt, purpose=links.VERIFY_EMAIL, email=body.email, redirect_to=body.redirect_to)
+    return MessageOut(message=ACCEPTED)
+
+
+@router.get("/email/verify/{token}", response_model=EmailVerifiedOut, responses={302: {}, 400: {}})
+async def verify_email(token: str, request: Request, rt: RuntimeDep) -> Response | EmailVerifiedOut:
+    try:
+        redirect_to = await links.verify_email(rt, token=token)
+    except AuthError as exc:
+        if wants_html(request):
+            return _invalid_page(exc)
+        raise
+    if redirect_to:
+        return RedirectResponse(redirect_to, status_code=status.HTTP_302_FOUND)
+    if wants_html(request):
+        return page("Email address verified", "<p>Thank you: your email address is now verified.</p>")
+    return EmailVerifiedOut(message="Email verified", email_verified=True)
+
+
+@router.post("/password/forgot", status_code=status.HTTP_202_ACCEPTED, response_model=MessageOut)
+async def forgot_password(body: LinkRequestIn, rt: RuntimeDep) -> MessageOut:
+    await links.request_link(rt, purpose=links.RESET_PASSWORD, email=body.email, redirect_to=body.redirect_to)
+    return MessageOut(message=ACCEPTED)
+
+
+@router.get("/password/reset/{token}", response_model=ResetValidOut, responses={400: {}})
+async def check_reset_link(token: str, request: Request, rt: RuntimeDep) -> Response | ResetValidOut:
+    try:
+        await links.check_reset_link(rt, token=token)
+    except AuthError as exc:
+        if wants_html(request):
+            return _invalid_page(exc)
+        raise
+    if wants_html(request):
+        return reset_form(min_length=rt.settings.password_min_length)
+    return ResetValidOut(valid=True)
+
+
+def _is_form(request: Request) -> bool:
+    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower() == FORM_TYPE
+
+
+async def _reset_from_form(token: str, request: Request, rt: RuntimeDep) -> Response:
+    """The HTML form's post: answers are pages, errors re-show the form."""
+    form = await request.form()
+    password = form.get("password")
+    if not isinstance(password, str) or not password:
+        return reset_form(min_length=rt.settings.password_min_length, errors=["Enter a new password."], status_code=400)
+    try:
+        done = await links.reset_password(rt, token=token, password=password)
+    except AuthError as exc:
+        if exc.code != ErrorCode.VALIDATION_FAILED:
+            return _invalid_page(exc)
+        messages = [e.message for e in exc.errors] or [exc.detail or exc.title]
+        return reset_form(min_length=rt.settings.password_min_length, errors=messages, status_code=400)
+    if done.redirect_to:
+        return RedirectResponse(done.redirect_to, status_code=status.HTTP_303_SEE_OTHER)
+    return page("Password changed", "<p>Your password has been changed, and every session signed out.</p>")
+
+
+@router.post("/password/reset/{token}", response_model=MessageOut, openapi_extra=RESET_BODY_DOC)
+async def reset_password(token: str, request: Request, rt: RuntimeDep) -> Response | MessageOut:
+    if _is_form(request):
+        return await _reset_from_form(token, request, rt)
+    try:
+        body = ResetIn.model_validate_json(await request.body() or b"{}")
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors()) from None
+    await links.reset_password(rt, token=token, password=body.password)
+    return MessageOut(message="Password has been reset")
+
+
+@router.post("/login/magic", status_code=status.HTTP_202_ACCEPTED, response_model=MessageOut)
+async def request_magic_link(body: LinkRequestIn, rt: RuntimeDep) -> MessageOut:
+    await links.request_link(rt, purpose=links.MAGIC_LINK, email=body.email, redirect_to=body.redirect_to)
+    return MessageOut(message=ACCEPTED)
+
+
+@router.get("/login/magic/{token}", response_model=LoginOut, responses={302: {}, 400: {}})
+async def magic_sign_in(token: str, response: Response, rt: RuntimeDep, ctx: Context) -> Response | LoginOut:
+    signed_in = await links.sign_in_with_link(rt, token=token, ctx=ctx)
+    result = signed_in.result
+    if signed_in.redirect_to:
+        redirect = RedirectResponse(signed_in.redirect_to, status_code=status.HTTP_302_FOUND)
+        set_auth_cookies(redirect, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)
+        return redirect
+    set_auth_cookies(response, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)
+    return login_out(result, "Login successful")

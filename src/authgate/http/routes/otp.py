@@ -1,0 +1,82 @@
+"""One-time codes by SMS or email (seed 002; SPEC §3 "One-time codes")."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response, status
+
+from authgate.errors import AuthError, invalid_token
+from authgate.http.cookies import ACCESS_COOKIE, set_auth_cookies
+from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep, bearer_token, get_principal
+from authgate.http.responses import login_out
+from authgate.http.schemas.accounts import LoginOut
+from authgate.http.schemas.links import MessageOut
+from authgate.http.schemas.otp import FactorOut, OtpRemoveIn, OtpSendIn, OtpVerifyIn, VerifiedOut
+from authgate.http.schemas.users import UserOut
+from authgate.services import mfa, otp
+from authgate.services.principals import Principal
+
+router = APIRouter(tags=["one-time codes"])
+
+ACCEPTED = "If the address can receive codes, a code is on its way."
+
+
+async def optional_principal(request: Request, rt: RuntimeDep) -> Principal | None:
+    """The caller, when the request says who it is: a Bearer token must be valid (401
+    otherwise); a stale cookie left in a browser just means anonymous."""
+    if bearer_token(request) is not None:
+        return await get_principal(request, rt)
+    if ACCESS_COOKIE in request.cookies:
+        try:
+            return await get_principal(request, rt)
+        except AuthError:
+            return None
+    return None
+
+
+@router.post("/otp/send", status_code=status.HTTP_202_ACCEPTED, response_model=MessageOut)
+async def send_code(body: OtpSendIn, request: Request, rt: RuntimeDep) -> MessageOut:
+    principal = await optional_principal(request, rt)
+    destination = otp.destination_of(body.channel, phone=body.phone, email=body.email)
+    await otp.send_code(
+        rt,
+        channel=body.channel,
+        purpose=body.purpose,
+        destination=destination,
+        caller=principal.user if principal else None,
+    )
+    return MessageOut(message=ACCEPTED)
+
+
+@router.post("/otp/verify", response_model=LoginOut | VerifiedOut | FactorOut)
+async def verify_code(
+    body: OtpVerifyIn, request: Request, response: Response, rt: RuntimeDep, ctx: Context
+) -> LoginOut | VerifiedOut | FactorOut:
+    if body.mfa_token is not None:
+        # The second step of a sign-in: the same challenge /mfa/verify redeems, with this code.
+        result = await mfa.verify_challenge(rt, mfa_token=body.mfa_token, code=body.code, ctx=ctx)
+    else:
+        principal = await optional_principal(request, rt)
+        check = otp.CodeCheck(
+            channel=body.channel,
+            code=body.code,
+            destination=otp.destination_of(body.channel, phone=body.phone, email=body.email),
+        )
+        if body.purpose == otp.VERIFY:
+            user = await otp.verify_destination(rt, check, principal.user if principal else None)
+            what = "Phone number" if body.channel == "sms" else "Email address"
+            return VerifiedOut(message=f"{what} verified", user=UserOut.of(user))
+        if body.purpose == otp.MFA:
+            if principal is None:
+                raise invalid_token("Sign in first: enrolling a second factor needs the account's access token.")
+            channel = await otp.enable_factor(rt, check, principal.user)
+            return FactorOut(message="One-time-code second factor enabled", channel=channel)
+        result = await otp.sign_in_with_code(rt, check, ctx)
+    if body.options.set_cookie:
+        set_auth_cookies(response, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)
+    return login_out(result, "Login successful")
+
+
+@router.post("/otp/remove", response_model=MessageOut)
+async def remove_factor(body: OtpRemoveIn, principal: CurrentPrincipal, rt: RuntimeDep) -> MessageOut:
+    await otp.remove_factor(rt, caller=principal.user, verification_code=body.verification_code)
+    return MessageOut(message="One-time-code second factor removed")
