@@ -4,6 +4,9 @@ Checking the session on every request keeps revocation immediate, but a database
 request would halve throughput. So a bounded in-process cache maps a session id to its user
 for at most `ttl` seconds (1 s: revocation on another node or worker shows within a second),
 and every revocation on this node drops its entries at once.
+
+A read that started before a drop must not put its (now stale) answer back: `epoch` counts
+drops, and `put` is refused when the epoch moved while the caller was reading the database.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ class PrincipalCache:
         self.ttl = ttl
         self.max_entries = max_entries
         self._entries: OrderedDict[str, tuple[float, Session, User]] = OrderedDict()
+        self.epoch = 0
 
     def get(self, session_id: str) -> tuple[Session, User] | None:
         entry = self._entries.get(session_id)
@@ -47,16 +51,21 @@ class PrincipalCache:
             return None
         return session, user
 
-    def put(self, session: Session, user: User) -> None:
+    def put(self, session: Session, user: User, epoch: int | None = None) -> None:
+        """Cache a live session; `epoch` is `self.epoch` as read before the database read."""
+        if epoch is not None and epoch != self.epoch:
+            return
         self._entries[session.id] = (time.monotonic(), session, user)
         self._entries.move_to_end(session.id)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
 
     def drop_sessions(self, session_ids: list[str]) -> None:
+        self.epoch += 1
         for sid in session_ids:
             self._entries.pop(sid, None)
 
     def drop_user(self, user_id: str) -> None:
+        self.epoch += 1
         for sid in [sid for sid, (_, _, user) in self._entries.items() if user.id == user_id]:
             self._entries.pop(sid, None)

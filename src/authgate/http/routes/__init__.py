@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from authgate.http.routes import accounts, health
+from authgate.http.routes import accounts, health, sessions, tokens
 
-PREFIXED: list[APIRouter] = [accounts.router]
+PREFIXED: list[APIRouter] = [accounts.router, tokens.router, sessions.router]
 ROOT: list[APIRouter] = [health.router]
