@@ -1,10 +1,13 @@
 """The `accessToken` and `refreshToken` cookies of SPEC §2: HttpOnly, SameSite=Lax, Path=/,
-Secure per setting, Max-Age equal to each token's lifetime."""
+Secure per setting, Max-Age equal to each token's lifetime.
+
+Reading them: `request.cookies` already merges every `Cookie` header (Starlette parses each
+one), which seed 003's curl lines need: they send the two cookies as two separate headers.
+`tests/sessions` pins that behaviour in-process and against a real server."""
 
 from __future__ import annotations
 
-from fastapi import Request, Response
-from starlette.requests import cookie_parser
+from fastapi import Response
 
 from authgate.settings import Settings
 
@@ -37,22 +40,3 @@ def set_auth_cookies(response: Response, settings: Settings, *, access_token: st
 def clear_auth_cookies(response: Response, settings: Settings) -> None:
     for name in (ACCESS_COOKIE, REFRESH_COOKIE):
         response.delete_cookie(name, path="/", httponly=True, samesite="lax", secure=settings.cookie_secure)
-
-
-def request_cookies(request: Request) -> dict[str, str]:
-    """All cookies of the request, from every `Cookie` header.
-
-    Starlette's `request.cookies` reads only the first header, but seed 003's curl lines send
-    `accessToken` and `refreshToken` as two separate `Cookie` headers (as HTTP/2 clients may
-    too), so the headers are joined before parsing. Earlier headers win on a repeated name.
-    """
-    values = [value for name, value in request.scope["headers"] if name == b"cookie"]
-    if not values:
-        return {}
-    if len(values) == 1:
-        return request.cookies
-    merged: dict[str, str] = {}
-    for value in values:
-        for key, item in cookie_parser(value.decode("latin-1")).items():
-            merged.setdefault(key, item)
-    return merged

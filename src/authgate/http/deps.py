@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from authgate.errors import invalid_token
-from authgate.http.cookies import ACCESS_COOKIE, request_cookies
+from authgate.http.cookies import ACCESS_COOKIE
 from authgate.http.csrf import check_cookie_request
 from authgate.services.context import RequestContext
 from authgate.services.principals import Principal
@@ -76,7 +76,7 @@ async def get_principal(request: Request, rt: RuntimeDep) -> Principal:
     state-changing request authenticated by the cookie alone must pass the CSRF check."""
     token = bearer_token(request)
     if token is None:
-        token = request_cookies(request).get(ACCESS_COOKIE)
+        token = request.cookies.get(ACCESS_COOKIE)
         if not token:
             raise invalid_token("Authentication is required.")
         check_cookie_request(request, rt.settings)

@@ -86,9 +86,7 @@ async def refresh(rt: Runtime, *, token: str) -> LoginResult:
             new_token, new_row = new_refresh_token(rt, session_id=session.id, now=now)
             access = mint_access_token(rt, user=user, session_id=session.id, amr=session.amr.split(","))
             sealed = _seal(rt, session.id, new_token, access)
-            if await token_repo.rotate(
-                db, token_id=row.id, now=now, successor_id=new_row.id, successor_sealed=sealed
-            ):
+            if await token_repo.rotate(db, token_id=row.id, now=now, successor_id=new_row.id, successor_sealed=sealed):
                 await token_repo.add(db, row=new_row)
                 if not await session_repo.touch(db, session_id=session.id, now=now, expires_at=new_row.expires_at):
                     raise invalid_token(ENDED)  # revoked meanwhile: the rollback undoes the rotation

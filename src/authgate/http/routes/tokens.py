@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from authgate.errors import AuthError, invalid_token
-from authgate.http.cookies import ACCESS_COOKIE, REFRESH_COOKIE, clear_auth_cookies, request_cookies, set_auth_cookies
+from authgate.http.cookies import ACCESS_COOKIE, REFRESH_COOKIE, clear_auth_cookies, set_auth_cookies
 from authgate.http.csrf import check_origin
 from authgate.http.deps import RuntimeDep, bearer_token
 from authgate.http.problems import from_auth_error
@@ -28,7 +28,7 @@ async def _refresh(
     token = body_token
     from_cookie = False
     if not token:
-        token = request_cookies(request).get(REFRESH_COOKIE)
+        token = request.cookies.get(REFRESH_COOKIE)
         from_cookie = bool(token)
         if from_cookie:
             # Any method: SameSite=Lax cookies ride along on cross-site GET navigations too.
@@ -61,7 +61,7 @@ async def refresh_by_get(request: Request, response: Response, rt: RuntimeDep) -
 
 async def _logout(request: Request, response: Response, rt: RuntimeDep, body_token: str | None) -> MessageOut:
     access = bearer_token(request)
-    cookies = request_cookies(request)
+    cookies = request.cookies
     refresh_token = body_token or cookies.get(REFRESH_COOKIE)
     if access is None:
         access = cookies.get(ACCESS_COOKIE)
