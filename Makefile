@@ -24,12 +24,12 @@ run: $(VENV)/.installed .env
 	$(BIN)/authgate serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed
-	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
 
 bench: $(VENV)/.installed .env

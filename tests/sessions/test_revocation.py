@@ -90,13 +90,30 @@ async def test_a_disabled_user_is_refused_within_a_second_everywhere(client: htt
     assert (await client.get("/profile", headers=bearer(body["accessToken"]))).status_code == 401
 
 
-def test_a_read_that_started_before_a_revocation_does_not_refill_the_cache() -> None:
+async def test_a_load_that_started_before_a_revocation_neither_refills_the_cache_nor_serves_later_callers() -> None:
     cache = PrincipalCache()
     user = User(id="u1", email="a@example.com")
     session = Session(id="s1", user_id="u1", expires_at=utcnow() + timedelta(hours=1))
-    epoch = cache.epoch  # a request starts reading the session from the database...
-    cache.drop_sessions(["s1"])  # ...the session is revoked meanwhile...
-    cache.put(session, user, epoch=epoch)  # ...and the stale answer must not be cached.
-    assert cache.get("s1") is None
+    release = asyncio.Event()
+    loads = 0
+
+    async def slow_live_read() -> tuple[Session, User] | None:
+        nonlocal loads
+        loads += 1
+        await release.wait()  # the read saw the session live, then stalls
+        return session, user
+
+    async def revoked_read() -> tuple[Session, User] | None:
+        return None  # what the database says after the revocation
+
+    early = asyncio.create_task(cache.fetch("s1", slow_live_read))
+    await asyncio.sleep(0)
+    cache.drop_sessions(["s1"])  # revoked while the early read is in flight
+    # A request arriving after the revocation must not join the stale in-flight load.
+    assert await asyncio.wait_for(cache.fetch("s1", revoked_read), timeout=2) is None
+    release.set()
+    assert await early == (session, user)  # the early request raced the revocation
+    assert loads == 1
+    assert cache.get("s1") is None  # and its stale answer was not cached
     cache.put(session, user, epoch=cache.epoch)
     assert cache.get("s1") is not None

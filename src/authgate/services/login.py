@@ -23,7 +23,7 @@ class PasswordLogin:
 
 
 async def login_with_password(rt: Runtime, attempt: PasswordLogin, ctx: RequestContext) -> LoginResult:
-    async with rt.db() as db:
+    async with rt.read() as db:
         if attempt.email is not None:
             user = await user_repo.get_by_email(db, email_key=email_key(attempt.email))
         else:

@@ -3,16 +3,20 @@
 Checking the session on every request keeps revocation immediate, but a database read per
 request would halve throughput. So a bounded in-process cache maps a session id to its user
 for at most `ttl` seconds (1 s: revocation on another node or worker shows within a second),
-and every revocation on this node drops its entries at once.
+and every revocation on this node drops its entries at once. Concurrent misses for one
+session share a single load, so an expiring entry under load costs one query, not hundreds.
 
-A read that started before a drop must not put its (now stale) answer back: `epoch` counts
-drops, and `put` is refused when the epoch moved while the caller was reading the database.
+A load that started before a drop must not outlive it: `epoch` counts drops, a load's answer
+is not cached when the epoch moved while it read the database, and a drop detaches pending
+loads so that requests arriving after a revocation read the database afresh.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +43,35 @@ class PrincipalCache:
         self.ttl = ttl
         self.max_entries = max_entries
         self._entries: OrderedDict[str, tuple[float, Session, User]] = OrderedDict()
-        self.epoch = 0
+        self._loading: dict[str, asyncio.Future[tuple[Session, User] | None]] = {}
+        self.epoch = 0  # counts drops; see the module docstring
+
+    async def fetch(
+        self, session_id: str, load: Callable[[], Awaitable[tuple[Session, User] | None]]
+    ) -> tuple[Session, User] | None:
+        """The cached entry, or one shared `load()` for every concurrent caller."""
+        found = self.get(session_id)
+        if found is not None:
+            return found
+        pending = self._loading.get(session_id)
+        if pending is not None:
+            return await asyncio.shield(pending)
+        future: asyncio.Future[tuple[Session, User] | None] = asyncio.get_running_loop().create_future()
+        self._loading[session_id] = future
+        epoch = self.epoch
+        try:
+            found = await load()
+            if found is not None:
+                self.put(*found, epoch=epoch)
+            future.set_result(found)
+            return found
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters (if any) re-raise it themselves
+            raise
+        finally:
+            if self._loading.get(session_id) is future:
+                del self._loading[session_id]
 
     def get(self, session_id: str) -> tuple[Session, User] | None:
         entry = self._entries.get(session_id)
@@ -64,8 +96,10 @@ class PrincipalCache:
         self.epoch += 1
         for sid in session_ids:
             self._entries.pop(sid, None)
+            self._loading.pop(sid, None)
 
     def drop_user(self, user_id: str) -> None:
         self.epoch += 1
+        self._loading.clear()  # which pending loads are this user's is not known yet
         for sid in [sid for sid, (_, _, user) in self._entries.items() if user.id == user_id]:
             self._entries.pop(sid, None)

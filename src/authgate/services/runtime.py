@@ -21,6 +21,7 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     db: async_sessionmaker[AsyncSession]
+    read: async_sessionmaker[AsyncSession]  # read-only work: never queues behind a writer
     hasher: PasswordHasher
     codec: TokenCodec
     policy: PasswordPolicy
@@ -36,6 +37,7 @@ class Runtime:
             settings=settings,
             engine=engine,
             db=make_sessionmaker(engine),
+            read=make_sessionmaker(engine, readonly=True),
             hasher=PasswordHasher(settings.bcrypt_rounds, cpu_count(), metrics.observe_hash),
             codec=TokenCodec(settings.jwt_secret, settings.issuer, settings.jwt_audience),
             policy=PasswordPolicy(

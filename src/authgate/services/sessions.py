@@ -97,14 +97,14 @@ async def authenticate(rt: Runtime, token: str) -> Principal:
     sid = claims.get("sid")
     if not isinstance(sid, str):
         raise invalid_token()
-    found = rt.principals.get(sid)
+
+    async def load() -> tuple[Session, User] | None:
+        async with rt.read() as db:
+            return await session_repo.get_active_with_user(db, session_id=sid, now=utcnow())
+
+    found = await rt.principals.fetch(sid, load)
     if found is None:
-        epoch = rt.principals.epoch
-        async with rt.db() as db:
-            found = await session_repo.get_active_with_user(db, session_id=sid, now=utcnow())
-        if found is None:
-            raise invalid_token("The session has ended.")
-        rt.principals.put(*found, epoch=epoch)
+        raise invalid_token("The session has ended.")
     session, user = found
     if user.id != claims["sub"] or user.disabled or session.expires_at <= utcnow():
         raise invalid_token("The session has ended.")
@@ -146,5 +146,5 @@ async def revoke_own_session(rt: Runtime, *, user_id: str, session_id: str) -> N
 
 
 async def list_sessions(rt: Runtime, *, user_id: str) -> list[Session]:
-    async with rt.db() as db:
+    async with rt.read() as db:
         return await session_repo.list_active(db, user_id=user_id, now=utcnow())

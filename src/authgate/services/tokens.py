@@ -147,7 +147,7 @@ async def logout(rt: Runtime, *, access_token: str | None, refresh_token: str | 
         else:
             session_ids.append(principal.session_id)
     if refresh_token:
-        async with rt.db() as db:
+        async with rt.read() as db:
             sid = await token_repo.session_id_for(db, token_hash=digest(refresh_token))
         if sid is not None and sid not in session_ids:
             session_ids.append(sid)

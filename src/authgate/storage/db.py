@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+READONLY = "authgate_readonly"
+
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
@@ -39,8 +41,13 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only work (see make_sessionmaker(readonly=True)) must not queue behind writers.
+        readonly = connection.get_execution_options().get(READONLY, False)
+        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(engine: AsyncEngine, *, readonly: bool = False) -> async_sessionmaker[AsyncSession]:
+    """Sessions on the shared pool; `readonly` ones start a plain (deferred) transaction on
+    SQLite, so token checks and lookups never wait for a writer's lock."""
+    bind = engine.execution_options(**{READONLY: True}) if readonly else engine
+    return async_sessionmaker(bind, expire_on_commit=False)

@@ -1,0 +1,66 @@
+"""The `authgate` command: user create (bootstrapping an admin), migrate, openapi."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import TEST_SECRET
+from tests.e2e.server import running_server
+
+
+def authgate(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "JWT_SECRET": TEST_SECRET,
+        "AUTHGATE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/authgate.db",
+        "AUTHGATE_BCRYPT_ROUNDS": "4",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "authgate", *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_user_create_makes_an_admin_who_can_log_in(tmp_path: Path) -> None:
+    created = authgate(
+        tmp_path,
+        "user",
+        "create",
+        "--email",
+        "root@example.com",
+        "--password",
+        "Admin-Pass-123",
+        "--username",
+        "root",
+        "--name",
+        "Root",
+        "--role",
+        "admin",
+        "--verified",
+    )
+    assert created.returncode == 0, created.stderr
+    user_id = created.stdout.strip()
+    again = authgate(tmp_path, "user", "create", "--email", "ROOT@example.com", "--password", "Admin-Pass-123")
+    assert again.returncode == 1 and "email_taken" in again.stderr
+    weak = authgate(tmp_path, "user", "create", "--email", "w@example.com", "--password", "weak")
+    assert weak.returncode == 1 and "password" in weak.stderr
+    with running_server(tmp_path) as base:
+        login = httpx.post(f"{base}/login", json={"username": "root", "password": "Admin-Pass-123"})
+        assert login.status_code == 200
+        user = login.json()["user"]
+        assert user["id"] == user_id and user["role"] == "admin" and user["caps"] == ["*"]
+        assert user["emailVerified"] is True and user["name"] == "Root"
+
+
+def test_migrate_is_idempotent_and_openapi_prints_json(tmp_path: Path) -> None:
+    for _ in range(2):
+        result = authgate(tmp_path, "migrate")
+        assert result.returncode == 0, result.stderr
+    spec = authgate(tmp_path, "openapi")
+    assert spec.returncode == 0
+    assert "/register" in json.loads(spec.stdout)["paths"]

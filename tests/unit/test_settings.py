@@ -1,0 +1,62 @@
+"""Configuration is refused at start with a message that names the variable."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from authgate.settings import ConfigError, load_settings
+
+SECRET = "s" * 40
+
+
+def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    base = {"PATH": "/usr/bin:/bin", "HOME": "/tmp"}
+    return subprocess.run(
+        [sys.executable, "-m", "authgate", *args],
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd="/tmp",
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "name"),
+    [
+        ({}, "JWT_SECRET"),
+        ({"JWT_SECRET": "too-short"}, "JWT_SECRET"),
+        ({"JWT_SECRET": SECRET, "JWT_EXPIRATION_MS": "-5"}, "JWT_EXPIRATION_MS"),
+        ({"JWT_SECRET": SECRET, "AUTHGATE_DATABASE_URL": "mysql://x"}, "AUTHGATE_DATABASE_URL"),
+        ({"JWT_SECRET": SECRET, "AUTHGATE_PUBLIC_URL": "not a url"}, "AUTHGATE_PUBLIC_URL"),
+        ({"JWT_SECRET": SECRET, "AUTHGATE_REFRESH_TOKEN_TTL_SECONDS": "-1"}, "AUTHGATE_REFRESH_TOKEN_TTL_SECONDS"),
+        ({"JWT_SECRET": SECRET, "AUTHGATE_BCRYPT_ROUNDS": "3"}, "AUTHGATE_BCRYPT_ROUNDS"),
+        ({"JWT_SECRET": SECRET, "AUTHGATE_REDIS_URL": "http://x"}, "AUTHGATE_REDIS_URL"),
+        ({"JWT_SECRET": SECRET, "AUTHGATE_ROUTE_PREFIXES": "api"}, "AUTHGATE_ROUTE_PREFIXES"),
+    ],
+)
+def test_bad_configuration_stops_the_process_naming_the_variable(env: dict[str, str], name: str) -> None:
+    result = run_cli("migrate", env=env)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert name in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_load_settings_reads_prefixed_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JWT_SECRET", SECRET)
+    monkeypatch.setenv("JWT_EXPIRATION_MS", "60000")
+    monkeypatch.setenv("AUTHGATE_ROUTE_PREFIXES", "/,/auth")
+    settings = load_settings(_env_file=None)
+    assert settings.access_ttl_seconds == 60
+    assert settings.route_prefixes == ["", "/auth"]
+
+
+def test_missing_secret_raises_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("JWT_SECRET", raising=False)
+    with pytest.raises(ConfigError, match="JWT_SECRET"):
+        load_settings(_env_file=None)
