@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import update
 
 from authgate.security.tokens import digest
-from authgate.storage.models import RefreshToken, Session, User, utcnow
+from authgate.storage.models import Session, User, utcnow
 from tests.conftest import ClientFactory
 from tests.helpers import bearer
 from tests.sessions.conftest import cookie_header, login, register, runtime, set_cookies, sql
@@ -27,10 +27,12 @@ def _sid(client: httpx.AsyncClient, body: dict[str, str]) -> str:
     return str(runtime_claims(client, body["accessToken"])["sid"])
 
 
-async def _rows(client: httpx.AsyncClient, body: dict[str, str]) -> int:
-    """How many refresh tokens the session of this login response has minted in all."""
-    rows = await sql(client, "SELECT count(*) FROM refresh_tokens WHERE session_id = :sid", sid=_sid(client, body))
-    return int(rows[0][0])
+async def _hashes(client: httpx.AsyncClient, body: dict[str, str]) -> tuple[str, str | None]:
+    """The session's stored (current, just-rotated) refresh-token digests."""
+    rows = await sql(
+        client, "SELECT refresh_hash, previous_refresh_hash FROM sessions WHERE id = :sid", sid=_sid(client, body)
+    )
+    return rows[0][0], rows[0][1]
 
 
 async def _refresh(client: httpx.AsyncClient, token: str) -> httpx.Response:
@@ -43,9 +45,8 @@ async def test_login_returns_an_opaque_256_bit_refresh_token_stored_only_as_a_di
     body = await _signed_in(client)
     token = body["refreshToken"]
     assert len(token) >= 43 and token.count(".") == 0  # 32 random bytes in base64url, not a JWT
-    rows = await sql(client, "SELECT token_hash FROM refresh_tokens WHERE session_id = :sid", sid=_sid(client, body))
-    assert [r[0] for r in rows] == [digest(token)]
-    dump = str(await sql(client, "SELECT * FROM refresh_tokens"))
+    assert await _hashes(client, body) == (digest(token), None)
+    dump = str(await sql(client, "SELECT * FROM sessions"))
     assert token not in dump
 
 
@@ -80,7 +81,7 @@ async def test_refresh_by_body_rotates_and_the_new_token_works(client: httpx.Asy
     second = await _refresh(client, first.json()["refreshToken"])
     assert second.status_code == 200
     assert len({body["refreshToken"], first.json()["refreshToken"], second.json()["refreshToken"]}) == 3
-    assert await _rows(client, body) == 3
+    assert await _hashes(client, body) == (digest(second.json()["refreshToken"]), digest(first.json()["refreshToken"]))
 
 
 async def test_missing_unknown_or_garbage_refresh_token_is_401(client: httpx.AsyncClient) -> None:
@@ -112,7 +113,7 @@ async def test_within_the_grace_window_the_old_token_returns_the_same_pair(clien
     assert again.json()["accessToken"] == first.json()["accessToken"]
     assert set_cookies(again)["refreshToken"]["value"] == first.json()["refreshToken"]
     # The successor is kept encrypted, never in plain text.
-    dump = str(await sql(client, "SELECT * FROM refresh_tokens"))
+    dump = str(await sql(client, "SELECT * FROM sessions"))
     assert first.json()["refreshToken"] not in dump
     assert first.json()["accessToken"] not in dump
     # And the session goes on: the returned token rotates normally.
@@ -120,10 +121,11 @@ async def test_within_the_grace_window_the_old_token_returns_the_same_pair(clien
 
 
 async def _age_rotation(client: httpx.AsyncClient, token: str, seconds: int) -> None:
+    """Pretend the rotation of `token` happened `seconds` ago."""
     await sql(
         client,
-        update(RefreshToken)
-        .where(RefreshToken.token_hash == digest(token))
+        update(Session)
+        .where(Session.previous_refresh_hash == digest(token))
         .values(rotated_at=utcnow() - timedelta(seconds=seconds)),
     )
 
@@ -142,19 +144,21 @@ async def test_reuse_after_the_grace_window_revokes_the_whole_session(client: ht
     for access in (body["accessToken"], first["accessToken"]):
         assert (await client.get("/profile", headers=bearer(access))).status_code == 401
     # The sealed successor is wiped with the session.
-    assert (await sql(client, "SELECT count(*) FROM refresh_tokens WHERE successor_sealed IS NOT NULL"))[0][0] == 0
+    sealed = await sql(client, "SELECT successor_sealed FROM sessions WHERE id = :sid", sid=_sid(client, body))
+    assert sealed == [(None,)]
     # Another session of the same user is not affected.
     assert (await client.get("/profile", headers=bearer(other["accessToken"]))).status_code == 200
     assert (await _refresh(client, other["refreshToken"])).status_code == 200
 
 
-async def test_reuse_of_a_token_whose_successor_was_already_used_is_theft(client: httpx.AsyncClient) -> None:
+async def test_a_token_two_rotations_old_is_refused(client: httpx.AsyncClient) -> None:
     body = await _signed_in(client)
     first = (await _refresh(client, body["refreshToken"])).json()
     second = (await _refresh(client, first["refreshToken"])).json()
-    reused = await _refresh(client, body["refreshToken"])  # still inside its grace window
-    assert reused.status_code == 401
-    assert (await _refresh(client, second["refreshToken"])).status_code == 401
+    old = await _refresh(client, body["refreshToken"])  # inside its grace window, but no longer the last one
+    assert old.status_code == 401
+    assert old.json()["code"] == "invalid_token"
+    assert (await _refresh(client, second["refreshToken"])).status_code == 200
 
 
 async def test_grace_zero_turns_replay_off(make_client: ClientFactory) -> None:
@@ -165,17 +169,17 @@ async def test_grace_zero_turns_replay_off(make_client: ClientFactory) -> None:
         assert (await _refresh(client, first["refreshToken"])).status_code == 401
 
 
-async def test_sealed_successors_are_wiped_once_their_grace_window_is_over(client: httpx.AsyncClient) -> None:
+async def test_sealed_pairs_are_wiped_once_their_grace_window_is_over(client: httpx.AsyncClient) -> None:
     body = await _signed_in(client)
     await _refresh(client, body["refreshToken"])
     await _age_rotation(client, body["refreshToken"], 11)
     other = (await login(client)).json()
-    await _refresh(client, other["refreshToken"])  # any later rotation sweeps stale ones
-    rows = await sql(
-        client,
-        "SELECT token_hash FROM refresh_tokens WHERE successor_sealed IS NOT NULL",
-    )
-    assert [r[0] for r in rows] == [digest(other["refreshToken"])]
+    await asyncio.sleep(1.05)  # the sweep runs at most once a second per process
+    await _refresh(client, other["refreshToken"])  # a later rotation on any session sweeps stale ones
+    rows = await sql(client, "SELECT id FROM sessions WHERE successor_sealed IS NOT NULL")
+    assert [r[0] for r in rows] == [_sid(client, other)]
+    # And a stale sealed pair is never opened: after the window the old token is reuse.
+    assert (await _refresh(client, body["refreshToken"])).status_code == 401
 
 
 async def test_ten_concurrent_refreshes_mint_one_token_and_all_get_it(client: httpx.AsyncClient) -> None:
@@ -184,7 +188,8 @@ async def test_ten_concurrent_refreshes_mint_one_token_and_all_get_it(client: ht
     assert [r.status_code for r in responses] == [200] * 10, [r.text for r in responses]
     assert len({r.json()["refreshToken"] for r in responses}) == 1
     assert len({r.json()["accessToken"] for r in responses}) == 1
-    assert await _rows(client, body) == 2
+    # Exactly one rotation happened: the stored current token is the one everybody got.
+    assert await _hashes(client, body) == (digest(responses[0].json()["refreshToken"]), digest(body["refreshToken"]))
 
 
 async def test_concurrent_refreshes_without_grace_mint_at_most_one_and_never_500(
@@ -196,15 +201,16 @@ async def test_concurrent_refreshes_without_grace_mint_at_most_one_and_never_500
         statuses = sorted(r.status_code for r in responses)
         assert set(statuses) <= {200, 401}, [r.text for r in responses]
         assert statuses.count(200) <= 1
-        assert await _rows(client, body) <= 2
+        # One rotation at most: the token before the current one is the original.
+        assert (await _hashes(client, body))[1] == digest(body["refreshToken"])
 
 
 async def test_expired_refresh_token_is_refused(client: httpx.AsyncClient) -> None:
     body = await _signed_in(client)
     await sql(
         client,
-        update(RefreshToken)
-        .where(RefreshToken.token_hash == digest(body["refreshToken"]))
+        update(Session)
+        .where(Session.refresh_hash == digest(body["refreshToken"]))
         .values(expires_at=utcnow() - timedelta(seconds=1)),
     )
     assert (await _refresh(client, body["refreshToken"])).status_code == 401

@@ -14,7 +14,7 @@ from sqlalchemy import update
 
 from authgate.security.tokens import digest
 from authgate.services.principals import PrincipalCache
-from authgate.storage.models import RefreshToken, Session, User, utcnow
+from authgate.storage.models import Session, User, utcnow
 from tests.conftest import ClientFactory
 from tests.helpers import bearer
 from tests.sessions.conftest import STRONG_PASSWORD, login, register, sql
@@ -39,8 +39,8 @@ async def _reuse(client: httpx.AsyncClient, victim: dict[str, str], _other: dict
     assert (await client.post("/refresh", json={"refreshToken": victim["refreshToken"]})).status_code == 200
     await sql(
         client,
-        update(RefreshToken)
-        .where(RefreshToken.token_hash == digest(victim["refreshToken"]))
+        update(Session)
+        .where(Session.previous_refresh_hash == digest(victim["refreshToken"]))
         .values(rotated_at=utcnow() - timedelta(seconds=60)),
     )
     assert (await client.post("/refresh", json={"refreshToken": victim["refreshToken"]})).status_code == 401

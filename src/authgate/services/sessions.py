@@ -9,7 +9,7 @@ one-second lifetime on every other node).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from authgate.errors import invalid_token, not_found
 from authgate.observability.logging import get_logger
@@ -18,9 +18,8 @@ from authgate.services.context import RequestContext
 from authgate.services.principals import Principal
 from authgate.services.roles import caps_for
 from authgate.services.runtime import Runtime
-from authgate.storage.models import RefreshToken, Session, User, new_id, utcnow
+from authgate.storage.models import Session, User, new_id, utcnow
 from authgate.storage.repositories import sessions as session_repo
-from authgate.storage.repositories import tokens as token_repo
 
 log = get_logger("authgate.sessions")
 REFRESH_TOKEN_BYTES = 32  # 256 random bits
@@ -50,26 +49,21 @@ def mint_access_token(rt: Runtime, *, user: User, session_id: str, amr: list[str
     )
 
 
-def new_refresh_token(rt: Runtime, *, session_id: str, now: datetime) -> tuple[str, RefreshToken]:
-    """A fresh opaque refresh token and the row that stores only its digest."""
+def new_refresh_token() -> tuple[str, str]:
+    """A fresh opaque refresh token (256 random bits) and the digest that is all we store."""
     token = random_token(REFRESH_TOKEN_BYTES)
-    row = RefreshToken(
-        id=new_id(),
-        session_id=session_id,
-        token_hash=digest(token),
-        created_at=now,
-        expires_at=now + timedelta(seconds=rt.settings.refresh_token_ttl_seconds),
-    )
-    return token, row
+    return token, digest(token)
 
 
 async def start_session(rt: Runtime, *, user: User, amr: list[str], ctx: RequestContext) -> LoginResult:
     """Record a new session for `user` with its first refresh token, and mint its access token
     (one short transaction). Every sign-in path ends here, so every one gets a refresh token."""
     now = utcnow()
+    refresh_token, refresh_hash = new_refresh_token()
     row = Session(
         id=new_id(),
         user_id=user.id,
+        refresh_hash=refresh_hash,
         amr=",".join(amr),
         created_at=now,
         last_used_at=now,
@@ -77,10 +71,8 @@ async def start_session(rt: Runtime, *, user: User, amr: list[str], ctx: Request
         ip_address=ctx.ip_address,
         user_agent=(ctx.user_agent or "")[:512] or None,
     )
-    refresh_token, refresh_row = new_refresh_token(rt, session_id=row.id, now=now)
     async with rt.db.begin() as db:
         await session_repo.add(db, row=row)
-        await token_repo.add(db, row=refresh_row)
     token = mint_access_token(rt, user=user, session_id=row.id, amr=amr)
     return LoginResult(
         user=user,
@@ -125,7 +117,6 @@ async def revoke_user_sessions(
     """Revoke all of the user's live sessions except `keep` (password change, sign out others)."""
     async with rt.db.begin() as db:
         ids = await session_repo.revoke_for_user(db, user_id=user_id, keep=keep)
-        await token_repo.wipe_sealed_for_sessions(db, session_ids=ids)
     return after_revoke(rt, ids, reason)
 
 
@@ -135,7 +126,6 @@ async def revoke_sessions(
     """Revoke these sessions (only `user_id`'s, when given); returns those that were live."""
     async with rt.db.begin() as db:
         ids = await session_repo.revoke(db, session_ids=session_ids, user_id=user_id)
-        await token_repo.wipe_sealed_for_sessions(db, session_ids=ids)
     return after_revoke(rt, ids, reason)
 
 

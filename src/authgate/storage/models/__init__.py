@@ -4,7 +4,6 @@ Every model module is imported here so that `Base.metadata` knows all tables."""
 
 from authgate.storage.models.base import Base, UTCDateTime, new_id, utcnow
 from authgate.storage.models.sessions import Session
-from authgate.storage.models.tokens import RefreshToken
 from authgate.storage.models.users import User
 
-__all__ = ["Base", "RefreshToken", "Session", "UTCDateTime", "User", "new_id", "utcnow"]
+__all__ = ["Base", "Session", "UTCDateTime", "User", "new_id", "utcnow"]

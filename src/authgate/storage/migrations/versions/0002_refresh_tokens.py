@@ -1,4 +1,4 @@
-"""refresh tokens
+"""refresh tokens: each session holds its current and just-rotated refresh-token digests
 
 Revision ID: 0002
 Revises: 0001
@@ -18,26 +18,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table(
-        "refresh_tokens",
-        sa.Column("id", sa.String(36), nullable=False),
-        sa.Column("session_id", sa.String(36), nullable=False),
-        sa.Column("token_hash", sa.String(64), nullable=False),
-        sa.Column("created_at", UTCDateTime(), nullable=False),
-        sa.Column("expires_at", UTCDateTime(), nullable=False),
-        sa.Column("rotated_at", UTCDateTime(), nullable=True),
-        sa.Column("successor_id", sa.String(36), nullable=True),
-        sa.Column("successor_sealed", sa.Text(), nullable=True),
-        sa.PrimaryKeyConstraint("id", name="pk_refresh_tokens"),
-        sa.UniqueConstraint("token_hash", name="uq_refresh_tokens_token_hash"),
-        sa.ForeignKeyConstraint(
-            ["session_id"], ["sessions.id"], name="fk_refresh_tokens_session_id_sessions", ondelete="CASCADE"
-        ),
-    )
-    op.create_index("ix_refresh_tokens_session_id", "refresh_tokens", ["session_id"])
+    op.add_column("sessions", sa.Column("refresh_hash", sa.String(64), nullable=True))
+    op.add_column("sessions", sa.Column("previous_refresh_hash", sa.String(64), nullable=True))
+    op.add_column("sessions", sa.Column("rotated_at", UTCDateTime(), nullable=True))
+    op.add_column("sessions", sa.Column("successor_sealed", sa.Text(), nullable=True))
+    op.create_index("ix_sessions_refresh_hash", "sessions", ["refresh_hash"], unique=True)
+    op.create_index("ix_sessions_previous_refresh_hash", "sessions", ["previous_refresh_hash"], unique=True)
     op.create_index(
-        "ix_refresh_tokens_sealed",
-        "refresh_tokens",
+        "ix_sessions_sealed",
+        "sessions",
         ["rotated_at"],
         sqlite_where=sa.text("successor_sealed IS NOT NULL"),
         postgresql_where=sa.text("successor_sealed IS NOT NULL"),
@@ -45,6 +34,11 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_refresh_tokens_sealed", table_name="refresh_tokens")
-    op.drop_index("ix_refresh_tokens_session_id", table_name="refresh_tokens")
-    op.drop_table("refresh_tokens")
+    op.drop_index("ix_sessions_sealed", table_name="sessions")
+    op.drop_index("ix_sessions_previous_refresh_hash", table_name="sessions")
+    op.drop_index("ix_sessions_refresh_hash", table_name="sessions")
+    with op.batch_alter_table("sessions") as batch:
+        batch.drop_column("successor_sealed")
+        batch.drop_column("rotated_at")
+        batch.drop_column("previous_refresh_hash")
+        batch.drop_column("refresh_hash")
