@@ -1,5 +1,9 @@
 """The `accessToken` and `refreshToken` cookies of SPEC §2: HttpOnly, SameSite=Lax, Path=/,
-Secure per setting, Max-Age equal to each token's lifetime."""
+Secure per setting, Max-Age equal to each token's lifetime.
+
+Reading them: `request.cookies` already merges every `Cookie` header (Starlette parses each
+one), which seed 003's curl lines need: they send the two cookies as two separate headers.
+`tests/sessions` pins that behaviour in-process and against a real server."""
 
 from __future__ import annotations
 

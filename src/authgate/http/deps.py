@@ -8,6 +8,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from authgate.errors import invalid_token
+from authgate.http.cookies import ACCESS_COOKIE
+from authgate.http.csrf import check_cookie_request
 from authgate.services.context import RequestContext
 from authgate.services.principals import Principal
 from authgate.services.runtime import Runtime
@@ -70,9 +72,14 @@ def bearer_token(request: Request) -> str | None:
 
 
 async def get_principal(request: Request, rt: RuntimeDep) -> Principal:
+    """The caller, by `Authorization: Bearer` or else by the `accessToken` cookie; a
+    state-changing request authenticated by the cookie alone must pass the CSRF check."""
     token = bearer_token(request)
     if token is None:
-        raise invalid_token("Authentication is required.")
+        token = request.cookies.get(ACCESS_COOKIE)
+        if not token:
+            raise invalid_token("Authentication is required.")
+        check_cookie_request(request, rt.settings)
     return await authenticate(rt, token)
 
 

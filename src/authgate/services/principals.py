@@ -5,6 +5,10 @@ request would halve throughput. So a bounded in-process cache maps a session id 
 for at most `ttl` seconds (1 s: revocation on another node or worker shows within a second),
 and every revocation on this node drops its entries at once. Concurrent misses for one
 session share a single load, so an expiring entry under load costs one query, not hundreds.
+
+A load that started before a drop must not outlive it: `epoch` counts drops, a load's answer
+is not cached when the epoch moved while it read the database, and a drop detaches pending
+loads so that requests arriving after a revocation read the database afresh.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ class PrincipalCache:
         self.max_entries = max_entries
         self._entries: OrderedDict[str, tuple[float, Session, User]] = OrderedDict()
         self._loading: dict[str, asyncio.Future[tuple[Session, User] | None]] = {}
+        self.epoch = 0  # counts drops; see the module docstring
 
     async def fetch(
         self, session_id: str, load: Callable[[], Awaitable[tuple[Session, User] | None]]
@@ -53,10 +58,11 @@ class PrincipalCache:
             return await asyncio.shield(pending)
         future: asyncio.Future[tuple[Session, User] | None] = asyncio.get_running_loop().create_future()
         self._loading[session_id] = future
+        epoch = self.epoch
         try:
             found = await load()
             if found is not None:
-                self.put(*found)
+                self.put(*found, epoch=epoch)
             future.set_result(found)
             return found
         except BaseException as exc:
@@ -64,7 +70,8 @@ class PrincipalCache:
             future.exception()  # mark retrieved: waiters (if any) re-raise it themselves
             raise
         finally:
-            self._loading.pop(session_id, None)
+            if self._loading.get(session_id) is future:
+                del self._loading[session_id]
 
     def get(self, session_id: str) -> tuple[Session, User] | None:
         entry = self._entries.get(session_id)
@@ -76,16 +83,23 @@ class PrincipalCache:
             return None
         return session, user
 
-    def put(self, session: Session, user: User) -> None:
+    def put(self, session: Session, user: User, epoch: int | None = None) -> None:
+        """Cache a live session; `epoch` is `self.epoch` as read before the database read."""
+        if epoch is not None and epoch != self.epoch:
+            return
         self._entries[session.id] = (time.monotonic(), session, user)
         self._entries.move_to_end(session.id)
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
 
     def drop_sessions(self, session_ids: list[str]) -> None:
+        self.epoch += 1
         for sid in session_ids:
             self._entries.pop(sid, None)
+            self._loading.pop(sid, None)
 
     def drop_user(self, user_id: str) -> None:
+        self.epoch += 1
+        self._loading.clear()  # which pending loads are this user's is not known yet
         for sid in [sid for sid, (_, _, user) in self._entries.items() if user.id == user_id]:
             self._entries.pop(sid, None)

@@ -1,18 +1,28 @@
-"""Starting a session after a successful sign-in, and finding the caller's live session."""
+"""Sessions: starting one after a successful sign-in (with its first refresh token), finding
+the caller's live session, listing and revoking them.
+
+Every revocation goes through `after_revoke`, which drops the principal cache's entries, so a
+revoked session's access tokens are refused at once on this node (and within the cache's
+one-second lifetime on every other node).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
 
-from authgate.errors import invalid_token
-from authgate.security.tokens import ACCESS
+from authgate.errors import invalid_token, not_found
+from authgate.observability.logging import get_logger
+from authgate.security.tokens import ACCESS, digest, random_token
 from authgate.services.context import RequestContext
 from authgate.services.principals import Principal
 from authgate.services.roles import caps_for
 from authgate.services.runtime import Runtime
-from authgate.storage.models import Session, User, utcnow
+from authgate.storage.models import Session, User, new_id, utcnow
 from authgate.storage.repositories import sessions as session_repo
+
+log = get_logger("authgate.sessions")
+REFRESH_TOKEN_BYTES = 32  # 256 random bits
 
 
 @dataclass(frozen=True)
@@ -39,11 +49,21 @@ def mint_access_token(rt: Runtime, *, user: User, session_id: str, amr: list[str
     )
 
 
+def new_refresh_token() -> tuple[str, str]:
+    """A fresh opaque refresh token (256 random bits) and the digest that is all we store."""
+    token = random_token(REFRESH_TOKEN_BYTES)
+    return token, digest(token)
+
+
 async def start_session(rt: Runtime, *, user: User, amr: list[str], ctx: RequestContext) -> LoginResult:
-    """Record a new session for `user` and mint its access token (one short transaction)."""
+    """Record a new session for `user` with its first refresh token, and mint its access token
+    (one short transaction). Every sign-in path ends here, so every one gets a refresh token."""
     now = utcnow()
+    refresh_token, refresh_hash = new_refresh_token()
     row = Session(
+        id=new_id(),
         user_id=user.id,
+        refresh_hash=refresh_hash,
         amr=",".join(amr),
         created_at=now,
         last_used_at=now,
@@ -54,7 +74,13 @@ async def start_session(rt: Runtime, *, user: User, amr: list[str], ctx: Request
     async with rt.db.begin() as db:
         await session_repo.add(db, row=row)
     token = mint_access_token(rt, user=user, session_id=row.id, amr=amr)
-    return LoginResult(user=user, session_id=row.id, access_token=token, expires_in=rt.settings.access_ttl_seconds)
+    return LoginResult(
+        user=user,
+        session_id=row.id,
+        access_token=token,
+        expires_in=rt.settings.access_ttl_seconds,
+        refresh_token=refresh_token,
+    )
 
 
 async def authenticate(rt: Runtime, token: str) -> Principal:
@@ -77,8 +103,38 @@ async def authenticate(rt: Runtime, token: str) -> Principal:
     return Principal(user=user, session=session, claims=claims)
 
 
-async def revoke_user_sessions(rt: Runtime, *, user_id: str, keep: str | None = None) -> list[str]:
+def after_revoke(rt: Runtime, ids: list[str], reason: str) -> list[str]:
+    """After the revoking transaction committed: drop the cached principals, and log it."""
+    rt.principals.drop_sessions(ids)
+    for sid in ids:
+        log.info("session_revoked", session_id=sid, reason=reason)
+    return ids
+
+
+async def revoke_user_sessions(
+    rt: Runtime, *, user_id: str, keep: str | None = None, reason: str = "user_sessions"
+) -> list[str]:
+    """Revoke all of the user's live sessions except `keep` (password change, sign out others)."""
     async with rt.db.begin() as db:
         ids = await session_repo.revoke_for_user(db, user_id=user_id, keep=keep)
-    rt.principals.drop_sessions(ids)
-    return ids
+    return after_revoke(rt, ids, reason)
+
+
+async def revoke_sessions(
+    rt: Runtime, *, session_ids: list[str], user_id: str | None = None, reason: str = "logout"
+) -> list[str]:
+    """Revoke these sessions (only `user_id`'s, when given); returns those that were live."""
+    async with rt.db.begin() as db:
+        ids = await session_repo.revoke(db, session_ids=session_ids, user_id=user_id)
+    return after_revoke(rt, ids, reason)
+
+
+async def revoke_own_session(rt: Runtime, *, user_id: str, session_id: str) -> None:
+    """`DELETE /sessions/{id}`: someone else's, unknown or already ended session is a 404."""
+    if not await revoke_sessions(rt, session_ids=[session_id], user_id=user_id, reason="revoked_by_user"):
+        raise not_found("No such session.")
+
+
+async def list_sessions(rt: Runtime, *, user_id: str) -> list[Session]:
+    async with rt.read() as db:
+        return await session_repo.list_active(db, user_id=user_id, now=utcnow())

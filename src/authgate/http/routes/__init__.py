@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from authgate.http.routes import accounts, health, links, mfa, otp
+from authgate.http.routes import accounts, health, links, mfa, otp, sessions, tokens
 
-PREFIXED: list[APIRouter] = [accounts.router, mfa.router, links.router, otp.router]
+PREFIXED: list[APIRouter] = [
+    accounts.router,
+    tokens.router,
+    sessions.router,
+    mfa.router,
+    links.router,
+    otp.router,
+]
 ROOT: list[APIRouter] = [health.router]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from authgate.errors import FieldError, validation_failed
+from authgate.http.cookies import set_auth_cookies
 from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep
 from authgate.http.responses import login_out
 from authgate.http.schemas.accounts import LoginIn, LoginOut, RegisterIn, UpdateUserIn
@@ -17,7 +18,7 @@ router = APIRouter(tags=["accounts"])
 
 
 @router.post("/register", status_code=status.HTTP_201_CREATED, response_model=LoginOut)
-async def register(body: RegisterIn, rt: RuntimeDep, ctx: Context) -> LoginOut:
+async def register(body: RegisterIn, response: Response, rt: RuntimeDep, ctx: Context) -> LoginOut:
     reg = Registration(
         email=body.email, password=body.password, name=body.name, username=body.username, phone=body.phone
     )
@@ -30,6 +31,8 @@ async def register(body: RegisterIn, rt: RuntimeDep, ctx: Context) -> LoginOut:
         sms_code=opts.send_sms,
     )
     await onboarding.after_register(rt, user=result.user, welcome=welcome)
+    if body.options.set_cookie:
+        set_auth_cookies(response, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)
     return login_out(result, "User registered successfully")
 
 
@@ -56,8 +59,10 @@ def password_login(body: LoginIn) -> login.PasswordLogin:
 
 
 @router.post("/login", response_model=LoginOut)
-async def sign_in(body: LoginIn, rt: RuntimeDep, ctx: Context) -> LoginOut:
+async def sign_in(body: LoginIn, response: Response, rt: RuntimeDep, ctx: Context) -> LoginOut:
     result = await login.login_with_password(rt, password_login(body), ctx)
+    if body.options.set_cookie:
+        set_auth_cookies(response, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)
     return login_out(result, "Login successful")
 
 

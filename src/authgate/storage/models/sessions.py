@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from authgate.storage.models.base import Base, UTCDateTime, new_id, utcnow
 
 
 class Session(Base):
-    """One signed-in device. Its id is the access token's `sid`."""
+    """One signed-in device. Its id is the access token's `sid`.
+
+    The session is also its refresh-token family: it holds the digest of the current refresh
+    token and of the one just rotated (for the reuse grace window and reuse detection), and,
+    during that window, the new pair sealed with `rt.box` (never in plain text).
+    """
 
     __tablename__ = "sessions"
 
@@ -24,5 +29,21 @@ class Session(Base):
     ip_address: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(512))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # --- refresh tokens (migration 0002) ---
+    refresh_hash: Mapped[str | None] = mapped_column(String(64))
+    previous_refresh_hash: Mapped[str | None] = mapped_column(String(64))
+    rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    successor_sealed: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_sessions_user_id", "user_id"),)
+    __table_args__ = (
+        Index("ix_sessions_user_id", "user_id"),
+        Index("ix_sessions_refresh_hash", "refresh_hash", unique=True),
+        Index("ix_sessions_previous_refresh_hash", "previous_refresh_hash", unique=True),
+        # Small by construction: only sessions whose sealed pair has not been wiped yet.
+        Index(
+            "ix_sessions_sealed",
+            "rotated_at",
+            sqlite_where=text("successor_sealed IS NOT NULL"),
+            postgresql_where=text("successor_sealed IS NOT NULL"),
+        ),
+    )

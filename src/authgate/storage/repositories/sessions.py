@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.storage.models import Session, User, utcnow
@@ -32,10 +32,118 @@ async def revoke_for_user(session: AsyncSession, *, user_id: str, keep: str | No
     stmt = (
         update(Session)
         .where(Session.user_id == user_id, Session.revoked_at.is_(None))
-        .values(revoked_at=utcnow())
+        .values(revoked_at=utcnow(), successor_sealed=None)
         .returning(Session.id)
         .execution_options(synchronize_session=False)
     )
     if keep is not None:
         stmt = stmt.where(Session.id != keep)
+    return list((await session.execute(stmt)).scalars())
+
+
+async def list_active(session: AsyncSession, *, user_id: str, now: datetime) -> list[Session]:
+    """The user's live sessions, most recently used first."""
+    result = await session.execute(
+        select(Session)
+        .where(Session.user_id == user_id, Session.revoked_at.is_(None), Session.expires_at > now)
+        .order_by(Session.last_used_at.desc(), Session.id)
+    )
+    return list(result.scalars())
+
+
+async def get(session: AsyncSession, *, session_id: str) -> Session | None:
+    """A fresh read (never the identity map's copy): after losing a rotation race the
+    caller must see what the winner committed."""
+    result = await session.execute(
+        select(Session).where(Session.id == session_id).execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
+async def find_by_refresh_hash(session: AsyncSession, *, token_hash: str) -> tuple[Session, User] | None:
+    """The session whose current or just-rotated refresh token has this digest, and its user."""
+    result = await session.execute(
+        select(Session, User)
+        .join(User, User.id == Session.user_id)
+        .where(or_(Session.refresh_hash == token_hash, Session.previous_refresh_hash == token_hash))
+    )
+    row = result.first()
+    return None if row is None else (row[0], row[1])
+
+
+async def rotate_refresh(
+    session: AsyncSession,
+    *,
+    session_id: str,
+    presented_hash: str,
+    new_hash: str,
+    sealed: str,
+    now: datetime,
+    expires_at: datetime,
+) -> bool:
+    """Swap the current refresh token for a new one, if it still is the current one and the
+    session is live; True for the one caller that did it. Concurrent callers block on the row
+    (PostgreSQL) or the write lock (SQLite), then find the digest changed and get False.
+    The session's last use is now, and its lifetime slides to `expires_at`."""
+    result = await session.execute(
+        update(Session)
+        .where(
+            Session.id == session_id,
+            Session.refresh_hash == presented_hash,
+            Session.revoked_at.is_(None),
+            Session.expires_at > now,
+        )
+        .values(
+            refresh_hash=new_hash,
+            previous_refresh_hash=presented_hash,
+            rotated_at=now,
+            successor_sealed=sealed,
+            last_used_at=now,
+            expires_at=expires_at,
+        )
+        .returning(Session.id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.first() is not None
+
+
+async def wipe_sealed_before(session: AsyncSession, *, before: datetime, limit: int = 100) -> None:
+    """Forget sealed pairs whose grace window is over. Rows another transaction holds are
+    skipped (PostgreSQL `SKIP LOCKED`), so this sweep never waits or deadlocks."""
+    stale = (
+        select(Session.id)
+        .where(Session.successor_sealed.is_not(None), Session.rotated_at < before)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+        .scalar_subquery()
+    )
+    await session.execute(
+        update(Session)
+        .where(Session.id.in_(stale))
+        .values(successor_sealed=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def session_id_for_refresh(session: AsyncSession, *, token_hash: str) -> str | None:
+    result = await session.execute(
+        select(Session.id).where(or_(Session.refresh_hash == token_hash, Session.previous_refresh_hash == token_hash))
+    )
+    return result.scalar_one_or_none()
+
+
+async def revoke(session: AsyncSession, *, session_ids: list[str], user_id: str | None = None) -> list[str]:
+    """Revoke these sessions if live (and, with `user_id`, only that user's); returns the ids
+    revoked. A sealed grace-window pair goes with them."""
+    if not session_ids:
+        return []
+    stmt = (
+        update(Session)
+        .where(Session.id.in_(session_ids), Session.revoked_at.is_(None))
+        .values(revoked_at=utcnow(), successor_sealed=None)
+        .returning(Session.id)
+        .execution_options(synchronize_session=False)
+    )
+    if user_id is not None:
+        stmt = stmt.where(Session.user_id == user_id)
     return list((await session.execute(stmt)).scalars())

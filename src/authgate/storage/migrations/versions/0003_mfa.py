@@ -1,7 +1,7 @@
 """multi-factor authentication: TOTP credentials, recovery codes, pending MFA sign-ins
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 from authgate.storage.models import UTCDateTime
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

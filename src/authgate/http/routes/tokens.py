@@ -1,0 +1,83 @@
+"""Refresh and logout (seeds 003, 002): the refresh token comes from the `refreshToken`
+cookie or the body; the answer renews (or deletes) both cookies."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
+
+from authgate.errors import AuthError, invalid_token
+from authgate.http.cookies import ACCESS_COOKIE, REFRESH_COOKIE, clear_auth_cookies, set_auth_cookies
+from authgate.http.csrf import check_origin
+from authgate.http.deps import RuntimeDep, bearer_token
+from authgate.http.problems import from_auth_error
+from authgate.http.responses import login_out
+from authgate.http.schemas.accounts import LoginOut
+from authgate.http.schemas.sessions import MessageOut, RefreshIn
+from authgate.services import tokens
+
+router = APIRouter(tags=["tokens"])
+
+REFRESHED = "Access token refreshed successfully"
+LOGGED_OUT = "Logout successful"
+
+
+async def _refresh(
+    request: Request, response: Response, rt: RuntimeDep, body_token: str | None
+) -> LoginOut | JSONResponse:
+    token = body_token
+    from_cookie = False
+    if not token:
+        token = request.cookies.get(REFRESH_COOKIE)
+        from_cookie = bool(token)
+        if from_cookie:
+            # Any method: SameSite=Lax cookies ride along on cross-site GET navigations too.
+            check_origin(request, rt.settings)
+    if not token:
+        raise invalid_token("A refresh token is required (the refreshToken cookie or body field).")
+    try:
+        result = await tokens.refresh(rt, token=token)
+    except AuthError as exc:
+        failed = from_auth_error(exc)
+        if from_cookie:
+            clear_auth_cookies(failed, rt.settings)  # a dead cookie is no use to the browser
+        return failed
+    set_auth_cookies(response, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)
+    return login_out(result, REFRESHED)
+
+
+@router.post("/refresh", response_model=LoginOut, summary="Exchange a refresh token for a new pair")
+@router.post("/token/refresh", response_model=LoginOut, summary="Exchange a refresh token for a new pair")
+async def refresh(
+    request: Request, response: Response, rt: RuntimeDep, body: RefreshIn | None = None
+) -> LoginOut | JSONResponse:
+    return await _refresh(request, response, rt, body.refresh_token if body else None)
+
+
+@router.get("/token/refresh", response_model=LoginOut, summary="Exchange the refreshToken cookie for a new pair")
+async def refresh_by_get(request: Request, response: Response, rt: RuntimeDep) -> LoginOut | JSONResponse:
+    return await _refresh(request, response, rt, None)
+
+
+async def _logout(request: Request, response: Response, rt: RuntimeDep, body_token: str | None) -> MessageOut:
+    access = bearer_token(request)
+    cookies = request.cookies
+    refresh_token = body_token or cookies.get(REFRESH_COOKIE)
+    if access is None:
+        access = cookies.get(ACCESS_COOKIE)
+        if access or (refresh_token and not body_token):
+            check_origin(request, rt.settings)
+    await tokens.logout(rt, access_token=access, refresh_token=refresh_token)
+    clear_auth_cookies(response, rt.settings)
+    return MessageOut(message=LOGGED_OUT)
+
+
+@router.post("/logout", response_model=MessageOut, summary="End the current session and delete the cookies")
+@router.post("/token/revoke", response_model=MessageOut, summary="End the current session and delete the cookies")
+async def logout(request: Request, response: Response, rt: RuntimeDep, body: RefreshIn | None = None) -> MessageOut:
+    return await _logout(request, response, rt, body.refresh_token if body else None)
+
+
+@router.get("/token/revoke", response_model=MessageOut, summary="End the current session and delete the cookies")
+async def logout_by_get(request: Request, response: Response, rt: RuntimeDep) -> MessageOut:
+    return await _logout(request, response, rt, None)

@@ -1,0 +1,46 @@
+"""Bodies of refresh, logout and the session list."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from authgate.http.schemas.accounts import In
+from authgate.http.schemas.users import iso_z
+from authgate.storage.models import Session
+
+
+class RefreshIn(In):
+    """Optional: browsers send the `refreshToken` cookie instead."""
+
+    refresh_token: str | None = Field(default=None, alias="refreshToken", max_length=512)
+
+
+class MessageOut(BaseModel):
+    message: str
+
+
+class SessionOut(BaseModel):
+    id: str
+    created_at: str = Field(serialization_alias="createdAt")
+    last_used_at: str = Field(serialization_alias="lastUsedAt")
+    expires_at: str = Field(serialization_alias="expiresAt")
+    ip_address: str | None = Field(serialization_alias="ipAddress")
+    user_agent: str | None = Field(serialization_alias="userAgent")
+    current: bool
+
+    @classmethod
+    def of(cls, session: Session, *, current_id: str) -> SessionOut:
+        return cls(
+            id=session.id,
+            created_at=iso_z(session.created_at),
+            last_used_at=iso_z(session.last_used_at),
+            expires_at=iso_z(session.expires_at),
+            ip_address=session.ip_address,
+            user_agent=session.user_agent,
+            current=session.id == current_id,
+        )
+
+
+class RevokedOut(BaseModel):
+    message: str
+    revoked: int
