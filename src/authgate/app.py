@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from authgate import __version__
 from authgate.http import problems
-from authgate.http.middleware import BodyGuard, RequestMetrics
+from authgate.http.middleware import BodyGuard, PrefixAliases, RequestMetrics
 from authgate.http.routes import PREFIXED, ROOT
 from authgate.http.routes.links import FORM_PATHS
 from authgate.observability.logging import configure as configure_logging
@@ -41,11 +41,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     problems.install(app)
-    for index, prefix in enumerate(settings.route_prefixes):
-        for router in PREFIXED:
-            app.include_router(router, prefix=prefix, include_in_schema=index == 0)
     for router in ROOT:
         app.include_router(router)
+    primary = settings.route_prefixes[0]
+    for router in PREFIXED:
+        app.include_router(router, prefix=primary)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, form_paths=FORM_PATHS)
+    app.add_middleware(PrefixAliases, primary=primary, aliases=settings.route_prefixes)
     app.add_middleware(RequestMetrics, metrics=metrics)
     return app

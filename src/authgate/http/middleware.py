@@ -2,6 +2,7 @@
 
 `BodyGuard` refuses oversized and non-JSON bodies before any route, parser or hash sees them.
 `RequestMetrics` counts requests and latencies by route template.
+`PrefixAliases` serves every route prefix from one set of routes.
 """
 
 from __future__ import annotations
@@ -153,3 +154,29 @@ class RequestMetrics:
             method = scope["method"]
             self.metrics.requests.labels(template, method, str(status)).inc()
             self.metrics.latency.labels(template, method).observe(time.perf_counter() - started)
+
+
+class PrefixAliases:
+    """Serves the routes registered under the first prefix at every other prefix too.
+
+    Registering each router once per prefix would quadruple the route table, and Starlette
+    matches routes one by one: a request for a route late in the table paid for every regex
+    before it (half the hello-world throughput). Instead the other prefixes are rewritten to
+    the first before routing; the original path is kept in `scope["authgate.path"]`.
+    """
+
+    def __init__(self, app: ASGIApp, primary: str, aliases: list[str]) -> None:
+        self.app = app
+        self.primary = primary
+        # Longest first, so "/api/v1/auth" wins over "/api" if both are configured.
+        self.aliases = sorted((a for a in aliases if a != primary), key=len, reverse=True)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            path: str = scope["path"]
+            for alias in self.aliases:
+                if path.startswith(alias) and (len(path) == len(alias) or path[len(alias)] == "/"):
+                    rest = path[len(alias) :] or "/"
+                    scope = {**scope, "path": self.primary + rest, "authgate.path": path}
+                    break
+        await self.app(scope, receive, send)

@@ -103,3 +103,28 @@ class PrincipalCache:
         self._loading.clear()  # which pending loads are this user's is not known yet
         for sid in [sid for sid, (_, _, user) in self._entries.items() if user.id == user_id]:
             self._entries.pop(sid, None)
+
+
+class VerifiedTokens:
+    """Claims of access tokens already verified, keyed by the exact token string, until they
+    expire. Clients send the same token for its whole life, and a signature check costs more
+    than the rest of an authenticated request; only an identical string (signature included)
+    hits, and `exp` is checked again on every hit."""
+
+    def __init__(self, max_entries: int = 10_000) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[str, dict[str, Any]] = OrderedDict()
+
+    def get(self, token: str) -> dict[str, Any] | None:
+        claims = self._entries.get(token)
+        if claims is None:
+            return None
+        if claims["exp"] <= time.time():
+            self._entries.pop(token, None)
+            return None
+        return claims
+
+    def put(self, token: str, claims: dict[str, Any]) -> None:
+        self._entries[token] = claims
+        if len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)

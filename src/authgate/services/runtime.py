@@ -13,7 +13,7 @@ from authgate.security.codes import CodeHasher
 from authgate.security.crypto import SecretBox
 from authgate.security.passwords import PasswordHasher, PasswordPolicy
 from authgate.security.tokens import TokenCodec
-from authgate.services.principals import PrincipalCache
+from authgate.services.principals import PrincipalCache, VerifiedTokens
 from authgate.settings import Settings, cpu_count
 from authgate.storage.db import make_engine, make_sessionmaker
 
@@ -32,6 +32,7 @@ class Runtime:
     courier: Courier
     codes: CodeHasher
     principals: PrincipalCache = field(default_factory=PrincipalCache)
+    verified_tokens: VerifiedTokens = field(default_factory=VerifiedTokens)
 
     @classmethod
     def build(cls, settings: Settings, metrics: Metrics | None = None) -> Runtime:

@@ -85,7 +85,10 @@ async def start_session(rt: Runtime, *, user: User, amr: list[str], ctx: Request
 
 async def authenticate(rt: Runtime, token: str) -> Principal:
     """Verify an access token and that its session is still live (cached, see principals)."""
-    claims = rt.codec.decode(token, purpose=ACCESS)
+    claims = rt.verified_tokens.get(token)
+    if claims is None:
+        claims = rt.codec.decode(token, purpose=ACCESS)
+        rt.verified_tokens.put(token, claims)
     sid = claims.get("sid")
     if not isinstance(sid, str):
         raise invalid_token()

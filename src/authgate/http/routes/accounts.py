@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response, status
 from authgate.errors import FieldError, validation_failed
 from authgate.http.cookies import set_auth_cookies
 from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep
-from authgate.http.responses import login_out
+from authgate.http.responses import json_response, login_out
 from authgate.http.schemas.accounts import LoginIn, LoginOut, RegisterIn, UpdateUserIn
 from authgate.http.schemas.users import UserOut
 from authgate.security.identifiers import normalize_email
@@ -67,13 +67,13 @@ async def sign_in(body: LoginIn, response: Response, rt: RuntimeDep, ctx: Contex
 
 
 @router.get("/profile", response_model=UserOut)
-async def profile(principal: CurrentPrincipal) -> UserOut:
-    return UserOut.of(principal.user)
+async def profile(principal: CurrentPrincipal) -> Response:
+    return json_response(UserOut.of(principal.user))
 
 
 @router.get("/user", response_model=UserOut)
-async def current_user(principal: CurrentPrincipal) -> UserOut:
-    return UserOut.of(principal.user)
+async def current_user(principal: CurrentPrincipal) -> Response:
+    return json_response(UserOut.of(principal.user))
 
 
 @router.put("/user", response_model=UserOut)

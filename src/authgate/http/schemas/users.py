@@ -12,7 +12,7 @@ from authgate.storage.models import User
 
 def iso_z(value: datetime) -> str:
     """`2025-10-13T12:00:00.000Z`: UTC with milliseconds, the form seed 004 shows."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").removesuffix("+00:00") + "Z"
 
 
 class UserOut(BaseModel):
