@@ -116,7 +116,7 @@ async def test_secrets_and_recovery_codes_are_not_stored_in_clear(
     client: httpx.AsyncClient, account: MfaAccount
 ) -> None:
     rt = runtime(client)
-    async with rt.read() as db:
+    async with rt.autocommit() as db:
         row = (await db.execute(select(TotpCredential))).scalar_one()
         hashes = list((await db.execute(select(RecoveryCode.code_hash))).scalars())
     assert row.secret is not None and account.secret not in row.secret and row.pending_secret is None
@@ -312,7 +312,7 @@ async def test_disable_needs_a_current_code(client: httpx.AsyncClient, account: 
     login = await client.post("/api/auth/login", json=account.login_body())
     assert login.status_code == 200, login.text
     assert claims(login.json()["accessToken"])["amr"] == ["pwd"]
-    async with runtime(client).read() as db:
+    async with runtime(client).autocommit() as db:
         assert (await db.execute(select(TotpCredential))).first() is None
         assert (await db.execute(select(RecoveryCode))).first() is None
     again = await client.post("/api/auth/mfa/disable", headers=account.headers, json={"verificationCode": "123456"})

@@ -81,7 +81,7 @@ async def insert_user(rt: Runtime, reg: Registration, *, role: str = "user", ema
     assert email is not None
 
     keys = {"email_key": email_key(email), "username_key": username_key(username) if username else None}
-    async with rt.read() as db:
+    async with rt.autocommit() as db:
         taken = await user_repo.exists(db, **keys)
     if taken:
         raise _taken(taken)
@@ -137,7 +137,7 @@ async def update_profile(rt: Runtime, *, user: User, session_id: str, change: Pr
         raise validation_failed(*errors)
 
     if change.password is not None:
-        async with rt.read() as db:
+        async with rt.autocommit() as db:
             stored = await user_repo.get(db, user_id=user.id)
         if not await rt.hasher.verify(change.current_password or "", stored.password_hash if stored else None):
             raise validation_failed(FieldError("currentPassword", "The current password is not correct."))

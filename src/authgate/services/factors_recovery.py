@@ -16,7 +16,7 @@ class RecoveryCodeFactor:
     amr = "rec"
 
     async def enabled_for(self, rt: Runtime, user: User) -> bool:
-        async with rt.read() as db:
+        async with rt.autocommit() as db:
             return await mfa_repo.count_unused_recovery_codes(db, user_id=user.id) > 0
 
     async def verify(self, rt: Runtime, user: User, code: str) -> bool:

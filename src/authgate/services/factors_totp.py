@@ -19,14 +19,14 @@ class TotpFactor:
     amr = "otp"  # RFC 8176: one-time password
 
     async def enabled_for(self, rt: Runtime, user: User) -> bool:
-        async with rt.read() as db:
+        async with rt.autocommit() as db:
             row = await mfa_repo.get_totp(db, user_id=user.id)
         return row is not None and row.secret is not None
 
     async def verify(self, rt: Runtime, user: User, code: str) -> bool:
         """Right code within ±1 step, and a step later than the last accepted one; the step
         is then recorded by a conditional UPDATE, so of concurrent replays only one wins."""
-        async with rt.read() as db:
+        async with rt.autocommit() as db:
             row = await mfa_repo.get_totp(db, user_id=user.id)
         if row is None or row.secret is None:
             return False

@@ -123,7 +123,7 @@ async def request_link(rt: Runtime, *, purpose: str, email: str, redirect_to: st
     get it; answer the same either way (no account enumeration)."""
     address = _address(email)
     target = checked_redirect(rt, redirect_to)
-    async with rt.read() as db:
+    async with rt.autocommit() as db:
         user = await user_repo.get_by_email(db, email_key=email_key(address))
     if user is not None and (user.disabled or (purpose == VERIFY_EMAIL and user.email_verified)):
         user = None
@@ -160,7 +160,7 @@ async def verify_email(rt: Runtime, *, token: str) -> str | None:
 async def check_reset_link(rt: Runtime, *, token: str) -> None:
     """400 unless the reset link is live; does not use it up (the form page shows it)."""
     token_digest = _token_digest(token)
-    async with rt.read() as db:
+    async with rt.autocommit() as db:
         found = await codes_repo.peek_link(db, token_digest=token_digest, purpose=RESET_PASSWORD, now=utcnow())
     if found is None:
         raise bad_link()
@@ -177,7 +177,7 @@ async def reset_password(rt: Runtime, *, token: str, password: str) -> ResetDone
     revoked, every other outstanding reset/magic link and one-time code is voided. An enabled
     second factor is left as it is, so the next sign-in still asks for it."""
     token_digest = _token_digest(token)
-    async with rt.read() as db:
+    async with rt.autocommit() as db:
         found = await codes_repo.peek_link(db, token_digest=token_digest, purpose=RESET_PASSWORD, now=utcnow())
     if found is None:
         raise bad_link()

@@ -29,7 +29,7 @@ class PasswordLogin:
 
 
 async def login_with_password(rt: Runtime, attempt: PasswordLogin, ctx: RequestContext) -> LoginResult:
-    async with rt.read() as db:
+    async with rt.autocommit() as db:
         if attempt.email is not None:
             user = await user_repo.get_by_email(db, email_key=email_key(attempt.email))
         else:

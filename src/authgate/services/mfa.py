@@ -63,7 +63,7 @@ async def setup_totp(rt: Runtime, *, user: User) -> TotpSetup:
 async def enable_totp(rt: Runtime, *, user: User, secret: str, code: str) -> list[str]:
     """Turn TOTP on if `secret` is the one setup issued to this user and `code` is right for
     it; returns ten fresh recovery codes (shown this once, stored as digests)."""
-    async with rt.read() as db:
+    async with rt.autocommit() as db:
         row = await mfa_repo.get_totp(db, user_id=user.id)
     if row is not None and row.secret is not None:
         raise _already_enabled()
@@ -113,7 +113,7 @@ async def verify_challenge(rt: Runtime, *, mfa_token: str, code: str, ctx: Reque
     """Finish a sign-in that answered `mfa_required`: one try is counted against the token,
     then the gate checks the code and consumes the token."""
     challenge = await mfa_tokens.reserve(rt, mfa_token)
-    async with rt.read() as db:
+    async with rt.autocommit() as db:
         user = await user_repo.get(db, user_id=challenge.user_id)
     if user is None:
         raise invalid_token()

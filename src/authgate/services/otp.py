@@ -147,7 +147,7 @@ async def send_code(
     rt: Runtime, *, channel: str, purpose: str, destination: str | None, caller: User | None = None
 ) -> None:
     """Queue a code; the caller answers 202 whatever happened (no account enumeration)."""
-    async with rt.read() as db:
+    async with rt.autocommit() as db:
         found = await _recipient(db, channel=channel, purpose=purpose, destination=destination, caller=caller)
     user, where = found if found is not None else (None, destination or "")
     row, message = _code_rows(rt, user=user, channel=channel, destination=where, purpose=purpose)
@@ -182,7 +182,7 @@ async def _live_code(
     rt: Runtime, *, channel: str, purpose: str, destination: str | None = None, user_id: str | None = None
 ) -> LiveCode | None:
     """The newest unused, unexpired code (never a decoy) for these filters."""
-    async with rt.read() as db:
+    async with rt.autocommit() as db:
         row = await codes_repo.latest_live_code(
             db, channel=channel, purpose=purpose, now=utcnow(), destination=destination, user_id=user_id
         )
@@ -260,7 +260,7 @@ async def verify_destination(rt: Runtime, check: CodeCheck, caller: User | None)
 
 async def _refresh_mfa_flag(rt: Runtime, user: User) -> None:
     """`mfaEnabled` in the user object means: some second factor is on."""
-    async with rt.read() as db:
+    async with rt.autocommit() as db:
         fresh = await user_repo.get(db, user_id=user.id)
     if fresh is None:
         return
@@ -297,7 +297,7 @@ async def enable_factor(rt: Runtime, check: CodeCheck, caller: User) -> str:
 
 async def remove_factor(rt: Runtime, *, caller: User, verification_code: str) -> None:
     """Turn the code second factor off; the code may come from any second factor that is on."""
-    async with rt.read() as db:
+    async with rt.autocommit() as db:
         factor = await codes_repo.get_factor(db, user_id=caller.id)
     if factor is None:
         raise validation_failed(FieldError("verificationCode", "The one-time-code second factor is not on."))
@@ -319,12 +319,12 @@ class OtpFactor:
     amr = "otp"
 
     async def enabled_for(self, rt: Runtime, user: User) -> bool:
-        async with rt.read() as db:
+        async with rt.autocommit() as db:
             return await codes_repo.get_factor(db, user_id=user.id) is not None
 
     async def verify(self, rt: Runtime, user: User, code: str) -> bool:
         normalized = normalize_code(code)
-        async with rt.read() as db:
+        async with rt.autocommit() as db:
             factor = await codes_repo.get_factor(db, user_id=user.id)
         if normalized is None or factor is None:
             return False

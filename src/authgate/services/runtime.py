@@ -3,6 +3,7 @@ caches, metrics and the message courier. Built once at start (the app's lifespan
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -15,7 +16,7 @@ from authgate.security.passwords import PasswordHasher, PasswordPolicy
 from authgate.security.tokens import TokenCodec
 from authgate.services.principals import PrincipalCache, VerifiedTokens
 from authgate.settings import Settings, cpu_count
-from authgate.storage.db import make_engine, make_sessionmaker
+from authgate.storage.db import make_autocommit_engine, make_engine, make_sessionmaker, make_write_turn
 
 
 @dataclass
@@ -23,7 +24,7 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     db: async_sessionmaker[AsyncSession]
-    read: async_sessionmaker[AsyncSession]  # read-only work: never queues behind a writer
+    autocommit: async_sessionmaker[AsyncSession]  # each statement its own transaction (storage/db.py)
     hasher: PasswordHasher
     codec: TokenCodec
     policy: PasswordPolicy
@@ -33,11 +34,14 @@ class Runtime:
     codes: CodeHasher
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     verified_tokens: VerifiedTokens = field(default_factory=VerifiedTokens)
+    next_refresh_sweep: float = 0.0  # monotonic time; see services/tokens.py
+    write_turn: AbstractAsyncContextManager[object] = field(default_factory=nullcontext)  # storage/db.py
 
     @classmethod
     def build(cls, settings: Settings, metrics: Metrics | None = None) -> Runtime:
         metrics = metrics or Metrics()
         engine = make_engine(settings.database_url)
+        autocommit_engine = make_autocommit_engine(engine)
         db = make_sessionmaker(engine)
         box = SecretBox(settings.encryption_key or settings.jwt_secret)
         courier = Courier(
@@ -51,7 +55,8 @@ class Runtime:
             settings=settings,
             engine=engine,
             db=db,
-            read=make_sessionmaker(engine, readonly=True),
+            autocommit=make_sessionmaker(autocommit_engine),
+            write_turn=make_write_turn(settings.database_url),
             hasher=PasswordHasher(settings.bcrypt_rounds, cpu_count(), metrics.observe_hash),
             codec=TokenCodec(settings.jwt_secret, settings.issuer, settings.jwt_audience),
             policy=PasswordPolicy(

@@ -94,7 +94,7 @@ async def authenticate(rt: Runtime, token: str) -> Principal:
         raise invalid_token()
 
     async def load() -> tuple[Session, User] | None:
-        async with rt.read() as db:
+        async with rt.autocommit() as db:
             return await session_repo.get_active_with_user(db, session_id=sid, now=utcnow())
 
     found = await rt.principals.fetch(sid, load)
@@ -139,5 +139,5 @@ async def revoke_own_session(rt: Runtime, *, user_id: str, session_id: str) -> N
 
 
 async def list_sessions(rt: Runtime, *, user_id: str) -> list[Session]:
-    async with rt.read() as db:
+    async with rt.autocommit() as db:
         return await session_repo.list_active(db, user_id=user_id, now=utcnow())

@@ -12,15 +12,12 @@ revoked. Older tokens are simply unknown (401): their holder can do nothing with
 
 from __future__ import annotations
 
-import asyncio
 import time
-import weakref
-from contextlib import AbstractAsyncContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.errors import AuthError, invalid_token
 from authgate.security.tokens import digest
@@ -34,40 +31,12 @@ from authgate.services.sessions import (
     new_refresh_token,
     revoke_sessions,
 )
-from authgate.storage.db import is_sqlite
 from authgate.storage.models import Session, User, utcnow
 from authgate.storage.repositories import sessions as session_repo
 
 ENDED = "The session has ended."
 REUSED = "The refresh token was already used; the session has been ended."
 SWEEP_EVERY_SECONDS = 1.0
-
-
-@dataclass
-class _EngineState:
-    """Per database engine, in this process: when stale sealed pairs are next wiped, and (on
-    SQLite) a lock that queues refreshes in the event loop. SQLite has one writer at a time;
-    without the lock, concurrent `BEGIN IMMEDIATE`s wait in SQLite's busy handler, which
-    sleeps in steps of up to 100 ms (a p99 of over a second under load)."""
-
-    next_sweep: float = 0.0
-    write_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-
-
-_states: weakref.WeakKeyDictionary[AsyncEngine, _EngineState] = weakref.WeakKeyDictionary()
-
-
-def _state(rt: Runtime) -> _EngineState:
-    state = _states.get(rt.engine)
-    if state is None:
-        state = _states[rt.engine] = _EngineState()
-    return state
-
-
-def _write_turn(rt: Runtime) -> AbstractAsyncContextManager[object]:
-    if is_sqlite(rt.settings.database_url):
-        return _state(rt).write_lock
-    return nullcontext()
 
 
 @dataclass(frozen=True)
@@ -106,10 +75,10 @@ def _live(session: Session, user: User, now: datetime) -> bool:
 
 def _sweep_due(rt: Runtime) -> bool:
     """At most once a second per process: wiping stale sealed pairs is not per-request work."""
-    state, now = _state(rt), time.monotonic()
-    if state.next_sweep > now:
+    now = time.monotonic()
+    if rt.next_refresh_sweep > now:
         return False
-    state.next_sweep = now + SWEEP_EVERY_SECONDS
+    rt.next_refresh_sweep = now + SWEEP_EVERY_SECONDS
     return True
 
 
@@ -119,7 +88,9 @@ async def refresh(rt: Runtime, *, token: str) -> LoginResult:
     presented = digest(token)
     grace = timedelta(seconds=rt.settings.refresh_reuse_grace_seconds)
     outcome: LoginResult | _Reuse
-    async with _write_turn(rt), rt.db.begin() as db:
+    # Every statement here commits on its own (an autocommit session): the rotation is one
+    # conditional UPDATE, so no lock is held across the lookup, the signing and the write.
+    async with rt.autocommit() as db:
         found = await session_repo.find_by_refresh_hash(db, token_hash=presented)
         if found is None:
             raise invalid_token("The refresh token is not valid.")
@@ -130,15 +101,18 @@ async def refresh(rt: Runtime, *, token: str) -> LoginResult:
         if session.refresh_hash == presented:
             new_token, new_hash = new_refresh_token()
             access = mint_access_token(rt, user=user, session_id=session.id, amr=session.amr.split(","))
-            if await session_repo.rotate_refresh(
-                db,
-                session_id=session.id,
-                presented_hash=presented,
-                new_hash=new_hash,
-                sealed=_seal(rt, session.id, new_token, access),
-                now=now,
-                expires_at=now + timedelta(seconds=rt.settings.refresh_token_ttl_seconds),
-            ):
+            sealed = _seal(rt, session.id, new_token, access)
+            async with rt.write_turn:
+                rotated = await session_repo.rotate_refresh(
+                    db,
+                    session_id=session.id,
+                    presented_hash=presented,
+                    new_hash=new_hash,
+                    sealed=sealed,
+                    now=now,
+                    expires_at=now + timedelta(seconds=rt.settings.refresh_token_ttl_seconds),
+                )
+            if rotated:
                 if _sweep_due(rt):
                     await session_repo.wipe_sealed_before(db, before=now - grace)
                 return LoginResult(
@@ -186,7 +160,7 @@ async def logout(rt: Runtime, *, access_token: str | None, refresh_token: str | 
         else:
             session_ids.append(principal.session_id)
     if refresh_token:
-        async with rt.read() as db:
+        async with rt.autocommit() as db:
             sid = await session_repo.session_id_for_refresh(db, token_hash=digest(refresh_token))
         if sid is not None and sid not in session_ids:
             session_ids.append(sid)

@@ -7,12 +7,14 @@ which busy_timeout cannot help. PostgreSQL relies on conditional updates and uni
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import AbstractAsyncContextManager, nullcontext
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-READONLY = "authgate_readonly"
+AUTOCOMMIT = "authgate_autocommit"
 
 
 def is_sqlite(url: str) -> bool:
@@ -41,13 +43,31 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        # Read-only work (see make_sessionmaker(readonly=True)) must not queue behind writers.
-        readonly = connection.get_execution_options().get(READONLY, False)
-        connection.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+        # Autocommit sessions (make_sessionmaker(autocommit=True)) run each statement on its
+        # own: no BEGIN, so they hold the write lock only for the statement itself.
+        if not connection.get_execution_options().get(AUTOCOMMIT, False):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_sessionmaker(engine: AsyncEngine, *, readonly: bool = False) -> async_sessionmaker[AsyncSession]:
-    """Sessions on the shared pool; `readonly` ones start a plain (deferred) transaction on
-    SQLite, so token checks and lookups never wait for a writer's lock."""
-    bind = engine.execution_options(**{READONLY: True}) if readonly else engine
-    return async_sessionmaker(bind, expire_on_commit=False)
+def make_autocommit_engine(engine: AsyncEngine) -> AsyncEngine:
+    """`engine`'s pool, with every statement its own transaction: for lookups, and for a write
+    that is one conditional statement (rotating a refresh token, consuming a one-time token).
+    Work that needs several statements to agree uses `engine` and its transactions.
+
+    On SQLite no lock is then held across the thread hand-offs of a BEGIN ... COMMIT (the
+    begin hook skips BEGIN for these connections); on PostgreSQL it saves the round trips."""
+    if is_sqlite(engine.url.render_as_string(hide_password=False)):
+        return engine.execution_options(**{AUTOCOMMIT: True})
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def make_write_turn(url: str) -> AbstractAsyncContextManager[object]:
+    """What a hot single-statement write holds while it runs. SQLite has one writer at a time,
+    and a connection that finds the file locked sleeps in SQLite's busy handler (a millisecond
+    and up); queueing this process's writers on an asyncio lock instead costs nothing. The
+    lock covers the statement only, never a lookup or a signature. PostgreSQL needs none."""
+    return asyncio.Lock() if is_sqlite(url) else nullcontext()

@@ -4,14 +4,13 @@ cookie or the body; the answer renews (or deletes) both cookies."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
 
 from authgate.errors import AuthError, invalid_token
 from authgate.http.cookies import ACCESS_COOKIE, REFRESH_COOKIE, clear_auth_cookies, set_auth_cookies
 from authgate.http.csrf import check_origin
 from authgate.http.deps import RuntimeDep, bearer_token
 from authgate.http.problems import from_auth_error
-from authgate.http.responses import login_out
+from authgate.http.responses import json_response, login_out
 from authgate.http.schemas.accounts import LoginOut
 from authgate.http.schemas.sessions import MessageOut, RefreshIn
 from authgate.services import tokens
@@ -22,9 +21,7 @@ REFRESHED = "Access token refreshed successfully"
 LOGGED_OUT = "Logout successful"
 
 
-async def _refresh(
-    request: Request, response: Response, rt: RuntimeDep, body_token: str | None
-) -> LoginOut | JSONResponse:
+async def _refresh(request: Request, rt: RuntimeDep, body_token: str | None) -> Response:
     token = body_token
     from_cookie = False
     if not token:
@@ -42,21 +39,20 @@ async def _refresh(
         if from_cookie:
             clear_auth_cookies(failed, rt.settings)  # a dead cookie is no use to the browser
         return failed
-    set_auth_cookies(response, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)
-    return login_out(result, REFRESHED)
+    answer = json_response(login_out(result, REFRESHED))
+    set_auth_cookies(answer, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)
+    return answer
 
 
 @router.post("/refresh", response_model=LoginOut, summary="Exchange a refresh token for a new pair")
 @router.post("/token/refresh", response_model=LoginOut, summary="Exchange a refresh token for a new pair")
-async def refresh(
-    request: Request, response: Response, rt: RuntimeDep, body: RefreshIn | None = None
-) -> LoginOut | JSONResponse:
-    return await _refresh(request, response, rt, body.refresh_token if body else None)
+async def refresh(request: Request, rt: RuntimeDep, body: RefreshIn | None = None) -> Response:
+    return await _refresh(request, rt, body.refresh_token if body else None)
 
 
 @router.get("/token/refresh", response_model=LoginOut, summary="Exchange the refreshToken cookie for a new pair")
-async def refresh_by_get(request: Request, response: Response, rt: RuntimeDep) -> LoginOut | JSONResponse:
-    return await _refresh(request, response, rt, None)
+async def refresh_by_get(request: Request, rt: RuntimeDep) -> Response:
+    return await _refresh(request, rt, None)
 
 
 async def _logout(request: Request, response: Response, rt: RuntimeDep, body_token: str | None) -> MessageOut:
