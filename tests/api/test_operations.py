@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import socket
 
 import httpx
 import pytest
 
 from tests.helpers import STRONG_PASSWORD, register
+
+REDIS_URL = os.environ.get("AUTHGATE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
 @pytest.fixture
@@ -33,6 +36,22 @@ async def test_readyz_is_503_when_the_database_does_not_answer(make_client, free
         assert response.status_code == 503
         assert response.headers["content-type"] == "application/problem+json"
         assert (await c.get("/healthz")).status_code == 200
+
+
+async def test_readyz_checks_redis_when_configured(make_client, free_port) -> None:  # type: ignore[no-untyped-def]
+    async with make_client(redis_url=f"redis://127.0.0.1:{free_port}/0") as down:
+        response = await down.get("/readyz")
+        assert response.status_code == 503 and "Redis" in response.json()["detail"]
+    try:
+        import redis.asyncio as aioredis
+
+        probe = aioredis.Redis.from_url(REDIS_URL, socket_timeout=2)
+        await probe.ping()
+        await probe.aclose()
+    except Exception as exc:
+        pytest.skip(f"Redis not reachable at {REDIS_URL}: {type(exc).__name__}")
+    async with make_client(redis_url=REDIS_URL) as up:
+        assert (await up.get("/readyz")).status_code == 200
 
 
 async def test_metrics_count_requests_logins_and_hash_time(client: httpx.AsyncClient) -> None:

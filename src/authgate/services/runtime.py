@@ -6,6 +6,7 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, field
 
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from authgate.delivery.outbox import Courier, channels_from_settings
@@ -36,6 +37,7 @@ class Runtime:
     verified_tokens: VerifiedTokens = field(default_factory=VerifiedTokens)
     next_refresh_sweep: float = 0.0  # monotonic time; see services/tokens.py
     write_turn: AbstractAsyncContextManager[object] = field(default_factory=nullcontext)  # storage/db.py
+    redis: Redis | None = None  # AUTHGATE_REDIS_URL; shared state across nodes
 
     @classmethod
     def build(cls, settings: Settings, metrics: Metrics | None = None) -> Runtime:
@@ -57,6 +59,7 @@ class Runtime:
             db=db,
             autocommit=make_sessionmaker(autocommit_engine),
             write_turn=make_write_turn(settings.database_url),
+            redis=Redis.from_url(settings.redis_url, socket_timeout=2) if settings.redis_url else None,
             hasher=PasswordHasher(settings.bcrypt_rounds, cpu_count(), metrics.observe_hash),
             codec=TokenCodec(settings.jwt_secret, settings.issuer, settings.jwt_audience),
             policy=PasswordPolicy(
@@ -78,3 +81,5 @@ class Runtime:
         await self.courier.close()
         self.hasher.close()
         await self.engine.dispose()
+        if self.redis is not None:
+            await self.redis.aclose()

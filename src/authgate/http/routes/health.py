@@ -24,6 +24,11 @@ async def readyz(rt: RuntimeDep) -> dict[str, str] | Response:
             await conn.execute(text("SELECT 1"))
     except Exception:
         return problem_response(503, "not_ready", "Not ready", "The database does not answer.")
+    if rt.redis is not None:
+        try:
+            await rt.redis.ping()
+        except Exception:
+            return problem_response(503, "not_ready", "Not ready", "Redis does not answer.")
     return {"status": "ready"}
 
 
