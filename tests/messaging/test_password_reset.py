@@ -139,6 +139,24 @@ async def test_reset_voids_other_links_and_codes(mclient: httpx.AsyncClient, mai
     assert codes and all(c.used_at is not None for c in codes)
 
 
+async def test_password_change_voids_outstanding_links_and_codes(mclient: httpx.AsyncClient, mailbox: Mailbox) -> None:
+    token = (await register(mclient)).json()["token"]
+    reset = await reset_link(mclient, mailbox, 1)
+    await mclient.post("/login/magic", json={"email": "ada@example.com"})
+    magic = link_in(await mailbox.wait_for("ada@example.com", 2), "/login/magic/")
+    await mclient.post("/otp/send", json={"channel": "email", "email": "ada@example.com"})
+    await mailbox.wait_for("ada@example.com", 3)
+    changed = await mclient.put(
+        "/user", headers=bearer(token), json={"currentPassword": STRONG_PASSWORD, "password": NEW_PASSWORD}
+    )
+    assert changed.status_code == 200, changed.text
+    assert (await mclient.get(reset)).status_code == 400
+    assert (await mclient.get(magic)).status_code == 400
+    async with runtime(mclient).db() as db:
+        codes = list((await db.execute(select(OneTimeCode))).scalars())
+    assert codes and all(c.used_at is not None for c in codes)
+
+
 async def test_redirect_to_outside_the_allow_list_is_refused(mclient: httpx.AsyncClient) -> None:
     await register(mclient)
     for trick in ["https://evil.com", "//evil.com", "https://testserver@evil.com", "/\\evil.com", "javascript:x"]:

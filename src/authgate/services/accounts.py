@@ -13,6 +13,7 @@ from authgate.security.identifiers import (
     username_key,
 )
 from authgate.security.tokens import random_token
+from authgate.services import links
 from authgate.services.context import RequestContext
 from authgate.services.runtime import Runtime
 from authgate.services.sessions import LoginResult, revoke_user_sessions, start_session
@@ -152,5 +153,7 @@ async def update_profile(rt: Runtime, *, user: User, session_id: str, change: Pr
         raise _taken(dup.field) from None
     rt.principals.drop_user(user.id)
     if change.password is not None:
+        # SPEC §4: a password change ends the other sessions and voids outstanding links and codes.
         await revoke_user_sessions(rt, user_id=user.id, keep=session_id)
+        await links.void_outstanding(rt, user_id=user.id)
     return fresh
