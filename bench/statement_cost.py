@@ -1,0 +1,103 @@
+"""What one refresh rotation's two statements cost on SQLite, by access path.
+
+    python bench/statement_cost.py [--rounds 500]
+
+The refresh target (issue 3) is limited by database access, not by SQLite: this times the
+lookup + conditional UPDATE of a rotation through (1) the aiosqlite driver directly (one
+thread hand-off per statement), (2) SQLAlchemy Core text statements, and (3) the ORM
+repository functions the service uses, on one connection, sequentially.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import tempfile
+import time
+from datetime import timedelta
+
+from sqlalchemy import text
+
+from authgate.security.tokens import digest
+from authgate.services import accounts
+from authgate.services.context import RequestContext
+from authgate.services.runtime import Runtime
+from authgate.services.sessions import new_refresh_token
+from authgate.settings import Settings
+from authgate.storage.db import make_autocommit_engine
+from authgate.storage.migrate import upgrade
+from authgate.storage.models import utcnow
+from authgate.storage.repositories import sessions as session_repo
+
+FIND = (
+    "SELECT s.id, s.user_id, s.amr, u.email, u.role FROM sessions s JOIN users u ON u.id = s.user_id "
+    "WHERE s.refresh_hash = :h OR s.previous_refresh_hash = :h"
+)
+ROTATE = (
+    "UPDATE sessions SET refresh_hash = :n, previous_refresh_hash = :h "
+    "WHERE id = :sid AND refresh_hash = :h RETURNING id"
+)
+
+
+async def main(rounds: int) -> None:
+    workdir = tempfile.mkdtemp()
+    settings = Settings(
+        _env_file=None, jwt_secret="s" * 48, database_url=f"sqlite+aiosqlite:///{workdir}/a.db", bcrypt_rounds=4
+    )  # type: ignore[call-arg]
+    rt = Runtime.build(settings)
+    await upgrade(rt.engine)
+    reg = accounts.Registration(email="bench@example.com", password="Bench-Mark-Pass-42")
+    token = (await accounts.register(rt, reg, RequestContext())).refresh_token
+    assert token is not None
+
+    async with make_autocommit_engine(rt.engine).connect() as conn:
+        driver = (await conn.get_raw_connection()).driver_connection
+        started = time.perf_counter()
+        for _ in range(rounds):
+            h = digest(token)
+            sid = (await driver.execute_fetchall(FIND.replace(":h", "?"), (h, h)))[0][0]
+            token, new_hash = new_refresh_token()
+            sql = ROTATE.replace(":n", "?", 1).replace(":h", "?", 1).replace(":sid", "?").replace(":h", "?")
+            assert await driver.execute_fetchall(sql, (new_hash, h, sid, h))
+        raw = (time.perf_counter() - started) / rounds
+
+        started = time.perf_counter()
+        for _ in range(rounds):
+            h = digest(token)
+            sid = (await conn.execute(text(FIND), {"h": h})).all()[0][0]
+            token, new_hash = new_refresh_token()
+            assert (await conn.execute(text(ROTATE), {"n": new_hash, "h": h, "sid": sid})).all()
+        core = (time.perf_counter() - started) / rounds
+
+    started = time.perf_counter()
+    for _ in range(rounds):
+        async with rt.autocommit() as db:
+            h = digest(token)
+            found = await session_repo.find_by_refresh_hash(db, token_hash=h)
+            assert found is not None
+            token, new_hash = new_refresh_token()
+            now = utcnow()
+            assert await session_repo.rotate_refresh(
+                db,
+                session_id=found[0].id,
+                presented_hash=h,
+                new_hash=new_hash,
+                sealed="x",
+                now=now,
+                expires_at=now + timedelta(days=30),
+            )
+    orm = (time.perf_counter() - started) / rounds
+    await rt.close()
+    print("| path | µs per lookup + rotation |\n|---|---:|")
+    for name, seconds in (
+        ("aiosqlite directly", raw),
+        ("SQLAlchemy Core text", core),
+        ("ORM repositories (as served)", orm),
+    ):
+        print(f"| {name} | {seconds * 1e6:.0f} |")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rounds", type=int, default=500)
+    asyncio.run(main(parser.parse_args().rounds))
