@@ -4,10 +4,41 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from authgate.storage import driver_lane
 from authgate.storage.models import Session, User, utcnow
+
+SESSION_COLUMNS = tuple(Session.__table__.columns)
+USER_COLUMNS = tuple(User.__table__.columns)
+
+# The two statements of every refresh, for the SQLite driver lane (storage/driver_lane.py).
+_FIND_BY_REFRESH = driver_lane.Statement(
+    select(*SESSION_COLUMNS, *USER_COLUMNS)
+    .join_from(Session, User, User.id == Session.user_id)
+    .where(or_(Session.refresh_hash == bindparam("h"), Session.previous_refresh_hash == bindparam("h"))),
+    returns=SESSION_COLUMNS + USER_COLUMNS,
+)
+_ROTATE = driver_lane.Statement(
+    update(Session)
+    .where(
+        Session.id == bindparam("sid"),
+        Session.refresh_hash == bindparam("presented"),
+        Session.revoked_at.is_(None),
+        Session.expires_at > bindparam("now"),
+    )
+    .values(
+        refresh_hash=bindparam("new_hash"),
+        previous_refresh_hash=bindparam("presented"),
+        rotated_at=bindparam("now"),
+        successor_sealed=bindparam("sealed"),
+        last_used_at=bindparam("now"),
+        expires_at=bindparam("expires_at"),
+    )
+    .returning(Session.id),
+    returns=(Session.__table__.c.id,),
+)
 
 
 async def add(session: AsyncSession, *, row: Session) -> Session:
@@ -61,7 +92,18 @@ async def get(session: AsyncSession, *, session_id: str) -> Session | None:
 
 
 async def find_by_refresh_hash(session: AsyncSession, *, token_hash: str) -> tuple[Session, User] | None:
-    """The session whose current or just-rotated refresh token has this digest, and its user."""
+    """The session whose current or just-rotated refresh token has this digest, and its user
+    (on SQLite through the driver lane: detached objects, for reading)."""
+    if driver_lane.takes_lane(session):
+        found = await driver_lane.rows(session, _FIND_BY_REFRESH, {"h": token_hash})
+        if not found:
+            return None
+        values = found[0]
+        cut = len(SESSION_COLUMNS)
+        return (
+            Session(**{c.key: v for c, v in zip(SESSION_COLUMNS, values[:cut], strict=True)}),
+            User(**{c.key: v for c, v in zip(USER_COLUMNS, values[cut:], strict=True)}),
+        )
     result = await session.execute(
         select(Session, User)
         .join(User, User.id == Session.user_id)
@@ -85,6 +127,16 @@ async def rotate_refresh(
     session is live; True for the one caller that did it. Concurrent callers block on the row
     (PostgreSQL) or the write lock (SQLite), then find the digest changed and get False.
     The session's last use is now, and its lifetime slides to `expires_at`."""
+    if driver_lane.takes_lane(session):
+        params = {
+            "sid": session_id,
+            "presented": presented_hash,
+            "new_hash": new_hash,
+            "sealed": sealed,
+            "now": now,
+            "expires_at": expires_at,
+        }
+        return bool(await driver_lane.rows(session, _ROTATE, params))
     result = await session.execute(
         update(Session)
         .where(
