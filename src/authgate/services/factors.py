@@ -11,7 +11,8 @@ import importlib
 from typing import Protocol
 
 from authgate.services.runtime import Runtime
-from authgate.storage.models import User
+from authgate.storage.models import User, utcnow
+from authgate.storage.repositories import users as user_repo
 
 
 class SecondFactor(Protocol):
@@ -51,3 +52,17 @@ def load_factors() -> list[SecondFactor]:
 
 async def enabled_factors(rt: Runtime, user: User) -> list[SecondFactor]:
     return [f for f in load_factors() if await f.enabled_for(rt, user)]
+
+
+async def sync_mfa_flag(rt: Runtime, *, user_id: str) -> None:
+    """Set the user object's `mfaEnabled` from the registry after a factor was turned on or
+    off. The registry is the authority the sign-in gate asks; the flag only reports it."""
+    async with rt.autocommit() as db:
+        user = await user_repo.get(db, user_id=user_id)
+    if user is None:
+        return
+    enabled = bool(await enabled_factors(rt, user))
+    if enabled != user.mfa_enabled:
+        async with rt.db.begin() as db:
+            await user_repo.set_mfa_enabled(db, user_id=user_id, enabled=enabled, now=utcnow())
+    rt.principals.drop_user(user_id)

@@ -148,7 +148,7 @@ async def verify_email(rt: Runtime, *, token: str) -> str | None:
         if link is None:
             raise bad_link()
         # Raising here rolls the consume back too; the link is useless once the address changed.
-        if not await codes_repo.mark_email_verified(db, user_id=link.user_id, email_key=email_key(link.email), now=now):
+        if not await user_repo.mark_email_verified(db, user_id=link.user_id, email_key=email_key(link.email), now=now):
             raise bad_link()
     rt.principals.drop_user(link.user_id)
     return _still_allowed(rt, link.redirect_to)
@@ -196,7 +196,7 @@ async def reset_password(rt: Runtime, *, token: str, password: str) -> ResetDone
         await codes_repo.void_links(db, user_id=link.user_id, purposes=(RESET_PASSWORD, MAGIC_LINK), now=now)
         await codes_repo.void_codes(db, now=now, user_id=link.user_id)
         # Opening the emailed link proved control of the address.
-        await codes_repo.mark_email_verified(db, user_id=link.user_id, email_key=email_key(link.email), now=now)
+        await user_repo.mark_email_verified(db, user_id=link.user_id, email_key=email_key(link.email), now=now)
     await revoke_user_sessions(rt, user_id=link.user_id)
     rt.principals.drop_user(link.user_id)
     return ResetDone(user_id=link.user_id, redirect_to=_still_allowed(rt, link.redirect_to))
@@ -229,7 +229,7 @@ async def sign_in_with_link(rt: Runtime, *, token: str, ctx: RequestContext) -> 
         if link is None:
             raise bad_link()
         # The link proves control of the address it went to, and of nothing once that changed.
-        if not await codes_repo.mark_email_verified(db, user_id=link.user_id, email_key=email_key(link.email), now=now):
+        if not await user_repo.mark_email_verified(db, user_id=link.user_id, email_key=email_key(link.email), now=now):
             raise bad_link()
         user = await user_repo.get(db, user_id=link.user_id)
     if user is None:

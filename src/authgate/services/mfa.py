@@ -11,13 +11,11 @@ import hmac
 import time
 from dataclasses import dataclass
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from authgate.errors import AuthError, ErrorCode, FieldError, invalid_mfa_code, invalid_token, validation_failed
 from authgate.security import recovery_codes, totp
 from authgate.services import factors_recovery, factors_totp, mfa_tokens
 from authgate.services.context import RequestContext
-from authgate.services.factors import enabled_factors
+from authgate.services.factors import enabled_factors, sync_mfa_flag
 from authgate.services.login import check_second_factor, complete_sign_in
 from authgate.services.runtime import Runtime
 from authgate.services.sessions import LoginResult
@@ -87,7 +85,7 @@ async def enable_totp(rt: Runtime, *, user: User, secret: str, code: str) -> lis
             raise _already_enabled()
         digests = [recovery_codes.code_digest(user.id, c) for c in codes]
         await mfa_repo.replace_recovery_codes(db, user_id=user.id, digests=digests, now=now)
-        await _set_mfa_flag(db, user_id=user.id, enabled=True)
+    await sync_mfa_flag(rt, user_id=user.id)
     rt.principals.drop_user(user.id)
     return codes
 
@@ -103,9 +101,7 @@ async def disable_totp(rt: Runtime, *, user: User, code: str) -> None:
         await mfa_repo.delete_totp(db, user_id=user.id)
         await mfa_repo.delete_recovery_codes(db, user_id=user.id)
     # Another factor (SMS/email codes) may still be on: the user's flag follows the registry.
-    still_on = bool(await enabled_factors(rt, user))
-    async with rt.db.begin() as db:
-        await _set_mfa_flag(db, user_id=user.id, enabled=still_on)
+    await sync_mfa_flag(rt, user_id=user.id)
     rt.principals.drop_user(user.id)
 
 
@@ -118,10 +114,3 @@ async def verify_challenge(rt: Runtime, *, mfa_token: str, code: str, ctx: Reque
     if user is None:
         raise invalid_token()
     return await complete_sign_in(rt, user=user, amr=challenge.amr, ctx=ctx, mfa_code=code, challenge=challenge)
-
-
-async def _set_mfa_flag(db: AsyncSession, *, user_id: str, enabled: bool) -> None:
-    """Keep the user object's `mfaEnabled` in step (the registry stays the authority)."""
-    fresh = await user_repo.get(db, user_id=user_id)
-    if fresh is not None and fresh.mfa_enabled != enabled:
-        await user_repo.update_fields(db, user=fresh, fields={"mfa_enabled": enabled})

@@ -17,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from authgate.delivery.base import EMAIL, SMS
 from authgate.delivery.outbox import suppressed
 from authgate.delivery.templates import lifetime_words
-from authgate.errors import AuthError, ErrorCode, FieldError, invalid_credentials, validation_failed
+from authgate.errors import AuthError, ErrorCode, FieldError, invalid_credentials, invalid_mfa_code, validation_failed
 from authgate.security.codes import new_code, normalize_code
 from authgate.security.identifiers import email_key, normalize_email, normalize_phone
 from authgate.services.context import RequestContext
-from authgate.services.factors import enabled_factors, register_factor
-from authgate.services.login import complete_sign_in
+from authgate.services.factors import enabled_factors, register_factor, sync_mfa_flag
+from authgate.services.login import check_second_factor, complete_sign_in
 from authgate.services.outbound import message_row
 from authgate.services.runtime import Runtime
 from authgate.services.sessions import LoginResult
@@ -39,10 +39,6 @@ CHANNELS = (SMS, EMAIL)
 LIFETIME = timedelta(minutes=10)
 MAX_TRIES = 5
 PHRASES = {LOGIN: "to sign in", VERIFY: "to confirm this address", MFA: "to confirm it is you"}
-
-
-def invalid_mfa_code() -> AuthError:
-    return AuthError(ErrorCode.INVALID_MFA_CODE, 401, "Invalid MFA code", "The code is not valid.")
 
 
 def invalid_code(purpose: str) -> AuthError:
@@ -214,7 +210,7 @@ async def sign_in_with_code(rt: Runtime, check: CodeCheck, ctx: RequestContext) 
             # A code proves control of where it went, and of nothing once the account's changed.
             if check.channel == EMAIL:
                 key = email_key(row.destination)
-                if await codes_repo.mark_email_verified(db, user_id=row.user_id, email_key=key, now=utcnow()):
+                if await user_repo.mark_email_verified(db, user_id=row.user_id, email_key=key, now=utcnow()):
                     user = await user_repo.get(db, user_id=row.user_id)
             else:
                 user = await user_repo.get(db, user_id=row.user_id)
@@ -246,28 +242,16 @@ async def verify_destination(rt: Runtime, check: CodeCheck, caller: User | None)
         used = await _use(rt, db, row, code)
         marked = False
         if used and check.channel == EMAIL:
-            marked = await codes_repo.mark_email_verified(
+            marked = await user_repo.mark_email_verified(
                 db, user_id=row.user_id, email_key=email_key(row.destination), now=now
             )
         elif used:
-            marked = await codes_repo.mark_phone_verified(db, user_id=row.user_id, phone=row.destination, now=now)
+            marked = await user_repo.mark_phone_verified(db, user_id=row.user_id, phone=row.destination, now=now)
         user = await user_repo.get(db, user_id=row.user_id) if marked else None
     if user is None:
         raise invalid_code(VERIFY)
     rt.principals.drop_user(user.id)
     return user
-
-
-async def _refresh_mfa_flag(rt: Runtime, user: User) -> None:
-    """`mfaEnabled` in the user object means: some second factor is on."""
-    async with rt.autocommit() as db:
-        fresh = await user_repo.get(db, user_id=user.id)
-    if fresh is None:
-        return
-    enabled = bool(await enabled_factors(rt, fresh))
-    async with rt.db.begin() as db:
-        await codes_repo.set_mfa_enabled(db, user_id=user.id, enabled=enabled, now=utcnow())
-    rt.principals.drop_user(user.id)
 
 
 async def enable_factor(rt: Runtime, check: CodeCheck, caller: User) -> str:
@@ -286,12 +270,12 @@ async def enable_factor(rt: Runtime, check: CodeCheck, caller: User) -> str:
         if used:
             await codes_repo.set_factor(db, user_id=caller.id, channel=check.channel, now=now)
             if check.channel == EMAIL:
-                await codes_repo.mark_email_verified(db, user_id=caller.id, email_key=email_key(destination), now=now)
+                await user_repo.mark_email_verified(db, user_id=caller.id, email_key=email_key(destination), now=now)
             else:
-                await codes_repo.mark_phone_verified(db, user_id=caller.id, phone=destination, now=now)
+                await user_repo.mark_phone_verified(db, user_id=caller.id, phone=destination, now=now)
     if not used:
         raise invalid_code(MFA)
-    await _refresh_mfa_flag(rt, caller)
+    await sync_mfa_flag(rt, user_id=caller.id)
     return check.channel
 
 
@@ -301,14 +285,11 @@ async def remove_factor(rt: Runtime, *, caller: User, verification_code: str) ->
         factor = await codes_repo.get_factor(db, user_id=caller.id)
     if factor is None:
         raise validation_failed(FieldError("verificationCode", "The one-time-code second factor is not on."))
-    for candidate in await enabled_factors(rt, caller):
-        if await candidate.verify(rt, caller, verification_code):
-            break
-    else:
-        raise invalid_mfa_code()
+    # Like any second-factor code: a wrong one is recorded as a failure (login.record_failure).
+    await check_second_factor(rt, user=caller, factors=await enabled_factors(rt, caller), code=verification_code)
     async with rt.db.begin() as db:
         await codes_repo.delete_factor(db, user_id=caller.id)
-    await _refresh_mfa_flag(rt, caller)
+    await sync_mfa_flag(rt, user_id=caller.id)
 
 
 class OtpFactor:

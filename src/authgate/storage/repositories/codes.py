@@ -178,35 +178,3 @@ async def find_user_by_phone(session: AsyncSession, *, phone: str, verified: boo
         .limit(1)
     )
     return result.scalar_one_or_none()
-
-
-async def mark_email_verified(session: AsyncSession, *, user_id: str, email_key: str, now: datetime) -> bool:
-    """Only while the account still has the address the link or code was sent to."""
-    result = await session.execute(
-        update(User)
-        .where(User.id == user_id, User.email_key == email_key)
-        .values(email_verified=True, updated_at=now)
-        .returning(User.id)
-        .execution_options(synchronize_session=False)
-    )
-    return result.first() is not None
-
-
-async def mark_phone_verified(session: AsyncSession, *, user_id: str, phone: str, now: datetime) -> bool:
-    result = await session.execute(
-        update(User)
-        .where(User.id == user_id, User.phone == phone)
-        .values(phone_verified=True, updated_at=now)
-        .returning(User.id)
-        .execution_options(synchronize_session=False)
-    )
-    return result.first() is not None
-
-
-async def set_mfa_enabled(session: AsyncSession, *, user_id: str, enabled: bool, now: datetime) -> None:
-    await session.execute(
-        update(User)
-        .where(User.id == user_id)
-        .values(mfa_enabled=enabled, updated_at=now)
-        .execution_options(synchronize_session=False)
-    )

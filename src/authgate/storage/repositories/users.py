@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -41,15 +42,19 @@ async def exists(session: AsyncSession, *, email_key: str | None = None, usernam
     return None
 
 
-async def add(session: AsyncSession, *, user: User) -> User:
-    """Insert; a unique-index race becomes DuplicateUser, never a 500."""
-    session.add(user)
+async def _flush(session: AsyncSession) -> None:
+    """Flush; a unique-index race on email or username becomes DuplicateUser, never a 500."""
     try:
         await session.flush()
     except IntegrityError as exc:
         await session.rollback()
         text = str(exc.orig).lower()
         raise DuplicateUser("username" if "username" in text else "email") from None
+
+
+async def add(session: AsyncSession, *, user: User) -> User:
+    session.add(user)
+    await _flush(session)
     return user
 
 
@@ -57,16 +62,43 @@ async def update_fields(session: AsyncSession, *, user: User, fields: dict[str, 
     for key, value in fields.items():
         setattr(user, key, value)
     user.updated_at = utcnow()
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        await session.rollback()
-        text = str(exc.orig).lower()
-        raise DuplicateUser("username" if "username" in text else "email") from None
+    await _flush(session)
     return user
 
 
 async def set_password_hash(session: AsyncSession, *, user_id: str, password_hash: str) -> None:
     await session.execute(
         update(User).where(User.id == user_id).values(password_hash=password_hash, updated_at=utcnow())
+    )
+
+
+async def mark_email_verified(session: AsyncSession, *, user_id: str, email_key: str, now: datetime) -> bool:
+    """Only while the account still has the address the link or code was sent to."""
+    result = await session.execute(
+        update(User)
+        .where(User.id == user_id, User.email_key == email_key)
+        .values(email_verified=True, updated_at=now)
+        .returning(User.id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.first() is not None
+
+
+async def mark_phone_verified(session: AsyncSession, *, user_id: str, phone: str, now: datetime) -> bool:
+    result = await session.execute(
+        update(User)
+        .where(User.id == user_id, User.phone == phone)
+        .values(phone_verified=True, updated_at=now)
+        .returning(User.id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.first() is not None
+
+
+async def set_mfa_enabled(session: AsyncSession, *, user_id: str, enabled: bool, now: datetime) -> None:
+    await session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(mfa_enabled=enabled, updated_at=now)
+        .execution_options(synchronize_session=False)
     )
