@@ -15,26 +15,17 @@ ACCESS_COOKIE = "accessToken"
 REFRESH_COOKIE = "refreshToken"
 
 
-def set_auth_cookies(response: Response, settings: Settings, *, access_token: str, refresh_token: str | None) -> None:
+def _set(response: Response, settings: Settings, name: str, value: str, max_age: int) -> None:
+    """The one place the cookie attributes of SPEC §2 are written."""
     response.set_cookie(
-        ACCESS_COOKIE,
-        access_token,
-        max_age=settings.access_ttl_seconds,
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=settings.cookie_secure,
+        name, value, max_age=max_age, path="/", httponly=True, samesite="lax", secure=settings.cookie_secure
     )
+
+
+def set_auth_cookies(response: Response, settings: Settings, *, access_token: str, refresh_token: str | None) -> None:
+    _set(response, settings, ACCESS_COOKIE, access_token, settings.access_ttl_seconds)
     if refresh_token is not None:
-        response.set_cookie(
-            REFRESH_COOKIE,
-            refresh_token,
-            max_age=settings.refresh_token_ttl_seconds,
-            path="/",
-            httponly=True,
-            samesite="lax",
-            secure=settings.cookie_secure,
-        )
+        _set(response, settings, REFRESH_COOKIE, refresh_token, settings.refresh_token_ttl_seconds)
 
 
 def clear_auth_cookies(response: Response, settings: Settings) -> None:
