@@ -3,28 +3,40 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$")
 PHONE_RE = re.compile(r"^\+[1-9][0-9]{6,14}$")  # E.164
+KEY_MAX = 254  # the email_key column; a folded key can be longer than the address it came from
 
 
 def normalize_email(raw: str) -> str:
-    """Trim, check syntax, lower-case the domain. Raises ValueError with a user-facing message."""
-    candidate = raw.strip()
-    if len(candidate) > 254:
+    """Trim, NFKC, check syntax, lower-case the domain; the address and its key must fit the
+    columns they are stored in. Raises ValueError with a user-facing message."""
+    candidate = unicodedata.normalize("NFKC", raw.strip())
+    if len(candidate) > KEY_MAX:
         raise ValueError("Email address is too long.")
     try:
         checked = validate_email(candidate, check_deliverability=False)
     except EmailNotValidError as exc:
         raise ValueError(f"Not a valid email address: {exc}") from None
-    return f"{checked.local_part}@{checked.domain.lower()}"
+    email = f"{checked.local_part}@{checked.domain.lower()}"
+    if len(email) > KEY_MAX or len(email_key(email)) > KEY_MAX:
+        raise ValueError("Email address is too long.")
+    return email
+
+
+def identity_key(value: str) -> str:
+    """What uniqueness is judged on: NFKC, case-folded, NFKC again (folding can denormalise).
+    Look-alike spellings (`ſam`, full-width `ｂｏｂ`) then share the key of the plain one, so
+    they collide with it instead of squatting it."""
+    return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold())
 
 
 def email_key(email: str) -> str:
-    """What uniqueness is judged on: the whole address, case-folded."""
-    return email.casefold()
+    return identity_key(email)
 
 
 def normalize_username(raw: str) -> str:
@@ -37,7 +49,7 @@ def normalize_username(raw: str) -> str:
 
 
 def username_key(username: str) -> str:
-    return username.casefold()
+    return identity_key(username)
 
 
 def normalize_phone(raw: str) -> str:
