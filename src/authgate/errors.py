@@ -20,6 +20,7 @@ class ErrorCode(StrEnum):
     ACCOUNT_LOCKED = "account_locked"
     ACCOUNT_DISABLED = "account_disabled"
     EMAIL_NOT_VERIFIED = "email_not_verified"
+    REAUTHENTICATION_REQUIRED = "reauthentication_required"
     FORBIDDEN = "forbidden"
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
@@ -124,3 +125,27 @@ def invalid_mfa_code(*, field_name: str | None = None) -> AuthError:
     if field_name is None:
         return AuthError(ErrorCode.INVALID_MFA_CODE, 401, "Invalid MFA code", detail)
     return AuthError(ErrorCode.INVALID_MFA_CODE, 400, "Invalid MFA code", detail, [FieldError(field_name, detail)])
+
+
+def reauthentication_required(detail: str = "Sign in again, or confirm with your current password.") -> AuthError:
+    """A sensitive change needs a recent sign-in, or proof in the same request."""
+    return AuthError(ErrorCode.REAUTHENTICATION_REQUIRED, 401, "Reauthentication required", detail)
+
+
+def second_factor_unavailable() -> AuthError:
+    """Every second factor the account has goes through the channel the first one used."""
+    return forbidden(
+        "Your second factor comes through the same channel as this way of signing in; "
+        "sign in with your password instead."
+    )
+
+
+class WrongSecret(Exception):
+    """A secret was checked and was wrong. The sign-in gate records the failure against the
+    account (`services/signin.counting`), then the public `error` leaves."""
+
+    def __init__(self, error: AuthError, *, user_id: str | None, method: str) -> None:
+        super().__init__(error.code.value)
+        self.error = error
+        self.user_id = user_id
+        self.method = method

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     jwt_audience: str = "authgate"
     refresh_token_ttl_seconds: int = Field(default=2_592_000, gt=0)
     refresh_reuse_grace_seconds: int = Field(default=10, ge=0)
+    session_max_seconds: int = Field(default=7_776_000, gt=0)  # 90 days, whatever the refreshes
+    reauth_max_age_seconds: int = Field(default=300, ge=0)  # how recent a sign-in a sensitive change needs
 
     # --- storage ------------------------------------------------------------------------
     database_url: str = "sqlite+aiosqlite:///./authgate.db"

@@ -22,7 +22,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import update
 
 from authgate.services.runtime import Runtime
-from authgate.storage.models import utcnow
+from authgate.storage.models import OneTimeSecret, utcnow
 from tests.conftest import ClientFactory
 from tests.e2e.server import free_port
 
@@ -195,8 +195,8 @@ def mail_code(message: EmailMessage) -> str:
     return code_in(text.get_content())
 
 
-async def expire_everything(client: httpx.AsyncClient, model: Any) -> None:
-    """Move every row of `model` (LinkToken or OneTimeCode) past its expiry: a time machine
-    that touches only the stored expiry, so the code under test runs unchanged."""
+async def expire_everything(client: httpx.AsyncClient) -> None:
+    """Move every one-time secret (links, codes) past its expiry: a time machine that touches
+    only the stored expiry, so the code under test runs unchanged."""
     async with runtime(client).db.begin() as db:
-        await db.execute(update(model).values(expires_at=utcnow().replace(year=2000)))
+        await db.execute(update(OneTimeSecret).values(expires_at=utcnow().replace(year=2000)))

@@ -6,7 +6,6 @@ import asyncio
 
 import httpx
 
-from authgate.storage.models import LinkToken
 from tests.helpers import STRONG_PASSWORD, bearer, register
 from tests.messaging.conftest import Mailbox, MessagingClientFactory, expire_everything, link_in
 
@@ -62,7 +61,7 @@ async def test_bad_email_is_a_validation_error(mclient: httpx.AsyncClient) -> No
 async def test_expired_and_unknown_links_are_refused(mclient: httpx.AsyncClient, mailbox: Mailbox) -> None:
     await register(mclient, options={"verifyEmail": True})
     link = link_in(await mailbox.wait_for("ada@example.com"), "/email/verify/")
-    await expire_everything(mclient, LinkToken)
+    await expire_everything(mclient)
     expired = await mclient.get(link)
     assert expired.status_code == 400 and expired.json()["code"] == "invalid_token"
     forged = await mclient.get("/email/verify/" + "A" * 43)

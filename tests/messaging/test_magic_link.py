@@ -8,8 +8,8 @@ import asyncio
 import httpx
 from sqlalchemy import update
 
-from authgate.storage.models import LinkToken, User
-from tests.helpers import bearer, register
+from authgate.storage.models import User
+from tests.helpers import STRONG_PASSWORD, bearer, register
 from tests.messaging.conftest import (
     Mailbox,
     MessagingClientFactory,
@@ -58,7 +58,7 @@ async def test_same_answer_for_unknown_accounts(mclient: httpx.AsyncClient, mail
 async def test_expired_link_is_refused(mclient: httpx.AsyncClient, mailbox: Mailbox) -> None:
     await register(mclient)
     link = await magic_link(mclient, mailbox)
-    await expire_everything(mclient, LinkToken)
+    await expire_everything(mclient)
     response = await mclient.get(link)
     assert response.status_code == 400 and response.json()["code"] == "invalid_token"
 
@@ -148,9 +148,15 @@ async def enable_email_factor(client: httpx.AsyncClient, mailbox: Mailbox, token
     assert enabled.status_code == 200, enabled.text
 
 
-async def test_magic_link_does_not_skip_an_enabled_second_factor(mclient: httpx.AsyncClient, mailbox: Mailbox) -> None:
+async def test_factors_are_independent_mailbox_cannot_be_both(mclient: httpx.AsyncClient, mailbox: Mailbox) -> None:
+    """With email codes as the second factor, a magic link (the same mailbox) cannot be the
+    first: the mailbox alone must not pass both steps."""
     token = (await register(mclient)).json()["token"]
     await enable_email_factor(mclient, mailbox, token, 1)
     link = await magic_link(mclient, mailbox, 2)
     response = await mclient.get(link)
-    assert response.status_code == 401 and response.json()["code"] == "mfa_required"
+    assert response.status_code == 403 and response.json()["code"] == "forbidden"
+    assert "accessToken" not in response.cookies
+    # The password still opens the first step, and the email code the second.
+    login = await mclient.post("/login", json={"email": "ada@example.com", "password": STRONG_PASSWORD})
+    assert login.status_code == 401 and login.json()["mfaMethods"] == ["code"]

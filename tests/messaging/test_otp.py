@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from authgate.storage.models import OneTimeCode, OutboxMessage
+from authgate.storage.models import OneTimeSecret, OutboxMessage
 from tests.helpers import STRONG_PASSWORD, bearer, register
 from tests.messaging.conftest import (
     Mailbox,
@@ -122,7 +122,7 @@ async def test_parallel_guesses_are_counted_exactly(mclient: httpx.AsyncClient, 
     answers = await asyncio.gather(*(mclient.post("/otp/verify", json={**attempt, "code": g}) for g in guesses))
     assert all(a.status_code == 401 for a in answers)
     async with runtime(mclient).db() as db:
-        row = (await db.execute(select(OneTimeCode))).scalar_one()
+        row = (await db.execute(select(OneTimeSecret).where(OneTimeSecret.purpose.like("code%")))).scalar_one()
     assert row.attempts == 5  # 20 parallel guesses, exactly 5 compared
     assert (await mclient.post("/otp/verify", json={**attempt, "code": code})).status_code == 401
 
@@ -140,7 +140,7 @@ async def test_expired_code_is_refused(mclient: httpx.AsyncClient, mailbox: Mail
     await register(mclient)
     await mclient.post("/otp/send", json={"channel": "email", "email": "ada@example.com"})
     code = mail_code(await mailbox.wait_for("ada@example.com"))
-    await expire_everything(mclient, OneTimeCode)
+    await expire_everything(mclient)
     response = await mclient.post("/otp/verify", json={"channel": "email", "email": "ada@example.com", "code": code})
     assert response.status_code == 401
 
@@ -162,9 +162,9 @@ async def test_codes_are_stored_hashed_and_bodies_sealed(mclient: httpx.AsyncCli
     await mclient.post("/otp/send", json={"channel": "email", "email": "ada@example.com"})
     code = mail_code(await mailbox.wait_for("ada@example.com"))
     async with runtime(mclient).db() as db:
-        row = (await db.execute(select(OneTimeCode))).scalar_one()
+        row = (await db.execute(select(OneTimeSecret).where(OneTimeSecret.purpose.like("code%")))).scalar_one()
         outbox = list((await db.execute(select(OutboxMessage))).scalars())
-    assert code not in row.code_hash and len(row.code_hash) >= 40
+    assert code not in row.digest and len(row.digest) >= 40
     stored = " ".join(str(v) for v in vars(row).values())
     assert code not in stored
     assert all(m.payload is None for m in outbox if m.status == "sent")  # erased once sent
@@ -222,7 +222,7 @@ async def test_second_factor_enrol_and_remove(mclient: httpx.AsyncClient, sms: S
     login_code = code_in(await sms.wait_for(PHONE, 3))
     assert (
         await mclient.post("/otp/remove", json={"verificationCode": wrong(login_code)}, headers=auth)
-    ).status_code == 401
+    ).status_code == 400
     off = await mclient.post("/otp/remove", json={"verificationCode": login_code}, headers=auth)
     assert off.status_code == 200, off.text
     assert (await mclient.get("/user", headers=auth)).json()["mfaEnabled"] is False
@@ -245,7 +245,7 @@ async def test_sms_code_finishes_a_password_login_with_the_mfa_token(
     step1 = await mclient.post("/login", json={"email": "ada@example.com", "password": STRONG_PASSWORD})
     assert step1.status_code == 401 and step1.json()["code"] == "mfa_required"
     mfa_token = step1.json()["mfaToken"]
-    assert "otp" in step1.json()["mfaMethods"]
+    assert "code" in step1.json()["mfaMethods"]
     bad = await mclient.post(
         "/otp/verify", json={"channel": "sms", "phone": PHONE, "code": "000000", "mfaToken": "not-a-token"}
     )
@@ -304,7 +304,8 @@ async def test_password_login_still_works_beside_codes(mclient: httpx.AsyncClien
     assert response.status_code == 200
 
 
-async def test_code_login_does_not_skip_an_enabled_second_factor(mclient: httpx.AsyncClient, sms: SmsReceiver) -> None:
+async def test_factors_are_independent_phone_cannot_be_both(mclient: httpx.AsyncClient, sms: SmsReceiver) -> None:
+    """With SMS codes as the second factor, an SMS code cannot also be the first."""
     token = await verified_phone_user(mclient, sms)
     await mclient.post("/otp/send", json={"channel": "sms", "purpose": "mfa"}, headers=bearer(token))
     code = code_in(await sms.wait_for(PHONE, 2))
@@ -312,4 +313,4 @@ async def test_code_login_does_not_skip_an_enabled_second_factor(mclient: httpx.
     await mclient.post("/otp/send", json={"channel": "sms", "phone": PHONE})
     login_code = code_in(await sms.wait_for(PHONE, 3))
     response = await mclient.post("/otp/verify", json={"channel": "sms", "phone": PHONE, "code": login_code})
-    assert response.status_code == 401 and response.json()["code"] == "mfa_required"
+    assert response.status_code == 403 and response.json()["code"] == "forbidden"

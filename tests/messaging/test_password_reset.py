@@ -10,7 +10,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from authgate.storage.models import LinkToken, OneTimeCode
+from authgate.storage.models import OneTimeSecret
 from tests.helpers import STRONG_PASSWORD, bearer, register
 from tests.messaging.conftest import (
     Mailbox,
@@ -102,7 +102,7 @@ async def test_ten_concurrent_resets_one_wins(mclient: httpx.AsyncClient, mailbo
 async def test_expired_link_is_refused(mclient: httpx.AsyncClient, mailbox: Mailbox) -> None:
     await register(mclient)
     link = await reset_link(mclient, mailbox)
-    await expire_everything(mclient, LinkToken)
+    await expire_everything(mclient)
     assert (await mclient.get(link)).status_code == 400
     response = await mclient.post(link, json={"password": NEW_PASSWORD})
     assert response.status_code == 400 and response.json()["code"] == "invalid_token"
@@ -135,7 +135,7 @@ async def test_reset_voids_other_links_and_codes(mclient: httpx.AsyncClient, mai
     assert (await mclient.get(first)).status_code == 400
     assert (await mclient.get(magic)).status_code == 400
     async with runtime(mclient).db() as db:
-        codes = list((await db.execute(select(OneTimeCode))).scalars())
+        codes = list((await db.execute(select(OneTimeSecret).where(OneTimeSecret.purpose.like("code%")))).scalars())
     assert codes and all(c.used_at is not None for c in codes)
 
 
@@ -153,7 +153,7 @@ async def test_password_change_voids_outstanding_links_and_codes(mclient: httpx.
     assert (await mclient.get(reset)).status_code == 400
     assert (await mclient.get(magic)).status_code == 400
     async with runtime(mclient).db() as db:
-        codes = list((await db.execute(select(OneTimeCode))).scalars())
+        codes = list((await db.execute(select(OneTimeSecret).where(OneTimeSecret.purpose.like("code%")))).scalars())
     assert codes and all(c.used_at is not None for c in codes)
 
 

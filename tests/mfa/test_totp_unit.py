@@ -65,15 +65,11 @@ def test_recovery_codes() -> None:
     assert not recovery_codes.looks_like_code("0000-0000-0000-0000")  # 0 and 1 are not base32
 
 
-def test_the_registry_loads_its_factors_without_the_http_layer() -> None:
-    """Fail closed: a process that only imports the login service still knows every factor."""
-    import subprocess
-    import sys
+def test_the_runtime_lists_every_method() -> None:
+    """Fail closed: the gate asks the runtime's list, built from settings, never an import side effect."""
+    from authgate.methods import methods_from_settings
+    from authgate.settings import Settings
 
-    script = (
-        "from authgate.services import login\n"
-        "from authgate.services.factors import load_factors\n"
-        "print(','.join(f.name for f in load_factors()))\n"
-    )
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "totp,recovery,otp"
+    methods = methods_from_settings(Settings(_env_file=None, jwt_secret="x" * 32))  # type: ignore[call-arg]
+    assert [m.name for m in methods.first] == ["password", "code", "link"]
+    assert [m.name for m in methods.second] == ["totp", "recovery", "code"]

@@ -151,14 +151,17 @@ async def test_reuse_after_the_grace_window_revokes_the_whole_session(client: ht
     assert (await _refresh(client, other["refreshToken"])).status_code == 200
 
 
-async def test_a_token_two_rotations_old_is_refused(client: httpx.AsyncClient) -> None:
+async def test_refresh_token_replay_of_an_older_token_revokes_the_session(client: httpx.AsyncClient) -> None:
+    """R0 → R1 → R2, then R0 again: not the last rotation, but still recognised as reuse, so
+    the session ends and a thief holding R2 is cut off."""
     body = await _signed_in(client)
     first = (await _refresh(client, body["refreshToken"])).json()
     second = (await _refresh(client, first["refreshToken"])).json()
     old = await _refresh(client, body["refreshToken"])  # inside its grace window, but no longer the last one
     assert old.status_code == 401
     assert old.json()["code"] == "invalid_token"
-    assert (await _refresh(client, second["refreshToken"])).status_code == 200
+    assert (await _refresh(client, second["refreshToken"])).status_code == 401
+    assert (await client.get("/profile", headers=bearer(second["accessToken"]))).status_code == 401
 
 
 async def test_grace_zero_turns_replay_off(make_client: ClientFactory) -> None:

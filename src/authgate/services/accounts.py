@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from authgate.delivery.base import SMS
 from authgate.errors import ErrorCode, FieldError, conflict, validation_failed
+from authgate.methods import password as password_method
+from authgate.methods.password import PASSWORD
 from authgate.security.identifiers import (
     email_key,
     normalize_email,
@@ -13,13 +16,19 @@ from authgate.security.identifiers import (
     username_key,
 )
 from authgate.security.tokens import random_token
-from authgate.services import links
+from authgate.services import onboarding, signin
 from authgate.services.context import RequestContext
+from authgate.services.email_links import VOIDED_BY_PASSWORD_CHANGE
+from authgate.services.principals import Principal
+from authgate.services.reauth import require_recent_sign_in
 from authgate.services.runtime import Runtime
-from authgate.services.sessions import LoginResult, revoke_user_sessions, start_session
-from authgate.storage.models import User
+from authgate.services.sessions import LoginResult, revoke_user_sessions
+from authgate.storage.models import User, utcnow
+from authgate.storage.repositories import mfa as mfa_repo
+from authgate.storage.repositories import one_time as one_time_repo
 from authgate.storage.repositories import users as user_repo
 from authgate.storage.repositories.users import DuplicateUser
+from authgate.storage.uow import UnitOfWork
 
 NAME_MAX = 100
 
@@ -42,6 +51,7 @@ class ProfileChange:
     phone: str | None = None
     password: str | None = None
     current_password: str | None = None
+    mfa_code: str | None = None  # moving the phone of the SMS second factor needs a current factor
 
 
 def _taken(field: str) -> Exception:
@@ -67,8 +77,9 @@ def _check_name(errors: list[FieldError], name: str | None) -> str | None:
     return name or None
 
 
-async def insert_user(rt: Runtime, reg: Registration, *, role: str = "user", email_verified: bool = False) -> User:
-    """Check every field, refuse taken email/username (409), hash the password, insert."""
+async def new_user(rt: Runtime, reg: Registration, *, role: str = "user", email_verified: bool = False) -> User:
+    """Check every field, refuse a taken email/username (409), hash the password (outside any
+    transaction); the user is not stored yet (`add_user`)."""
     errors: list[FieldError] = []
     email = _check(errors, "email", normalize_email, reg.email)
     username = _check(errors, "username", normalize_username, reg.username) if reg.username else None
@@ -82,14 +93,14 @@ async def insert_user(rt: Runtime, reg: Registration, *, role: str = "user", ema
     assert email is not None
 
     keys = {"email_key": email_key(email), "username_key": username_key(username) if username else None}
-    async with rt.autocommit() as db:
+    async with rt.read() as db:
         taken = await user_repo.exists(db, **keys)
     if taken:
         raise _taken(taken)
 
     # No password given: an unguessable one is set; the user signs in another way or resets it.
     password_hash = await rt.hasher.hash(reg.password if reg.password is not None else random_token())
-    user = User(
+    return User(
         email=email,
         name=name,
         username=username,
@@ -102,20 +113,57 @@ async def insert_user(rt: Runtime, reg: Registration, *, role: str = "user", ema
         disabled=False,
         **keys,
     )
+
+
+async def add_user(tx: UnitOfWork, *, user: User, actor_id: str | None = None) -> None:
+    """Store a user from `new_user` (a race on email or username is a 409, not a 500)."""
     try:
-        async with rt.db.begin() as db:
-            await user_repo.add(db, user=user)
+        await user_repo.add(tx.db, user=user)
     except DuplicateUser as dup:
         raise _taken(dup.field) from None
-    return user
+    tx.audit("user.created", user_id=user.id, actor_id=actor_id)
+    tx.emit("user.created", userId=user.id, email=user.email)
 
 
-async def register(rt: Runtime, reg: Registration, ctx: RequestContext) -> LoginResult:
-    user = await insert_user(rt, reg)
-    return await start_session(rt, user=user, amr=["pwd"], ctx=ctx)
+@dataclass(frozen=True)
+class Registered:
+    user: User
+    result: LoginResult | None  # None when the gate lets no session start yet (verification required)
 
 
-async def update_profile(rt: Runtime, *, user: User, session_id: str, change: ProfileChange) -> User:
+async def register(rt: Runtime, reg: Registration, welcome: onboarding.Welcome, ctx: RequestContext) -> Registered:
+    """Create the account and sign in through the gate, in one transaction with the messages
+    the options ask for. When the address must be verified first, a verification link goes
+    out and no session starts, as login would refuse one."""
+    user = await new_user(rt, reg)
+    if rt.settings.require_email_verification:
+        welcome = replace(welcome, verify_email=True)
+    async with rt.uow() as tx:
+        await add_user(tx, user=user)
+        await onboarding.queue(tx, rt, user=user, welcome=welcome)
+        if signin.refusal(rt, user) is not None:
+            return Registered(user=user, result=None)
+        outcome = await signin.complete(tx, rt, user=user, proofs=[PASSWORD.proof], ctx=ctx)
+    return Registered(user=user, result=signin.finish(rt, outcome))
+
+
+async def login(
+    rt: Runtime, attempt: password_method.PasswordAttempt, mfa_code: str | None, ctx: RequestContext
+) -> LoginResult:
+    """Sign in with a password (or PIN); a second factor's code may come in the same request."""
+    async with signin.counting(rt, ctx):
+        user = await password_method.verify(rt, attempt)
+        async with rt.uow() as tx:
+            step = signin.SecondStep(code=mfa_code) if mfa_code else None
+            outcome = await signin.complete(tx, rt, user=user, proofs=[PASSWORD.proof], ctx=ctx, second=step)
+    return signin.finish(rt, outcome)
+
+
+async def update_profile(rt: Runtime, *, principal: Principal, change: ProfileChange, ctx: RequestContext) -> User:
+    """Change one's own fields in one transaction. A new password needs the current one and
+    ends the other sessions and every outstanding link and code; a new phone needs a recent
+    sign-in (or the current password), and a current second factor when the SMS factor is on."""
+    user = principal.user
     errors: list[FieldError] = []
     fields: dict[str, object] = {}
     if change.name is not None:
@@ -138,22 +186,39 @@ async def update_profile(rt: Runtime, *, user: User, session_id: str, change: Pr
         raise validation_failed(*errors)
 
     if change.password is not None:
-        async with rt.autocommit() as db:
-            stored = await user_repo.get(db, user_id=user.id)
-        if not await rt.hasher.verify(change.current_password or "", stored.password_hash if stored else None):
-            raise validation_failed(FieldError("currentPassword", "The current password is not correct."))
+        async with signin.counting(rt, ctx):
+            await password_method.confirm(rt, user_id=user.id, password=change.current_password or "")
         fields["password_hash"] = await rt.hasher.hash(change.password)
+    elif "phone" in fields:
+        await require_recent_sign_in(rt, principal, current_password=change.current_password, ctx=ctx)
 
-    try:
-        async with rt.db.begin() as db:
-            fresh = await user_repo.get(db, user_id=user.id)
-            assert fresh is not None
-            await user_repo.update_fields(db, user=fresh, fields=fields)
-    except DuplicateUser as dup:
-        raise _taken(dup.field) from None
-    rt.principals.drop_user(user.id)
-    if change.password is not None:
-        # SPEC §4: a password change ends the other sessions and voids outstanding links and codes.
-        await revoke_user_sessions(rt, user_id=user.id, keep=session_id)
-        await links.void_outstanding(rt, user_id=user.id)
+    async with signin.counting(rt, ctx), rt.uow() as tx:
+        if "phone" in fields:
+            await _confirm_phone_move(rt, tx, user=user, code=change.mfa_code)
+        fresh = await user_repo.get(tx.db, user_id=user.id)
+        assert fresh is not None
+        try:
+            await user_repo.update_fields(tx.db, user=fresh, fields=fields)
+        except DuplicateUser as dup:
+            raise _taken(dup.field) from None
+        if change.password is not None:
+            await revoke_user_sessions(tx, rt, user_id=user.id, keep=principal.session_id, reason="password_changed")
+            await one_time_repo.void(tx.db, now=utcnow(), purposes=VOIDED_BY_PASSWORD_CHANGE, user_id=user.id)
+        changed = sorted(k for k in fields if k not in {"password_hash", "username_key"})
+        tx.audit("user.updated", user_id=user.id, fields=changed)
+        tx.emit("user.updated", userId=user.id, fields=changed)
+        tx.on_commit(lambda: rt.principals.drop_user(user.id))
     return fresh
+
+
+async def _confirm_phone_move(rt: Runtime, tx: UnitOfWork, *, user: User, code: str | None) -> None:
+    """The SMS second factor follows the phone: moving it needs a code of a current second
+    factor (TOTP, a recovery code, or an SMS code sent to the current phone)."""
+    factor = await mfa_repo.get_code_factor(tx.db, user_id=user.id)
+    if factor is None or factor.channel != SMS:
+        return
+    if not code:
+        raise validation_failed(
+            FieldError("mfaCode", "Your second factor is this phone: confirm the change with a current code.")
+        )
+    await signin.confirm_current_factor(rt, tx, user=user, code=code, field_name="mfaCode")

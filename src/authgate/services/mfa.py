@@ -1,8 +1,9 @@
-"""Multi-factor authentication use cases: set up, enable and disable the authenticator app
-(with its recovery codes), and finish a sign-in that stopped at `mfa_required`.
+"""Second factors of a signed-in user: set up, enable and disable the authenticator app (with
+its recovery codes), enrol and remove the one-time-code factor; and the second step of a
+sign-in that answered `mfa_required`.
 
-The factors themselves are registry modules (`factors_totp`, `factors_recovery`); importing
-them here registers them, and the HTTP layer imports this module.
+Each change is one unit of work, and keeps the user's `mfaEnabled` in step with the
+factors (`sync_mfa_flag`), in the same transaction.
 """
 
 from __future__ import annotations
@@ -11,20 +12,27 @@ import hmac
 import time
 from dataclasses import dataclass
 
+from authgate.delivery.base import EMAIL
 from authgate.errors import AuthError, ErrorCode, FieldError, invalid_mfa_code, invalid_token, validation_failed
+from authgate.methods.code import CODE
+from authgate.methods.recovery import RECOVERY
+from authgate.methods.totp import TOTP
 from authgate.security import recovery_codes, totp
-from authgate.services import factors_recovery, factors_totp, mfa_tokens
+from authgate.services import signin
 from authgate.services.context import RequestContext
-from authgate.services.factors import enabled_factors, sync_mfa_flag
-from authgate.services.login import check_second_factor, complete_sign_in
+from authgate.services.one_time_codes import MFA, CodeCheck, invalid_code, own_destination, redeem, stored_address
+from authgate.services.principals import Principal
+from authgate.services.reauth import require_recent_sign_in
 from authgate.services.runtime import Runtime
 from authgate.services.sessions import LoginResult
 from authgate.storage.models import User, utcnow
 from authgate.storage.repositories import mfa as mfa_repo
+from authgate.storage.repositories import one_time as one_time_repo
 from authgate.storage.repositories import users as user_repo
+from authgate.storage.uow import UnitOfWork
 
-# The authenticator-app pair that /mfa/disable turns off (other factors have their own switch).
-AUTHENTICATOR_FACTORS = {factors_totp.TOTP.name, factors_recovery.RECOVERY.name}
+# The authenticator-app pair that /mfa/disable turns off (the code factor has its own switch).
+AUTHENTICATOR_FACTORS = {TOTP.name, RECOVERY.name}
 
 
 @dataclass(frozen=True)
@@ -43,14 +51,30 @@ def _already_enabled() -> AuthError:
     )
 
 
-async def setup_totp(rt: Runtime, *, user: User) -> TotpSetup:
+async def sync_mfa_flag(tx: UnitOfWork, rt: Runtime, *, user_id: str) -> None:
+    """Set the user object's `mfaEnabled` from the factors after one was turned on or off.
+    The factors are the authority the sign-in gate asks; the flag only reports them."""
+    user = await user_repo.get(tx.db, user_id=user_id)
+    if user is None:
+        return
+    enabled = any([await factor.enrolled(tx.db, user) for factor in rt.methods.second])
+    if enabled != user.mfa_enabled:
+        await user_repo.set_mfa_enabled(tx.db, user_id=user_id, enabled=enabled, now=utcnow())
+    tx.on_commit(lambda: rt.principals.drop_user(user_id))
+
+
+async def setup_totp(
+    rt: Runtime, *, principal: Principal, current_password: str | None, ctx: RequestContext
+) -> TotpSetup:
     """Issue a new secret, kept server-side (sealed) until `enable_totp` proves the app has it.
     Calling it again replaces the pending secret; once enabled, it refuses (409), so the
     secret is never shown again."""
+    await require_recent_sign_in(rt, principal, current_password=current_password, ctx=ctx)
+    user = principal.user
     secret = totp.new_secret()
-    async with rt.db.begin() as db:
+    async with rt.uow() as tx:
         stored = await mfa_repo.put_pending_secret(
-            db, user_id=user.id, sealed=rt.box.seal(secret, context=user.id), now=utcnow()
+            tx.db, user_id=user.id, sealed=rt.box.seal(secret, context=user.id), now=utcnow()
         )
     if not stored:
         raise _already_enabled()
@@ -58,10 +82,14 @@ async def setup_totp(rt: Runtime, *, user: User) -> TotpSetup:
     return TotpSetup(secret=secret, otpauth_url=url, qr_code_url=totp.qr_data_url(url))
 
 
-async def enable_totp(rt: Runtime, *, user: User, secret: str, code: str) -> list[str]:
+async def enable_totp(
+    rt: Runtime, *, principal: Principal, secret: str, code: str, current_password: str | None, ctx: RequestContext
+) -> list[str]:
     """Turn TOTP on if `secret` is the one setup issued to this user and `code` is right for
     it; returns ten fresh recovery codes (shown this once, stored as digests)."""
-    async with rt.autocommit() as db:
+    await require_recent_sign_in(rt, principal, current_password=current_password, ctx=ctx)
+    user = principal.user
+    async with rt.read() as db:
         row = await mfa_repo.get_totp(db, user_id=user.id)
     if row is not None and row.secret is not None:
         raise _already_enabled()
@@ -79,38 +107,92 @@ async def enable_totp(rt: Runtime, *, user: User, secret: str, code: str) -> lis
 
     codes = recovery_codes.new_codes()
     now = utcnow()
-    async with rt.db.begin() as db:
-        if not await mfa_repo.activate_totp(db, user_id=user.id, pending=row.pending_secret, step=step, now=now):
+    async with rt.uow() as tx:
+        if not await mfa_repo.activate_totp(tx.db, user_id=user.id, pending=row.pending_secret, step=step, now=now):
             # A concurrent enable won, or setup issued a newer secret in between.
             raise _already_enabled()
         digests = [recovery_codes.code_digest(user.id, c) for c in codes]
-        await mfa_repo.replace_recovery_codes(db, user_id=user.id, digests=digests, now=now)
-    await sync_mfa_flag(rt, user_id=user.id)
-    rt.principals.drop_user(user.id)
+        await mfa_repo.replace_recovery_codes(tx.db, user_id=user.id, digests=digests, now=now)
+        await sync_mfa_flag(tx, rt, user_id=user.id)
+        tx.audit("mfa.enabled", user_id=user.id, factor=TOTP.name)
+        tx.emit("mfa.enabled", userId=user.id, factor=TOTP.name)
     return codes
 
 
-async def disable_totp(rt: Runtime, *, user: User, code: str) -> None:
-    """Turn the authenticator app off, given a current TOTP code or an unused recovery code;
-    the secret and every recovery code are deleted."""
-    factors = [f for f in await enabled_factors(rt, user) if f.name in AUTHENTICATOR_FACTORS]
-    if all(f.name != factors_totp.TOTP.name for f in factors):
+async def disable_totp(rt: Runtime, *, user: User, code: str, ctx: RequestContext) -> None:
+    """Turn the authenticator app off, given a current TOTP code or an unused recovery code
+    (that code is the re-authentication); the secret and every recovery code go, in one
+    transaction with the check."""
+    async with rt.read() as db:
+        enabled = await TOTP.enrolled(db, user)
+    if enabled is None:
         raise AuthError(ErrorCode.CONFLICT, 409, "Conflict", "No authenticator app is enabled.")
-    await check_second_factor(rt, user=user, factors=factors, code=code, field_name="verificationCode")
-    async with rt.db.begin() as db:
-        await mfa_repo.delete_totp(db, user_id=user.id)
-        await mfa_repo.delete_recovery_codes(db, user_id=user.id)
-    # Another factor (SMS/email codes) may still be on: the user's flag follows the registry.
-    await sync_mfa_flag(rt, user_id=user.id)
-    rt.principals.drop_user(user.id)
+    async with signin.counting(rt, ctx), rt.uow() as tx:
+        await signin.confirm_current_factor(
+            rt, tx, user=user, code=code, field_name="verificationCode", only=AUTHENTICATOR_FACTORS
+        )
+        await mfa_repo.delete_totp(tx.db, user_id=user.id)
+        await mfa_repo.delete_recovery_codes(tx.db, user_id=user.id)
+        # Another factor (SMS/email codes) may still be on: the flag follows the factors.
+        await sync_mfa_flag(tx, rt, user_id=user.id)
+        tx.audit("mfa.disabled", user_id=user.id, factor=TOTP.name)
+        tx.emit("mfa.disabled", userId=user.id, factor=TOTP.name)
 
 
-async def verify_challenge(rt: Runtime, *, mfa_token: str, code: str, ctx: RequestContext) -> LoginResult:
-    """Finish a sign-in that answered `mfa_required`: one try is counted against the token,
-    then the gate checks the code and consumes the token."""
-    challenge = await mfa_tokens.reserve(rt, mfa_token)
-    async with rt.autocommit() as db:
+async def verify_challenge(
+    rt: Runtime, *, mfa_token: str, code: str, method: str | None, ctx: RequestContext
+) -> LoginResult:
+    """Finish a sign-in that answered `mfa_required`: one try is charged to the token, then
+    the gate checks the code (against the factors independent of the first one) and uses the
+    token up, in the transaction that starts the session."""
+    challenge = await signin.charge_challenge(rt, mfa_token)
+    async with rt.read() as db:
         user = await user_repo.get(db, user_id=challenge.user_id)
     if user is None:
         raise invalid_token()
-    return await complete_sign_in(rt, user=user, amr=challenge.amr, ctx=ctx, mfa_code=code, challenge=challenge)
+    step = signin.SecondStep(code=code, method=method, challenge_id=challenge.id)
+    async with signin.counting(rt, ctx), rt.uow() as tx:
+        outcome = await signin.complete(tx, rt, user=user, proofs=challenge.proofs, ctx=ctx, second=step)
+    return signin.finish(rt, outcome)
+
+
+async def enable_code_factor(
+    rt: Runtime, *, principal: Principal, check: CodeCheck, current_password: str | None, ctx: RequestContext
+) -> str:
+    """Turn the one-time-code second factor on for `check.channel`, proved by a code sent
+    there with purpose "mfa" (which also verifies that phone or address)."""
+    await require_recent_sign_in(rt, principal, current_password=current_password, ctx=ctx)
+    caller = principal.user
+    destination = own_destination(check.channel, caller, check.destination)
+    address = stored_address(check.channel, destination)
+    async with signin.counting(rt, ctx):
+        redeemed = await redeem(rt, purpose=MFA, check=check, address=address, user_id=caller.id)
+    assert redeemed.row is not None
+    now = utcnow()
+    async with rt.uow() as tx:
+        if not await one_time_repo.consume(tx.db, secret_id=redeemed.row.id, now=now):
+            raise invalid_code(MFA)
+        await mfa_repo.set_code_factor(tx.db, user_id=caller.id, channel=check.channel, now=now)
+        if check.channel == EMAIL:
+            await user_repo.mark_email_verified(tx.db, user_id=caller.id, email_key=address, now=now)
+        else:
+            await user_repo.mark_phone_verified(tx.db, user_id=caller.id, phone=address, now=now)
+        await sync_mfa_flag(tx, rt, user_id=caller.id)
+        tx.audit("mfa.enabled", user_id=caller.id, factor=CODE.name, channel=check.channel)
+        tx.emit("mfa.enabled", userId=caller.id, factor=CODE.name, channel=check.channel)
+    return check.channel
+
+
+async def remove_code_factor(rt: Runtime, *, user: User, code: str, ctx: RequestContext) -> None:
+    """Turn the code second factor off; the code may come from any second factor that is on
+    (it is the re-authentication), checked in the transaction that removes the factor."""
+    async with rt.read() as db:
+        factor = await mfa_repo.get_code_factor(db, user_id=user.id)
+    if factor is None:
+        raise validation_failed(FieldError("verificationCode", "The one-time-code second factor is not on."))
+    async with signin.counting(rt, ctx), rt.uow() as tx:
+        await signin.confirm_current_factor(rt, tx, user=user, code=code, field_name="verificationCode")
+        await mfa_repo.delete_code_factor(tx.db, user_id=user.id)
+        await sync_mfa_flag(tx, rt, user_id=user.id)
+        tx.audit("mfa.disabled", user_id=user.id, factor=CODE.name)
+        tx.emit("mfa.disabled", userId=user.id, factor=CODE.name)

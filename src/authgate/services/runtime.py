@@ -1,15 +1,21 @@
 """The long-lived parts one app instance shares: settings, database, hasher, token codec,
-caches, metrics and the message courier. Built once at start (the app's lifespan), closed at stop."""
+caches, metrics, the credential methods and the message courier. Built once at start (the
+app's lifespan), closed at stop.
+
+Use cases reach the database two ways only: `rt.uow()`, one transaction for the use case
+(storage/uow.py), and `rt.read()`, for lookups. Which statements take the autocommit path, the
+SQLite driver lane or the write turn is the repositories' business."""
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager, nullcontext
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from authgate.delivery.outbox import Courier, channels_from_settings
+from authgate.methods import Methods, methods_from_settings
 from authgate.observability.metrics import Metrics
 from authgate.security.codes import CodeHasher
 from authgate.security.crypto import SecretBox
@@ -17,15 +23,16 @@ from authgate.security.passwords import PasswordHasher, PasswordPolicy
 from authgate.security.tokens import TokenCodec
 from authgate.services.principals import PrincipalCache, VerifiedTokens
 from authgate.settings import Settings, cpu_count
-from authgate.storage.db import make_autocommit_engine, make_engine, make_sessionmaker, make_write_turn
+from authgate.storage.db import make_autocommit_engine, make_engine, make_sessionmaker, make_write_turn, ping
+from authgate.storage.uow import UnitOfWork, unit_of_work
 
 
 @dataclass
 class Runtime:
     settings: Settings
     engine: AsyncEngine
-    db: async_sessionmaker[AsyncSession]
-    autocommit: async_sessionmaker[AsyncSession]  # each statement its own transaction (storage/db.py)
+    db: async_sessionmaker[AsyncSession]  # transactions; use cases go through uow()
+    autocommit: async_sessionmaker[AsyncSession]  # each statement its own transaction; use cases go through read()
     hasher: PasswordHasher
     codec: TokenCodec
     policy: PasswordPolicy
@@ -33,10 +40,10 @@ class Runtime:
     box: SecretBox
     courier: Courier
     codes: CodeHasher
+    methods: Methods
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     verified_tokens: VerifiedTokens = field(default_factory=VerifiedTokens)
-    next_refresh_sweep: float = 0.0  # monotonic time; see services/tokens.py
-    write_turn: AbstractAsyncContextManager[object] = field(default_factory=nullcontext)  # storage/db.py
+    next_refresh_sweep: float = 0.0  # monotonic time; see services/refresh.py
     redis: Redis | None = None  # AUTHGATE_REDIS_URL; shared state across nodes
 
     @classmethod
@@ -45,6 +52,7 @@ class Runtime:
         engine = make_engine(settings.database_url)
         autocommit_engine = make_autocommit_engine(engine)
         db = make_sessionmaker(engine)
+        write_turn = make_write_turn(settings.database_url)
         box = SecretBox(settings.encryption_key or settings.jwt_secret)
         courier = Courier(
             db=db,
@@ -57,8 +65,7 @@ class Runtime:
             settings=settings,
             engine=engine,
             db=db,
-            autocommit=make_sessionmaker(autocommit_engine),
-            write_turn=make_write_turn(settings.database_url),
+            autocommit=make_sessionmaker(autocommit_engine, write_turn),
             redis=Redis.from_url(settings.redis_url, socket_timeout=2) if settings.redis_url else None,
             hasher=PasswordHasher(settings.bcrypt_rounds, cpu_count(), metrics.observe_hash),
             codec=TokenCodec(settings.jwt_secret, settings.issuer, settings.jwt_audience),
@@ -71,7 +78,31 @@ class Runtime:
             box=box,
             courier=courier,
             codes=CodeHasher(settings.encryption_key or settings.jwt_secret),
+            methods=methods_from_settings(settings),
         )
+
+    def uow(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """One transaction for one use case (storage/uow.py)."""
+        return unit_of_work(self.db)
+
+    def read(self) -> AbstractAsyncContextManager[AsyncSession]:
+        """A session for lookups: each statement commits on its own, so no lock is held
+        across the hand-offs (docs/architecture.md); and for the single conditional writes
+        that the repositories run that way."""
+        return self.autocommit()
+
+    async def unready_part(self) -> str | None:
+        """What does not answer ("The database", "Redis"), if anything (readiness)."""
+        try:
+            await ping(self.engine)
+        except Exception:
+            return "The database"
+        if self.redis is not None:
+            try:
+                await self.redis.ping()
+            except Exception:
+                return "Redis"
+        return None
 
     def start(self) -> None:
         """Start the background parts (the message courier); needs a running event loop."""

@@ -1,8 +1,8 @@
-"""Sessions: starting one after a successful sign-in (with its first refresh token), finding
-the caller's live session, listing and revoking them.
+"""Sessions: starting one (only the sign-in gate does), finding the caller's live session,
+listing and revoking them.
 
-Every revocation goes through `after_revoke`, which drops the principal cache's entries, so a
-revoked session's access tokens are refused at once on this node (and within the cache's
+Revocations run in the caller's unit of work; once it commits, the principal cache drops the
+sessions, so their access tokens are refused at once on this node (and within the cache's
 one-second lifetime on every other node).
 """
 
@@ -20,6 +20,7 @@ from authgate.services.roles import caps_for
 from authgate.services.runtime import Runtime
 from authgate.storage.models import Session, User, new_id, utcnow
 from authgate.storage.repositories import sessions as session_repo
+from authgate.storage.uow import UnitOfWork
 
 log = get_logger("authgate.sessions")
 REFRESH_TOKEN_BYTES = 32  # 256 random bits
@@ -55,11 +56,12 @@ def new_refresh_token() -> tuple[str, str]:
     return token, digest(token)
 
 
-async def start_session(rt: Runtime, *, user: User, amr: list[str], ctx: RequestContext) -> LoginResult:
-    """Record a new session for `user` with its first refresh token, and mint its access token
-    (one short transaction). Every sign-in path ends here, so every one gets a refresh token."""
+async def start_session(tx: UnitOfWork, rt: Runtime, *, user: User, amr: list[str], ctx: RequestContext) -> LoginResult:
+    """Record a new session for `user` with its first refresh token, and mint its access
+    token. Only the sign-in gate (`services/signin.py`) calls this."""
     now = utcnow()
     refresh_token, refresh_hash = new_refresh_token()
+    ends_at = now + timedelta(seconds=rt.settings.session_max_seconds)
     row = Session(
         id=new_id(),
         user_id=user.id,
@@ -67,12 +69,12 @@ async def start_session(rt: Runtime, *, user: User, amr: list[str], ctx: Request
         amr=",".join(amr),
         created_at=now,
         last_used_at=now,
-        expires_at=now + timedelta(seconds=rt.settings.refresh_token_ttl_seconds),
+        expires_at=min(now + timedelta(seconds=rt.settings.refresh_token_ttl_seconds), ends_at),
+        ends_at=ends_at,
         ip_address=ctx.ip_address,
         user_agent=(ctx.user_agent or "")[:512] or None,
     )
-    async with rt.db.begin() as db:
-        await session_repo.add(db, row=row)
+    await session_repo.add(tx.db, row=row)
     token = mint_access_token(rt, user=user, session_id=row.id, amr=amr)
     return LoginResult(
         user=user,
@@ -94,7 +96,7 @@ async def authenticate(rt: Runtime, token: str) -> Principal:
         raise invalid_token()
 
     async def load() -> tuple[Session, User] | None:
-        async with rt.autocommit() as db:
+        async with rt.read() as db:
             return await session_repo.get_active_with_user(db, session_id=sid, now=utcnow())
 
     found = await rt.principals.fetch(sid, load)
@@ -106,38 +108,51 @@ async def authenticate(rt: Runtime, token: str) -> Principal:
     return Principal(user=user, session=session, claims=claims)
 
 
-def after_revoke(rt: Runtime, ids: list[str], reason: str) -> list[str]:
-    """After the revoking transaction committed: drop the cached principals, and log it."""
-    rt.principals.drop_sessions(ids)
-    for sid in ids:
-        log.info("session_revoked", session_id=sid, reason=reason)
+def _revoked(tx: UnitOfWork, rt: Runtime, ids: list[str], *, user_id: str | None, reason: str) -> list[str]:
+    """Once the revoking transaction commits: drop the cached principals, and log it."""
+
+    def drop() -> None:
+        rt.principals.drop_sessions(ids)
+        for sid in ids:
+            log.info("session_revoked", session_id=sid, reason=reason)
+
+    if ids:
+        tx.on_commit(drop)
+        tx.audit("session.revoked", user_id=user_id, sessions=ids, reason=reason)
+        tx.emit("session.revoked", userId=user_id, sessionIds=ids, reason=reason)
     return ids
 
 
 async def revoke_user_sessions(
-    rt: Runtime, *, user_id: str, keep: str | None = None, reason: str = "user_sessions"
+    tx: UnitOfWork, rt: Runtime, *, user_id: str, keep: str | None = None, reason: str = "user_sessions"
 ) -> list[str]:
     """Revoke all of the user's live sessions except `keep` (password change, sign out others)."""
-    async with rt.db.begin() as db:
-        ids = await session_repo.revoke_for_user(db, user_id=user_id, keep=keep)
-    return after_revoke(rt, ids, reason)
+    ids = await session_repo.revoke_for_user(tx.db, user_id=user_id, keep=keep)
+    return _revoked(tx, rt, ids, user_id=user_id, reason=reason)
 
 
 async def revoke_sessions(
-    rt: Runtime, *, session_ids: list[str], user_id: str | None = None, reason: str = "logout"
+    tx: UnitOfWork, rt: Runtime, *, session_ids: list[str], user_id: str | None = None, reason: str = "logout"
 ) -> list[str]:
     """Revoke these sessions (only `user_id`'s, when given); returns those that were live."""
-    async with rt.db.begin() as db:
-        ids = await session_repo.revoke(db, session_ids=session_ids, user_id=user_id)
-    return after_revoke(rt, ids, reason)
+    ids = await session_repo.revoke(tx.db, session_ids=session_ids, user_id=user_id)
+    return _revoked(tx, rt, ids, user_id=user_id, reason=reason)
 
 
 async def revoke_own_session(rt: Runtime, *, user_id: str, session_id: str) -> None:
     """`DELETE /sessions/{id}`: someone else's, unknown or already ended session is a 404."""
-    if not await revoke_sessions(rt, session_ids=[session_id], user_id=user_id, reason="revoked_by_user"):
+    async with rt.uow() as tx:
+        ids = await revoke_sessions(tx, rt, session_ids=[session_id], user_id=user_id, reason="revoked_by_user")
+    if not ids:
         raise not_found("No such session.")
 
 
+async def revoke_other_sessions(rt: Runtime, *, user_id: str, keep: str) -> list[str]:
+    """`DELETE /sessions`: sign out everywhere else."""
+    async with rt.uow() as tx:
+        return await revoke_user_sessions(tx, rt, user_id=user_id, keep=keep, reason="sign_out_others")
+
+
 async def list_sessions(rt: Runtime, *, user_id: str) -> list[Session]:
-    async with rt.autocommit() as db:
+    async with rt.read() as db:
         return await session_repo.list_active(db, user_id=user_id, now=utcnow())

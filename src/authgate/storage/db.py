@@ -61,8 +61,26 @@ def make_autocommit_engine(engine: AsyncEngine) -> AsyncEngine:
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+WRITE_TURN = "authgate_write_turn"
+
+
+def make_sessionmaker(
+    engine: AsyncEngine, write_turn: AbstractAsyncContextManager[object] | None = None
+) -> async_sessionmaker[AsyncSession]:
+    """Sessions of `engine`; `write_turn` (see `make_write_turn`) rides in each session's
+    `info`, for the repositories whose hot single-statement writes take it."""
+    return async_sessionmaker(engine, expire_on_commit=False, info={WRITE_TURN: write_turn or nullcontext()})
+
+
+def write_turn(session: AsyncSession) -> AbstractAsyncContextManager[object]:
+    turn: AbstractAsyncContextManager[object] = session.info.get(WRITE_TURN) or nullcontext()
+    return turn
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Raise unless the database answers (readiness)."""
+    async with engine.connect() as conn:
+        await conn.exec_driver_sql("SELECT 1")
 
 
 def make_write_turn(url: str) -> AbstractAsyncContextManager[object]:

@@ -8,21 +8,23 @@ from authgate.errors import FieldError, validation_failed
 from authgate.http.cookies import set_auth_cookies
 from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep
 from authgate.http.responses import json_response, login_out
-from authgate.http.schemas.accounts import LoginIn, LoginOut, RegisterIn, UpdateUserIn
+from authgate.http.schemas.accounts import LoginIn, LoginOut, RegisteredOut, RegisterIn, UpdateUserIn
 from authgate.http.schemas.users import UserOut
+from authgate.methods.password import PasswordAttempt
 from authgate.security.identifiers import normalize_email
-from authgate.services import accounts, login, onboarding
+from authgate.services import accounts, onboarding
 from authgate.services.accounts import ProfileChange, Registration
 
 router = APIRouter(tags=["accounts"])
 
+VERIFY_FIRST = "User registered successfully. Verify your email address to sign in: we have sent you a link."
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=LoginOut)
-async def register(body: RegisterIn, response: Response, rt: RuntimeDep, ctx: Context) -> LoginOut:
+
+@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=LoginOut | RegisteredOut)
+async def register(body: RegisterIn, response: Response, rt: RuntimeDep, ctx: Context) -> LoginOut | RegisteredOut:
     reg = Registration(
         email=body.email, password=body.password, name=body.name, username=body.username, phone=body.phone
     )
-    result = await accounts.register(rt, reg, ctx)
     opts = body.options
     welcome = onboarding.Welcome(
         verify_email=opts.verify_email,
@@ -30,13 +32,17 @@ async def register(body: RegisterIn, response: Response, rt: RuntimeDep, ctx: Co
         welcome_email=opts.send_email,
         sms_code=opts.send_sms,
     )
-    await onboarding.after_register(rt, user=result.user, welcome=welcome)
+    registered = await accounts.register(rt, reg, welcome, ctx)
+    result = registered.result
+    if result is None:
+        user = UserOut.of(registered.user)
+        return RegisteredOut(message=VERIFY_FIRST, user=user, name=user.name, email=user.email)
     if body.options.set_cookie:
         set_auth_cookies(response, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)
     return login_out(result, "User registered successfully")
 
 
-def password_login(body: LoginIn) -> login.PasswordLogin:
+def password_login(body: LoginIn) -> PasswordAttempt:
     """Which identifier and secret the body carries: `email` must be an address; `username`
     or seed 003's `name` names a username; `pin` is seed 003's word for the password."""
     errors: list[FieldError] = []
@@ -55,12 +61,12 @@ def password_login(body: LoginIn) -> login.PasswordLogin:
             errors.append(FieldError("email", "An email address or a username is required."))
     if errors:
         raise validation_failed(*errors)
-    return login.PasswordLogin(password=secret or "", email=email, username=username, mfa_code=body.mfa_code)
+    return PasswordAttempt(password=secret or "", email=email, username=username)
 
 
 @router.post("/login", response_model=LoginOut)
 async def sign_in(body: LoginIn, response: Response, rt: RuntimeDep, ctx: Context) -> LoginOut:
-    result = await login.login_with_password(rt, password_login(body), ctx)
+    result = await accounts.login(rt, password_login(body), body.mfa_code, ctx)
     if body.options.set_cookie:
         set_auth_cookies(response, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)
     return login_out(result, "Login successful")
@@ -77,13 +83,14 @@ async def current_user(principal: CurrentPrincipal) -> Response:
 
 
 @router.put("/user", response_model=UserOut)
-async def update_current_user(body: UpdateUserIn, principal: CurrentPrincipal, rt: RuntimeDep) -> UserOut:
+async def update_current_user(body: UpdateUserIn, principal: CurrentPrincipal, rt: RuntimeDep, ctx: Context) -> UserOut:
     change = ProfileChange(
         name=body.name,
         username=body.username,
         phone=body.phone,
         password=body.password,
         current_password=body.current_password,
+        mfa_code=body.mfa_code,
     )
-    user = await accounts.update_profile(rt, user=principal.user, session_id=principal.session_id, change=change)
+    user = await accounts.update_profile(rt, principal=principal, change=change, ctx=ctx)
     return UserOut.of(user)

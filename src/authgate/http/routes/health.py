@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from sqlalchemy import text
 
 from authgate.http.deps import RuntimeDep
 from authgate.http.problems import problem_response
@@ -19,16 +18,9 @@ async def healthz() -> dict[str, str]:
 
 @router.get("/readyz", response_model=None)
 async def readyz(rt: RuntimeDep) -> dict[str, str] | Response:
-    try:
-        async with rt.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-    except Exception:
-        return problem_response(503, "not_ready", "Not ready", "The database does not answer.")
-    if rt.redis is not None:
-        try:
-            await rt.redis.ping()
-        except Exception:
-            return problem_response(503, "not_ready", "Not ready", "Redis does not answer.")
+    missing = await rt.unready_part()
+    if missing is not None:
+        return problem_response(503, "not_ready", "Not ready", f"{missing} does not answer.")
     return {"status": "ready"}
 
 

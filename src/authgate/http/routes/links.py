@@ -16,7 +16,7 @@ from authgate.http.pages import page, reset_form, text, wants_html
 from authgate.http.responses import login_out
 from authgate.http.schemas.accounts import LoginOut
 from authgate.http.schemas.links import EmailVerifiedOut, LinkRequestIn, MessageOut, ResetIn, ResetValidOut
-from authgate.services import links
+from authgate.services import email_links
 
 router = APIRouter(tags=["email links"])
 
@@ -40,14 +40,14 @@ def _invalid_page(exc: AuthError) -> Response:
 
 @router.post("/email/verify", status_code=status.HTTP_202_ACCEPTED, response_model=MessageOut)
 async def request_verification(body: LinkRequestIn, rt: RuntimeDep) -> MessageOut:
-    await links.request_link(rt, purpose=links.VERIFY_EMAIL, email=body.email, redirect_to=body.redirect_to)
+    await email_links.request_link(rt, purpose=email_links.VERIFY_EMAIL, email=body.email, redirect_to=body.redirect_to)
     return MessageOut(message=ACCEPTED)
 
 
 @router.get("/email/verify/{token}", response_model=EmailVerifiedOut, responses={302: {}, 400: {}})
 async def verify_email(token: str, request: Request, rt: RuntimeDep) -> Response | EmailVerifiedOut:
     try:
-        redirect_to = await links.verify_email(rt, token=token)
+        redirect_to = await email_links.verify_email(rt, token=token)
     except AuthError as exc:
         if wants_html(request):
             return _invalid_page(exc)
@@ -61,14 +61,16 @@ async def verify_email(token: str, request: Request, rt: RuntimeDep) -> Response
 
 @router.post("/password/forgot", status_code=status.HTTP_202_ACCEPTED, response_model=MessageOut)
 async def forgot_password(body: LinkRequestIn, rt: RuntimeDep) -> MessageOut:
-    await links.request_link(rt, purpose=links.RESET_PASSWORD, email=body.email, redirect_to=body.redirect_to)
+    await email_links.request_link(
+        rt, purpose=email_links.RESET_PASSWORD, email=body.email, redirect_to=body.redirect_to
+    )
     return MessageOut(message=ACCEPTED)
 
 
 @router.get("/password/reset/{token}", response_model=ResetValidOut, responses={400: {}})
 async def check_reset_link(token: str, request: Request, rt: RuntimeDep) -> Response | ResetValidOut:
     try:
-        await links.check_reset_link(rt, token=token)
+        await email_links.check_reset_link(rt, token=token)
     except AuthError as exc:
         if wants_html(request):
             return _invalid_page(exc)
@@ -89,7 +91,7 @@ async def _reset_from_form(token: str, request: Request, rt: RuntimeDep) -> Resp
     if not isinstance(password, str) or not password:
         return reset_form(min_length=rt.settings.password_min_length, errors=["Enter a new password."], status_code=400)
     try:
-        done = await links.reset_password(rt, token=token, password=password)
+        done = await email_links.reset_password(rt, token=token, password=password)
     except AuthError as exc:
         if exc.code != ErrorCode.VALIDATION_FAILED:
             return _invalid_page(exc)
@@ -108,19 +110,19 @@ async def reset_password(token: str, request: Request, rt: RuntimeDep) -> Respon
         body = ResetIn.model_validate_json(await request.body() or b"{}")
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from None
-    await links.reset_password(rt, token=token, password=body.password)
+    await email_links.reset_password(rt, token=token, password=body.password)
     return MessageOut(message="Password has been reset")
 
 
 @router.post("/login/magic", status_code=status.HTTP_202_ACCEPTED, response_model=MessageOut)
 async def request_magic_link(body: LinkRequestIn, rt: RuntimeDep) -> MessageOut:
-    await links.request_link(rt, purpose=links.MAGIC_LINK, email=body.email, redirect_to=body.redirect_to)
+    await email_links.request_link(rt, purpose=email_links.MAGIC_LINK, email=body.email, redirect_to=body.redirect_to)
     return MessageOut(message=ACCEPTED)
 
 
 @router.get("/login/magic/{token}", response_model=LoginOut, responses={302: {}, 400: {}})
 async def magic_sign_in(token: str, response: Response, rt: RuntimeDep, ctx: Context) -> Response | LoginOut:
-    signed_in = await links.sign_in_with_link(rt, token=token, ctx=ctx)
+    signed_in = await email_links.sign_in_with_link(rt, token=token, ctx=ctx)
     result = signed_in.result
     if signed_in.redirect_to:
         redirect = RedirectResponse(signed_in.redirect_to, status_code=status.HTTP_302_FOUND)

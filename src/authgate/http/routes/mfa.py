@@ -8,7 +8,7 @@ from authgate.http.cookies import set_auth_cookies
 from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep
 from authgate.http.responses import login_out
 from authgate.http.schemas.accounts import LoginOut
-from authgate.http.schemas.mfa import DisableIn, EnableIn, EnableOut, MessageOut, TotpSetupOut, VerifyIn
+from authgate.http.schemas.mfa import DisableIn, EnableIn, EnableOut, MessageOut, SetupIn, TotpSetupOut, VerifyIn
 from authgate.services import mfa
 
 router = APIRouter(tags=["mfa"])
@@ -16,15 +16,23 @@ router = APIRouter(tags=["mfa"])
 
 @router.post("/mfa/setup", response_model=TotpSetupOut)
 @router.post("/authenticator/setup", response_model=TotpSetupOut)
-async def setup(principal: CurrentPrincipal, rt: RuntimeDep) -> TotpSetupOut:
-    result = await mfa.setup_totp(rt, user=principal.user)
+async def setup(principal: CurrentPrincipal, rt: RuntimeDep, ctx: Context, body: SetupIn | None = None) -> TotpSetupOut:
+    password = body.current_password if body else None
+    result = await mfa.setup_totp(rt, principal=principal, current_password=password, ctx=ctx)
     return TotpSetupOut(secret=result.secret, otpauth_url=result.otpauth_url, qr_code_url=result.qr_code_url)
 
 
 @router.post("/mfa/enable", response_model=EnableOut)
 @router.post("/authenticator/verify", response_model=EnableOut)
-async def enable(body: EnableIn, principal: CurrentPrincipal, rt: RuntimeDep) -> EnableOut:
-    codes = await mfa.enable_totp(rt, user=principal.user, secret=body.secret, code=body.verification_code)
+async def enable(body: EnableIn, principal: CurrentPrincipal, rt: RuntimeDep, ctx: Context) -> EnableOut:
+    codes = await mfa.enable_totp(
+        rt,
+        principal=principal,
+        secret=body.secret,
+        code=body.verification_code,
+        current_password=body.current_password,
+        ctx=ctx,
+    )
     return EnableOut(
         message="MFA enabled. Keep these recovery codes somewhere safe: each works once.",
         recovery_codes=codes,
@@ -33,7 +41,7 @@ async def enable(body: EnableIn, principal: CurrentPrincipal, rt: RuntimeDep) ->
 
 @router.post("/mfa/verify", response_model=LoginOut)
 async def verify(body: VerifyIn, response: Response, rt: RuntimeDep, ctx: Context) -> LoginOut:
-    result = await mfa.verify_challenge(rt, mfa_token=body.mfa_token, code=body.code, ctx=ctx)
+    result = await mfa.verify_challenge(rt, mfa_token=body.mfa_token, code=body.code, method=body.method, ctx=ctx)
     if body.options.set_cookie:
         set_auth_cookies(response, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)
     return login_out(result, "Login successful")
@@ -41,6 +49,6 @@ async def verify(body: VerifyIn, response: Response, rt: RuntimeDep, ctx: Contex
 
 @router.post("/mfa/disable", response_model=MessageOut)
 @router.post("/mfa/remove", response_model=MessageOut)
-async def disable(body: DisableIn, principal: CurrentPrincipal, rt: RuntimeDep) -> MessageOut:
-    await mfa.disable_totp(rt, user=principal.user, code=body.verification_code)
+async def disable(body: DisableIn, principal: CurrentPrincipal, rt: RuntimeDep, ctx: Context) -> MessageOut:
+    await mfa.disable_totp(rt, user=principal.user, code=body.verification_code, ctx=ctx)
     return MessageOut(message="MFA disabled")

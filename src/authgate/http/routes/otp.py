@@ -12,7 +12,7 @@ from authgate.http.schemas.accounts import LoginOut
 from authgate.http.schemas.links import MessageOut
 from authgate.http.schemas.otp import FactorOut, OtpRemoveIn, OtpSendIn, OtpVerifyIn, VerifiedOut
 from authgate.http.schemas.users import UserOut
-from authgate.services import mfa, otp
+from authgate.services import mfa, one_time_codes
 from authgate.services.principals import Principal
 
 router = APIRouter(tags=["one-time codes"])
@@ -36,8 +36,8 @@ async def optional_principal(request: Request, rt: RuntimeDep) -> Principal | No
 @router.post("/otp/send", status_code=status.HTTP_202_ACCEPTED, response_model=MessageOut)
 async def send_code(body: OtpSendIn, request: Request, rt: RuntimeDep) -> MessageOut:
     principal = await optional_principal(request, rt)
-    destination = otp.destination_of(body.channel, phone=body.phone, email=body.email)
-    await otp.send_code(
+    destination = one_time_codes.destination_of(body.channel, phone=body.phone, email=body.email)
+    await one_time_codes.send_code(
         rt,
         channel=body.channel,
         purpose=body.purpose,
@@ -53,30 +53,32 @@ async def verify_code(
 ) -> LoginOut | VerifiedOut | FactorOut:
     if body.mfa_token is not None:
         # The second step of a sign-in: the same challenge /mfa/verify redeems, with this code.
-        result = await mfa.verify_challenge(rt, mfa_token=body.mfa_token, code=body.code, ctx=ctx)
+        result = await mfa.verify_challenge(rt, mfa_token=body.mfa_token, code=body.code, method=None, ctx=ctx)
     else:
         principal = await optional_principal(request, rt)
-        check = otp.CodeCheck(
+        check = one_time_codes.CodeCheck(
             channel=body.channel,
             code=body.code,
-            destination=otp.destination_of(body.channel, phone=body.phone, email=body.email),
+            destination=one_time_codes.destination_of(body.channel, phone=body.phone, email=body.email),
         )
-        if body.purpose == otp.VERIFY:
-            user = await otp.verify_destination(rt, check, principal.user if principal else None)
+        if body.purpose == one_time_codes.VERIFY:
+            user = await one_time_codes.verify_contact(rt, check, principal.user if principal else None, ctx)
             what = "Phone number" if body.channel == "sms" else "Email address"
             return VerifiedOut(message=f"{what} verified", user=UserOut.of(user))
-        if body.purpose == otp.MFA:
+        if body.purpose == one_time_codes.MFA:
             if principal is None:
                 raise invalid_token("Sign in first: enrolling a second factor needs the account's access token.")
-            channel = await otp.enable_factor(rt, check, principal.user)
+            channel = await mfa.enable_code_factor(
+                rt, principal=principal, check=check, current_password=body.current_password, ctx=ctx
+            )
             return FactorOut(message="One-time-code second factor enabled", channel=channel)
-        result = await otp.sign_in_with_code(rt, check, ctx)
+        result = await one_time_codes.sign_in_with_code(rt, check, ctx)
     if body.options.set_cookie:
         set_auth_cookies(response, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)
     return login_out(result, "Login successful")
 
 
 @router.post("/otp/remove", response_model=MessageOut)
-async def remove_factor(body: OtpRemoveIn, principal: CurrentPrincipal, rt: RuntimeDep) -> MessageOut:
-    await otp.remove_factor(rt, caller=principal.user, verification_code=body.verification_code)
+async def remove_factor(body: OtpRemoveIn, principal: CurrentPrincipal, rt: RuntimeDep, ctx: Context) -> MessageOut:
+    await mfa.remove_code_factor(rt, user=principal.user, code=body.verification_code, ctx=ctx)
     return MessageOut(message="One-time-code second factor removed")

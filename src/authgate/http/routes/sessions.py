@@ -25,7 +25,5 @@ async def revoke_session(session_id: str, principal: CurrentPrincipal, rt: Runti
 
 @router.delete("/sessions", response_model=RevokedOut)
 async def revoke_other_sessions(principal: CurrentPrincipal, rt: RuntimeDep) -> RevokedOut:
-    ids = await sessions.revoke_user_sessions(
-        rt, user_id=principal.user_id, keep=principal.session_id, reason="sign_out_others"
-    )
+    ids = await sessions.revoke_other_sessions(rt, user_id=principal.user_id, keep=principal.session_id)
     return RevokedOut(message="Other sessions revoked", revoked=len(ids))

@@ -13,7 +13,7 @@ from authgate.http.problems import from_auth_error
 from authgate.http.responses import json_response, login_out
 from authgate.http.schemas.accounts import LoginOut
 from authgate.http.schemas.sessions import MessageOut, RefreshIn
-from authgate.services import tokens
+from authgate.services import refresh as refresh_service
 
 router = APIRouter(tags=["tokens"])
 
@@ -33,7 +33,7 @@ async def _refresh(request: Request, rt: RuntimeDep, body_token: str | None) -> 
     if not token:
         raise invalid_token("A refresh token is required (the refreshToken cookie or body field).")
     try:
-        result = await tokens.refresh(rt, token=token)
+        result = await refresh_service.refresh(rt, token=token)
     except AuthError as exc:
         failed = from_auth_error(exc)
         if from_cookie:
@@ -63,7 +63,7 @@ async def _logout(request: Request, response: Response, rt: RuntimeDep, body_tok
         access = cookies.get(ACCESS_COOKIE)
         if access or (refresh_token and not body_token):
             check_origin(request, rt.settings)
-    await tokens.logout(rt, access_token=access, refresh_token=refresh_token)
+    await refresh_service.logout(rt, access_token=access, refresh_token=refresh_token)
     clear_auth_cookies(response, rt.settings)
     return MessageOut(message=LOGGED_OUT)
 

@@ -54,6 +54,7 @@ class UpdateUserIn(In):
     phone: str | None = Field(default=None, max_length=40)
     password: str | None = Password
     current_password: str | None = Field(default=None, alias="currentPassword", max_length=MAX_PASSWORD_CHARS)
+    mfa_code: str | None = Field(default=None, alias="mfaCode", max_length=64)
 
 
 class LoginOut(BaseModel):
@@ -63,6 +64,15 @@ class LoginOut(BaseModel):
     refresh_token: str | None = Field(serialization_alias="refreshToken")
     token_type: str = Field(default="Bearer", serialization_alias="tokenType")
     expires_in: int = Field(serialization_alias="expiresIn")
+    user: UserOut
+    name: str | None
+    email: str
+
+
+class RegisteredOut(BaseModel):
+    """Register's answer when no session may start yet (the address must be verified first)."""
+
+    message: str
     user: UserOut
     name: str | None
     email: str

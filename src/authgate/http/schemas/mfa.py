@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from authgate.http.schemas.accounts import In, LoginOptions
+from authgate.security.passwords import MAX_PASSWORD_CHARS
 
 Code = Field(min_length=1, max_length=64)
+CurrentPassword = Field(default=None, alias="currentPassword", max_length=MAX_PASSWORD_CHARS)
+
+
+class SetupIn(In):
+    """Optional: the current password, when the sign-in is not recent enough."""
+
+    current_password: str | None = CurrentPassword
 
 
 class TotpSetupOut(BaseModel):
@@ -18,6 +28,7 @@ class TotpSetupOut(BaseModel):
 class EnableIn(In):
     secret: str = Field(min_length=1, max_length=128)
     verification_code: str = Field(alias="verificationCode", min_length=1, max_length=64)
+    current_password: str | None = CurrentPassword
 
 
 class EnableOut(BaseModel):
@@ -32,6 +43,7 @@ class DisableIn(In):
 class VerifyIn(In):
     mfa_token: str = Field(alias="mfaToken", min_length=1, max_length=4096)
     code: str = Code
+    method: Literal["totp", "recovery", "code"] | None = None
     options: LoginOptions = Field(default_factory=LoginOptions)
 
 

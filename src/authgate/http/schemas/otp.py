@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field
 
 from authgate.http.schemas.accounts import In, LoginOptions
 from authgate.http.schemas.users import UserOut
+from authgate.security.passwords import MAX_PASSWORD_CHARS
 
 Channel = Literal["sms", "email"]
 Purpose = Literal["login", "verify", "mfa"]
@@ -28,6 +29,7 @@ class OtpVerifyIn(In):
     code: str = Field(max_length=32)
     purpose: Purpose = "login"
     mfa_token: str | None = Field(default=None, alias="mfaToken", max_length=4096)
+    current_password: str | None = Field(default=None, alias="currentPassword", max_length=MAX_PASSWORD_CHARS)
     options: LoginOptions = Field(default_factory=LoginOptions)
 
 

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Protocol
+
 from pydantic import BaseModel, Field
 
 from authgate.http.schemas.accounts import In
 from authgate.http.schemas.users import iso_z
-from authgate.storage.models import Session
+
+
+class Session(Protocol):
+    """What a session entry is made from (a session as the services return it)."""
+
+    id: str
+    created_at: datetime
+    last_used_at: datetime
+    expires_at: datetime
+    ip_address: str | None
+    user_agent: str | None
 
 
 class RefreshIn(In):

@@ -3,11 +3,27 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from authgate.services.roles import caps_for
-from authgate.storage.models import User
+
+
+class User(Protocol):
+    """What a user object is made from (an account as the services return it)."""
+
+    id: str
+    email: str
+    name: str | None
+    username: str | None
+    phone: str | None
+    role: str
+    email_verified: bool
+    phone_verified: bool
+    mfa_enabled: bool
+    created_at: datetime
+    updated_at: datetime
 
 
 def iso_z(value: datetime) -> str:

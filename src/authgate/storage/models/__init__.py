@@ -3,20 +3,22 @@ source of truth for the schema; these mirror them, and a test checks that the tw
 Every model module is imported here so that `Base.metadata` knows all tables."""
 
 from authgate.storage.models.base import Base, UTCDateTime, new_id, utcnow
-from authgate.storage.models.codes import LinkToken, OneTimeCode, OtpFactor
-from authgate.storage.models.mfa import MfaChallenge, RecoveryCode, TotpCredential
+from authgate.storage.models.journal import AuditEntry, EventRecord
+from authgate.storage.models.mfa import RecoveryCode, TotpCredential
+from authgate.storage.models.one_time import CodeFactor, OneTimeSecret
 from authgate.storage.models.outbox import OutboxMessage
-from authgate.storage.models.sessions import Session
+from authgate.storage.models.sessions import RetiredRefreshToken, Session
 from authgate.storage.models.users import User
 
 __all__ = [
+    "AuditEntry",
     "Base",
-    "LinkToken",
-    "MfaChallenge",
-    "OneTimeCode",
-    "OtpFactor",
+    "CodeFactor",
+    "EventRecord",
+    "OneTimeSecret",
     "OutboxMessage",
     "RecoveryCode",
+    "RetiredRefreshToken",
     "Session",
     "TotpCredential",
     "UTCDateTime",

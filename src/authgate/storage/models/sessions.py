@@ -14,8 +14,10 @@ class Session(Base):
     """One signed-in device. Its id is the access token's `sid`.
 
     The session is also its refresh-token family: it holds the digest of the current refresh
-    token and of the one just rotated (for the reuse grace window and reuse detection), and,
-    during that window, the new pair sealed with `rt.box` (never in plain text).
+    token and of the one just rotated (for the reuse grace window), and, during that window,
+    the new pair sealed with `rt.box` (never in plain text). Every refresh token it ever
+    retired is kept in `RetiredRefreshToken` until the session goes, so that reusing any of
+    them is recognised. `expires_at` slides with each refresh but never past `ends_at`.
     """
 
     __tablename__ = "sessions"
@@ -29,6 +31,7 @@ class Session(Base):
     ip_address: Mapped[str | None] = mapped_column(String(64))
     user_agent: Mapped[str | None] = mapped_column(String(512))
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # absolute end (AUTHGATE_SESSION_MAX_SECONDS)
     # --- refresh tokens (migration 0002) ---
     refresh_hash: Mapped[str | None] = mapped_column(String(64))
     previous_refresh_hash: Mapped[str | None] = mapped_column(String(64))
@@ -47,3 +50,15 @@ class Session(Base):
             postgresql_where=text("successor_sealed IS NOT NULL"),
         ),
     )
+
+
+class RetiredRefreshToken(Base):
+    """A refresh token that was rotated out (its digest): presenting it again, once the grace
+    window is over, is reuse, and ends its session."""
+
+    __tablename__ = "retired_refresh_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(36), ForeignKey("sessions.id", ondelete="CASCADE"))
+
+    __table_args__ = (Index("ix_retired_refresh_tokens_session_id", "session_id"),)

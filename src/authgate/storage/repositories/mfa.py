@@ -1,10 +1,10 @@
-"""Reading and writing second-factor state. Every one-time thing here (a TOTP time step, a
-recovery code, an MFA challenge) is consumed by one conditional UPDATE whose rowcount says
-who won, so N concurrent uses give exactly one success on SQLite and PostgreSQL."""
+"""Reading and writing second-factor state: the TOTP credential, recovery codes and the
+one-time-code factor. Every one-time thing here (a TOTP time step, a recovery code) is
+consumed by one conditional UPDATE whose rowcount says who won, so N concurrent uses give
+exactly one success on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from authgate.storage.models import MfaChallenge, RecoveryCode, TotpCredential
+from authgate.storage.models import CodeFactor, RecoveryCode, TotpCredential
 
 
 def _rowcount(result: Any) -> int:
@@ -109,59 +109,26 @@ async def delete_recovery_codes(session: AsyncSession, *, user_id: str) -> None:
     await session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user_id))
 
 
-# --- MFA challenges (the mfaToken) ----------------------------------------------------------
+# --- the one-time-code second factor ---------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ReservedChallenge:
-    id: str
-    user_id: str
-    amr: str
+async def get_code_factor(session: AsyncSession, *, user_id: str) -> CodeFactor | None:
+    result = await session.execute(select(CodeFactor).where(CodeFactor.user_id == user_id))
+    return result.scalar_one_or_none()
 
 
-async def add_challenge(session: AsyncSession, *, row: MfaChallenge) -> MfaChallenge:
-    session.add(row)
+async def set_code_factor(session: AsyncSession, *, user_id: str, channel: str, now: datetime) -> None:
+    await session.execute(delete(CodeFactor).where(CodeFactor.user_id == user_id))
+    session.add(CodeFactor(user_id=user_id, channel=channel, created_at=now))
     await session.flush()
-    return row
 
 
-async def purge_challenges(session: AsyncSession, *, user_id: str, now: datetime) -> None:
-    """Drop the user's used or expired challenges, so the table stays small."""
-    await session.execute(
-        delete(MfaChallenge).where(
-            MfaChallenge.user_id == user_id,
-            or_(MfaChallenge.used_at.is_not(None), MfaChallenge.expires_at <= now),
-        )
-    )
+async def delete_code_factor(session: AsyncSession, *, user_id: str) -> None:
+    await session.execute(delete(CodeFactor).where(CodeFactor.user_id == user_id))
 
 
-async def reserve_attempt(
-    session: AsyncSession, *, token_hash: str, now: datetime, max_attempts: int
-) -> ReservedChallenge | None:
-    """Count one try against a live challenge before its code is checked; None when the
-    challenge is unknown, used, expired or out of tries. Counting first keeps the limit
-    exact under parallel requests: at most `max_attempts` codes are ever checked."""
-    result = await session.execute(
-        update(MfaChallenge)
-        .where(
-            MfaChallenge.token_hash == token_hash,
-            MfaChallenge.used_at.is_(None),
-            MfaChallenge.expires_at > now,
-            MfaChallenge.attempts < max_attempts,
-        )
-        .values(attempts=MfaChallenge.attempts + 1)
-        .returning(MfaChallenge.id, MfaChallenge.user_id, MfaChallenge.amr)
-        .execution_options(synchronize_session=False)
-    )
-    row = result.first()
-    return None if row is None else ReservedChallenge(id=row[0], user_id=row[1], amr=row[2])
-
-
-async def consume_challenge(session: AsyncSession, *, challenge_id: str, now: datetime) -> bool:
-    result = await session.execute(
-        update(MfaChallenge)
-        .where(MfaChallenge.id == challenge_id, MfaChallenge.used_at.is_(None), MfaChallenge.expires_at > now)
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return _rowcount(result) == 1
+async def delete_all_factors(session: AsyncSession, *, user_id: str) -> None:
+    """Every second factor of the user: when an account is claimed by its address's owner."""
+    await delete_totp(session, user_id=user_id)
+    await delete_recovery_codes(session, user_id=user_id)
+    await delete_code_factor(session, user_id=user_id)

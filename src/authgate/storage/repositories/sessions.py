@@ -5,22 +5,25 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.storage import driver_lane
-from authgate.storage.models import Session, User, utcnow
+from authgate.storage.db import write_turn
+from authgate.storage.models import RetiredRefreshToken, Session, User, utcnow
 
 SESSION_COLUMNS = tuple(Session.__table__.columns)
 USER_COLUMNS = tuple(User.__table__.columns)
 
-# The two statements of every refresh, for the SQLite driver lane (storage/driver_lane.py).
+# The statements of every refresh, for the SQLite driver lane (storage/driver_lane.py).
 _FIND_BY_REFRESH = driver_lane.Statement(
     select(*SESSION_COLUMNS, *USER_COLUMNS)
     .join_from(Session, User, User.id == Session.user_id)
     .where(or_(Session.refresh_hash == bindparam("h"), Session.previous_refresh_hash == bindparam("h"))),
     returns=SESSION_COLUMNS + USER_COLUMNS,
 )
-_ROTATE = driver_lane.Statement(
+_ROTATE_STATEMENT = (
     update(Session)
     .where(
         Session.id == bindparam("sid"),
@@ -36,8 +39,14 @@ _ROTATE = driver_lane.Statement(
         last_used_at=bindparam("now"),
         expires_at=bindparam("expires_at"),
     )
-    .returning(Session.id),
-    returns=(Session.__table__.c.id,),
+    .returning(Session.id)
+)
+_ROTATE = driver_lane.Statement(_ROTATE_STATEMENT, returns=(Session.__table__.c.id,))
+_RETIRE = driver_lane.Statement(
+    sqlite_insert(RetiredRefreshToken)
+    .values(token_hash=bindparam("presented"), session_id=bindparam("sid"))
+    .on_conflict_do_nothing(),
+    returns=(),
 )
 
 
@@ -126,37 +135,35 @@ async def rotate_refresh(
     """Swap the current refresh token for a new one, if it still is the current one and the
     session is live; True for the one caller that did it. Concurrent callers block on the row
     (PostgreSQL) or the write lock (SQLite), then find the digest changed and get False.
-    The session's last use is now, and its lifetime slides to `expires_at`."""
-    if driver_lane.takes_lane(session):
-        params = {
-            "sid": session_id,
-            "presented": presented_hash,
-            "new_hash": new_hash,
-            "sealed": sealed,
-            "now": now,
-            "expires_at": expires_at,
-        }
-        return bool(await driver_lane.rows(session, _ROTATE, params))
+    The session's last use is now, and its lifetime slides to `expires_at`.
+
+    The presented token is first recorded as retired (a no-op if it already is): should the
+    process stop between the two statements, the token is still current, and still works;
+    the other order could lose it from the record, and with it the reuse detection."""
+    params = {
+        "sid": session_id,
+        "presented": presented_hash,
+        "new_hash": new_hash,
+        "sealed": sealed,
+        "now": now,
+        "expires_at": expires_at,
+    }
+    async with write_turn(session):
+        if driver_lane.takes_lane(session):
+            await driver_lane.rows(session, _RETIRE, params)
+            return bool(await driver_lane.rows(session, _ROTATE, params))
+        retire = pg_insert(RetiredRefreshToken).values(token_hash=presented_hash, session_id=session_id)
+        await session.execute(retire.on_conflict_do_nothing())
+        result = await session.execute(_ROTATE_STATEMENT.execution_options(synchronize_session=False), params)
+        return result.first() is not None
+
+
+async def session_of_retired(session: AsyncSession, *, token_hash: str) -> str | None:
+    """The session that once rotated out this refresh token, if any."""
     result = await session.execute(
-        update(Session)
-        .where(
-            Session.id == session_id,
-            Session.refresh_hash == presented_hash,
-            Session.revoked_at.is_(None),
-            Session.expires_at > now,
-        )
-        .values(
-            refresh_hash=new_hash,
-            previous_refresh_hash=presented_hash,
-            rotated_at=now,
-            successor_sealed=sealed,
-            last_used_at=now,
-            expires_at=expires_at,
-        )
-        .returning(Session.id)
-        .execution_options(synchronize_session=False)
+        select(RetiredRefreshToken.session_id).where(RetiredRefreshToken.token_hash == token_hash)
     )
-    return result.first() is not None
+    return result.scalar_one_or_none()
 
 
 async def wipe_sealed_before(session: AsyncSession, *, before: datetime, limit: int = 100) -> None:

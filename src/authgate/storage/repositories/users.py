@@ -66,7 +66,7 @@ async def update_fields(session: AsyncSession, *, user: User, fields: dict[str, 
     return user
 
 
-async def set_password_hash(session: AsyncSession, *, user_id: str, password_hash: str) -> None:
+async def set_password_hash(session: AsyncSession, *, user_id: str, password_hash: str | None) -> None:
     await session.execute(
         update(User).where(User.id == user_id).values(password_hash=password_hash, updated_at=utcnow())
     )
@@ -102,3 +102,29 @@ async def set_mfa_enabled(session: AsyncSession, *, user_id: str, enabled: bool,
         .values(mfa_enabled=enabled, updated_at=now)
         .execution_options(synchronize_session=False)
     )
+
+
+async def find_by_phone(session: AsyncSession, *, phone: str, verified: bool) -> User | None:
+    """The newest account with this phone in the given verification state (phones are not
+    unique; a verified one proves possession, so logins only ever match verified phones)."""
+    result = await session.execute(
+        select(User)
+        .where(User.phone == phone, User.phone_verified.is_(verified))
+        .order_by(User.created_at.desc())
+        .limit(1)
+    )
+    return result.scalar_one_or_none()
+
+
+async def claim(session: AsyncSession, *, user_id: str, email_key: str, now: datetime) -> bool:
+    """The owner of the address proved it for the first time: the address is verified and any
+    password set before (by whoever registered it) is discarded. Only while the account still
+    has this address and it was never verified; True if this call claimed it."""
+    result = await session.execute(
+        update(User)
+        .where(User.id == user_id, User.email_key == email_key, User.email_verified.is_(False))
+        .values(email_verified=True, password_hash=None, mfa_enabled=False, updated_at=now)
+        .returning(User.id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.first() is not None

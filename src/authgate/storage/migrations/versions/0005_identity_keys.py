@@ -1,6 +1,6 @@
 """identity keys: NFKC before case-folding, stored addresses in NFKC form
 
-Look-alike spellings (`ſam@`, full-width `ｂｏｂ@`) used to get keys of their own, so they could
+Look-alike spellings (a long s for an s, full-width letters) used to get keys of their own, so they could
 squat an address. Keys are now NFKC, then case-folded, then NFKC again; stored addresses are
 NFKC. Two existing accounts whose keys now agree cannot both keep their address: the upgrade
 stops and names them, for an operator to settle.

@@ -1,13 +1,16 @@
 """Refresh-token rotation with a reuse grace window and reuse detection, and logout.
 
 A session is its own refresh-token family: it stores the digest of the current refresh token
-and of the one just rotated. Each use rotates: one conditional UPDATE of the session row
-(`WHERE refresh_hash = <presented>`) swaps in the new digest, so of N concurrent uses exactly
-one mints a new token. The winner also seals the new pair on the row (AES-GCM via `rt.box`,
+and of the one just rotated, and every token it ever rotated out is kept as retired until the
+session goes. Each use rotates: one conditional UPDATE of the session row (`WHERE
+refresh_hash = <presented>`) swaps in the new digest, so of N concurrent uses exactly one
+mints a new token. The winner also seals the new pair on the row (AES-GCM via `rt.box`,
 bound to the session id); for `refresh_reuse_grace_seconds` the losers, or a second browser
 tab, presenting the just-rotated token get that same pair back instead of being logged out.
-Presenting the just-rotated token after the window is treated as theft: the session is
-revoked. Older tokens are simply unknown (401): their holder can do nothing with them.
+
+Presenting any retired token after that window is taken as theft: the session is revoked,
+so a thief who keeps refreshing is cut off the moment the owner's older token shows up (or
+the other way round). Each refresh extends the session, but never past its absolute end.
 """
 
 from __future__ import annotations
@@ -17,7 +20,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import orjson
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.errors import AuthError, invalid_token
 from authgate.security.tokens import digest
@@ -25,7 +27,6 @@ from authgate.services.principals import Principal
 from authgate.services.runtime import Runtime
 from authgate.services.sessions import (
     LoginResult,
-    after_revoke,
     authenticate,
     mint_access_token,
     new_refresh_token,
@@ -34,6 +35,7 @@ from authgate.services.sessions import (
 from authgate.storage.models import Session, User, utcnow
 from authgate.storage.repositories import sessions as session_repo
 
+INVALID = "The refresh token is not valid."
 ENDED = "The session has ended."
 REUSED = "The refresh token was already used; the session has been ended."
 SWEEP_EVERY_SECONDS = 1.0
@@ -41,7 +43,7 @@ SWEEP_EVERY_SECONDS = 1.0
 
 @dataclass(frozen=True)
 class _Reuse:
-    """Reuse was detected and the session revoked (committed); the caller gets a 401."""
+    """A retired token came back after the grace window: its session is to be revoked."""
 
     session_id: str
 
@@ -82,69 +84,75 @@ def _sweep_due(rt: Runtime) -> bool:
     return True
 
 
+def _slid(rt: Runtime, session: Session, now: datetime) -> datetime:
+    """The session's new end after a refresh: renewed, but never past its absolute end."""
+    renewed = now + timedelta(seconds=rt.settings.refresh_token_ttl_seconds)
+    return min(renewed, session.ends_at) if session.ends_at is not None else renewed
+
+
 async def refresh(rt: Runtime, *, token: str) -> LoginResult:
     """Exchange a refresh token for a new pair; raise 401 `invalid_token` otherwise."""
     now = utcnow()
     presented = digest(token)
     grace = timedelta(seconds=rt.settings.refresh_reuse_grace_seconds)
     outcome: LoginResult | _Reuse
-    # Every statement here commits on its own (an autocommit session): the rotation is one
-    # conditional UPDATE, so no lock is held across the lookup, the signing and the write.
-    async with rt.autocommit() as db:
+    # Lookups and the rotation each commit on their own: the rotation is one conditional
+    # UPDATE, so no lock is held across the lookup, the signing and the write.
+    async with rt.read() as db:
         found = await session_repo.find_by_refresh_hash(db, token_hash=presented)
         if found is None:
-            raise invalid_token("The refresh token is not valid.")
-        session, user = found
-        if not _live(session, user, now):
-            raise invalid_token(ENDED)
-
-        if session.refresh_hash == presented:
-            new_token, new_hash = new_refresh_token()
-            access = mint_access_token(rt, user=user, session_id=session.id, amr=session.amr.split(","))
-            sealed = _seal(rt, session.id, new_token, access)
-            async with rt.write_turn:
+            retired_from = await session_repo.session_of_retired(db, token_hash=presented)
+            if retired_from is None:
+                raise invalid_token(INVALID)
+            outcome = _Reuse(retired_from)
+        else:
+            session, user = found
+            if not _live(session, user, now):
+                raise invalid_token(ENDED)
+            if session.refresh_hash == presented:
+                new_token, new_hash = new_refresh_token()
+                access = mint_access_token(rt, user=user, session_id=session.id, amr=session.amr.split(","))
                 rotated = await session_repo.rotate_refresh(
                     db,
                     session_id=session.id,
                     presented_hash=presented,
                     new_hash=new_hash,
-                    sealed=sealed,
+                    sealed=_seal(rt, session.id, new_token, access),
                     now=now,
-                    expires_at=now + timedelta(seconds=rt.settings.refresh_token_ttl_seconds),
+                    expires_at=_slid(rt, session, now),
                 )
-            if rotated:
-                if _sweep_due(rt):
-                    await session_repo.wipe_sealed_before(db, before=now - grace)
-                return LoginResult(
-                    user=user,
-                    session_id=session.id,
-                    access_token=access,
-                    expires_in=rt.settings.access_ttl_seconds,
-                    refresh_token=new_token,
-                )
-            # Lost the race: read what the winner committed.
-            fresh = await session_repo.get(db, session_id=session.id)
-            if fresh is None or not _live(fresh, user, now) or fresh.previous_refresh_hash != presented:
-                raise invalid_token(ENDED)
-            session = fresh
-
-        outcome = await _just_rotated(rt, db, session=session, user=user, now=now, grace=grace)
+                if rotated:
+                    if _sweep_due(rt):
+                        await session_repo.wipe_sealed_before(db, before=now - grace)
+                    return LoginResult(
+                        user=user,
+                        session_id=session.id,
+                        access_token=access,
+                        expires_in=rt.settings.access_ttl_seconds,
+                        refresh_token=new_token,
+                    )
+                # Lost the race: read what the winner committed.
+                fresh = await session_repo.get(db, session_id=session.id)
+                if fresh is None or not _live(fresh, user, now) or fresh.previous_refresh_hash != presented:
+                    raise invalid_token(ENDED)
+                session = fresh
+            outcome = _just_rotated(rt, session=session, user=user, now=now, grace=grace)
     if isinstance(outcome, _Reuse):
-        after_revoke(rt, [outcome.session_id], "refresh_token_reuse")
+        async with rt.uow() as tx:
+            await revoke_sessions(tx, rt, session_ids=[outcome.session_id], reason="refresh_token_reuse")
         raise invalid_token(REUSED)
     return outcome
 
 
-async def _just_rotated(
-    rt: Runtime, db: AsyncSession, *, session: Session, user: User, now: datetime, grace: timedelta
+def _just_rotated(
+    rt: Runtime, *, session: Session, user: User, now: datetime, grace: timedelta
 ) -> LoginResult | _Reuse:
     """The token presented is the one just rotated: within the grace window the same pair
-    again; after it, reuse, and the session is revoked."""
+    again; after it, reuse."""
     if grace and session.rotated_at is not None and now - session.rotated_at <= grace:
         replay = _replay(rt, session, user, now)
         if replay is not None:
             return replay
-    await session_repo.revoke(db, session_ids=[session.id])
     return _Reuse(session.id)
 
 
@@ -160,10 +168,11 @@ async def logout(rt: Runtime, *, access_token: str | None, refresh_token: str | 
         else:
             session_ids.append(principal.session_id)
     if refresh_token:
-        async with rt.autocommit() as db:
+        async with rt.read() as db:
             sid = await session_repo.session_id_for_refresh(db, token_hash=digest(refresh_token))
         if sid is not None and sid not in session_ids:
             session_ids.append(sid)
     if not session_ids:
         return []
-    return await revoke_sessions(rt, session_ids=session_ids, reason="logout")
+    async with rt.uow() as tx:
+        return await revoke_sessions(tx, rt, session_ids=session_ids, reason="logout")

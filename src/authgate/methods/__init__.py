@@ -1,0 +1,38 @@
+"""Credential methods, one module each (password and PIN, TOTP, recovery codes, one-time
+codes by email or SMS, magic links), and the list of them the runtime builds from settings.
+
+A new method (OAuth, passkeys) is a new module here and a line in `methods_from_settings`;
+the sign-in gate (`services/signin.py`) asks the list, never a method by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from authgate.methods.base import Method, Proof, SecondFactor
+from authgate.methods.code import CODE
+from authgate.methods.link import LINK
+from authgate.methods.password import PASSWORD
+from authgate.methods.recovery import RECOVERY
+from authgate.methods.totp import TOTP
+
+if TYPE_CHECKING:
+    from authgate.settings import Settings
+
+__all__ = ["Method", "Methods", "Proof", "SecondFactor", "methods_from_settings"]
+
+
+@dataclass(frozen=True)
+class Methods:
+    first: tuple[Method, ...]
+    second: tuple[SecondFactor, ...]
+
+    def second_named(self, name: str) -> SecondFactor | None:
+        return next((m for m in self.second if m.name == name), None)
+
+
+def methods_from_settings(settings: Settings) -> Methods:
+    """Every method is on today; settings will choose among them (and add OAuth providers)."""
+    del settings
+    return Methods(first=(PASSWORD, CODE, LINK), second=(TOTP, RECOVERY, CODE))

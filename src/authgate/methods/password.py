@@ -1,0 +1,58 @@
+"""Passwords (and PINs: seed-style `pin` is the same credential under another name)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from authgate.errors import FieldError, WrongSecret, invalid_credentials, validation_failed
+from authgate.methods.base import KNOWLEDGE, Proof
+from authgate.security.identifiers import email_key, username_key
+from authgate.storage.repositories import users as user_repo
+
+if TYPE_CHECKING:
+    from authgate.services.runtime import Runtime
+    from authgate.storage.models import User
+
+
+class PasswordMethod:
+    name = "password"
+    first_factor = True
+    second_factor = False
+    proof = Proof(method="password", amr="pwd", channel=KNOWLEDGE)
+
+
+PASSWORD = PasswordMethod()
+
+
+@dataclass(frozen=True)
+class PasswordAttempt:
+    """Exactly one of `email` (already normalised) or `username` is set."""
+
+    password: str
+    email: str | None = None
+    username: str | None = None
+
+
+async def verify(rt: Runtime, attempt: PasswordAttempt) -> User:
+    """The account this identifier and password open. Unknown accounts are checked against a
+    dummy hash: same path, same time, same answer (WrongSecret → 401 invalid_credentials)."""
+    async with rt.read() as db:
+        if attempt.email is not None:
+            user = await user_repo.get_by_email(db, email_key=email_key(attempt.email))
+        else:
+            user = await user_repo.get_by_username(db, username_key=username_key(attempt.username or ""))
+    ok = await rt.hasher.verify(attempt.password, user.password_hash if user else None)
+    if not ok or user is None:
+        raise WrongSecret(invalid_credentials(), user_id=user.id if user else None, method=PASSWORD.name)
+    return user
+
+
+async def confirm(rt: Runtime, *, user_id: str, password: str, field: str = "currentPassword") -> None:
+    """A signed-in user re-enters the current password (re-authentication); a wrong one is
+    a 400 naming `field`, and counted like any failed sign-in."""
+    async with rt.read() as db:
+        user = await user_repo.get(db, user_id=user_id)
+    if not await rt.hasher.verify(password, user.password_hash if user else None):
+        error = validation_failed(FieldError(field, "The current password is not correct."))
+        raise WrongSecret(error, user_id=user_id, method=PASSWORD.name)

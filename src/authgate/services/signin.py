@@ -1,0 +1,251 @@
+"""The sign-in gate: every way in ends here, register included, and nothing else starts a
+session.
+
+A sign-in is one unit of work. The first factor's own step (a link used up, a code matched, a
+password checked) runs first; then `complete` enforces, in this order: disabled accounts,
+required email verification, and, when the account has a second factor, the second step,
+which must come through a different channel than the first (a mailbox cannot be both
+factors). Only then does the session start, with the audit entry and the `user.login` event
+in the same transaction.
+
+Every check of a secret that fails raises `WrongSecret`; `counting` records it against the
+account in one place (metrics, log, audit trail: the lockout hooks in there) and lets the
+public error leave. A sign-in that needs its second step commits what it did (a used-up
+link, the new challenge) and then answers `mfa_required`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+import orjson
+
+from authgate.errors import (
+    FieldError,
+    WrongSecret,
+    account_disabled,
+    email_not_verified,
+    invalid_mfa_code,
+    invalid_token,
+    mfa_required,
+    second_factor_unavailable,
+    validation_failed,
+)
+from authgate.methods import Proof, SecondFactor
+from authgate.observability.logging import get_logger
+from authgate.security.tokens import digest
+from authgate.services import one_time
+from authgate.services.context import RequestContext
+from authgate.services.runtime import Runtime
+from authgate.services.sessions import LoginResult, revoke_user_sessions, start_session
+from authgate.storage.models import User, utcnow
+from authgate.storage.models.one_time import CODE_LOGIN, CODE_MFA, MAGIC_LINK, MFA_CHALLENGE, RESET_PASSWORD
+from authgate.storage.repositories import mfa as mfa_repo
+from authgate.storage.repositories import one_time as one_time_repo
+from authgate.storage.repositories import users as user_repo
+from authgate.storage.uow import UnitOfWork
+
+log = get_logger("authgate.signin")
+
+
+@dataclass(frozen=True)
+class SecondStep:
+    """What the request brings for the second factor: a code, maybe naming its method, and
+    the challenge it answers (`/mfa/verify`), already charged one try."""
+
+    code: str | None = None
+    method: str | None = None
+    challenge_id: str | None = None
+
+
+@dataclass(frozen=True)
+class MfaPending:
+    token: str
+    methods: list[str]
+
+
+Outcome = LoginResult | MfaPending
+
+
+@asynccontextmanager
+async def counting(rt: Runtime, ctx: RequestContext | None = None) -> AsyncIterator[None]:
+    """Around any step that checks a secret: a `WrongSecret` is recorded, then leaves as its
+    public error. Whatever the failed step had written is rolled back by then; the record is
+    written in a transaction of its own."""
+    try:
+        yield
+    except WrongSecret as wrong:
+        await record_failure(rt, wrong, ctx=ctx)
+        raise wrong.error from None
+
+
+async def record_failure(rt: Runtime, wrong: WrongSecret, *, ctx: RequestContext | None) -> None:
+    """The one place a failed check of a secret is counted: a wrong password, a wrong
+    second-factor code wherever it is entered, a wrong one-time code, a wrong current
+    password. Account lockout and brute-force limits hook in here."""
+    user_id, method = wrong.user_id, wrong.method
+    rt.metrics.logins.labels(wrong.error.code.value).inc()
+    log.info("sign_in_failed", outcome=wrong.error.code.value, method=method, user_id=user_id)
+    async with rt.uow() as tx:
+        tx.audit(
+            "user.login_failed",
+            user_id=user_id,
+            ip_address=ctx.ip_address if ctx else None,
+            user_agent=ctx.user_agent if ctx else None,
+            method=method,
+        )
+        tx.emit("user.login_failed", userId=user_id, method=method)
+
+
+def refusal(rt: Runtime, user: User) -> Exception | None:
+    """Why this account may not start a session now, if it may not."""
+    if user.disabled:
+        return account_disabled()
+    if rt.settings.require_email_verification and not user.email_verified:
+        return email_not_verified()
+    return None
+
+
+async def complete(
+    tx: UnitOfWork,
+    rt: Runtime,
+    *,
+    user: User,
+    proofs: list[Proof],
+    ctx: RequestContext,
+    second: SecondStep | None = None,
+) -> Outcome:
+    """Finish a sign-in whose first factor passed (see the module docstring)."""
+    refused = refusal(rt, user)
+    if refused is not None:
+        rt.metrics.logins.labels("refused").inc()
+        raise refused
+    enrolled = [(factor, proof) for factor in rt.methods.second if (proof := await factor.enrolled(tx.db, user))]
+    if enrolled:
+        used = {p.channel for p in proofs}
+        eligible = [(f, p) for f, p in enrolled if p.channel not in used]
+        if not eligible:
+            raise second_factor_unavailable()
+        if second is None or not second.code:
+            token = await issue_challenge(tx, rt, user=user, proofs=proofs)
+            return MfaPending(token=token, methods=[f.name for f, _ in eligible])
+        proofs = [*proofs, await check_second_factor(rt, tx, user=user, factors=eligible, step=second)]
+    if second is not None and second.challenge_id is not None:
+        if not await one_time_repo.consume(tx.db, secret_id=second.challenge_id, now=utcnow()):
+            raise challenge_refused()
+    result = await start_session(tx, rt, user=user, amr=[p.amr for p in proofs], ctx=ctx)
+    methods = [p.method for p in proofs]
+    tx.audit("user.login", user_id=user.id, ip_address=ctx.ip_address, user_agent=ctx.user_agent, methods=methods)
+    tx.emit("user.login", userId=user.id, sessionId=result.session_id, methods=methods)
+    tx.on_commit(lambda: rt.metrics.logins.labels("success").inc())
+    return result
+
+
+def finish(rt: Runtime, outcome: Outcome) -> LoginResult:
+    """After the sign-in's transaction committed: the session, or `mfa_required`."""
+    if isinstance(outcome, MfaPending):
+        rt.metrics.logins.labels("mfa_required").inc()
+        raise mfa_required(outcome.token, outcome.methods)
+    return outcome
+
+
+async def check_second_factor(
+    rt: Runtime,
+    tx: UnitOfWork,
+    *,
+    user: User,
+    factors: list[tuple[SecondFactor, Proof]],
+    step: SecondStep,
+    field_name: str | None = None,
+) -> Proof:
+    """The proof of the factor that accepts (and uses up) the code; otherwise WrongSecret:
+    `invalid_mfa_code` (401, or 400 naming `field_name` for a signed-in user's change)."""
+    if step.method is not None:
+        factors = [(f, p) for f, p in factors if f.name == step.method]
+        if not factors:
+            raise validation_failed(FieldError("method", "This second factor is not available for this sign-in."))
+    for factor, proof in factors:
+        if step.code and await factor.verify(rt, tx, user, step.code):
+            return proof
+    raise WrongSecret(invalid_mfa_code(field_name=field_name), user_id=user.id, method="second_factor")
+
+
+async def confirm_current_factor(
+    rt: Runtime, tx: UnitOfWork, *, user: User, code: str, field_name: str, only: set[str] | None = None
+) -> Proof:
+    """A signed-in user proves a second factor they have now (to turn one off, or to move
+    the SMS factor): any enrolled factor, or only those named in `only`."""
+    factors = [
+        (f, p) for f in rt.methods.second if (only is None or f.name in only) and (p := await f.enrolled(tx.db, user))
+    ]
+    return await check_second_factor(
+        rt, tx, user=user, factors=factors, step=SecondStep(code=code), field_name=field_name
+    )
+
+
+# --- the mfaToken ---------------------------------------------------------------------------
+
+
+def challenge_refused() -> Exception:
+    return invalid_token("The MFA token is not valid, was already used, has expired or has no tries left.")
+
+
+async def issue_challenge(tx: UnitOfWork, rt: Runtime, *, user: User, proofs: list[Proof]) -> str:
+    """The `mfaToken`: an opaque random token (not a JWT, so no access-token check can accept
+    it), kept as a digest, with the first factor's proofs; `mfa_token_max_attempts` tries."""
+    data = orjson.dumps([[p.method, p.amr, p.channel] for p in proofs]).decode()
+    token, row = one_time.token_row(
+        purpose=MFA_CHALLENGE,
+        user_id=user.id,
+        lifetime=timedelta(seconds=rt.settings.mfa_token_ttl_seconds),
+        max_attempts=rt.settings.mfa_token_max_attempts,
+        data=data,
+    )
+    await one_time_repo.purge(tx.db, user_id=user.id, purpose=MFA_CHALLENGE, now=row.created_at)
+    await one_time_repo.add(tx.db, row=row)
+    return token
+
+
+@dataclass(frozen=True)
+class Challenge:
+    id: str
+    user_id: str
+    proofs: list[Proof]
+
+
+async def charge_challenge(rt: Runtime, token: str) -> Challenge:
+    """Count one try against the challenge (committed before any code is checked, so the
+    limit holds under parallel guesses); invalid_token when none is left."""
+    async with rt.uow() as tx:
+        row = await one_time_repo.spend_attempt(tx.db, purpose=MFA_CHALLENGE, digest=digest(token), now=utcnow())
+    if row is None or row.user_id is None:
+        raise challenge_refused()
+    proofs = [Proof(method=m, amr=a, channel=c) for m, a, c in orjson.loads(row.data or "[]")]
+    return Challenge(id=row.id, user_id=row.user_id, proofs=proofs)
+
+
+# --- proof of an address --------------------------------------------------------------------
+
+
+async def prove_address(tx: UnitOfWork, rt: Runtime, *, user_id: str, email_key: str) -> User | None:
+    """The mailbox of `email_key` was just proved by signing in through it (a magic link, an
+    email code). The account, if it still has that address; None otherwise.
+
+    The first such proof claims an account whose address was never verified: whoever
+    registered it may not be its owner, so the password set before is discarded, every
+    second factor removed, every session revoked and every outstanding link and code voided
+    (pre-registration takeover). A later proof only confirms the address."""
+    now = utcnow()
+    if await user_repo.claim(tx.db, user_id=user_id, email_key=email_key, now=now):
+        await mfa_repo.delete_all_factors(tx.db, user_id=user_id)
+        await revoke_user_sessions(tx, rt, user_id=user_id, reason="account_claimed")
+        purposes = (RESET_PASSWORD, MAGIC_LINK, CODE_LOGIN, CODE_MFA, MFA_CHALLENGE)
+        await one_time_repo.void(tx.db, now=now, purposes=purposes, user_id=user_id)
+        tx.audit("account.claimed", user_id=user_id)
+    elif not await user_repo.mark_email_verified(tx.db, user_id=user_id, email_key=email_key, now=now):
+        return None
+    tx.on_commit(lambda: rt.principals.drop_user(user_id))
+    return await user_repo.get(tx.db, user_id=user_id)
