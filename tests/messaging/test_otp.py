@@ -261,7 +261,7 @@ async def test_sms_code_finishes_a_password_login_with_the_mfa_token(
     )
     assert done.status_code == 200, done.text
     claims = runtime(mclient).codec.decode(done.json()["token"], purpose="access")
-    assert claims["amr"] == ["pwd", "otp"]
+    assert claims["amr"] == ["pwd", "sms"]
     replay = await mclient.post(
         "/otp/verify", json={"channel": "sms", "phone": PHONE, "code": code, "mfaToken": mfa_token}
     )

@@ -23,10 +23,14 @@ def is_sqlite(url: str) -> bool:
 
 def make_engine(url: str) -> AsyncEngine:
     if is_sqlite(url):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, pool_size=5, max_overflow=10)
+        engine = create_async_engine(
+            url, connect_args={"timeout": 30}, pool_size=5, max_overflow=10, hide_parameters=True
+        )
         _tune_sqlite(engine)
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    # hide_parameters: a failing statement's error never carries its values (a password hash,
+    # a token digest) into a log.
+    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
