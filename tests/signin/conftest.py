@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from tests.messaging.conftest import mailbox, mclient, messaging_client, runtime, sms
 
-__all__ = ["fault", "tolerant", "mailbox", "mclient", "messaging_client", "sms"]
+__all__ = ["fault", "mailbox", "mclient", "messaging_client", "sms", "tolerant"]
 
 
 @asynccontextmanager

@@ -10,9 +10,9 @@ from datetime import timedelta
 import httpx
 
 from authgate.services import one_time
+from authgate.storage.models import utcnow
 from authgate.storage.models.one_time import MAGIC_LINK, MFA_CHALLENGE
 from authgate.storage.repositories import one_time as one_time_repo
-from authgate.storage.models import utcnow
 from tests.helpers import register
 from tests.messaging.conftest import runtime
 
