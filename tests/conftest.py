@@ -1,7 +1,8 @@
 """Shared fixtures: an app per test on each database backend, driven over HTTP with httpx.
 
 Every test that takes `client` (or `make_client`) runs twice: on SQLite and on PostgreSQL.
-PostgreSQL cases skip, saying why, when no server answers at AUTHGATE_TEST_POSTGRES_URL.
+PostgreSQL cases skip, saying why, when no server answers at AUTHGATE_TEST_POSTGRES_URL;
+in CI (`CI=true`) they fail instead, so a missing service cannot pass for a green run.
 Each test session gets its own PostgreSQL database, so parallel runs never collide.
 """
 
@@ -10,10 +11,10 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
+from typing import Any, NoReturn
 
 import asyncpg
 import httpx
@@ -35,6 +36,15 @@ def run_blocking(fn: Callable[[], Any]) -> Any:
         return pool.submit(lambda: asyncio.run(fn())).result()
 
 
+def skip_or_fail(reason: str, env: Mapping[str, str] | None = None) -> NoReturn:
+    """Skip a case whose service is missing, but fail it in CI (`CI=true`): there a missing
+    server is a broken pipeline, and a skip would let it pass unnoticed."""
+    environ = os.environ if env is None else env
+    if environ.get("CI", "").strip().lower() == "true":
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
+
+
 def _pg_available() -> str | None:
     async def probe() -> None:
         conn = await asyncpg.connect(PG_ADMIN_URL, timeout=3)
@@ -52,7 +62,7 @@ def pg_database() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session, migrated once; dropped at the end."""
     reason = _pg_available()
     if reason:
-        pytest.skip(reason)
+        skip_or_fail(reason)
     name = f"authgate_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
 
     async def admin(sql: str) -> None:

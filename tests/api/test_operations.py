@@ -8,6 +8,7 @@ import socket
 import httpx
 import pytest
 
+from tests.conftest import skip_or_fail
 from tests.helpers import STRONG_PASSWORD, register
 
 REDIS_URL = os.environ.get("AUTHGATE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -49,7 +50,7 @@ async def test_readyz_checks_redis_when_configured(make_client, free_port) -> No
         await probe.ping()
         await probe.aclose()
     except Exception as exc:
-        pytest.skip(f"Redis not reachable at {REDIS_URL}: {type(exc).__name__}")
+        skip_or_fail(f"Redis not reachable at {REDIS_URL}: {type(exc).__name__}")
     async with make_client(redis_url=REDIS_URL) as up:
         assert (await up.get("/readyz")).status_code == 200
 

@@ -19,10 +19,11 @@ from typing import Any
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from authgate.services.runtime import Runtime
-from authgate.storage.models import OneTimeSecret, utcnow
+from authgate.storage.models import OneTimeSecret, OutboxMessage, utcnow
+from authgate.storage.models.outbox import PENDING
 from tests.conftest import ClientFactory
 from tests.e2e.server import free_port
 
@@ -170,6 +171,23 @@ async def mclient(messaging_client: MessagingClientFactory) -> AsyncIterator[htt
 def runtime(client: httpx.AsyncClient) -> Runtime:
     rt: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
     return rt
+
+
+async def settled_outbox(client: httpx.AsyncClient, timeout: float = 10.0) -> list[OutboxMessage]:
+    """Every outbox row, oldest first, once none is `pending`: the courier has then done all it
+    will (sent, suppressed, expired, failed), so "nothing else was sent" can be asserted on a
+    positive signal rather than after a sleep that may be too short on a slow machine."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        async with runtime(client).db() as db:
+            rows = list((await db.execute(select(OutboxMessage).order_by(OutboxMessage.created_at))).scalars())
+        pending = [(r.kind, r.channel, r.attempts, r.last_error) for r in rows if r.status == PENDING]
+        if not pending:
+            return rows
+        if loop.time() > deadline:
+            raise AssertionError(f"outbox rows still pending after {timeout}s: {pending}")
+        await asyncio.sleep(0.02)
 
 
 def link_in(message: EmailMessage, path: str) -> str:

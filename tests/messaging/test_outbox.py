@@ -23,6 +23,7 @@ from tests.messaging.conftest import (
     delivery_settings,
     link_in,
     runtime,
+    settled_outbox,
 )
 
 
@@ -118,7 +119,7 @@ async def test_an_expired_message_is_not_sent(make_client: ClientFactory) -> Non
         try:
             rows = await wait_until(lambda rs: any(r.status == "expired" for r in rs), client)
             assert rows[0].payload is None
-            await asyncio.sleep(0.2)
+            assert [r.status for r in await settled_outbox(client)] == ["expired"]
             assert mailbox.messages == []
         finally:
             mailbox.stop()

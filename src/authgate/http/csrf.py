@@ -20,6 +20,7 @@ from authgate.errors import forbidden
 from authgate.settings import Settings
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+OWN_FETCH_SITES = frozenset({"same-origin", "none"})  # our own page; typed, bookmarked, or opened
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -58,6 +59,20 @@ def check_origin(request: Request, settings: Settings) -> None:
         return
     if origin_of(claimed) not in allowed_origins(settings):
         raise forbidden("Cross-site request refused (CSRF protection): the origin is not allowed.")
+
+
+def check_cookie_action(request: Request, settings: Settings) -> None:
+    """The check for an endpoint that acts on a cookie whatever the method (logout, refresh).
+
+    A GET is a navigation another site can start: SameSite=Lax sends our cookies along, a
+    sibling site's link is `same-site` (which check_origin lets through) and may carry no
+    Origin or Referer at all. So a browser's GET must say `Sec-Fetch-Site: same-origin` or
+    `none`; a GET without the header is not a browser's and gets the Origin check, as a POST does.
+    """
+    site = request.headers.get("sec-fetch-site")
+    if request.method not in UNSAFE_METHODS and site is not None and site.strip().lower() not in OWN_FETCH_SITES:
+        raise forbidden("Cross-site request refused (CSRF protection): this link works only from our own pages.")
+    check_origin(request, settings)
 
 
 def check_cookie_request(request: Request, settings: Settings) -> None:

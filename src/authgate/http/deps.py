@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 from authgate.errors import invalid_token
 from authgate.http.cookies import ACCESS_COOKIE
 from authgate.http.csrf import check_cookie_request
+from authgate.http.schemas.accounts import strip_control_characters
 from authgate.services.context import RequestContext
 from authgate.services.principals import Principal
 from authgate.services.runtime import Runtime
@@ -53,9 +54,12 @@ def client_ip(request: Request, trusted: list[str]) -> str | None:
 
 
 async def get_context(request: Request, rt: RuntimeDep) -> RequestContext:
+    """The User-Agent is stored with the session and shown in session lists: control
+    characters are dropped (a NUL is a 500 on PostgreSQL; escapes could dress up a log line)."""
+    agent = strip_control_characters(request.headers.get("user-agent") or "")
     return RequestContext(
         ip_address=client_ip(request, rt.settings.trusted_proxies),
-        user_agent=request.headers.get("user-agent"),
+        user_agent=agent or None,
     )
 
 

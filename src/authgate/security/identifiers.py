@@ -30,8 +30,8 @@ def normalize_email(raw: str) -> str:
 
 def identity_key(value: str) -> str:
     """What uniqueness is judged on: NFKC, case-folded, NFKC again (folding can denormalise).
-    Look-alike spellings (a long s for an s, full-width letters) then share the key of the plain one, so
-    they collide with it instead of squatting it."""
+    Look-alike spellings (`sam` with U+017F LONG S, `bob` in full-width letters) then share
+    the key of the plain one, so they collide with it instead of squatting it."""
     return unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", value).casefold())
 
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response
 
 from authgate.errors import AuthError, invalid_token
 from authgate.http.cookies import ACCESS_COOKIE, REFRESH_COOKIE, clear_auth_cookies, set_auth_cookies
-from authgate.http.csrf import check_origin
+from authgate.http.csrf import check_cookie_action
 from authgate.http.deps import RuntimeDep, bearer_token
 from authgate.http.problems import from_auth_error
 from authgate.http.responses import json_response, login_out
@@ -29,7 +29,7 @@ async def _refresh(request: Request, rt: RuntimeDep, body_token: str | None) -> 
         from_cookie = bool(token)
         if from_cookie:
             # Any method: SameSite=Lax cookies ride along on cross-site GET navigations too.
-            check_origin(request, rt.settings)
+            check_cookie_action(request, rt.settings)
     if not token:
         raise invalid_token("A refresh token is required (the refreshToken cookie or body field).")
     try:
@@ -62,7 +62,7 @@ async def _logout(request: Request, response: Response, rt: RuntimeDep, body_tok
     if access is None:
         access = cookies.get(ACCESS_COOKIE)
         if access or (refresh_token and not body_token):
-            check_origin(request, rt.settings)
+            check_cookie_action(request, rt.settings)
     await refresh_service.logout(rt, access_token=access, refresh_token=refresh_token)
     clear_auth_cookies(response, rt.settings)
     return MessageOut(message=LOGGED_OUT)

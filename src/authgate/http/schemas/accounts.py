@@ -2,18 +2,43 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import unicodedata
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_core import PydanticCustomError
 
 from authgate.http.schemas.users import UserOut
 from authgate.security.passwords import MAX_PASSWORD_CHARS
 
 Password = Field(default=None, max_length=MAX_PASSWORD_CHARS)
+CONTROL_CATEGORIES = frozenset({"Cc", "Cf"})  # C0/C1 controls, and format characters such as U+202E
+
+
+def has_control_characters(value: str) -> bool:
+    # isprintable() is False for every Cc and Cf character: a fast path for ordinary text.
+    return not value.isprintable() and any(unicodedata.category(ch) in CONTROL_CATEGORIES for ch in value)
+
+
+def strip_control_characters(value: str) -> str:
+    if not has_control_characters(value):
+        return value
+    return "".join(ch for ch in value if unicodedata.category(ch) not in CONTROL_CATEGORIES)
 
 
 class In(BaseModel):
     """Request bodies: strict types (a number is not a string), unknown fields ignored."""
 
     model_config = ConfigDict(strict=True, populate_by_name=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: object) -> object:
+        """No field we take needs them, and they do harm: NUL is refused by PostgreSQL (a 500),
+        and invisible ones (U+202E reverses text) let a name pose as another in a UI or log.
+        Raised per field, so the problem document names the field as the client spelled it."""
+        if isinstance(value, str) and has_control_characters(value):
+            raise PydanticCustomError("control_characters", "Control characters are not allowed.")
+        return value
 
 
 class RegisterOptions(In):

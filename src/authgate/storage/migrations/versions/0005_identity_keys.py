@@ -2,8 +2,9 @@
 
 Look-alike spellings (a long s for an s, full-width letters) used to get keys of their own, so they could
 squat an address. Keys are now NFKC, then case-folded, then NFKC again; stored addresses are
-NFKC. Two existing accounts whose keys now agree cannot both keep their address: the upgrade
-stops and names them, for an operator to settle.
+NFKC. Two existing accounts whose keys now agree cannot both keep their address, and an
+address that no longer fits its column cannot be kept: the upgrade stops and names the
+accounts, for an operator to settle.
 
 Revision ID: 0005
 Revises: 0004
@@ -20,6 +21,7 @@ revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
+KEY_MAX = 254  # the width of users.email and users.email_key
 
 
 def _nfkc(value: str) -> str:
@@ -47,6 +49,8 @@ def upgrade() -> None:
     for user_id, email, username in rows:
         new_email = _nfkc(email)
         key = _key(new_email)
+        if max(len(new_email), len(key)) > KEY_MAX:
+            raise RuntimeError(f"account {user_id}: its address is longer than {KEY_MAX} characters once normalised")
         if key in seen:
             raise RuntimeError(f"accounts {seen[key]} and {user_id} have the same address once normalised ({key!r})")
         seen[key] = user_id
