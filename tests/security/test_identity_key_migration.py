@@ -127,3 +127,16 @@ async def test_upgrade_stops_naming_both_accounts_when_two_collide_once_normalis
     # Nothing was half done: still at 0004, every row as it was, for an operator to settle.
     assert await stored(engine) == before
     assert before[0] == "0004"
+
+
+async def test_upgrade_stops_naming_an_account_whose_address_no_longer_fits(engine: AsyncEngine) -> None:
+    """U+FDFA spells out to 18 characters under NFKC: an address the old code accepted would
+    not fit its column once normalised, so the upgrade names it instead of failing blindly."""
+    await upgrade(engine, "0004")
+    long_one = str(uuid.uuid4())
+    await insert_users(engine, old_style(long_one, "\ufdfa" * 20 + "@example.com"))
+    before = await stored(engine)
+    with pytest.raises(RuntimeError) as failed:
+        await upgrade(engine, "0005")
+    assert long_one in str(failed.value)
+    assert await stored(engine) == before
