@@ -1,4 +1,4 @@
-"""Do known and unknown accounts take the same time? (SPEC §4, ASVS 6.3.8)
+"""Do known and unknown accounts take the same time? (ASVS 6.3.8)
 
     python bench/enumeration_timing.py [--rounds 60]
 

@@ -33,7 +33,7 @@ from authgate.settings import cpu_count
 
 HERE = Path(__file__).parent
 PASSWORD = "Bench-Mark-Pass-42"
-REFRESH_TARGET = 600.0  # issue 3: refreshes/s on 2 cores with SQLite
+REFRESH_TARGET = 600.0  # refreshes/s on 2 cores with SQLite (bench/RESULTS.md)
 
 
 @dataclass

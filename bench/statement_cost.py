@@ -2,7 +2,7 @@
 
     python bench/statement_cost.py [--rounds 500]
 
-The refresh target (issue 3) is limited by database access, not by SQLite: this times the
+The refresh target (bench/RESULTS.md) is limited by database access, not by SQLite: this times the
 lookup + conditional UPDATE of a rotation through (1) the aiosqlite driver directly (one
 thread hand-off per statement), (2) SQLAlchemy Core text statements, and (3) the ORM
 repository functions the service uses, on one connection, sequentially.

@@ -1,6 +1,6 @@
 """One Settings object, read from the environment and `.env`, that refuses bad values at start.
 
-Every variable of SPEC §1 that the service uses lives here; nothing else reads `os.environ`.
+Every variable the service uses lives here (docs/configuration.md); nothing else reads `os.environ`.
 """
 
 from __future__ import annotations
@@ -65,12 +65,12 @@ class Settings(BaseSettings):
     # --- secrets at rest ----------------------------------------------------------------
     encryption_key: str | None = None
 
-    # --- multi-factor authentication (issue 4, docs/mfa.md) ------------------------------
+    # --- multi-factor authentication (docs/mfa.md) ------------------------------
     mfa_issuer: str = Field(default="authgate", min_length=1, max_length=64)
     mfa_token_ttl_seconds: int = Field(default=300, gt=0, le=3600)
     mfa_token_max_attempts: int = Field(default=5, ge=1, le=20)
 
-    # --- delivery: email and SMS (issue 5) ----------------------------------------------
+    # --- delivery: email and SMS (docs/email-and-codes.md) ----------------------------------------------
     smtp_host: str | None = None
     smtp_port: int = Field(default=587, ge=1, le=65_535)
     smtp_username: str | None = None

@@ -178,3 +178,15 @@ async def test_session_has_an_absolute_end(make_client: object) -> None:
     assert (datetime.fromisoformat(ends.replace("Z", "+00:00")) - start).total_seconds() <= 120
     assert (datetime.fromisoformat(after.replace("Z", "+00:00")) - start).total_seconds() <= 120
     assert len(rows) == 1
+
+
+async def test_pre_registration_takeover_by_password_reset(mclient: httpx.AsyncClient, mailbox: Mailbox) -> None:
+    """A reset is the owner's first proof of the address too: the squatter's TOTP goes with
+    the squatter's password and sessions."""
+    account = await enrol(mclient, email=BOB)
+    await mclient.post("/password/forgot", json={"email": BOB})
+    reset = link_in(await mailbox.wait_for(BOB), "/password/reset/")
+    assert (await mclient.post(reset, json={"password": "Owner-Pass-2024"})).status_code == 200
+    owner = await mclient.post("/login", json={"email": BOB, "password": "Owner-Pass-2024"})
+    assert owner.status_code == 200, owner.text  # no second step: the planted factor is gone
+    assert (await mclient.get("/user", headers=account.headers)).status_code == 401

@@ -1,8 +1,8 @@
-"""The `accessToken` and `refreshToken` cookies of SPEC §2: HttpOnly, SameSite=Lax, Path=/,
+"""The `accessToken` and `refreshToken` cookies: HttpOnly, SameSite=Lax, Path=/,
 Secure per setting, Max-Age equal to each token's lifetime.
 
 Reading them: `request.cookies` already merges every `Cookie` header (Starlette parses each
-one), which seed 003's curl lines need: they send the two cookies as two separate headers.
+one), which curl scripts need: they send the two cookies as two separate headers.
 `tests/sessions` pins that behaviour in-process and against a real server."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ REFRESH_COOKIE = "refreshToken"
 
 
 def _set(response: Response, settings: Settings, name: str, value: str, max_age: int) -> None:
-    """The one place the cookie attributes of SPEC §2 are written."""
+    """The one place the cookie attributes are written."""
     response.set_cookie(
         name, value, max_age=max_age, path="/", httponly=True, samesite="lax", secure=settings.cookie_secure
     )

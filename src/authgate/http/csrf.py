@@ -1,11 +1,11 @@
-"""CSRF defence for requests that authenticate by cookie alone (SPEC §2).
+"""CSRF defence for requests that authenticate by cookie alone.
 
 A browser attaches our cookies to cross-site requests (SameSite=Lax still sends them on
 top-level GET navigations), so a state-changing request whose only credential is a cookie
 must come from an origin we trust: the public URL's origin or one in
 AUTHGATE_REDIRECT_ALLOWLIST. Browsers always send `Origin` on cross-origin POST/PUT/PATCH/
 DELETE, and `Sec-Fetch-Site` on every request; a request with neither `Origin` nor `Referer`
-is not a browser's cross-site request (curl, a server, seed 003) and is allowed. Bearer
+is not a browser's cross-site request (curl, a server, a script) and is allowed. Bearer
 requests need no check: another site cannot make a browser send our Authorization header.
 """
 

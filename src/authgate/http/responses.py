@@ -1,4 +1,4 @@
-"""Turning a service's LoginResult into the login response of SPEC §2."""
+"""Turning a service's LoginResult into the login response."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Passwords (and PINs: seed-style `pin` is the same credential under another name)."""
+"""Passwords (and PINs: the name-and-PIN login's `pin` is the same credential under another name)."""
 
 from __future__ import annotations
 

@@ -176,9 +176,9 @@ class ResetDone:
 
 async def reset_password(rt: Runtime, *, token: str, password: str) -> ResetDone:
     """Set a new password from a reset link, in one transaction: the link is used up, the
-    address is verified (opening the link proved it), every session of the user is revoked,
-    every other outstanding link and code is voided. An enabled second factor is left as it
-    is, so the next sign-in still asks for it."""
+    address is proved (claiming a never-verified account, see `signin.prove_address`), every
+    session of the user is revoked, every other outstanding link and code is voided. On a
+    verified account an enabled second factor stays, so the next sign-in still asks for it."""
     token_digest = _token_digest(token)
     async with rt.read() as db:
         found = await one_time_repo.peek(db, purpose=RESET_PASSWORD, digest=token_digest, now=utcnow())
@@ -196,8 +196,10 @@ async def reset_password(rt: Runtime, *, token: str, password: str) -> ResetDone
         if row is None or row.user_id is None or row.address is None:
             raise bad_link()
         user_id = row.user_id
+        # Opening the link proves the mailbox: a never-verified account is claimed first.
+        if await signin.prove_address(tx, rt, user_id=user_id, email_key=row.address) is None:
+            raise bad_link()
         await user_repo.set_password_hash(tx.db, user_id=user_id, password_hash=password_hash)
-        await user_repo.mark_email_verified(tx.db, user_id=user_id, email_key=row.address, now=now)
         await one_time_repo.void(tx.db, now=now, purposes=VOIDED_BY_PASSWORD_CHANGE, user_id=user_id)
         await revoke_user_sessions(tx, rt, user_id=user_id, reason="password_reset")
         tx.audit("password.reset", user_id=user_id)

@@ -1,4 +1,4 @@
-"""Register, login, and the caller's own account (seeds 001, 003, 004)."""
+"""Register, login, and the caller's own account."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ async def register(body: RegisterIn, response: Response, rt: RuntimeDep, ctx: Co
 
 def password_login(body: LoginIn) -> PasswordAttempt:
     """Which identifier and secret the body carries: `email` must be an address; `username`
-    or seed 003's `name` names a username; `pin` is seed 003's word for the password."""
+    or `name` (the name-and-PIN login) names a username; `pin` is that login's word for the password."""
     errors: list[FieldError] = []
     secret = body.password if body.password is not None else body.pin
     if secret is None or secret == "":

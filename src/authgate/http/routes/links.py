@@ -1,4 +1,4 @@
-"""Email verification, password reset and magic links (seed 002; SPEC §3)."""
+"""Email verification, password reset and magic links."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Multi-factor authentication (seeds 000 and 002): `/mfa/*` and the `/authenticator/*` aliases."""
+"""Multi-factor authentication: `/mfa/*` and the `/authenticator/*` aliases."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""One-time codes by SMS or email (seed 002; SPEC §3 "One-time codes")."""
+"""One-time codes by SMS or email."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The caller's sessions (seeds 000, 002): list them, end one, end all the others."""
+"""The caller's sessions: list them, end one, end all the others."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Refresh and logout (seeds 003, 002): the refresh token comes from the `refreshToken`
+"""Refresh and logout: the refresh token comes from the `refreshToken`
 cookie or the body; the answer renews (or deletes) both cookies."""
 
 from __future__ import annotations

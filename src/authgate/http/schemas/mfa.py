@@ -1,4 +1,4 @@
-"""Bodies of the multi-factor endpoints (seed 000's field names: `secret`, `verificationCode`)."""
+"""Bodies of the multi-factor endpoints (`secret`, `verificationCode`, as authenticator-app clients send them)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The user object of SPEC §2 (`created_at` in snake case, as seed 004 fixes it)."""
+"""The user object (`created_at` in snake case, as the `/api/v1/auth` JWT API has it)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ class User(Protocol):
 
 
 def iso_z(value: datetime) -> str:
-    """`2025-10-13T12:00:00.000Z`: UTC with milliseconds, the form seed 004 shows."""
+    """`2025-10-13T12:00:00.000Z`: UTC with milliseconds, as the `/api/v1/auth` JWT API shows it."""
     return value.astimezone(UTC).isoformat(timespec="milliseconds").removesuffix("+00:00") + "Z"
 
 
