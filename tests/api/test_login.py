@@ -1,4 +1,4 @@
-"""POST /login: seed 000/001/003/004 bodies, enumeration resistance, the whole password counting."""
+"""POST /login: the bodies of every compatible API, enumeration resistance, the whole password counting."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GET /profile, GET /user and PUT /user (seed 004's profile; own-account edits)."""
+"""GET /profile, GET /user and PUT /user (the `/api/v1/auth` JWT API's profile; own-account edits)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from tests.helpers import STRONG_PASSWORD, bearer, register
 NEW_PASSWORD = "Brand-New-Pass-7"
 
 
-async def test_profile_matches_seed_004(client: httpx.AsyncClient) -> None:
+async def test_profile_matches_the_jwt_api_shape(client: httpx.AsyncClient) -> None:
     token = (await register(client, "user@example.com", prefix="/api/v1/auth")).json()["token"]
     response = await client.get("/api/v1/auth/profile", headers=bearer(token))
     assert response.status_code == 200

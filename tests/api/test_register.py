@@ -1,4 +1,4 @@
-"""POST /register: seed 001/004 bodies, validation, uniqueness, and the 100-way race."""
+"""POST /register: the documented bodies of the APIs authgate replaces, validation, uniqueness, and the 100-way race."""
 
 from __future__ import annotations
 

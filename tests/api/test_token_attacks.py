@@ -1,4 +1,4 @@
-"""SPEC §2 / RFC 8725: only well-formed, correctly signed, unexpired access tokens pass."""
+"""RFC 8725: only well-formed, correctly signed, unexpired access tokens pass."""
 
 from __future__ import annotations
 

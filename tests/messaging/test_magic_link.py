@@ -1,5 +1,5 @@
 """Magic links: request → mail over SMTP → follow; JSON login or 302 with cookies; 15
-minutes, single use, concurrent clicks, the redirect tricks of SPEC §4, and the sign-in gate."""
+minutes, single use, concurrent clicks, the open-redirect tricks, and the sign-in gate."""
 
 from __future__ import annotations
 

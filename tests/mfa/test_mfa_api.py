@@ -1,4 +1,4 @@
-"""The MFA endpoints over HTTP, with pyotp as the authenticator app (SPEC §3, seeds 000/002)."""
+"""The MFA endpoints over HTTP, with pyotp as the authenticator app ."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ async def test_setup_returns_secret_otpauth_url_and_qr_code(client: httpx.AsyncC
     assert body["otpauthUrl"].startswith("otpauth://totp/authgate:ada%40example.com?")
     assert f"secret={secret}" in body["otpauthUrl"] and "issuer=authgate" in body["otpauthUrl"]
     assert body["qrCodeUrl"].startswith("data:image/svg+xml")
-    # The seed 002 name answers the same way, under every prefix.
+    # The /authenticator/* names answer the same way, under every prefix.
     alias = await client.post("/auth/authenticator/setup", headers=bearer(token))
     assert alias.status_code == 200 and alias.json()["secret"] != secret
 

@@ -42,7 +42,7 @@ def set_cookies(response: httpx.Response) -> dict[str, dict[str, str]]:
 
 
 def cookie_header(**cookies: str) -> list[tuple[str, str]]:
-    """One `Cookie` header per cookie, as seed 003's curl lines send them."""
+    """One `Cookie` header per cookie, as the cookie flow's curl lines send them."""
     return [("Cookie", f"{name}={value}") for name, value in cookies.items()]
 
 

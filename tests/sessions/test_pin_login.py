@@ -1,4 +1,4 @@
-"""Login by username and PIN (seed 003's `{name, pin}`) on a deployment whose policy allows PINs."""
+"""Login by username and PIN (the name-and-PIN login's `{name, pin}`) on a deployment whose policy allows PINs."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ async def test_the_default_policy_refuses_a_pin(client: httpx.AsyncClient) -> No
     assert response.json()["errors"][0]["field"] == "password"
 
 
-async def test_seed_003_flow_in_process(make_client: ClientFactory) -> None:
+async def test_name_and_pin_flow_in_process(make_client: ClientFactory) -> None:
     async with make_client(**PIN_POLICY, jwt_expiration_ms=60_000) as client:
         assert (await client.post("/auth/register", json=COOL)).status_code == 201
         response = await client.post("/auth/login", json={"name": "cooluser1", "pin": "0000"})

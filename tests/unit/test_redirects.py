@@ -1,4 +1,4 @@
-"""The redirect allow-list check, attacked with the tricks of SPEC §4 and their cousins."""
+"""The redirect allow-list check, attacked with the known open-redirect tricks of peer servers and their cousins."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A real server process answers the basic flow (the seed documents' tests build on this)."""
+"""A real server process answers the basic flow (the documented-flow tests build on this)."""
 
 from __future__ import annotations
 

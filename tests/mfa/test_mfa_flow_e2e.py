@@ -1,4 +1,4 @@
-"""Seed 000's MFA flow, verbatim under /api/auth, against a real `authgate serve` process,
+"""The authenticator-app MFA flow, verbatim under /api/auth, against a real `authgate serve` process,
 with pyotp as the authenticator app."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from tests.mfa.support import Authenticator
 
 pytestmark = pytest.mark.slow
 
-PASSWORD = "Seed-Secret-000"
+PASSWORD = "Flow-Secret-000"
 
 
-def test_seed_000_mfa_flow(tmp_path: Path) -> None:
+def test_documented_mfa_flow(tmp_path: Path) -> None:
     with running_server(tmp_path) as base, httpx.Client(base_url=f"{base}/api/auth", timeout=10) as http:
         reg = http.post("/register", json={"email": "user@example.com", "password": PASSWORD})
         assert reg.status_code == 201, reg.text
@@ -49,7 +49,7 @@ def test_seed_000_mfa_flow(tmp_path: Path) -> None:
         verified = http.post("/mfa/verify", json={"mfaToken": mfa_token, "code": recovery[0]})
         assert verified.status_code == 200, verified.text
 
-        # Login with the MFA code, as the seed shows it.
+        # Login with the MFA code, as the documented flow shows it.
         login = http.post(
             "/login",
             headers={"Content-Type": "application/json"},

@@ -1,6 +1,6 @@
-"""Seed 003 verbatim against a real `authgate serve` process: the user made with
+"""The cookie flow verbatim against a real `authgate serve` process: the user made with
 `authgate user create`, login with `{name, pin}`, the cookies cut out of the raw response
-headers as the seed's grep does, then refresh and logout with the two cookies sent as two
+headers as its script's grep does, then refresh and logout with the two cookies sent as two
 separate `Cookie:` header lines."""
 
 from __future__ import annotations
@@ -51,13 +51,13 @@ def _raw(
 
 
 def _grep(headers: str, name: str) -> str:
-    """`grep -o 'name=[^;]*' | cut -s -d= -f2`, as the seed does it."""
+    """`grep -o 'name=[^;]*' | cut -s -d= -f2`, as the script does it."""
     found = re.search(rf"{name}=([^;]*)", headers)
     assert found, f"no {name} cookie in:\n{headers}"
     return found.group(1)
 
 
-def test_seed_003_with_two_cookie_headers(tmp_path: Path) -> None:
+def test_cookie_flow_with_two_cookie_headers(tmp_path: Path) -> None:
     env = {
         **os.environ,
         "JWT_SECRET": TEST_SECRET,

@@ -1,4 +1,4 @@
-"""The seed 001 and 004 curl examples, run verbatim (host and port aside) with curl against a
+"""The curl examples of the JSON login API and the `/api/v1/auth` JWT API, run verbatim (host and port aside) with curl against a
 real `authgate serve` process, answer with the documented status codes and bodies."""
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ def curl(*args: str) -> tuple[int, Any]:
     return int(status), json.loads(body) if body else None
 
 
-def test_seed_001_register_and_login(tmp_path: Path) -> None:
-    # Seed 001 documents only "at least 8 characters"; such a deployment turns the mixed-case
-    # rule off (SPEC §1 default is on, see docs/configuration.md).
+def test_json_api_register_and_login(tmp_path: Path) -> None:
+    # The JSON login API documents only "at least 8 characters"; such a deployment turns the mixed-case
+    # rule off (the default is on, see docs/configuration.md).
     with running_server(tmp_path, AUTHGATE_PASSWORD_REQUIRE_MIXED="false") as base:
         status, body = curl(
             "-X",
@@ -100,7 +100,7 @@ def test_seed_001_register_and_login(tmp_path: Path) -> None:
         assert status == 200 and body["email"] == "john@example.com"
 
 
-def test_seed_004_register_login_profile(tmp_path: Path) -> None:
+def test_jwt_api_register_login_profile(tmp_path: Path) -> None:
     with running_server(tmp_path) as base:
         status, body = curl(
             "-X",
@@ -165,7 +165,7 @@ def test_seed_004_register_login_profile(tmp_path: Path) -> None:
         assert status == 401
 
 
-def test_seed_000_login_response_carries_the_role(tmp_path: Path) -> None:
+def test_login_response_carries_the_role(tmp_path: Path) -> None:
     with running_server(tmp_path) as base:
         subprocess.run(
             [
