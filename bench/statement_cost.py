@@ -19,7 +19,7 @@ from datetime import timedelta
 from sqlalchemy import text
 
 from authgate.security.tokens import digest
-from authgate.services import accounts
+from authgate.services import accounts, onboarding
 from authgate.services.context import RequestContext
 from authgate.services.runtime import Runtime
 from authgate.services.sessions import new_refresh_token
@@ -47,8 +47,9 @@ async def main(rounds: int) -> None:
     rt = Runtime.build(settings)
     await upgrade(rt.engine)
     reg = accounts.Registration(email="bench@example.com", password="Bench-Mark-Pass-42")
-    token = (await accounts.register(rt, reg, RequestContext())).refresh_token
-    assert token is not None
+    result = (await accounts.register(rt, reg, onboarding.Welcome(), RequestContext())).result
+    assert result is not None and result.refresh_token is not None
+    token = result.refresh_token
 
     async with make_autocommit_engine(rt.engine).connect() as conn:
         driver = (await conn.get_raw_connection()).driver_connection

@@ -54,7 +54,9 @@ class Session(Base):
 
 class RetiredRefreshToken(Base):
     """A refresh token that was rotated out (its digest): presenting it again, once the grace
-    window is over, is reuse, and ends its session."""
+    window is over, is reuse, and ends its session. Rows are written by the database itself:
+    a trigger on `sessions.refresh_hash` (migration 0006) records the old digest in the very
+    statement that rotates it."""
 
     __tablename__ = "retired_refresh_tokens"
 

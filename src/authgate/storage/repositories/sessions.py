@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import bindparam, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.storage import driver_lane
@@ -42,14 +40,6 @@ _ROTATE_STATEMENT = (
     .returning(Session.id)
 )
 _ROTATE = driver_lane.Statement(_ROTATE_STATEMENT, returns=(Session.__table__.c.id,))
-_RETIRE = driver_lane.Statement(
-    sqlite_insert(RetiredRefreshToken)
-    .values(token_hash=bindparam("presented"), session_id=bindparam("sid"))
-    .on_conflict_do_nothing(),
-    returns=(),
-)
-
-
 async def add(session: AsyncSession, *, row: Session) -> Session:
     session.add(row)
     await session.flush()
@@ -137,9 +127,8 @@ async def rotate_refresh(
     (PostgreSQL) or the write lock (SQLite), then find the digest changed and get False.
     The session's last use is now, and its lifetime slides to `expires_at`.
 
-    The presented token is first recorded as retired (a no-op if it already is): should the
-    process stop between the two statements, the token is still current, and still works;
-    the other order could lose it from the record, and with it the reuse detection."""
+    The database records the presented token as retired in the same statement (a trigger of
+    migration 0006 on `sessions.refresh_hash`), so it is never lost from the record."""
     params = {
         "sid": session_id,
         "presented": presented_hash,
@@ -150,10 +139,7 @@ async def rotate_refresh(
     }
     async with write_turn(session):
         if driver_lane.takes_lane(session):
-            await driver_lane.rows(session, _RETIRE, params)
             return bool(await driver_lane.rows(session, _ROTATE, params))
-        retire = pg_insert(RetiredRefreshToken).values(token_hash=presented_hash, session_id=session_id)
-        await session.execute(retire.on_conflict_do_nothing())
         result = await session.execute(_ROTATE_STATEMENT.execution_options(synchronize_session=False), params)
         return result.first() is not None
 

@@ -25,6 +25,30 @@ branch_labels = None
 depends_on = None
 
 
+# Every refresh token a session rotates out is recorded as retired by the database itself, in
+# the statement that rotates it: atomic, and no extra round trip on the hot path.
+RETIRE_TRIGGER = {
+    "sqlite": [
+        "CREATE TRIGGER sessions_retire_refresh AFTER UPDATE OF refresh_hash ON sessions "
+        "WHEN OLD.refresh_hash IS NOT NULL AND OLD.refresh_hash IS NOT NEW.refresh_hash "
+        "BEGIN INSERT OR IGNORE INTO retired_refresh_tokens (token_hash, session_id) "
+        "VALUES (OLD.refresh_hash, OLD.id); END"
+    ],
+    "postgresql": [
+        "CREATE FUNCTION retire_refresh_token() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+        "IF OLD.refresh_hash IS NOT NULL AND OLD.refresh_hash IS DISTINCT FROM NEW.refresh_hash THEN "
+        "INSERT INTO retired_refresh_tokens (token_hash, session_id) VALUES (OLD.refresh_hash, OLD.id) "
+        "ON CONFLICT DO NOTHING; END IF; RETURN NEW; END $$",
+        "CREATE TRIGGER sessions_retire_refresh AFTER UPDATE OF refresh_hash ON sessions "
+        "FOR EACH ROW EXECUTE FUNCTION retire_refresh_token()",
+    ],
+}
+DROP_RETIRE_TRIGGER = {
+    "sqlite": ["DROP TRIGGER sessions_retire_refresh"],
+    "postgresql": ["DROP TRIGGER sessions_retire_refresh ON sessions", "DROP FUNCTION retire_refresh_token()"],
+}
+
+
 def upgrade() -> None:
     op.create_table(
         "one_time_secrets",
@@ -67,6 +91,8 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_retired_refresh_tokens_session_id", "retired_refresh_tokens", ["session_id"])
+    for statement in RETIRE_TRIGGER[op.get_bind().dialect.name]:
+        op.execute(statement)
     op.execute(
         "INSERT INTO retired_refresh_tokens (token_hash, session_id) "
         "SELECT previous_refresh_hash, id FROM sessions WHERE previous_refresh_hash IS NOT NULL"
@@ -115,6 +141,8 @@ def downgrade() -> None:
     op.drop_index("ix_audit_log_user_id_at", table_name="audit_log")
     op.drop_table("audit_log")
     op.execute("ALTER TABLE sessions DROP COLUMN ends_at")
+    for statement in DROP_RETIRE_TRIGGER[op.get_bind().dialect.name]:
+        op.execute(statement)
     op.drop_index("ix_retired_refresh_tokens_session_id", table_name="retired_refresh_tokens")
     op.drop_table("retired_refresh_tokens")
     op.drop_index("ix_one_time_secrets_user_id", table_name="one_time_secrets")
