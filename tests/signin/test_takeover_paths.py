@@ -190,3 +190,49 @@ async def test_pre_registration_takeover_by_password_reset(mclient: httpx.AsyncC
     owner = await mclient.post("/login", json={"email": BOB, "password": "Owner-Pass-2024"})
     assert owner.status_code == 200, owner.text  # no second step: the planted factor is gone
     assert (await mclient.get("/user", headers=account.headers)).status_code == 401
+
+
+async def test_a_current_factor_re_authenticates_too(messaging_client: object) -> None:
+    """Without a recent sign-in, a code of a current second factor is as good as the password."""
+    from tests.mfa.support import Authenticator
+
+    async with messaging_client(reauth_max_age_seconds=0) as client:  # type: ignore[operator]
+        auth = bearer((await register(client)).json()["token"])
+        proof = {"currentPassword": STRONG_PASSWORD}
+        secret = (await client.post("/mfa/setup", headers=auth, json=proof)).json()["secret"]
+        app = Authenticator(secret)
+        enabled = await client.post(
+            "/mfa/enable", headers=auth, json={"secret": secret, "verificationCode": await app.code(), **proof}
+        )
+        assert enabled.status_code == 200, enabled.text
+        guess = await client.put("/user", headers=auth, json={"phone": "+14155550123", "mfaCode": app.wrong_code()})
+        assert guess.status_code == 400 and guess.json()["errors"][0]["field"] == "mfaCode"
+        moved = await client.put("/user", headers=auth, json={"phone": "+14155550123", "mfaCode": await app.code()})
+        assert moved.status_code == 200, moved.text
+        recovery = enabled.json()["recoveryCodes"][0]
+        again = await client.put("/user", headers=auth, json={"phone": "+14155550124", "mfaCode": recovery})
+        assert again.status_code == 200, again.text
+        replayed = await client.put("/user", headers=auth, json={"phone": "+14155550125", "mfaCode": recovery})
+        assert replayed.status_code == 400  # a recovery code works once
+
+
+async def test_factors_are_independent_one_method_cannot_be_both(
+    mclient: httpx.AsyncClient, sms: SmsReceiver, mailbox: Mailbox
+) -> None:
+    """A sign-in by SMS code cannot be completed by the code factor on email: a different
+    channel, but the same method twice."""
+    auth = bearer(await verified_phone_user(mclient, sms))
+    assert (
+        await mclient.post("/otp/send", json={"channel": "email", "purpose": "mfa"}, headers=auth)
+    ).status_code == 202
+    enrol_code = mail_code(await mailbox.wait_for("ada@example.com"))
+    on = await mclient.post(
+        "/otp/verify", headers=auth, json={"channel": "email", "code": enrol_code, "purpose": "mfa"}
+    )
+    assert on.status_code == 200, on.text
+    await mclient.post("/otp/send", json={"channel": "sms", "phone": PHONE})
+    login_code = code_in(await sms.wait_for(PHONE, 2))
+    response = await mclient.post("/otp/verify", json={"channel": "sms", "phone": PHONE, "code": login_code})
+    assert response.status_code == 403 and response.json()["code"] == "forbidden"
+    password = await mclient.post("/login", json={"email": "ada@example.com", "password": STRONG_PASSWORD})
+    assert password.status_code == 401 and password.json()["mfaMethods"] == ["code"]

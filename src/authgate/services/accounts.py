@@ -20,7 +20,7 @@ from authgate.services import onboarding, signin
 from authgate.services.context import RequestContext
 from authgate.services.email_links import VOIDED_BY_PASSWORD_CHANGE
 from authgate.services.principals import Principal
-from authgate.services.reauth import require_recent_sign_in
+from authgate.services.reauth import Reauthentication, require_recent_sign_in
 from authgate.services.runtime import Runtime
 from authgate.services.sessions import LoginResult, revoke_user_sessions
 from authgate.storage.models import User, utcnow
@@ -189,8 +189,10 @@ async def update_profile(rt: Runtime, *, principal: Principal, change: ProfileCh
         async with signin.counting(rt, ctx):
             await password_method.confirm(rt, user_id=user.id, password=change.current_password or "")
         fields["password_hash"] = await rt.hasher.hash(change.password)
-    elif "phone" in fields:
-        await require_recent_sign_in(rt, principal, current_password=change.current_password, ctx=ctx)
+    elif "phone" in fields and not await _sms_factor_on(rt, user_id=user.id):
+        # (With the SMS factor on, the current factor's code checked below re-authenticates.)
+        proof = Reauthentication(current_password=change.current_password, factor_code=change.mfa_code)
+        await require_recent_sign_in(rt, principal, proof, ctx=ctx)
 
     async with signin.counting(rt, ctx), rt.uow() as tx:
         if "phone" in fields:
@@ -209,6 +211,12 @@ async def update_profile(rt: Runtime, *, principal: Principal, change: ProfileCh
         tx.emit("user.updated", userId=user.id, fields=changed)
         tx.on_commit(lambda: rt.principals.drop_user(user.id))
     return fresh
+
+
+async def _sms_factor_on(rt: Runtime, *, user_id: str) -> bool:
+    async with rt.read() as db:
+        factor = await mfa_repo.get_code_factor(db, user_id=user_id)
+    return factor is not None and factor.channel == SMS
 
 
 async def _confirm_phone_move(rt: Runtime, tx: UnitOfWork, *, user: User, code: str | None) -> None:

@@ -16,7 +16,6 @@ from authgate.delivery.base import EMAIL
 from authgate.delivery.outbox import suppressed
 from authgate.delivery.templates import lifetime_words
 from authgate.errors import AuthError, ErrorCode, FieldError, validation_failed
-from authgate.methods import link
 from authgate.methods.link import LINK
 from authgate.security.identifiers import email_key, normalize_email
 from authgate.security.redirects import UnsafeRedirect, allowed_origins, check_redirect
@@ -131,6 +130,22 @@ def _token_digest(token: str) -> str:
     return digest(token)
 
 
+@dataclass(frozen=True)
+class UsedLink:
+    user_id: str
+    address: str  # the key of the address it was sent to
+    redirect_to: str | None
+
+
+async def _use(tx: UnitOfWork, *, purpose: str, token: str) -> UsedLink:
+    """Use the link up in `tx` (of concurrent clicks, one wins); 400 `invalid_token` for an
+    unknown, used or expired one. Raising later in `tx` rolls the use back too."""
+    row = await one_time_repo.consume_by_digest(tx.db, purpose=purpose, digest=_token_digest(token), now=utcnow())
+    if row is None or row.user_id is None or row.address is None:
+        raise bad_link()
+    return UsedLink(user_id=row.user_id, address=row.address, redirect_to=row.redirect_to)
+
+
 # --- email verification ---------------------------------------------------------------------
 
 
@@ -140,20 +155,16 @@ async def verify_email(rt: Runtime, *, token: str) -> str | None:
     A verification link confirms the registration as it is: it signs no one in. An owner who
     did not register the account takes it over with a reset or a magic link instead, which
     discard what the registrant set (docs/security.md)."""
-    token_digest = _token_digest(token)
-    now = utcnow()
     async with rt.uow() as tx:
-        row = await one_time_repo.consume_by_digest(tx.db, purpose=VERIFY_EMAIL, digest=token_digest, now=now)
-        if row is None or row.user_id is None or row.address is None:
-            raise bad_link()
-        user_id = row.user_id
-        # Raising here rolls the consume back too; the link is useless once the address changed.
-        if not await user_repo.mark_email_verified(tx.db, user_id=user_id, email_key=row.address, now=now):
+        link = await _use(tx, purpose=VERIFY_EMAIL, token=token)
+        user_id = link.user_id
+        # The link is useless once the account's address changed.
+        if not await user_repo.mark_email_verified(tx.db, user_id=user_id, email_key=link.address, now=utcnow()):
             raise bad_link()
         tx.audit("email.verified", user_id=user_id)
         tx.emit("email.verified", userId=user_id)
         tx.on_commit(lambda: rt.principals.drop_user(user_id))
-    return _still_allowed(rt, row.redirect_to)
+    return _still_allowed(rt, link.redirect_to)
 
 
 # --- password reset -------------------------------------------------------------------------
@@ -190,22 +201,19 @@ async def reset_password(rt: Runtime, *, token: str, password: str) -> ResetDone
         raise validation_failed(*(FieldError("password", message) for message in problems))
     password_hash = await rt.hasher.hash(password)  # outside any transaction (docs/architecture.md)
 
-    now = utcnow()
     async with rt.uow() as tx:
-        row = await one_time_repo.consume_by_digest(tx.db, purpose=RESET_PASSWORD, digest=token_digest, now=now)
-        if row is None or row.user_id is None or row.address is None:
-            raise bad_link()
-        user_id = row.user_id
+        link = await _use(tx, purpose=RESET_PASSWORD, token=token)
+        user_id = link.user_id
         # Opening the link proves the mailbox: a never-verified account is claimed first.
-        if await signin.prove_address(tx, rt, user_id=user_id, email_key=row.address) is None:
+        if await signin.prove_address(tx, rt, user_id=user_id, email_key=link.address) is None:
             raise bad_link()
         await user_repo.set_password_hash(tx.db, user_id=user_id, password_hash=password_hash)
-        await one_time_repo.void(tx.db, now=now, purposes=VOIDED_BY_PASSWORD_CHANGE, user_id=user_id)
+        await one_time_repo.void(tx.db, now=utcnow(), purposes=VOIDED_BY_PASSWORD_CHANGE, user_id=user_id)
         await revoke_user_sessions(tx, rt, user_id=user_id, reason="password_reset")
         tx.audit("password.reset", user_id=user_id)
         tx.emit("password.reset", userId=user_id)
         tx.on_commit(lambda: rt.principals.drop_user(user_id))
-    return ResetDone(user_id=user_id, redirect_to=_still_allowed(rt, row.redirect_to))
+    return ResetDone(user_id=user_id, redirect_to=_still_allowed(rt, link.redirect_to))
 
 
 # --- magic link -----------------------------------------------------------------------------
@@ -220,13 +228,10 @@ class MagicSignIn:
 async def sign_in_with_link(rt: Runtime, *, token: str, ctx: RequestContext) -> MagicSignIn:
     """Use up a magic link, prove the mailbox (claiming a never-verified account) and sign in
     through the gate, all in one transaction."""
-    _token_digest(token)
     async with rt.uow() as tx:
-        row = await link.consume(tx, token=token)
-        if row is None or row.user_id is None or row.address is None:
-            raise bad_link()
-        user = await signin.prove_address(tx, rt, user_id=row.user_id, email_key=row.address)
+        link = await _use(tx, purpose=MAGIC_LINK, token=token)
+        user = await signin.prove_address(tx, rt, user_id=link.user_id, email_key=link.address)
         if user is None:
             raise bad_link()
         outcome = await signin.complete(tx, rt, user=user, proofs=[LINK.proof], ctx=ctx)
-    return MagicSignIn(result=signin.finish(rt, outcome), redirect_to=_still_allowed(rt, row.redirect_to))
+    return MagicSignIn(result=signin.finish(rt, outcome), redirect_to=_still_allowed(rt, link.redirect_to))

@@ -22,7 +22,7 @@ from authgate.services import signin
 from authgate.services.context import RequestContext
 from authgate.services.one_time_codes import MFA, CodeCheck, invalid_code, own_destination, redeem, stored_address
 from authgate.services.principals import Principal
-from authgate.services.reauth import require_recent_sign_in
+from authgate.services.reauth import Reauthentication, require_recent_sign_in
 from authgate.services.runtime import Runtime
 from authgate.services.sessions import LoginResult
 from authgate.storage.models import User, utcnow
@@ -63,13 +63,11 @@ async def sync_mfa_flag(tx: UnitOfWork, rt: Runtime, *, user_id: str) -> None:
     tx.on_commit(lambda: rt.principals.drop_user(user_id))
 
 
-async def setup_totp(
-    rt: Runtime, *, principal: Principal, current_password: str | None, ctx: RequestContext
-) -> TotpSetup:
+async def setup_totp(rt: Runtime, *, principal: Principal, reauth: Reauthentication, ctx: RequestContext) -> TotpSetup:
     """Issue a new secret, kept server-side (sealed) until `enable_totp` proves the app has it.
     Calling it again replaces the pending secret; once enabled, it refuses (409), so the
     secret is never shown again."""
-    await require_recent_sign_in(rt, principal, current_password=current_password, ctx=ctx)
+    await require_recent_sign_in(rt, principal, reauth, ctx=ctx)
     user = principal.user
     secret = totp.new_secret()
     async with rt.uow() as tx:
@@ -83,11 +81,11 @@ async def setup_totp(
 
 
 async def enable_totp(
-    rt: Runtime, *, principal: Principal, secret: str, code: str, current_password: str | None, ctx: RequestContext
+    rt: Runtime, *, principal: Principal, secret: str, code: str, reauth: Reauthentication, ctx: RequestContext
 ) -> list[str]:
     """Turn TOTP on if `secret` is the one setup issued to this user and `code` is right for
     it; returns ten fresh recovery codes (shown this once, stored as digests)."""
-    await require_recent_sign_in(rt, principal, current_password=current_password, ctx=ctx)
+    await require_recent_sign_in(rt, principal, reauth, ctx=ctx)
     user = principal.user
     async with rt.read() as db:
         row = await mfa_repo.get_totp(db, user_id=user.id)
@@ -157,11 +155,11 @@ async def verify_challenge(
 
 
 async def enable_code_factor(
-    rt: Runtime, *, principal: Principal, check: CodeCheck, current_password: str | None, ctx: RequestContext
+    rt: Runtime, *, principal: Principal, check: CodeCheck, reauth: Reauthentication, ctx: RequestContext
 ) -> str:
     """Turn the one-time-code second factor on for `check.channel`, proved by a code sent
     there with purpose "mfa" (which also verifies that phone or address)."""
-    await require_recent_sign_in(rt, principal, current_password=current_password, ctx=ctx)
+    await require_recent_sign_in(rt, principal, reauth, ctx=ctx)
     caller = principal.user
     destination = own_destination(check.channel, caller, check.destination)
     address = stored_address(check.channel, destination)

@@ -3,12 +3,13 @@ or the password): a stolen access token alone must not be enough to lock the own
 
 The session's sign-in (`auth_time`: when its first factor was proved) must be within
 `AUTHGATE_REAUTH_MAX_AGE_SECONDS`, or the request itself re-authenticates: the current
-password, or a code of a current second factor where the endpoint takes one. Otherwise 401
+password (`currentPassword`), or a code of a current second factor (`mfaCode`). Otherwise 401
 `reauthentication_required`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from authgate.errors import reauthentication_required
@@ -16,8 +17,16 @@ from authgate.methods import password
 from authgate.services.context import RequestContext
 from authgate.services.principals import Principal
 from authgate.services.runtime import Runtime
-from authgate.services.signin import counting
+from authgate.services.signin import confirm_current_factor, counting
 from authgate.storage.models import utcnow
+
+
+@dataclass(frozen=True)
+class Reauthentication:
+    """What a request brings to re-authenticate, if anything."""
+
+    current_password: str | None = None
+    factor_code: str | None = None
 
 
 def signed_in_recently(rt: Runtime, principal: Principal) -> bool:
@@ -25,11 +34,18 @@ def signed_in_recently(rt: Runtime, principal: Principal) -> bool:
 
 
 async def require_recent_sign_in(
-    rt: Runtime, principal: Principal, *, current_password: str | None, ctx: RequestContext | None = None
+    rt: Runtime, principal: Principal, proof: Reauthentication, *, ctx: RequestContext | None = None
 ) -> None:
+    """Pass when the sign-in is recent; else the current password, or a code of a current
+    second factor (used up), must come with the request. Wrong ones are counted."""
     if signed_in_recently(rt, principal):
         return
-    if not current_password:
-        raise reauthentication_required()
-    async with counting(rt, ctx):
-        await password.confirm(rt, user_id=principal.user_id, password=current_password)
+    if proof.current_password:
+        async with counting(rt, ctx):
+            await password.confirm(rt, user_id=principal.user_id, password=proof.current_password)
+        return
+    if proof.factor_code:
+        async with counting(rt, ctx), rt.uow() as tx:
+            await confirm_current_factor(rt, tx, user=principal.user, code=proof.factor_code, field_name="mfaCode")
+        return
+    raise reauthentication_required()

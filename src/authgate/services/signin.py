@@ -4,8 +4,8 @@ session.
 A sign-in is one unit of work. The first factor's own step (a link used up, a code matched, a
 password checked) runs first; then `complete` enforces, in this order: disabled accounts,
 required email verification, and, when the account has a second factor, the second step,
-which must come through a different channel than the first (a mailbox cannot be both
-factors). Only then does the session start, with the audit entry and the `user.login` event
+which must be a different method and come through a different channel than the first (a
+mailbox cannot be both factors). Only then does the session start, with the audit entry and the `user.login` event
 in the same transaction.
 
 Every check of a secret that fails raises `WrongSecret`; `counting` records it against the
@@ -28,6 +28,7 @@ from authgate.errors import (
     WrongSecret,
     account_disabled,
     email_not_verified,
+    invalid_credentials,
     invalid_mfa_code,
     invalid_token,
     mfa_required,
@@ -118,15 +119,21 @@ async def complete(
     ctx: RequestContext,
     second: SecondStep | None = None,
 ) -> Outcome:
-    """Finish a sign-in whose first factor passed (see the module docstring)."""
+    """Finish a sign-in whose first factor passed (see the module docstring). The account is
+    read again inside the transaction: a password check took its time, and the account may
+    have been disabled or given a factor meanwhile."""
+    fresh = await user_repo.get(tx.db, user_id=user.id)
+    if fresh is None:  # deleted meanwhile
+        raise invalid_credentials()
+    user = fresh
     refused = refusal(rt, user)
     if refused is not None:
         rt.metrics.logins.labels("refused").inc()
         raise refused
     enrolled = [(factor, proof) for factor in rt.methods.second if (proof := await factor.enrolled(tx.db, user))]
     if enrolled:
-        used = {p.channel for p in proofs}
-        eligible = [(f, p) for f, p in enrolled if p.channel not in used]
+        channels, first = {p.channel for p in proofs}, {p.method for p in proofs}
+        eligible = [(f, p) for f, p in enrolled if p.channel not in channels and p.method not in first]
         if not eligible:
             raise second_factor_unavailable()
         if second is None or not second.code:

@@ -10,6 +10,7 @@ from authgate.http.responses import login_out
 from authgate.http.schemas.accounts import LoginOut
 from authgate.http.schemas.mfa import DisableIn, EnableIn, EnableOut, MessageOut, SetupIn, TotpSetupOut, VerifyIn
 from authgate.services import mfa
+from authgate.services.reauth import Reauthentication
 
 router = APIRouter(tags=["mfa"])
 
@@ -17,8 +18,8 @@ router = APIRouter(tags=["mfa"])
 @router.post("/mfa/setup", response_model=TotpSetupOut)
 @router.post("/authenticator/setup", response_model=TotpSetupOut)
 async def setup(principal: CurrentPrincipal, rt: RuntimeDep, ctx: Context, body: SetupIn | None = None) -> TotpSetupOut:
-    password = body.current_password if body else None
-    result = await mfa.setup_totp(rt, principal=principal, current_password=password, ctx=ctx)
+    reauth = Reauthentication(body.current_password, body.mfa_code) if body else Reauthentication()
+    result = await mfa.setup_totp(rt, principal=principal, reauth=reauth, ctx=ctx)
     return TotpSetupOut(secret=result.secret, otpauth_url=result.otpauth_url, qr_code_url=result.qr_code_url)
 
 
@@ -30,7 +31,7 @@ async def enable(body: EnableIn, principal: CurrentPrincipal, rt: RuntimeDep, ct
         principal=principal,
         secret=body.secret,
         code=body.verification_code,
-        current_password=body.current_password,
+        reauth=Reauthentication(body.current_password, body.mfa_code),
         ctx=ctx,
     )
     return EnableOut(

@@ -14,6 +14,7 @@ from authgate.http.schemas.otp import FactorOut, OtpRemoveIn, OtpSendIn, OtpVeri
 from authgate.http.schemas.users import UserOut
 from authgate.services import mfa, one_time_codes
 from authgate.services.principals import Principal
+from authgate.services.reauth import Reauthentication
 
 router = APIRouter(tags=["one-time codes"])
 
@@ -69,7 +70,11 @@ async def verify_code(
             if principal is None:
                 raise invalid_token("Sign in first: enrolling a second factor needs the account's access token.")
             channel = await mfa.enable_code_factor(
-                rt, principal=principal, check=check, current_password=body.current_password, ctx=ctx
+                rt,
+                principal=principal,
+                check=check,
+                reauth=Reauthentication(body.current_password, body.mfa_code),
+                ctx=ctx,
             )
             return FactorOut(message="One-time-code second factor enabled", channel=channel)
         result = await one_time_codes.sign_in_with_code(rt, check, ctx)

@@ -11,12 +11,15 @@ from authgate.security.passwords import MAX_PASSWORD_CHARS
 
 Code = Field(min_length=1, max_length=64)
 CurrentPassword = Field(default=None, alias="currentPassword", max_length=MAX_PASSWORD_CHARS)
+FactorCode = Field(default=None, alias="mfaCode", max_length=64)
 
 
 class SetupIn(In):
-    """Optional: the current password, when the sign-in is not recent enough."""
+    """Optional: the current password or a current second factor's code, when the sign-in
+    is not recent enough."""
 
     current_password: str | None = CurrentPassword
+    mfa_code: str | None = FactorCode
 
 
 class TotpSetupOut(BaseModel):
@@ -29,6 +32,7 @@ class EnableIn(In):
     secret: str = Field(min_length=1, max_length=128)
     verification_code: str = Field(alias="verificationCode", min_length=1, max_length=64)
     current_password: str | None = CurrentPassword
+    mfa_code: str | None = FactorCode
 
 
 class EnableOut(BaseModel):

@@ -30,6 +30,7 @@ class OtpVerifyIn(In):
     purpose: Purpose = "login"
     mfa_token: str | None = Field(default=None, alias="mfaToken", max_length=4096)
     current_password: str | None = Field(default=None, alias="currentPassword", max_length=MAX_PASSWORD_CHARS)
+    mfa_code: str | None = Field(default=None, alias="mfaCode", max_length=64)  # re-authentication, purpose "mfa"
     options: LoginOptions = Field(default_factory=LoginOptions)
 
 

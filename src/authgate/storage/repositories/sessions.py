@@ -40,6 +40,8 @@ _ROTATE_STATEMENT = (
     .returning(Session.id)
 )
 _ROTATE = driver_lane.Statement(_ROTATE_STATEMENT, returns=(Session.__table__.c.id,))
+
+
 async def add(session: AsyncSession, *, row: Session) -> Session:
     session.add(row)
     await session.flush()
