@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 from authgate.errors import invalid_token
 from authgate.http.cookies import ACCESS_COOKIE
 from authgate.http.csrf import check_cookie_request
-from authgate.http.schemas.accounts import strip_control_characters
+from authgate.security.text import strip_control_characters
 from authgate.services.context import RequestContext
 from authgate.services.principals import Principal
 from authgate.services.runtime import Runtime

@@ -164,11 +164,10 @@ async def enable_code_factor(
     destination = own_destination(check.channel, caller, check.destination)
     address = stored_address(check.channel, destination)
     async with signin.counting(rt, ctx):
-        redeemed = await redeem(rt, purpose=MFA, check=check, address=address, user_id=caller.id)
-    assert redeemed.row is not None
+        right = await redeem(rt, purpose=MFA, check=check, address=address, user_id=caller.id)
     now = utcnow()
     async with rt.uow() as tx:
-        if not await one_time_repo.consume(tx.db, secret_id=redeemed.row.id, now=now):
+        if not await one_time_repo.consume(tx.db, secret_id=right.secret_id, now=now):
             raise invalid_code(MFA)
         await mfa_repo.set_code_factor(tx.db, user_id=caller.id, channel=check.channel, now=now)
         if check.channel == EMAIL:

@@ -169,16 +169,25 @@ class CodeCheck:
     destination: str | None = None
 
 
+@dataclass(frozen=True)
+class RightCode:
+    """A code that matched: its row, still to be used up, and the account it was sent for."""
+
+    secret_id: str
+    user_id: str
+
+
 async def redeem(
     rt: Runtime, *, purpose: str, check: CodeCheck, address: str, user_id: str | None = None
-) -> one_time.Redeemed:
+) -> RightCode:
     """Check the code (counted: a wrong one is recorded against the account it was for)."""
     redeemed = await one_time.redeem_code(
         rt, purpose=STORED_PURPOSE[purpose], code=normalize_code(check.code), address=address, user_id=user_id
     )
-    if redeemed.row is None:
+    row = redeemed.row
+    if row is None or row.user_id is None:
         raise WrongSecret(invalid_code(purpose), user_id=redeemed.owner, method=CODE.name)
-    return redeemed
+    return RightCode(secret_id=row.id, user_id=row.user_id)
 
 
 async def sign_in_with_code(rt: Runtime, check: CodeCheck, ctx: RequestContext) -> LoginResult:
@@ -187,16 +196,15 @@ async def sign_in_with_code(rt: Runtime, check: CodeCheck, ctx: RequestContext) 
         raise _required(check.channel)
     address = stored_address(check.channel, check.destination)
     async with signin.counting(rt, ctx):
-        row = (await redeem(rt, purpose=LOGIN, check=check, address=address)).row
-        assert row is not None and row.user_id is not None
+        right = await redeem(rt, purpose=LOGIN, check=check, address=address)
         async with rt.uow() as tx:
-            if not await one_time_repo.consume(tx.db, secret_id=row.id, now=utcnow()):
+            if not await one_time_repo.consume(tx.db, secret_id=right.secret_id, now=utcnow()):
                 raise invalid_code(LOGIN)
             user: User | None
             if check.channel == EMAIL:
-                user = await signin.prove_address(tx, rt, user_id=row.user_id, email_key=address)
+                user = await signin.prove_address(tx, rt, user_id=right.user_id, email_key=address)
             else:
-                user = await user_repo.get(tx.db, user_id=row.user_id)
+                user = await user_repo.get(tx.db, user_id=right.user_id)
                 if user is not None and not (user.phone == address and user.phone_verified):
                     user = None
             if user is None:
@@ -212,13 +220,11 @@ async def verify_contact(rt: Runtime, check: CodeCheck, caller: User | None, ctx
         raise _required(check.channel)
     address = stored_address(check.channel, destination)
     async with signin.counting(rt, ctx):
-        redeemed = await redeem(rt, purpose=VERIFY, check=check, address=address, user_id=caller.id if caller else None)
-    row = redeemed.row
-    assert row is not None and row.user_id is not None
-    user_id = row.user_id
+        right = await redeem(rt, purpose=VERIFY, check=check, address=address, user_id=caller.id if caller else None)
+    user_id = right.user_id
     now = utcnow()
     async with rt.uow() as tx:
-        used = await one_time_repo.consume(tx.db, secret_id=row.id, now=now)
+        used = await one_time_repo.consume(tx.db, secret_id=right.secret_id, now=now)
         if check.channel == EMAIL:
             marked = used and await user_repo.mark_email_verified(tx.db, user_id=user_id, email_key=address, now=now)
         else:

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
 from authgate.http.schemas.users import UserOut
 from authgate.security.passwords import MAX_PASSWORD_CHARS
+from authgate.security.text import has_control_characters
 
 Password = Field(default=None, max_length=MAX_PASSWORD_CHARS)
-CONTROL_CATEGORIES = frozenset({"Cc", "Cf"})  # C0/C1 controls, and format characters such as U+202E
-
-
-def has_control_characters(value: str) -> bool:
-    # isprintable() is False for every Cc and Cf character: a fast path for ordinary text.
-    return not value.isprintable() and any(unicodedata.category(ch) in CONTROL_CATEGORIES for ch in value)
-
-
-def strip_control_characters(value: str) -> str:
-    if not has_control_characters(value):
-        return value
-    return "".join(ch for ch in value if unicodedata.category(ch) not in CONTROL_CATEGORIES)
+# Re-authentication in the same request (docs/mfa.md): the current password, or a current
+# second factor's code.
+CurrentPassword = Field(default=None, alias="currentPassword", max_length=MAX_PASSWORD_CHARS)
+FactorCode = Field(default=None, alias="mfaCode", max_length=64)
 
 
 class In(BaseModel):
@@ -33,9 +24,8 @@ class In(BaseModel):
     @field_validator("*", mode="after")
     @classmethod
     def _no_control_characters(cls, value: object) -> object:
-        """No field we take needs them, and they do harm: NUL is refused by PostgreSQL (a 500),
-        and invisible ones (U+202E reverses text) let a name pose as another in a UI or log.
-        Raised per field, so the problem document names the field as the client spelled it."""
+        """Free text without control characters (security/text.py). Raised per field, so the
+        problem document names the field as the client spelled it."""
         if isinstance(value, str) and has_control_characters(value):
             raise PydanticCustomError("control_characters", "Control characters are not allowed.")
         return value
@@ -78,8 +68,8 @@ class UpdateUserIn(In):
     username: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=40)
     password: str | None = Password
-    current_password: str | None = Field(default=None, alias="currentPassword", max_length=MAX_PASSWORD_CHARS)
-    mfa_code: str | None = Field(default=None, alias="mfaCode", max_length=64)
+    current_password: str | None = CurrentPassword
+    mfa_code: str | None = FactorCode
 
 
 class LoginOut(BaseModel):

@@ -6,12 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from authgate.http.schemas.accounts import In, LoginOptions
-from authgate.security.passwords import MAX_PASSWORD_CHARS
+from authgate.http.schemas.accounts import CurrentPassword, FactorCode, In, LoginOptions
 
 Code = Field(min_length=1, max_length=64)
-CurrentPassword = Field(default=None, alias="currentPassword", max_length=MAX_PASSWORD_CHARS)
-FactorCode = Field(default=None, alias="mfaCode", max_length=64)
 
 
 class SetupIn(In):

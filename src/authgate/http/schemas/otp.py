@@ -6,9 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from authgate.http.schemas.accounts import In, LoginOptions
+from authgate.http.schemas.accounts import CurrentPassword, FactorCode, In, LoginOptions
 from authgate.http.schemas.users import UserOut
-from authgate.security.passwords import MAX_PASSWORD_CHARS
 
 Channel = Literal["sms", "email"]
 Purpose = Literal["login", "verify", "mfa"]
@@ -29,8 +28,8 @@ class OtpVerifyIn(In):
     code: str = Field(max_length=32)
     purpose: Purpose = "login"
     mfa_token: str | None = Field(default=None, alias="mfaToken", max_length=4096)
-    current_password: str | None = Field(default=None, alias="currentPassword", max_length=MAX_PASSWORD_CHARS)
-    mfa_code: str | None = Field(default=None, alias="mfaCode", max_length=64)  # re-authentication, purpose "mfa"
+    current_password: str | None = CurrentPassword  # re-authentication, for purpose "mfa"
+    mfa_code: str | None = FactorCode
     options: LoginOptions = Field(default_factory=LoginOptions)
 
 
