@@ -28,6 +28,13 @@ class ErrorCode(StrEnum):
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     NOT_READY = "not_ready"
+    INVALID_STATE = "invalid_state"
+    OAUTH_DENIED = "oauth_denied"
+    OAUTH_FAILED = "oauth_failed"
+    PROVIDER_UNAVAILABLE = "provider_unavailable"
+    IDENTITY_NOT_LINKED = "identity_not_linked"
+    IDENTITY_TAKEN = "identity_taken"
+    LAST_SIGN_IN_METHOD = "last_sign_in_method"
     INTERNAL_ERROR = "internal_error"
 
 
@@ -137,6 +144,59 @@ def second_factor_unavailable() -> AuthError:
     return forbidden(
         "Your second factor comes through the same channel as this way of signing in; "
         "sign in with your password instead."
+    )
+
+
+# --- signing in through a provider ------------------------------------------------------------
+
+
+def invalid_state() -> AuthError:
+    """The callback's `state` is missing, unknown, used, expired, or was started in another browser."""
+    return AuthError(
+        ErrorCode.INVALID_STATE,
+        400,
+        "Invalid sign-in state",
+        "This sign-in was not started in this browser, was already finished, or has expired. Start again.",
+    )
+
+
+def oauth_denied(reason: str) -> AuthError:
+    """The provider sent the person back without a sign-in (consent denied, say)."""
+    return AuthError(
+        ErrorCode.OAUTH_DENIED, 400, "Sign-in not completed", f"The provider did not sign you in ({reason})."
+    )
+
+
+def oauth_failed(detail: str) -> AuthError:
+    """The provider's answer cannot be used: a refused code, an identity token that does not verify."""
+    return AuthError(ErrorCode.OAUTH_FAILED, 400, "Sign-in failed", detail)
+
+
+def provider_unavailable(detail: str) -> AuthError:
+    return AuthError(ErrorCode.PROVIDER_UNAVAILABLE, 502, "Provider unavailable", detail)
+
+
+def identity_not_linked() -> AuthError:
+    """An account has this email, but the identity is not linked to it: never taken over on it."""
+    return AuthError(
+        ErrorCode.IDENTITY_NOT_LINKED,
+        409,
+        "Account exists",
+        "An account with this email address exists. Sign in to it another way, then link this provider.",
+    )
+
+
+def identity_taken(detail: str) -> AuthError:
+    return AuthError(ErrorCode.IDENTITY_TAKEN, 409, "Already linked", detail)
+
+
+def last_sign_in_method() -> AuthError:
+    return AuthError(
+        ErrorCode.LAST_SIGN_IN_METHOD,
+        409,
+        "Last way to sign in",
+        "This is the only way to sign in to this account. Set a password (password/forgot) or link "
+        "another provider first.",
     )
 
 

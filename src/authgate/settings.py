@@ -6,18 +6,97 @@ Every variable the service uses lives here (docs/configuration.md); nothing else
 from __future__ import annotations
 
 import os
+import re
 from functools import cached_property
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AliasChoices, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    DotEnvSettingsSource,
+    EnvSettingsSource,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 
 def _split_csv(value: object) -> object:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
     return value
+
+
+def _absolute_url(value: str | None, *, https_unless_loopback: bool = False) -> str | None:
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError(f"{value!r} must be an absolute http(s) URL")
+    if https_unless_loopback and parts.scheme != "https" and parts.hostname not in LOOPBACK_HOSTS:
+        raise ValueError(f"{value!r} must use https (plain http only on this machine, for development)")
+    return value
+
+
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+BUILT_IN_PROVIDERS = ("github", "google")  # endpoints known; only the client id and secret needed
+PROVIDER_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")  # as it appears in /oauth/<name>
+
+
+class OAuthProviderSettings(BaseModel):
+    """One sign-in provider, from `AUTHGATE_OAUTH_<NAME>_*` (docs/social-login.md).
+
+    `issuer` means OpenID Connect (endpoints and keys by discovery); otherwise the three
+    endpoint URLs of a plain OAuth 2.0 provider. GitHub and Google know their own endpoints,
+    which these settings may still override (a GitHub Enterprise server, say)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    client_id: str = Field(min_length=1)
+    client_secret: str = Field(min_length=1, repr=False)
+    issuer: str | None = None
+    authorize_url: str | None = None
+    token_url: str | None = None
+    userinfo_url: str | None = None
+    scopes: Annotated[list[str], NoDecode] = []
+
+    @field_validator("scopes", mode="before")
+    @classmethod
+    def _scopes(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part for part in re.split(r"[\s,]+", value) if part]
+        return value
+
+    @field_validator("issuer", "authorize_url", "token_url", "userinfo_url")
+    @classmethod
+    def _urls(cls, value: str | None) -> str | None:
+        return _absolute_url(value, https_unless_loopback=True)
+
+
+OAUTH_FIELDS = tuple(OAuthProviderSettings.model_fields)
+_OAUTH_VARIABLE = re.compile(r"^authgate_oauth_([a-z0-9_]+?)_(" + "|".join(OAUTH_FIELDS) + r")$")
+
+
+class OAuthProvidersSource(PydanticBaseSettingsSource):
+    """Collects the `AUTHGATE_OAUTH_<NAME>_<FIELD>` variables (environment over `.env`)
+    into `oauth_providers`: their names are not known in advance, so no field can hold them."""
+
+    def __init__(self, settings_cls: type[BaseSettings], *sources: EnvSettingsSource) -> None:
+        super().__init__(settings_cls)
+        self.sources = sources
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        providers: dict[str, dict[str, str]] = {}
+        for source in reversed(self.sources):  # the first source wins
+            for key, value in source.env_vars.items():
+                found = _OAUTH_VARIABLE.match(key.lower())
+                if found and value is not None:
+                    providers.setdefault(found[1].replace("_", "-"), {})[found[2]] = value
+        return {"oauth_providers": providers} if providers else {}
 
 
 class Settings(BaseSettings):
@@ -82,9 +161,26 @@ class Settings(BaseSettings):
     delivery_retry_base_seconds: float = Field(default=2.0, gt=0)
     delivery_max_attempts: int = Field(default=8, ge=1)
 
+    # --- social login (docs/social-login.md) ----------------------------------------------
+    oauth_providers: dict[str, OAuthProviderSettings] = {}
+    oauth_auto_link: bool = False
+
     # --- logging ------------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_json: bool = False
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        assert isinstance(env_settings, EnvSettingsSource) and isinstance(dotenv_settings, DotEnvSettingsSource)
+        providers = OAuthProvidersSource(settings_cls, env_settings, dotenv_settings)
+        return init_settings, env_settings, dotenv_settings, providers, file_secret_settings
 
     @field_validator("route_prefixes", "trusted_proxies", "redirect_allowlist", mode="before")
     @classmethod
@@ -147,6 +243,19 @@ class Settings(BaseSettings):
                 raise ValueError(f"{entry!r} is not an http(s) origin such as https://app.example.com")
         return value
 
+    @field_validator("oauth_providers")
+    @classmethod
+    def _oauth_providers(cls, value: dict[str, OAuthProviderSettings]) -> dict[str, OAuthProviderSettings]:
+        for name, provider in value.items():
+            if not PROVIDER_NAME.fullmatch(name) or name == "link":
+                raise ValueError(f"provider name {name!r} must be letters, digits and '-' (up to 32), not 'link'")
+            endpoints = (provider.authorize_url, provider.token_url, provider.userinfo_url)
+            if name not in BUILT_IN_PROVIDERS and not provider.issuer and not all(endpoints):
+                raise ValueError(
+                    f"provider {name!r} needs an issuer (OpenID Connect), or the authorize, token and userinfo URLs"
+                )
+        return value
+
     @property
     def mail_from(self) -> str:
         return self.smtp_from or f"no-reply@{urlsplit(self.public_url).hostname}"
@@ -180,6 +289,9 @@ def load_settings(**overrides: object) -> Settings:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "?"
         env = field if field.isupper() else ENV_NAMES.get(field, f"AUTHGATE_{field.upper()}")
+        if field == "oauth_providers" and len(first["loc"]) >= 3:
+            name, setting = str(first["loc"][1]), str(first["loc"][2])
+            env = f"AUTHGATE_OAUTH_{name.upper().replace('-', '_')}_{setting.upper()}"
         if first["type"] == "missing":
             problem = "is required"
         elif env == "JWT_SECRET" and first["type"] == "string_too_short":

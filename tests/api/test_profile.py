@@ -20,11 +20,24 @@ async def test_profile_matches_the_jwt_api_shape(client: httpx.AsyncClient) -> N
     assert {"id", "email", "created_at"} <= set(body)
 
 
-async def test_get_user_is_the_user_object(client: httpx.AsyncClient) -> None:
+async def test_get_user_is_the_user_object_with_its_ways_in(client: httpx.AsyncClient) -> None:
     reg = (await register(client, "me@example.com", name="Me")).json()
     response = await client.get("/user", headers=bearer(reg["token"]))
     assert response.status_code == 200
-    assert response.json() == reg["user"]
+    body = response.json()
+    assert {k: v for k, v in body.items() if k not in {"hasPassword", "identities"}} == reg["user"]
+    assert body["hasPassword"] is True
+    assert body["identities"] == []
+
+
+async def test_an_account_registered_without_a_password_has_none(client: httpx.AsyncClient) -> None:
+    """No password given: none is recorded, so the account says so (and no guess could match)."""
+    reg = await client.post("/register", json={"email": "nopass@example.com"})
+    assert reg.status_code == 201, reg.text
+    body = (await client.get("/user", headers=bearer(reg.json()["token"]))).json()
+    assert body["hasPassword"] is False
+    login = await client.post("/login", json={"email": "nopass@example.com", "password": ""})
+    assert login.status_code in {400, 401}
 
 
 async def test_put_user_updates_profile_fields(client: httpx.AsyncClient) -> None:

@@ -1,7 +1,8 @@
 """Credential methods, one module each (password and PIN, TOTP, recovery codes, one-time
-codes by email or SMS, magic links), and the list of them the runtime builds from settings.
+codes by email or SMS, magic links, sign-in through a provider), and the list of them the
+runtime builds from settings.
 
-A new method (OAuth, passkeys) is a new module here and a line in `methods_from_settings`;
+A new method (passkeys) is a new module here and a line in `methods_from_settings`;
 the sign-in gate (`services/signin.py`) asks the list, never a method by name.
 """
 
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 from authgate.methods.base import Method, Proof, SecondFactor
 from authgate.methods.code import CODE
 from authgate.methods.link import LINK
+from authgate.methods.oauth import OAUTH
 from authgate.methods.password import PASSWORD
 from authgate.methods.recovery import RECOVERY
 from authgate.methods.totp import TOTP
@@ -33,6 +35,6 @@ class Methods:
 
 
 def methods_from_settings(settings: Settings) -> Methods:
-    """Every method is on today; settings will choose among them (and add OAuth providers)."""
-    del settings
-    return Methods(first=(PASSWORD, CODE, LINK), second=(TOTP, RECOVERY, CODE))
+    """Every method is on; sign-in through providers when at least one is configured."""
+    social = (OAUTH,) if settings.oauth_providers else ()
+    return Methods(first=(PASSWORD, CODE, LINK, *social), second=(TOTP, RECOVERY, CODE))

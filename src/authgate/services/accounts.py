@@ -15,7 +15,6 @@ from authgate.security.identifiers import (
     normalize_username,
     username_key,
 )
-from authgate.security.tokens import random_token
 from authgate.services import onboarding, signin
 from authgate.services.context import RequestContext
 from authgate.services.email_links import VOIDED_BY_PASSWORD_CHANGE
@@ -98,8 +97,9 @@ async def new_user(rt: Runtime, reg: Registration, *, role: str = "user", email_
     if taken:
         raise _taken(taken)
 
-    # No password given: an unguessable one is set; the user signs in another way or resets it.
-    password_hash = await rt.hasher.hash(reg.password if reg.password is not None else random_token())
+    # No password given: none is recorded (no one knows one), so the account signs in another
+    # way, or sets a first password through a reset link.
+    password_hash = await rt.hasher.hash(reg.password) if reg.password is not None else None
     return User(
         email=email,
         name=name,

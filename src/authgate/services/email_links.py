@@ -26,7 +26,7 @@ from authgate.services.outbound import link_url, message_row
 from authgate.services.runtime import Runtime
 from authgate.services.sessions import LoginResult, revoke_user_sessions
 from authgate.storage.models import User, utcnow
-from authgate.storage.models.one_time import CODE_LOGIN, CODE_MFA, CODE_VERIFY, MFA_CHALLENGE
+from authgate.storage.models.one_time import CODE_LOGIN, CODE_MFA, CODE_VERIFY, MFA_CHALLENGE, OAUTH_STATE
 from authgate.storage.models.one_time import MAGIC_LINK as MAGIC_LINK
 from authgate.storage.models.one_time import RESET_PASSWORD as RESET_PASSWORD
 from authgate.storage.models.one_time import VERIFY_EMAIL as VERIFY_EMAIL
@@ -42,8 +42,17 @@ LIFETIMES = {
 }
 PATHS = {VERIFY_EMAIL: "/email/verify/", RESET_PASSWORD: "/password/reset/", MAGIC_LINK: "/login/magic/"}
 MAX_TOKEN_CHARS = 128
-# What a password change voids: anything that could still sign in or set a password.
-VOIDED_BY_PASSWORD_CHANGE = (RESET_PASSWORD, MAGIC_LINK, CODE_LOGIN, CODE_VERIFY, CODE_MFA, MFA_CHALLENGE)
+# What a password change voids: anything that could still sign in, set a password, or link a
+# provider (a link flow started before the change).
+VOIDED_BY_PASSWORD_CHANGE = (
+    RESET_PASSWORD,
+    MAGIC_LINK,
+    CODE_LOGIN,
+    CODE_VERIFY,
+    CODE_MFA,
+    MFA_CHALLENGE,
+    OAUTH_STATE,
+)
 
 
 def bad_link() -> AuthError:

@@ -1,6 +1,6 @@
 """The long-lived parts one app instance shares: settings, database, hasher, token codec,
-caches, metrics, the credential methods and the message courier. Built once at start (the
-app's lifespan), closed at stop.
+caches, metrics, the credential methods, the sign-in providers and the message courier.
+Built once at start (the app's lifespan), closed at stop.
 
 Use cases reach the database two ways only: `rt.uow()`, one transaction for the use case
 (storage/uow.py), and `rt.read()`, for lookups. Which statements take the autocommit path, the
@@ -11,11 +11,13 @@ from __future__ import annotations
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 
+import httpx
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from authgate.delivery.outbox import Courier, channels_from_settings
 from authgate.methods import Methods, methods_from_settings
+from authgate.oauth import Provider, providers_from_settings
 from authgate.observability.metrics import Metrics
 from authgate.security.codes import CodeHasher
 from authgate.security.crypto import SecretBox
@@ -41,6 +43,8 @@ class Runtime:
     courier: Courier
     codes: CodeHasher
     methods: Methods
+    outbound: httpx.AsyncClient  # calls to sign-in providers
+    providers: dict[str, Provider]  # sign-in providers by name (AUTHGATE_OAUTH_<NAME>_*)
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     verified_tokens: VerifiedTokens = field(default_factory=VerifiedTokens)
     next_refresh_sweep: float = 0.0  # monotonic time; see services/refresh.py
@@ -61,6 +65,7 @@ class Runtime:
             retry_base_seconds=settings.delivery_retry_base_seconds,
             max_attempts=settings.delivery_max_attempts,
         )
+        outbound = httpx.AsyncClient(headers={"User-Agent": "authgate"})
         return cls(
             settings=settings,
             engine=engine,
@@ -79,6 +84,8 @@ class Runtime:
             courier=courier,
             codes=CodeHasher(settings.encryption_key or settings.jwt_secret),
             methods=methods_from_settings(settings),
+            outbound=outbound,
+            providers=providers_from_settings(settings, outbound),
         )
 
     def uow(self) -> AbstractAsyncContextManager[UnitOfWork]:
@@ -110,6 +117,7 @@ class Runtime:
 
     async def close(self) -> None:
         await self.courier.close()
+        await self.outbound.aclose()
         self.hasher.close()
         await self.engine.dispose()
         if self.redis is not None:

@@ -43,7 +43,15 @@ from authgate.services.context import RequestContext
 from authgate.services.runtime import Runtime
 from authgate.services.sessions import LoginResult, revoke_user_sessions, start_session
 from authgate.storage.models import User, utcnow
-from authgate.storage.models.one_time import CODE_LOGIN, CODE_MFA, MAGIC_LINK, MFA_CHALLENGE, RESET_PASSWORD
+from authgate.storage.models.one_time import (
+    CODE_LOGIN,
+    CODE_MFA,
+    MAGIC_LINK,
+    MFA_CHALLENGE,
+    OAUTH_STATE,
+    RESET_PASSWORD,
+)
+from authgate.storage.repositories import identities as identity_repo
 from authgate.storage.repositories import mfa as mfa_repo
 from authgate.storage.repositories import one_time as one_time_repo
 from authgate.storage.repositories import users as user_repo
@@ -243,13 +251,14 @@ async def prove_address(tx: UnitOfWork, rt: Runtime, *, user_id: str, email_key:
 
     The first such proof claims an account whose address was never verified: whoever
     registered it may not be its owner, so the password set before is discarded, every
-    second factor removed, every session revoked and every outstanding link and code voided
-    (pre-registration takeover). A later proof only confirms the address."""
+    second factor and linked provider removed, every session revoked and every outstanding
+    link, code and provider flow voided (pre-registration takeover). A later proof only confirms the address."""
     now = utcnow()
     if await user_repo.claim(tx.db, user_id=user_id, email_key=email_key, now=now):
         await mfa_repo.delete_all_factors(tx.db, user_id=user_id)
+        await identity_repo.remove_all(tx.db, user_id=user_id)
         await revoke_user_sessions(tx, rt, user_id=user_id, reason="account_claimed")
-        purposes = (RESET_PASSWORD, MAGIC_LINK, CODE_LOGIN, CODE_MFA, MFA_CHALLENGE)
+        purposes = (RESET_PASSWORD, MAGIC_LINK, CODE_LOGIN, CODE_MFA, MFA_CHALLENGE, OAUTH_STATE)
         await one_time_repo.void(tx.db, now=now, purposes=purposes, user_id=user_id)
         tx.audit("account.claimed", user_id=user_id)
     elif not await user_repo.mark_email_verified(tx.db, user_id=user_id, email_key=email_key, now=now):

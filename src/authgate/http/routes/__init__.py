@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from authgate.http.routes import accounts, health, links, mfa, otp, sessions, tokens
+from authgate.http.routes import accounts, health, links, mfa, oauth, otp, sessions, tokens
 
 PREFIXED: list[APIRouter] = [
     accounts.router,
@@ -13,5 +13,6 @@ PREFIXED: list[APIRouter] = [
     mfa.router,
     links.router,
     otp.router,
+    oauth.router,
 ]
 ROOT: list[APIRouter] = [health.router]

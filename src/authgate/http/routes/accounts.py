@@ -9,10 +9,11 @@ from authgate.http.cookies import set_auth_cookies
 from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep
 from authgate.http.responses import json_response, login_out
 from authgate.http.schemas.accounts import LoginIn, LoginOut, RegisteredOut, RegisterIn, UpdateUserIn
+from authgate.http.schemas.oauth import CurrentUserOut, IdentityOut
 from authgate.http.schemas.users import UserOut
 from authgate.methods.password import PasswordAttempt
 from authgate.security.identifiers import normalize_email
-from authgate.services import accounts, onboarding
+from authgate.services import accounts, onboarding, social
 from authgate.services.accounts import ProfileChange, Registration
 
 router = APIRouter(tags=["accounts"])
@@ -77,9 +78,14 @@ async def profile(principal: CurrentPrincipal) -> Response:
     return json_response(UserOut.of(principal.user))
 
 
-@router.get("/user", response_model=UserOut)
-async def current_user(principal: CurrentPrincipal) -> Response:
-    return json_response(UserOut.of(principal.user))
+@router.get("/user", response_model=CurrentUserOut)
+async def current_user(principal: CurrentPrincipal, rt: RuntimeDep) -> Response:
+    """The user object, with how the account can sign in: a password, linked providers."""
+    linked = await social.linked_identities(rt, user_id=principal.user_id)
+    user = UserOut.of(principal.user).model_dump()
+    identities = [IdentityOut.of(identity) for identity in linked]
+    has_password = principal.user.password_hash is not None
+    return json_response(CurrentUserOut(**user, has_password=has_password, identities=identities))
 
 
 @router.put("/user", response_model=UserOut)

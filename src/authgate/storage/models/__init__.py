@@ -3,6 +3,7 @@ source of truth for the schema; these mirror them, and a test checks that the tw
 Every model module is imported here so that `Base.metadata` knows all tables."""
 
 from authgate.storage.models.base import Base, UTCDateTime, new_id, utcnow
+from authgate.storage.models.identities import LinkedIdentity
 from authgate.storage.models.journal import AuditEntry, EventRecord
 from authgate.storage.models.mfa import RecoveryCode, TotpCredential
 from authgate.storage.models.one_time import CodeFactor, OneTimeSecret
@@ -15,6 +16,7 @@ __all__ = [
     "Base",
     "CodeFactor",
     "EventRecord",
+    "LinkedIdentity",
     "OneTimeSecret",
     "OutboxMessage",
     "RecoveryCode",

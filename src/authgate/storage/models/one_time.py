@@ -1,9 +1,10 @@
-"""The one store for one-time secrets: emailed links, one-time codes, MFA challenges (and,
-later, OAuth state and WebAuthn challenges), each row tagged by its purpose.
+"""The one store for one-time secrets: emailed links, one-time codes, MFA challenges, OAuth
+state (and, later, WebAuthn challenges), each row tagged by its purpose.
 
 A secret is never stored: `digest` is the SHA-256 of a random token (links, challenges) or an
 HMAC of a code bound to the row id (codes). A row without a user is a decoy written for an
-unknown account, so both paths do the same work; it is never sent and matches no one.
+unknown account, so both paths do the same work; it is never sent and matches no one. OAuth
+state is the exception: a social sign-in starts before anyone is known (`anonymous=True`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ CODE_LOGIN = "code_login"  # a code that signs in
 CODE_VERIFY = "code_verify"  # a code that verifies a phone or an address
 CODE_MFA = "code_mfa"  # a code that enrols or passes the one-time-code second factor
 MFA_CHALLENGE = "mfa_challenge"  # the mfaToken: a sign-in waiting for its second factor
+OAUTH_STATE = "oauth_state"  # a sign-in or link at a provider, waiting for its callback
 
 
 class OneTimeSecret(Base):

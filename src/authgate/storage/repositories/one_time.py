@@ -95,14 +95,19 @@ async def consume(session: AsyncSession, *, secret_id: str, now: datetime) -> bo
     return result.first() is not None
 
 
-async def consume_by_digest(session: AsyncSession, *, purpose: str, digest: str, now: datetime) -> OneTimeSecret | None:
-    """Use up the live secret with this digest (a clicked link); the row for the one winner."""
+async def consume_by_digest(
+    session: AsyncSession, *, purpose: str, digest: str, now: datetime, anonymous: bool = False
+) -> OneTimeSecret | None:
+    """Use up the live secret with this digest (a clicked link); the row for the one winner.
+    Rows without a user are decoys and match nothing, unless `anonymous` (OAuth state, issued
+    before anyone is known)."""
+    owned = () if anonymous else (OneTimeSecret.user_id.is_not(None),)
     result = await session.execute(
         update(OneTimeSecret)
         .where(
             OneTimeSecret.digest == digest,
             OneTimeSecret.purpose == purpose,
-            OneTimeSecret.user_id.is_not(None),
+            *owned,
             OneTimeSecret.expires_at > now,
             *_LIVE,
         )

@@ -24,6 +24,15 @@ async def get(session: AsyncSession, *, user_id: str) -> User | None:
     return await session.get(User, user_id)
 
 
+async def lock(session: AsyncSession, *, user_id: str) -> User | None:
+    """The account, locked until the transaction ends (PostgreSQL; a SQLite transaction holds
+    the one write lock already): for checks that must hold when the change commits."""
+    result = await session.execute(
+        select(User).where(User.id == user_id).with_for_update().execution_options(populate_existing=True)
+    )
+    return result.scalar_one_or_none()
+
+
 async def get_by_email(session: AsyncSession, *, email_key: str) -> User | None:
     return (await session.execute(select(User).where(User.email_key == email_key))).scalar_one_or_none()
 

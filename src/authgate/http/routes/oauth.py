@@ -1,0 +1,151 @@
+"""Social login: `GET /oauth/{provider}` and its callback, and linking providers to an account.
+
+The flow is bound to the browser that started it by the `oauthBrowser` cookie (HttpOnly,
+SameSite=Lax so that it comes back on the provider's redirect). After the state checks out,
+an error goes back to the `redirectTo` of the flow as `?error=<code>` when there is one.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.responses import RedirectResponse
+
+from authgate.errors import AuthError, ErrorCode
+from authgate.http.cookies import set_auth_cookies
+from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep
+from authgate.http.pages import page, text, wants_html
+from authgate.http.responses import json_response, login_out
+from authgate.http.schemas.accounts import LoginOut
+from authgate.http.schemas.oauth import AuthorizationOut, LinkedOut, LinkIn
+from authgate.security.redirects import MAX_LENGTH as MAX_REDIRECT_CHARS
+from authgate.services import social
+from authgate.services.reauth import Reauthentication, require_recent_sign_in
+from authgate.services.sessions import LoginResult
+from authgate.settings import Settings
+
+router = APIRouter(tags=["social login"])
+
+BROWSER_COOKIE = "oauthBrowser"
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def _bind_browser(response: Response, settings: Settings, value: str) -> None:
+    response.set_cookie(
+        BROWSER_COOKIE,
+        value,
+        max_age=int(social.STATE_LIFETIME.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
+    )
+
+
+@router.get("/oauth/{provider}", status_code=302, responses={302: {}, 400: {}, 404: {}, 502: {}})
+async def start(
+    provider: str,
+    request: Request,
+    rt: RuntimeDep,
+    redirect_to: Annotated[str | None, Query(alias="redirectTo", max_length=MAX_REDIRECT_CHARS)] = None,
+) -> Response:
+    started = await social.begin(
+        rt, provider=provider, redirect_to=redirect_to, browser_cookie=request.cookies.get(BROWSER_COOKIE)
+    )
+    response = RedirectResponse(started.url, status_code=status.HTTP_302_FOUND, headers=NO_STORE)
+    _bind_browser(response, rt.settings, started.browser)
+    return response
+
+
+def _with_query(url: str, params: dict[str, str], fragment: dict[str, str] | None = None) -> str:
+    parts = urlsplit(url)
+    query = urlencode([*parse_qsl(parts.query, keep_blank_values=True), *params.items()])
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, urlencode(fragment) if fragment else ""))
+
+
+def _error_redirect(target: str, exc: AuthError) -> Response:
+    """An error after the state checked out, back to the app: `?error=<code>`; a sign-in that
+    needs its second factor also carries the `mfaToken` in the fragment (never sent to a server)."""
+    fragment = None
+    if exc.code == ErrorCode.MFA_REQUIRED:
+        fragment = {"mfaToken": exc.extra["mfaToken"], "mfaMethods": ",".join(exc.extra["mfaMethods"])}
+    url = _with_query(target, {"error": exc.code.value, "error_description": exc.detail or exc.title}, fragment)
+    return RedirectResponse(url, status_code=status.HTTP_302_FOUND, headers=NO_STORE)
+
+
+@router.get(
+    "/oauth/{provider}/callback",
+    response_model=LoginOut | LinkedOut,
+    responses={302: {}, 400: {}, 401: {}, 403: {}, 404: {}, 409: {}, 502: {}},
+)
+async def callback(
+    provider: str,
+    request: Request,
+    response: Response,
+    rt: RuntimeDep,
+    ctx: Context,
+    code: Annotated[str | None, Query(max_length=2048)] = None,
+    state: Annotated[str | None, Query(max_length=512)] = None,
+    error: Annotated[str | None, Query(max_length=256)] = None,
+) -> Response | LoginOut | LinkedOut:
+    response.headers.update(NO_STORE)
+    try:
+        flow = await social.take_state(
+            rt, provider=provider, state=state, browser_cookie=request.cookies.get(BROWSER_COOKIE)
+        )
+    except AuthError as exc:
+        if wants_html(request):
+            return page("This sign-in did not work", f"<p>{text(exc.detail or exc.title)}</p>", exc.status)
+        raise
+    try:
+        outcome = await social.finish(rt, flow, code=code, error=error, ctx=ctx)
+    except AuthError as exc:
+        if flow.redirect_to:
+            return _error_redirect(flow.redirect_to, exc)
+        raise
+    if isinstance(outcome, social.Linked):
+        if flow.redirect_to:
+            url = _with_query(flow.redirect_to, {"linked": outcome.provider})
+            return RedirectResponse(url, status_code=status.HTTP_302_FOUND, headers=NO_STORE)
+        return LinkedOut(message="Provider linked", provider=outcome.provider)
+    return _signed_in(rt.settings, outcome, flow.redirect_to, response)
+
+
+def _signed_in(settings: Settings, result: LoginResult, redirect_to: str | None, response: Response) -> Response:
+    target: Response = (
+        RedirectResponse(redirect_to, status_code=status.HTTP_302_FOUND, headers=NO_STORE)
+        if redirect_to
+        else json_response(login_out(result, "Login successful"))
+    )
+    target.headers.update(NO_STORE)
+    set_auth_cookies(target, settings, access_token=result.access_token, refresh_token=result.refresh_token)
+    return target
+
+
+@router.post("/oauth/link", response_model=AuthorizationOut, responses={400: {}, 401: {}, 404: {}, 502: {}})
+async def start_link(
+    body: LinkIn, request: Request, rt: RuntimeDep, principal: CurrentPrincipal, ctx: Context
+) -> Response:
+    """Linking adds a way into the account: it needs a recent sign-in, or the current
+    password or a second factor's code in the body."""
+    proof = Reauthentication(current_password=body.current_password, factor_code=body.mfa_code)
+    await require_recent_sign_in(rt, principal, proof, ctx=ctx)
+    started = await social.begin(
+        rt,
+        provider=body.provider,
+        redirect_to=body.redirect_to,
+        browser_cookie=request.cookies.get(BROWSER_COOKIE),
+        link_to=principal.user_id,
+    )
+    response = json_response(AuthorizationOut(authorization_url=started.url))
+    response.headers.update(NO_STORE)
+    _bind_browser(response, rt.settings, started.browser)
+    return response
+
+
+@router.delete("/oauth/link/{provider}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {}, 409: {}})
+async def unlink(provider: str, rt: RuntimeDep, principal: CurrentPrincipal, ctx: Context) -> Response:
+    await social.unlink(rt, user_id=principal.user_id, provider=provider, ctx=ctx)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

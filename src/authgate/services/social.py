@@ -1,0 +1,289 @@
+"""Signing in and linking accounts through a provider (OAuth 2.0 / OpenID Connect).
+
+A flow starts at `begin`: a random `state` goes to the provider and its digest into the
+one-time store, with the provider's name, the `redirectTo`, the account to link to (for a
+link), and the digest of a value kept in a cookie of the browser that started it. The PKCE
+verifier and the OpenID nonce are derived from the state with a key of ours (HMAC), so
+nothing secret is stored and neither can be computed from the state alone.
+
+The callback uses the state up before anything else (of N concurrent callbacks one goes on)
+and checks that the same browser brings it; only then is the code exchanged. What the
+identity opens, in one transaction:
+- the account it is linked to;
+- else, when no account has the provider's email, a new account with no password;
+- else, only with `AUTHGATE_OAUTH_AUTO_LINK=true` and an email the provider marks verified,
+  the account with that email, which the link proves the address of (a never-verified
+  account is claimed first: `signin.prove_address`);
+- else nothing: 409 `identity_not_linked`, sign in another way and link.
+The sign-in is then finished by the gate (disabled accounts, verification, second factor).
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import timedelta
+
+import orjson
+
+from authgate.errors import (
+    AuthError,
+    identity_not_linked,
+    identity_taken,
+    invalid_state,
+    last_sign_in_method,
+    not_found,
+    oauth_denied,
+    oauth_failed,
+    provider_unavailable,
+)
+from authgate.methods.oauth import OAUTH
+from authgate.oauth import Grant, Identity, Provider, ProviderRefused, ProviderUnavailable
+from authgate.security.identifiers import email_key, normalize_email
+from authgate.security.text import strip_control_characters
+from authgate.security.tokens import digest, random_token
+from authgate.services import accounts, one_time, signin
+from authgate.services.context import RequestContext
+from authgate.services.email_links import checked_redirect
+from authgate.services.runtime import Runtime
+from authgate.services.sessions import LoginResult
+from authgate.settings import PROVIDER_NAME
+from authgate.storage.models import LinkedIdentity, User, utcnow
+from authgate.storage.models.one_time import OAUTH_STATE
+from authgate.storage.repositories import identities as identity_repo
+from authgate.storage.repositories import one_time as one_time_repo
+from authgate.storage.repositories import users as user_repo
+from authgate.storage.repositories.identities import IdentityTaken
+from authgate.storage.uow import UnitOfWork
+
+STATE_LIFETIME = timedelta(minutes=10)
+MAX_STATE_CHARS = 128
+BROWSER_CHARS = 43  # a random_token(): 256 bits, base64url
+
+
+def provider_named(rt: Runtime, name: str) -> Provider:
+    provider = rt.providers.get(name)
+    if provider is None:
+        raise not_found("No sign-in provider has this name.")
+    return provider
+
+
+def callback_url(rt: Runtime, provider: str) -> str:
+    """The redirect URI to register at the provider: built from `AUTHGATE_PUBLIC_URL` and the
+    first route prefix, never from the request."""
+    return f"{rt.settings.public_url}{rt.settings.route_prefixes[0]}/oauth/{provider}/callback"
+
+
+def _derived(rt: Runtime, state: str, what: str) -> str:
+    return rt.codes.digest(state, bound_to=f"oauth {what}")
+
+
+@dataclass(frozen=True)
+class Started:
+    url: str  # the provider's authorization URL
+    browser: str  # the value for the browser's binding cookie
+
+
+def browser_value(cookie: str | None) -> str:
+    """The browser's binding value: the one it has (so two tabs can sign in at once), or a new one."""
+    if cookie and len(cookie) == BROWSER_CHARS and cookie.replace("-", "").replace("_", "").isalnum():
+        return cookie
+    return random_token()
+
+
+async def begin(
+    rt: Runtime, *, provider: str, redirect_to: str | None, browser_cookie: str | None, link_to: str | None = None
+) -> Started:
+    """Start a sign-in (or, with `link_to`, a link to that account) at the provider."""
+    chosen = provider_named(rt, provider)
+    target = checked_redirect(rt, redirect_to)
+    browser = browser_value(browser_cookie)
+    data = orjson.dumps({"provider": provider, "browser": digest(browser)}).decode()
+    state, row = one_time.token_row(
+        purpose=OAUTH_STATE, user_id=link_to, lifetime=STATE_LIFETIME, redirect_to=target, data=data
+    )
+    try:
+        url = await chosen.authorization_url(
+            state=state,
+            nonce=_derived(rt, state, "nonce"),
+            verifier=_derived(rt, state, "pkce verifier"),
+            redirect_uri=callback_url(rt, provider),
+        )
+    except ProviderUnavailable as exc:
+        raise provider_unavailable(str(exc)) from None
+    async with rt.uow() as tx:
+        if link_to is not None:
+            await one_time_repo.purge(tx.db, user_id=link_to, purpose=OAUTH_STATE, now=row.created_at)
+        await one_time_repo.add(tx.db, row=row)
+    return Started(url=url, browser=browser)
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A flow whose state checked out: from here on, errors may go back to `redirect_to`."""
+
+    provider: str
+    state: str
+    link_to: str | None
+    redirect_to: str | None
+
+
+async def take_state(rt: Runtime, *, provider: str, state: str | None, browser_cookie: str | None) -> Flow:
+    """Use the state up (once, whatever follows) and check it was started for this provider
+    in this browser; 400 `invalid_state` otherwise."""
+    if not state or len(state) > MAX_STATE_CHARS or not browser_cookie:
+        raise invalid_state()
+    async with rt.uow() as tx:
+        row = await one_time_repo.consume_by_digest(
+            tx.db, purpose=OAUTH_STATE, digest=digest(state), now=utcnow(), anonymous=True
+        )
+    if row is None or row.data is None:
+        raise invalid_state()
+    data = orjson.loads(row.data)
+    if data.get("provider") != provider or not hmac.compare_digest(str(data.get("browser")), digest(browser_cookie)):
+        raise invalid_state()
+    try:
+        target = checked_redirect(rt, row.redirect_to)  # the allow-list may have shrunk since
+    except AuthError:
+        target = None
+    return Flow(provider=provider, state=state, link_to=row.user_id, redirect_to=target)
+
+
+@dataclass(frozen=True)
+class Linked:
+    provider: str
+
+
+async def finish(
+    rt: Runtime, flow: Flow, *, code: str | None, error: str | None, ctx: RequestContext
+) -> LoginResult | Linked:
+    """Exchange the code, then sign in or link (see the module docstring)."""
+    if error is not None:
+        reason = "".join(ch for ch in error[:64] if ch.isalnum() or ch == "_") or "error"
+        raise oauth_denied(reason)
+    if not code:
+        raise oauth_failed("The provider sent no authorization code.")
+    provider = provider_named(rt, flow.provider)
+    grant = Grant(
+        code=code,
+        verifier=_derived(rt, flow.state, "pkce verifier"),
+        nonce=_derived(rt, flow.state, "nonce"),
+        redirect_uri=callback_url(rt, flow.provider),
+    )
+    try:
+        identity = await provider.identify(grant)
+    except ProviderRefused as exc:
+        raise oauth_failed(str(exc)) from None
+    except ProviderUnavailable as exc:
+        raise provider_unavailable(str(exc)) from None
+    if flow.link_to is not None:
+        await _link(rt, user_id=flow.link_to, provider=flow.provider, identity=identity, ctx=ctx)
+        return Linked(provider=flow.provider)
+    async with rt.uow() as tx:
+        user = await _account_for(tx, rt, provider=flow.provider, identity=identity, ctx=ctx)
+        outcome = await signin.complete(tx, rt, user=user, proofs=[OAUTH.proof(flow.provider)], ctx=ctx)
+    return signin.finish(rt, outcome)
+
+
+async def _account_for(tx: UnitOfWork, rt: Runtime, *, provider: str, identity: Identity, ctx: RequestContext) -> User:
+    now = utcnow()
+    linked = await identity_repo.find(tx.db, provider=provider, subject=identity.subject)
+    if linked is not None:
+        await identity_repo.touch(tx.db, identity_id=linked.id, email=identity.email, now=now)
+        user = await user_repo.get(tx.db, user_id=linked.user_id)
+        assert user is not None  # the link goes with the account
+        return user
+    address = _address(identity)
+    existing = await user_repo.get_by_email(tx.db, email_key=email_key(address))
+    if existing is None:
+        user = _new_account(address, identity)
+        await accounts.add_user(tx, user=user)
+        await _add_link(tx, user_id=user.id, provider=provider, identity=identity, ctx=ctx)
+        return user
+    if not (rt.settings.oauth_auto_link and identity.email_verified):
+        raise identity_not_linked()
+    # The provider proved the address: a never-verified account is claimed by it first, which
+    # drops whatever its registrant set (and any identity linked before), then linked.
+    proved = await signin.prove_address(tx, rt, user_id=existing.id, email_key=existing.email_key)
+    assert proved is not None  # the same transaction just read it with this address
+    await _add_link(tx, user_id=proved.id, provider=provider, identity=identity, ctx=ctx)
+    return proved
+
+
+def _address(identity: Identity) -> str:
+    if identity.email is None:
+        raise oauth_failed("The provider did not share an email address; allow it to, then try again.")
+    try:
+        return normalize_email(identity.email)
+    except ValueError:
+        raise oauth_failed("The provider's email address is not one we can use.") from None
+
+
+def _new_account(address: str, identity: Identity) -> User:
+    """An account with no password (`password_hash` None): it signs in through the provider,
+    or sets a first password through a reset link."""
+    name = strip_control_characters(identity.name or "").strip()[: accounts.NAME_MAX] or None
+    return User(
+        email=address,
+        email_key=email_key(address),
+        username=None,
+        username_key=None,
+        name=name,
+        phone=None,
+        password_hash=None,
+        role="user",
+        email_verified=identity.email_verified,
+        phone_verified=False,
+        mfa_enabled=False,
+        disabled=False,
+    )
+
+
+async def _add_link(tx: UnitOfWork, *, user_id: str, provider: str, identity: Identity, ctx: RequestContext) -> None:
+    row = LinkedIdentity(
+        user_id=user_id, provider=provider, subject=identity.subject, email=identity.email, last_used_at=utcnow()
+    )
+    try:
+        await identity_repo.add(tx.db, identity=row)
+    except IdentityTaken:
+        raise identity_taken("This account at the provider is linked already.") from None
+    tx.audit("oauth.linked", user_id=user_id, ip_address=ctx.ip_address, user_agent=ctx.user_agent, provider=provider)
+    tx.emit("oauth.linked", userId=user_id, provider=provider)
+
+
+async def _link(rt: Runtime, *, user_id: str, provider: str, identity: Identity, ctx: RequestContext) -> None:
+    """Link the identity to the account that started the flow (in one transaction)."""
+    async with rt.uow() as tx:
+        user = await user_repo.lock(tx.db, user_id=user_id)
+        if user is None or user.disabled:
+            raise invalid_state()
+        linked = await identity_repo.find(tx.db, provider=provider, subject=identity.subject)
+        if linked is not None and linked.user_id == user_id:
+            return
+        if linked is not None:
+            raise identity_taken("This account at the provider is linked to another account.")
+        if any(i.provider == provider for i in await identity_repo.of_user(tx.db, user_id=user_id)):
+            raise identity_taken("Another account at this provider is linked already; unlink it first.")
+        await _add_link(tx, user_id=user_id, provider=provider, identity=identity, ctx=ctx)
+
+
+async def unlink(rt: Runtime, *, user_id: str, provider: str, ctx: RequestContext) -> None:
+    """Remove the link, unless it is the account's last way to sign in (no password, no other
+    provider). The account row is locked, so two unlinks at once cannot both pass the check."""
+    if not PROVIDER_NAME.fullmatch(provider):  # (a provider no longer configured may be unlinked)
+        raise not_found("No identity at this provider is linked to your account.")
+    async with rt.uow() as tx:
+        user = await user_repo.lock(tx.db, user_id=user_id)
+        if user is None or not await identity_repo.remove(tx.db, user_id=user_id, provider=provider):
+            raise not_found("No identity at this provider is linked to your account.")
+        if user.password_hash is None and await identity_repo.count(tx.db, user_id=user_id) == 0:
+            raise last_sign_in_method()
+        tx.audit(
+            "oauth.unlinked", user_id=user_id, ip_address=ctx.ip_address, user_agent=ctx.user_agent, provider=provider
+        )
+        tx.emit("oauth.unlinked", userId=user_id, provider=provider)
+
+
+async def linked_identities(rt: Runtime, *, user_id: str) -> list[LinkedIdentity]:
+    async with rt.read() as db:
+        return await identity_repo.of_user(db, user_id=user_id)
