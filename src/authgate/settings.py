@@ -247,12 +247,14 @@ class Settings(BaseSettings):
     @classmethod
     def _oauth_providers(cls, value: dict[str, OAuthProviderSettings]) -> dict[str, OAuthProviderSettings]:
         for name, provider in value.items():
+            prefix = f"AUTHGATE_OAUTH_{name.upper().replace('-', '_')}_"
             if not PROVIDER_NAME.fullmatch(name) or name == "link":
-                raise ValueError(f"provider name {name!r} must be letters, digits and '-' (up to 32), not 'link'")
+                raise ValueError(f"{prefix}*: the name must be letters, digits and '_' (up to 32), and not LINK")
             endpoints = (provider.authorize_url, provider.token_url, provider.userinfo_url)
             if name not in BUILT_IN_PROVIDERS and not provider.issuer and not all(endpoints):
                 raise ValueError(
-                    f"provider {name!r} needs an issuer (OpenID Connect), or the authorize, token and userinfo URLs"
+                    f"{prefix}ISSUER (OpenID Connect), or {prefix}AUTHORIZE_URL, {prefix}TOKEN_URL and "
+                    f"{prefix}USERINFO_URL, must be set"
                 )
         return value
 
@@ -292,6 +294,8 @@ def load_settings(**overrides: object) -> Settings:
         if field == "oauth_providers" and len(first["loc"]) >= 3:
             name, setting = str(first["loc"][1]), str(first["loc"][2])
             env = f"AUTHGATE_OAUTH_{name.upper().replace('-', '_')}_{setting.upper()}"
+        elif field == "oauth_providers":  # the message names the provider's variables itself
+            raise ConfigError(first["msg"].removeprefix("Value error, ")) from None
         if first["type"] == "missing":
             problem = "is required"
         elif env == "JWT_SECRET" and first["type"] == "string_too_short":

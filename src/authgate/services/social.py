@@ -39,6 +39,7 @@ from authgate.errors import (
 )
 from authgate.methods.oauth import OAUTH
 from authgate.oauth import Grant, Identity, Provider, ProviderRefused, ProviderUnavailable
+from authgate.observability.logging import get_logger
 from authgate.security.identifiers import email_key, normalize_email
 from authgate.security.text import strip_control_characters
 from authgate.security.tokens import digest, random_token
@@ -55,6 +56,8 @@ from authgate.storage.repositories import one_time as one_time_repo
 from authgate.storage.repositories import users as user_repo
 from authgate.storage.repositories.identities import IdentityTaken
 from authgate.storage.uow import UnitOfWork
+
+log = get_logger("authgate.social")
 
 STATE_LIFETIME = timedelta(minutes=10)
 MAX_STATE_CHARS = 128
@@ -173,8 +176,10 @@ async def finish(
     try:
         identity = await provider.identify(grant)
     except ProviderRefused as exc:
+        log.warning("oauth_refused", provider=flow.provider, reason=str(exc))
         raise oauth_failed(str(exc)) from None
     except ProviderUnavailable as exc:
+        log.warning("oauth_provider_unavailable", provider=flow.provider, reason=str(exc))
         raise provider_unavailable(str(exc)) from None
     if flow.link_to is not None:
         await _link(rt, user_id=flow.link_to, provider=flow.provider, identity=identity, ctx=ctx)
