@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from sqlalchemy import text
+from sqlalchemy.sql.expression import Executable
+
+from authgate.services.runtime import Runtime
 
 STRONG_PASSWORD = "Sturdy-Horse-42"
 
@@ -23,3 +27,17 @@ async def register(
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+def runtime(client: httpx.AsyncClient) -> Runtime:
+    """The app's runtime, for the few tests that look at the database behind the API."""
+    rt: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
+    return rt
+
+
+async def sql(client: httpx.AsyncClient, statement: str | Executable, **params: Any) -> list[Any]:
+    """Run SQL on the app's own database (to age a row, disable an account, or count rows a
+    race produced)."""
+    async with runtime(client).engine.begin() as conn:
+        result = await conn.execute(text(statement) if isinstance(statement, str) else statement, params)
+        return list(result.fetchall()) if result.returns_rows else []

@@ -6,7 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.conftest import ClientFactory
 from tests.oauth.provider import TestProvider
+from tests.oauth.support import SocialClientFactory, social_client_factory
 
 
 @pytest.fixture
@@ -15,3 +17,10 @@ def op() -> Iterator[TestProvider]:
     provider.start()
     yield provider
     provider.stop()
+
+
+@pytest.fixture
+def social(make_client: ClientFactory, op: TestProvider) -> SocialClientFactory:
+    """`async with social(providers=None, **settings) as client:` authgate with provider
+    `acme` (OpenID Connect, at `op`) unless `providers` says otherwise."""
+    return social_client_factory(make_client, op)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Protocol
+from urllib.parse import quote_plus
 
 import httpx
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
@@ -95,7 +96,8 @@ async def exchange_code(
     """The token endpoint's answer to the code (client_secret_basic, or _post when the
     provider wants the secret in the body)."""
     fields: dict[str, str] = {"code": grant.code, "redirect_uri": grant.redirect_uri, "code_verifier": grant.verifier}
-    auth: httpx.BasicAuth | None = httpx.BasicAuth(config.client_id, config.client_secret)
+    # client_secret_basic: id and secret form-encoded before Basic (RFC 6749 section 2.3.1).
+    auth: httpx.BasicAuth | None = httpx.BasicAuth(quote_plus(config.client_id), quote_plus(config.client_secret))
     if secret_in_body:
         fields |= {"client_id": config.client_id, "client_secret": config.client_secret}
         auth = None
