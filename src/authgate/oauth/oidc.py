@@ -15,10 +15,11 @@ from typing import Any
 
 import httpx
 from joserfc import jwt
-from joserfc.errors import JoseError
+from joserfc.errors import InvalidKeyIdError, JoseError, MissingKeyError
 from joserfc.jwk import KeySet
 
 from authgate.oauth.base import (
+    TIMEOUT,
     Grant,
     Identity,
     ProviderRefused,
@@ -33,7 +34,6 @@ from authgate.settings import OAuthProviderSettings
 
 ASYMMETRIC = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
 DISCOVERY_TTL = 3600.0  # seconds a discovery document is kept
-KEYS_REFETCH_AFTER = 30.0  # at most one refetch of the keys per this many seconds (an unknown kid)
 CLOCK_LEEWAY = 60  # seconds of clock difference tolerated on exp and iat
 
 
@@ -48,7 +48,6 @@ class OidcProvider:
         self._metadata: dict[str, Any] | None = None
         self._metadata_at = 0.0
         self._keys: KeySet | None = None
-        self._keys_at = 0.0
         self._lock = asyncio.Lock()
 
     async def metadata(self) -> dict[str, Any]:
@@ -58,7 +57,8 @@ class OidcProvider:
         async with self._lock:
             if self._metadata is None or time.monotonic() - self._metadata_at >= DISCOVERY_TTL:
                 try:
-                    response = await self.http.get(f"{self.issuer.rstrip('/')}/.well-known/openid-configuration")
+                    url = f"{self.issuer.rstrip('/')}/.well-known/openid-configuration"
+                    response = await self.http.get(url, timeout=TIMEOUT)
                     document = response.json() if response.status_code == 200 else None
                 except (httpx.HTTPError, ValueError):
                     document = None
@@ -112,8 +112,8 @@ class OidcProvider:
         try:
             try:
                 token = jwt.decode(id_token, await self.keys(metadata), algorithms=algorithms)
-            except JoseError:
-                # A key the provider has just rotated in: fetch the keys again (rate-limited).
+            except (InvalidKeyIdError, MissingKeyError):
+                # A key the provider has just rotated in: fetch the keys again, once.
                 token = jwt.decode(id_token, await self.keys(metadata, refresh=True), algorithms=algorithms)
             claims = dict(token.claims)
             jwt.JWTClaimsRegistry(
@@ -135,12 +135,13 @@ class OidcProvider:
         return claims
 
     async def keys(self, metadata: dict[str, Any], *, refresh: bool = False) -> KeySet:
-        stale = refresh and time.monotonic() - self._keys_at >= KEYS_REFETCH_AFTER
-        if self._keys is None or stale:
+        """The provider's published keys, fetched again when a token names a key we do not
+        hold. (Only a token from the provider's own token endpoint gets here, at the end of a
+        flow with a valid state: no one can make us refetch at will.)"""
+        if self._keys is None or refresh:
             answer = await get_json(self.http, metadata["jwks_uri"])
             try:
                 self._keys = KeySet.import_key_set(answer)
             except (JoseError, ValueError, TypeError, KeyError):
                 raise ProviderUnavailable("The provider's keys could not be read.") from None
-            self._keys_at = time.monotonic()
         return self._keys
