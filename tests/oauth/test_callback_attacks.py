@@ -71,6 +71,9 @@ async def test_a_state_from_another_browser_is_refused(social: SocialClientFacto
         refused = await client.get(attackers)
         assert refused.status_code == 400 and refused.json()["code"] == "invalid_state"
         await _nothing_signed_in(client)
+        # Nor could the victim's browser spoil the attacker's state: it is still unused.
+        used = await sql(client, "SELECT count(*) FROM one_time_secrets WHERE used_at IS NOT NULL")
+        assert used[0][0] == 0
 
 
 async def test_a_replayed_state_is_refused(social: SocialClientFactory, alice: TestProvider) -> None:

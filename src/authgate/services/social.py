@@ -1,14 +1,14 @@
 """Signing in and linking accounts through a provider (OAuth 2.0 / OpenID Connect).
 
 A flow starts at `begin`: a random `state` goes to the provider and its digest into the
-one-time store, with the provider's name, the `redirectTo`, the account to link to (for a
-link), and the digest of a value kept in a cookie of the browser that started it. The PKCE
-verifier and the OpenID nonce are derived from the state with a key of ours (HMAC), so
-nothing secret is stored and neither can be computed from the state alone.
+one-time store, with the `redirectTo`, the account to link to (for a link), and whom it is
+for: the digest of the provider's name and of a value kept in a cookie of the browser that
+started it. The PKCE verifier and the OpenID nonce are derived from the state with a key of
+ours (HMAC), so nothing secret is stored and neither can be computed from the state alone.
 
-The callback uses the state up before anything else (of N concurrent callbacks one goes on)
-and checks that the same browser brings it; only then is the code exchanged. What the
-identity opens, in one transaction:
+The callback uses the state up before anything else, in one conditional statement that
+matches only the provider and the browser it was issued to (of N concurrent callbacks one
+goes on); only then is the code exchanged. What the identity opens, in one transaction:
 - the account it is linked to;
 - else, when no account has the provider's email, a new account with no password;
 - else, only with `AUTHGATE_OAUTH_AUTO_LINK=true` and an email the provider marks verified,
@@ -20,11 +20,8 @@ The sign-in is then finished by the gate (disabled accounts, verification, secon
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from datetime import timedelta
-
-import orjson
 
 from authgate.errors import (
     AuthError,
@@ -77,6 +74,12 @@ def callback_url(rt: Runtime, provider: str) -> str:
     return f"{rt.settings.public_url}{rt.settings.route_prefixes[0]}/oauth/{provider}/callback"
 
 
+def _issued_to(provider: str, browser: str) -> str:
+    """Whom a state is for: this provider's callback, in the browser holding this value. The
+    state is used up only by a match, so another browser cannot even spoil it."""
+    return digest(f"{provider}:{browser}")
+
+
 def _derived(rt: Runtime, state: str, what: str) -> str:
     return rt.codes.digest(state, bound_to=f"oauth {what}")
 
@@ -101,9 +104,12 @@ async def begin(
     chosen = provider_named(rt, provider)
     target = checked_redirect(rt, redirect_to)
     browser = browser_value(browser_cookie)
-    data = orjson.dumps({"provider": provider, "browser": digest(browser)}).decode()
     state, row = one_time.token_row(
-        purpose=OAUTH_STATE, user_id=link_to, lifetime=STATE_LIFETIME, redirect_to=target, data=data
+        purpose=OAUTH_STATE,
+        user_id=link_to,
+        lifetime=STATE_LIFETIME,
+        redirect_to=target,
+        address=_issued_to(provider, browser),
     )
     try:
         url = await chosen.authorization_url(
@@ -138,12 +144,14 @@ async def take_state(rt: Runtime, *, provider: str, state: str | None, browser_c
         raise invalid_state()
     async with rt.uow() as tx:
         row = await one_time_repo.consume_by_digest(
-            tx.db, purpose=OAUTH_STATE, digest=digest(state), now=utcnow(), anonymous=True
+            tx.db,
+            purpose=OAUTH_STATE,
+            digest=digest(state),
+            now=utcnow(),
+            address=_issued_to(provider, browser_cookie),
+            anonymous=True,
         )
-    if row is None or row.data is None:
-        raise invalid_state()
-    data = orjson.loads(row.data)
-    if data.get("provider") != provider or not hmac.compare_digest(str(data.get("browser")), digest(browser_cookie)):
+    if row is None:
         raise invalid_state()
     try:
         target = checked_redirect(rt, row.redirect_to)  # the allow-list may have shrunk since

@@ -96,18 +96,27 @@ async def consume(session: AsyncSession, *, secret_id: str, now: datetime) -> bo
 
 
 async def consume_by_digest(
-    session: AsyncSession, *, purpose: str, digest: str, now: datetime, anonymous: bool = False
+    session: AsyncSession,
+    *,
+    purpose: str,
+    digest: str,
+    now: datetime,
+    address: str | None = None,
+    anonymous: bool = False,
 ) -> OneTimeSecret | None:
     """Use up the live secret with this digest (a clicked link); the row for the one winner.
-    Rows without a user are decoys and match nothing, unless `anonymous` (OAuth state, issued
-    before anyone is known)."""
+    With `address`, only if it was issued to that address (another one cannot even use it
+    up). Rows without a user are decoys and match nothing, unless `anonymous` (OAuth state,
+    issued before anyone is known)."""
     owned = () if anonymous else (OneTimeSecret.user_id.is_not(None),)
+    issued_to = () if address is None else (OneTimeSecret.address == address,)
     result = await session.execute(
         update(OneTimeSecret)
         .where(
             OneTimeSecret.digest == digest,
             OneTimeSecret.purpose == purpose,
             *owned,
+            *issued_to,
             OneTimeSecret.expires_at > now,
             *_LIVE,
         )
