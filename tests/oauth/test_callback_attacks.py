@@ -185,6 +185,25 @@ async def test_a_rotated_provider_key_is_fetched_again(social: SocialClientFacto
         assert (await sign_in(client)).status_code == 200
 
 
+async def test_what_a_provider_says_cannot_reach_the_database_as_an_error(
+    social: SocialClientFactory, op: TestProvider
+) -> None:
+    """A NUL byte is a 500 on PostgreSQL if unchecked; an over-long value overflows a column."""
+    async with social() as client:
+        for sub in ("x" * 300, "bad\x00sub", "rtl\u202esub"):
+            op.login_as(sub, email="eve@example.com", email_verified=True)
+            refused = await sign_in(client)
+            assert refused.status_code == 400 and refused.json()["code"] == "oauth_failed", sub
+        await _nothing_signed_in(client)
+        op.login_as("eve-1", email="eve\x00@example.com", email_verified=True, name="Eve\x00\u202e" + "e" * 300)
+        no_email = await sign_in(client)
+        assert no_email.status_code == 400 and no_email.json()["code"] == "oauth_failed"
+        op.login_as("eve-1", email="eve@example.com", email_verified=True, name="Eve\x00\u202e" + "e" * 300)
+        done = await sign_in(client)
+        assert done.status_code == 200, done.text
+        assert done.json()["user"]["name"] == "Eve" + "e" * 97
+
+
 # --- the provider refuses or breaks --------------------------------------------------------
 
 

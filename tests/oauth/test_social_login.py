@@ -44,7 +44,7 @@ async def test_first_sign_in_creates_an_account_and_the_second_finds_it(
 
         me = (await client.get("/user", headers=bearer(body["accessToken"]))).json()
         assert me["hasPassword"] is False  # created through the provider: no password recorded
-        assert [(i["provider"], i["email"]) for i in me["identities"]] == [("acme", "Alice@Example.com")]
+        assert [(i["provider"], i["email"]) for i in me["identities"]] == [("acme", "Alice@example.com")]
 
         second = await sign_in(client)
         assert second.status_code == 200, second.text

@@ -20,7 +20,7 @@ The sign-in is then finished by the gate (disabled accounts, verification, secon
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from authgate.errors import (
@@ -38,7 +38,7 @@ from authgate.methods.oauth import OAUTH
 from authgate.oauth import Grant, Identity, Provider, ProviderRefused, ProviderUnavailable
 from authgate.observability.logging import get_logger
 from authgate.security.identifiers import email_key, normalize_email
-from authgate.security.text import strip_control_characters
+from authgate.security.text import has_control_characters, strip_control_characters
 from authgate.security.tokens import digest, random_token
 from authgate.services import accounts, one_time, signin
 from authgate.services.context import RequestContext
@@ -58,6 +58,7 @@ log = get_logger("authgate.social")
 
 STATE_LIFETIME = timedelta(minutes=10)
 MAX_STATE_CHARS = 128
+MAX_SUBJECT_CHARS = 255  # the column's width
 BROWSER_CHARS = 43  # a random_token(): 256 bits, base64url
 
 
@@ -189,6 +190,7 @@ async def finish(
     except ProviderUnavailable as exc:
         log.warning("oauth_provider_unavailable", provider=flow.provider, reason=str(exc))
         raise provider_unavailable(str(exc)) from None
+    identity = _checked(identity)
     if flow.link_to is not None:
         await _link(rt, user_id=flow.link_to, provider=flow.provider, identity=identity, ctx=ctx)
         return Linked(provider=flow.provider)
@@ -223,25 +225,36 @@ async def _account_for(tx: UnitOfWork, rt: Runtime, *, provider: str, identity: 
     return proved
 
 
+def _checked(identity: Identity) -> Identity:
+    """What a provider says is text from outside: bounded and free of control characters
+    before it is stored, so none of it can reach the database as an error. An email that is
+    not a valid address is dropped (it then opens no new account)."""
+    subject = identity.subject
+    if not 0 < len(subject) <= MAX_SUBJECT_CHARS or has_control_characters(subject):
+        raise oauth_failed("The provider's id for this person is not one we can use.")
+    try:
+        email = normalize_email(identity.email) if identity.email else None
+    except ValueError:
+        email = None
+    name = strip_control_characters(identity.name or "").strip()[: accounts.NAME_MAX] or None
+    return replace(identity, email=email, name=name)
+
+
 def _address(identity: Identity) -> str:
     if identity.email is None:
-        raise oauth_failed("The provider did not share an email address; allow it to, then try again.")
-    try:
-        return normalize_email(identity.email)
-    except ValueError:
-        raise oauth_failed("The provider's email address is not one we can use.") from None
+        raise oauth_failed("The provider did not share a usable email address; allow it to, then try again.")
+    return identity.email
 
 
 def _new_account(address: str, identity: Identity) -> User:
     """An account with no password (`password_hash` None): it signs in through the provider,
     or sets a first password through a reset link."""
-    name = strip_control_characters(identity.name or "").strip()[: accounts.NAME_MAX] or None
     return User(
         email=address,
         email_key=email_key(address),
         username=None,
         username_key=None,
-        name=name,
+        name=identity.name,
         phone=None,
         password_hash=None,
         role="user",
