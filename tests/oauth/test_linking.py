@@ -184,8 +184,24 @@ async def test_pre_registration_takeover_through_auto_link_is_undone(
         assert again.status_code == 200, again.text
         assert again.json()["user"]["id"] != user_id
         # The owner's sign-in answer describes the account as the claim left it.
-        stale = done.json()["user"]
-        assert stale["emailVerified"] is True, f"the sign-in answer shows the account before its claim: {stale}"
+        claimed = done.json()["user"]
+        assert claimed["emailVerified"] is True, f"the sign-in answer shows the account before its claim: {claimed}"
+
+
+async def test_auto_link_claims_a_never_verified_account_even_when_verification_is_required(
+    social: SocialClientFactory, op: TestProvider
+) -> None:
+    """With verification required, the provider's proof of the address is what lets the
+    sign-in through: the gate must see the account as the claim left it (verified)."""
+    async with social(oauth_auto_link=True, require_email_verification=True) as client:
+        registered = await client.post("/register", json={"email": "victim@example.com", "password": STRONG_PASSWORD})
+        assert registered.status_code == 201 and "token" not in registered.json()
+        user_id = registered.json()["user"]["id"]
+        op.login_as("owner-1", email="victim@example.com", email_verified=True)
+        done = await sign_in(client)
+        assert done.status_code == 200, done.text
+        assert done.json()["user"]["id"] == user_id and done.json()["user"]["emailVerified"] is True
+        assert await identities(client) == [(user_id, "acme", "owner-1")]
 
 
 async def test_pre_registration_takeover_through_an_unverified_provider_email_is_undone(

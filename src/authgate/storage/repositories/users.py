@@ -21,7 +21,9 @@ class DuplicateUser(Exception):
 
 
 async def get(session: AsyncSession, *, user_id: str) -> User | None:
-    return await session.get(User, user_id)
+    """The account as the database has it now, even if this session loaded it before a bulk
+    UPDATE (a claim, a verification) changed it."""
+    return await session.get(User, user_id, populate_existing=True)
 
 
 async def lock(session: AsyncSession, *, user_id: str) -> User | None:
