@@ -21,11 +21,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select, update
 
-from authgate.services.runtime import Runtime
 from authgate.storage.models import OneTimeSecret, OutboxMessage, utcnow
 from authgate.storage.models.outbox import PENDING
 from tests.conftest import ClientFactory
 from tests.e2e.server import free_port
+from tests.helpers import runtime
 
 
 class Mailbox:
@@ -166,11 +166,6 @@ def messaging_client(make_client: ClientFactory, mailbox: Mailbox, sms: SmsRecei
 async def mclient(messaging_client: MessagingClientFactory) -> AsyncIterator[httpx.AsyncClient]:
     async with messaging_client() as client:
         yield client
-
-
-def runtime(client: httpx.AsyncClient) -> Runtime:
-    rt: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
-    return rt
 
 
 async def settled_outbox(client: httpx.AsyncClient, timeout: float = 10.0) -> list[OutboxMessage]:

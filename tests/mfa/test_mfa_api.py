@@ -12,17 +12,13 @@ from sqlalchemy import select
 
 from authgate.storage.models import RecoveryCode, TotpCredential
 from authgate.storage.repositories import users as user_repo
-from tests.helpers import STRONG_PASSWORD, bearer, register
+from tests.helpers import STRONG_PASSWORD, bearer, register, runtime
 from tests.mfa.support import Authenticator, MfaAccount, mfa_token
 
 
 def claims(token: str) -> dict[str, Any]:
     decoded: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
     return decoded
-
-
-def runtime(client: httpx.AsyncClient) -> Any:
-    return client.app.state.runtime  # type: ignore[attr-defined]
 
 
 async def test_setup_returns_secret_otpauth_url_and_qr_code(client: httpx.AsyncClient) -> None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from sqlalchemy import Executable, text
 
-from authgate.services.runtime import Runtime
-from tests.helpers import STRONG_PASSWORD, register
+from tests.helpers import STRONG_PASSWORD, register, runtime, sql
 
 __all__ = ["STRONG_PASSWORD", "cookie_header", "login", "register", "runtime", "set_cookies", "sql"]
 
@@ -44,15 +42,3 @@ def set_cookies(response: httpx.Response) -> dict[str, dict[str, str]]:
 def cookie_header(**cookies: str) -> list[tuple[str, str]]:
     """One `Cookie` header per cookie, as the cookie flow's curl lines send them."""
     return [("Cookie", f"{name}={value}") for name, value in cookies.items()]
-
-
-def runtime(client: httpx.AsyncClient) -> Runtime:
-    rt: Runtime = client.app.state.runtime  # type: ignore[attr-defined]
-    return rt
-
-
-async def sql(client: httpx.AsyncClient, statement: str | Executable, **params: Any) -> list[Any]:
-    """Run SQL on the app's own database (to age a row, or count rows a race produced)."""
-    async with runtime(client).engine.begin() as conn:
-        result = await conn.execute(text(statement) if isinstance(statement, str) else statement, params)
-        return list(result.fetchall()) if result.returns_rows else []

@@ -8,9 +8,10 @@ from contextlib import asynccontextmanager
 import httpx
 from sqlalchemy import text
 
-from tests.messaging.conftest import mailbox, mclient, messaging_client, runtime, sms
+from tests.helpers import runtime, sql
+from tests.messaging.conftest import mailbox, mclient, messaging_client, sms
 
-__all__ = ["fault", "mailbox", "mclient", "messaging_client", "sms", "tolerant"]
+__all__ = ["fault", "mailbox", "mclient", "messaging_client", "runtime", "sms", "sql", "tolerant"]
 
 
 @asynccontextmanager
@@ -46,9 +47,3 @@ async def fault(client: httpx.AsyncClient, *, table: str, when: str) -> AsyncIte
         async with rt.db.begin() as db:
             for statement in drop:
                 await db.execute(text(statement))
-
-
-async def sql(client: httpx.AsyncClient, statement: str, **params: object) -> list[tuple[object, ...]]:
-    async with runtime(client).db.begin() as db:
-        result = await db.execute(text(statement), params)
-        return [tuple(row) for row in result.all()] if result.returns_rows else []
