@@ -39,6 +39,11 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
     ],
 )
 def test_bad_configuration_stops_the_process_naming_the_variable(env: dict[str, str], name: str) -> None:
+    assert_stops_naming(env, name)
+
+
+def assert_stops_naming(env: dict[str, str], name: str) -> None:
+    """The process stops at start with one line, naming the variable, and no traceback."""
     result = run_cli("migrate", env=env)
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
