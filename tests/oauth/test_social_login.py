@@ -76,6 +76,21 @@ async def test_the_flow_uses_pkce_s256_a_nonce_and_a_fresh_state(social: SocialC
         assert again["code_challenge"] != sent["code_challenge"]
 
 
+async def test_over_https_the_binding_cookie_cannot_be_planted_from_a_subdomain(
+    social: SocialClientFactory, op: TestProvider
+) -> None:
+    """Cookie tossing: a sibling subdomain could set a binding value it knows. The `__Host-`
+    prefix (Secure, Path=/, no Domain) makes browsers refuse such a cookie."""
+    async with social(cookie_secure=True) as client:
+        start = await client.get("/oauth/acme")
+        assert start.status_code == 302
+        set_cookie = start.headers["set-cookie"]
+        assert set_cookie.startswith("__Host-oauthBrowser=")
+        attributes = {part.strip().split("=")[0].lower() for part in set_cookie.split(";")[1:]}
+        assert {"secure", "httponly", "path"} <= attributes and "domain" not in attributes
+        assert "Path=/" in set_cookie
+
+
 async def test_with_redirect_to_the_browser_lands_in_the_app_with_cookies(
     social: SocialClientFactory, op: TestProvider
 ) -> None:

@@ -1,7 +1,7 @@
 """Social login: `GET /oauth/{provider}` and its callback, and linking providers to an account.
 
-The flow is bound to the browser that started it by the `oauthBrowser` cookie (HttpOnly,
-SameSite=Lax so that it comes back on the provider's redirect). After the state checks out,
+The flow is bound to the browser that started it by the `__Host-oauthBrowser` cookie
+(HttpOnly, SameSite=Lax so that it comes back on the provider's redirect). After the state checks out,
 an error goes back to the `redirectTo` of the flow as `?error=<code>` when there is one.
 """
 
@@ -28,13 +28,23 @@ from authgate.settings import Settings
 
 router = APIRouter(tags=["social login"])
 
-BROWSER_COOKIE = "oauthBrowser"
 NO_STORE = {"Cache-Control": "no-store"}
+
+
+def browser_cookie(settings: Settings) -> str:
+    """`__Host-oauthBrowser` when cookies are Secure: the prefix makes browsers refuse the
+    cookie from a sibling subdomain or a plain-http page, so no one can plant a binding value
+    they know in someone else's browser. Plain `oauthBrowser` for local http development."""
+    return "__Host-oauthBrowser" if settings.cookie_secure else "oauthBrowser"
+
+
+def _browser(request: Request, settings: Settings) -> str | None:
+    return request.cookies.get(browser_cookie(settings))
 
 
 def _bind_browser(response: Response, settings: Settings, value: str) -> None:
     response.set_cookie(
-        BROWSER_COOKIE,
+        browser_cookie(settings),
         value,
         max_age=int(social.STATE_LIFETIME.total_seconds()),
         path="/",
@@ -52,7 +62,7 @@ async def start(
     redirect_to: Annotated[str | None, Query(alias="redirectTo", max_length=MAX_REDIRECT_CHARS)] = None,
 ) -> Response:
     started = await social.begin(
-        rt, provider=provider, redirect_to=redirect_to, browser_cookie=request.cookies.get(BROWSER_COOKIE)
+        rt, provider=provider, redirect_to=redirect_to, browser_cookie=_browser(request, rt.settings)
     )
     response = RedirectResponse(started.url, status_code=status.HTTP_302_FOUND, headers=NO_STORE)
     _bind_browser(response, rt.settings, started.browser)
@@ -93,7 +103,7 @@ async def callback(
     response.headers.update(NO_STORE)
     try:
         flow = await social.take_state(
-            rt, provider=provider, state=state, browser_cookie=request.cookies.get(BROWSER_COOKIE)
+            rt, provider=provider, state=state, browser_cookie=_browser(request, rt.settings)
         )
     except AuthError as exc:
         if wants_html(request):
@@ -136,7 +146,7 @@ async def start_link(
         rt,
         provider=body.provider,
         redirect_to=body.redirect_to,
-        browser_cookie=request.cookies.get(BROWSER_COOKIE),
+        browser_cookie=_browser(request, rt.settings),
         link_to=principal.user_id,
     )
     response = json_response(AuthorizationOut(authorization_url=started.url))
