@@ -266,8 +266,14 @@ def _new_account(address: str, identity: Identity) -> User:
 
 
 async def _add_link(tx: UnitOfWork, *, user_id: str, provider: str, identity: Identity, ctx: RequestContext) -> None:
+    now = utcnow()
     row = LinkedIdentity(
-        user_id=user_id, provider=provider, subject=identity.subject, email=identity.email, last_used_at=utcnow()
+        user_id=user_id,
+        provider=provider,
+        subject=identity.subject,
+        email=identity.email,
+        created_at=now,
+        last_used_at=now,
     )
     try:
         await identity_repo.add(tx.db, identity=row)
