@@ -20,6 +20,7 @@ The sign-in is then finished by the gate (disabled accounts, verification, secon
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -59,7 +60,7 @@ log = get_logger("authgate.social")
 STATE_LIFETIME = timedelta(minutes=10)
 MAX_STATE_CHARS = 128
 MAX_SUBJECT_CHARS = 255  # the column's width
-BROWSER_CHARS = 43  # a random_token(): 256 bits, base64url
+BROWSER_VALUE = re.compile(r"[A-Za-z0-9_-]{43}")  # a random_token(): 256 bits, base64url
 
 
 def provider_named(rt: Runtime, name: str) -> Provider:
@@ -93,7 +94,7 @@ class Started:
 
 def browser_value(cookie: str | None) -> str:
     """The browser's binding value: the one it has (so two tabs can sign in at once), or a new one."""
-    if cookie and len(cookie) == BROWSER_CHARS and cookie.replace("-", "").replace("_", "").isalnum():
+    if cookie and BROWSER_VALUE.fullmatch(cookie):
         return cookie
     return random_token()
 
