@@ -61,10 +61,13 @@ def social_client_factory(make_client: ClientFactory, op: TestProvider) -> Socia
     return factory
 
 
-async def visit_provider(url: str) -> httpx.Response:
-    """The browser at the provider: it consents at once and redirects back."""
+async def callback_from_provider(url: str) -> str:
+    """The browser at the provider (`url`: its authorization URL): it consents at once and is
+    sent back; the callback URL it is sent to, not yet opened."""
     async with httpx.AsyncClient(timeout=10) as browser:
-        return await browser.get(url)
+        answer = await browser.get(url)
+    assert answer.status_code == 302, answer.text
+    return str(answer.headers["location"])
 
 
 async def through_provider(client: httpx.AsyncClient, start: httpx.Response | str) -> httpx.Response:
@@ -73,9 +76,7 @@ async def through_provider(client: httpx.AsyncClient, start: httpx.Response | st
     if isinstance(start, httpx.Response):
         assert start.status_code == 302, start.text
         start = start.headers["location"]
-    at_provider = await visit_provider(start)
-    assert at_provider.status_code == 302, at_provider.text
-    return await client.get(at_provider.headers["location"])
+    return await client.get(await callback_from_provider(start))
 
 
 async def sign_in(client: httpx.AsyncClient, provider: str = "acme", **params: str) -> httpx.Response:

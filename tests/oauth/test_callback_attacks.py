@@ -16,11 +16,11 @@ from tests.oauth.provider import TestProvider
 from tests.oauth.support import (
     APP,
     SocialClientFactory,
+    callback_from_provider,
     oidc_provider,
     query_of,
     sign_in,
     through_provider,
-    visit_provider,
 )
 
 
@@ -28,9 +28,7 @@ async def _callback_url(client: httpx.AsyncClient, **params: str) -> str:
     """Start a flow in `client`'s browser and come back from the provider: the callback URL
     (with a fresh code and the state), not yet opened."""
     start = await client.get("/oauth/acme", params=params)
-    at_provider = await visit_provider(start.headers["location"])
-    assert at_provider.status_code == 302, at_provider.text
-    return str(at_provider.headers["location"])
+    return await callback_from_provider(start.headers["location"])
 
 
 async def _nothing_signed_in(client: httpx.AsyncClient) -> None:

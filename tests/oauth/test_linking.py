@@ -27,11 +27,11 @@ from tests.oauth.support import (
     APP,
     PUBLIC_URL,
     SocialClientFactory,
+    callback_from_provider,
     oidc_provider,
     query_of,
     sign_in,
     through_provider,
-    visit_provider,
 )
 
 NEW_PASSWORD = "Another-Sturdy-Mule-77"
@@ -54,13 +54,6 @@ async def start_link(client: httpx.AsyncClient, token: str, **body: Any) -> str:
     response = await client.post("/oauth/link", headers=bearer(token), json={"provider": "acme", **body})
     assert response.status_code == 200, response.text
     return str(response.json()["authorizationUrl"])
-
-
-async def callback_from_provider(url: str) -> str:
-    """The browser at the provider (consenting at once): the callback URL it is sent back to."""
-    answer = await visit_provider(url)
-    assert answer.status_code == 302, answer.text
-    return answer.headers["location"]
 
 
 async def identities(client: httpx.AsyncClient) -> list[tuple[str, str, str]]:

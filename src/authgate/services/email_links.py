@@ -76,7 +76,7 @@ def checked_redirect(rt: Runtime, value: str | None) -> str | None:
         raise validation_failed(FieldError("redirectTo", str(exc))) from None
 
 
-def _still_allowed(rt: Runtime, stored: str | None) -> str | None:
+def still_allowed(rt: Runtime, stored: str | None) -> str | None:
     """A stored redirect is checked again at use: the allow-list may have shrunk since."""
     try:
         return checked_redirect(rt, stored)
@@ -173,7 +173,7 @@ async def verify_email(rt: Runtime, *, token: str) -> str | None:
         tx.audit("email.verified", user_id=user_id)
         tx.emit("email.verified", userId=user_id)
         tx.on_commit(lambda: rt.principals.drop_user(user_id))
-    return _still_allowed(rt, link.redirect_to)
+    return still_allowed(rt, link.redirect_to)
 
 
 # --- password reset -------------------------------------------------------------------------
@@ -222,7 +222,7 @@ async def reset_password(rt: Runtime, *, token: str, password: str) -> ResetDone
         tx.audit("password.reset", user_id=user_id)
         tx.emit("password.reset", userId=user_id)
         tx.on_commit(lambda: rt.principals.drop_user(user_id))
-    return ResetDone(user_id=user_id, redirect_to=_still_allowed(rt, link.redirect_to))
+    return ResetDone(user_id=user_id, redirect_to=still_allowed(rt, link.redirect_to))
 
 
 # --- magic link -----------------------------------------------------------------------------
@@ -243,4 +243,4 @@ async def sign_in_with_link(rt: Runtime, *, token: str, ctx: RequestContext) -> 
         if user is None:
             raise bad_link()
         outcome = await signin.complete(tx, rt, user=user, proofs=[LINK.proof], ctx=ctx)
-    return MagicSignIn(result=signin.finish(rt, outcome), redirect_to=_still_allowed(rt, link.redirect_to))
+    return MagicSignIn(result=signin.finish(rt, outcome), redirect_to=still_allowed(rt, link.redirect_to))

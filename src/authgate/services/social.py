@@ -25,7 +25,6 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from authgate.errors import (
-    AuthError,
     identity_not_linked,
     identity_taken,
     invalid_state,
@@ -43,7 +42,7 @@ from authgate.security.text import has_control_characters, strip_control_charact
 from authgate.security.tokens import digest, random_token
 from authgate.services import accounts, one_time, signin
 from authgate.services.context import RequestContext
-from authgate.services.email_links import checked_redirect
+from authgate.services.email_links import checked_redirect, still_allowed
 from authgate.services.runtime import Runtime
 from authgate.services.sessions import LoginResult
 from authgate.settings import PROVIDER_NAME
@@ -155,11 +154,7 @@ async def take_state(rt: Runtime, *, provider: str, state: str | None, browser_c
         )
     if row is None:
         raise invalid_state()
-    try:
-        target = checked_redirect(rt, row.redirect_to)  # the allow-list may have shrunk since
-    except AuthError:
-        target = None
-    return Flow(provider=provider, state=state, link_to=row.user_id, redirect_to=target)
+    return Flow(provider=provider, state=state, link_to=row.user_id, redirect_to=still_allowed(rt, row.redirect_to))
 
 
 @dataclass(frozen=True)

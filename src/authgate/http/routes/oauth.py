@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 
 from authgate.errors import AuthError, ErrorCode
-from authgate.http.cookies import set_auth_cookies
+from authgate.http.cookies import oauth_browser_cookie, set_auth_cookies, set_cookie
 from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep
 from authgate.http.pages import page, text, wants_html
 from authgate.http.responses import json_response, login_out
@@ -31,27 +31,12 @@ router = APIRouter(tags=["social login"])
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def browser_cookie(settings: Settings) -> str:
-    """`__Host-oauthBrowser` when cookies are Secure: the prefix makes browsers refuse the
-    cookie from a sibling subdomain or a plain-http page, so no one can plant a binding value
-    they know in someone else's browser. Plain `oauthBrowser` for local http development."""
-    return "__Host-oauthBrowser" if settings.cookie_secure else "oauthBrowser"
-
-
 def _browser(request: Request, settings: Settings) -> str | None:
-    return request.cookies.get(browser_cookie(settings))
+    return request.cookies.get(oauth_browser_cookie(settings))
 
 
 def _bind_browser(response: Response, settings: Settings, value: str) -> None:
-    response.set_cookie(
-        browser_cookie(settings),
-        value,
-        max_age=int(social.STATE_LIFETIME.total_seconds()),
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=settings.cookie_secure,
-    )
+    set_cookie(response, settings, oauth_browser_cookie(settings), value, int(social.STATE_LIFETIME.total_seconds()))
 
 
 @router.get("/oauth/{provider}", status_code=302, responses={302: {}, 400: {}, 404: {}, 502: {}})
