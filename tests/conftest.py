@@ -126,6 +126,7 @@ def make_settings(database_url: str) -> Callable[..., Settings]:
             "bcrypt_rounds": 4,
             "cookie_secure": False,
             "public_url": "http://testserver",
+            "rate_limits": "off",  # the abuse-protection tests turn them on
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]

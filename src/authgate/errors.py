@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -35,6 +36,8 @@ class ErrorCode(StrEnum):
     IDENTITY_NOT_LINKED = "identity_not_linked"
     IDENTITY_TAKEN = "identity_taken"
     LAST_SIGN_IN_METHOD = "last_sign_in_method"
+    CAPTCHA_FAILED = "captcha_failed"
+    TEMPORARILY_UNAVAILABLE = "temporarily_unavailable"
     INTERNAL_ERROR = "internal_error"
 
 
@@ -145,6 +148,52 @@ def second_factor_unavailable() -> AuthError:
         "Your second factor comes through the same channel as this way of signing in; "
         "sign in with your password instead."
     )
+
+
+# --- abuse protection ------------------------------------------------------------------------
+
+
+def _seconds(value: float) -> str:
+    return str(max(1, math.ceil(value)))
+
+
+def rate_limited(*, retry_after: float, limit: int) -> AuthError:
+    """Over a rate limit: when to come back, and the limit that was reached (RateLimit-*)."""
+    wait = _seconds(retry_after)
+    return AuthError(
+        ErrorCode.RATE_LIMITED,
+        429,
+        "Too many requests",
+        f"Too many requests. Try again in {wait} seconds.",
+        headers={
+            "Retry-After": wait,
+            "RateLimit-Limit": str(limit),
+            "RateLimit-Remaining": "0",
+            "RateLimit-Reset": wait,
+        },
+    )
+
+
+def account_locked(retry_after: float) -> AuthError:
+    """Too many failed sign-ins for this account (or this identifier, known or not)."""
+    wait = _seconds(retry_after)
+    return AuthError(
+        ErrorCode.ACCOUNT_LOCKED,
+        429,
+        "Account locked",
+        f"Too many failed sign-ins. Try again in {wait} seconds.",
+        headers={"Retry-After": wait},
+    )
+
+
+def temporarily_unavailable(detail: str) -> AuthError:
+    return AuthError(
+        ErrorCode.TEMPORARILY_UNAVAILABLE, 503, "Temporarily unavailable", detail, headers={"Retry-After": "5"}
+    )
+
+
+def captcha_failed(detail: str = "Solve the CAPTCHA and send its token as captchaToken.") -> AuthError:
+    return AuthError(ErrorCode.CAPTCHA_FAILED, 400, "CAPTCHA failed", detail)
 
 
 # --- signing in through a provider ------------------------------------------------------------

@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
+from limits import RateLimitItem
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -20,6 +21,8 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+
+from authgate.abuse.rules import parse_rules, sms_budget
 
 
 def _split_csv(value: object) -> object:
@@ -137,9 +140,11 @@ class Settings(BaseSettings):
     password_block_common: bool = True
     require_email_verification: bool = False
 
-    # --- abuse --------------------------------------------------------------------------
+    # --- abuse protection (docs/abuse-protection.md) ---------------------------------------
     lockout_threshold: int = Field(default=5, ge=1)
     lockout_seconds: int = Field(default=900, ge=1)
+    rate_limits: str = "on"  # on, off, or overrides: "login.ip=20/minute, oauth.ip=off"
+    sms_daily_budget: int = Field(default=1000, ge=0)  # SMS messages per day, all nodes together; 0: none
 
     # --- secrets at rest ----------------------------------------------------------------
     encryption_key: str | None = None
@@ -221,6 +226,16 @@ class Settings(BaseSettings):
         if value and urlsplit(value).scheme not in {"redis", "rediss", "unix"}:
             raise ValueError("must be a redis:// or rediss:// URL")
         return value or None
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _rate_limits(cls, value: str) -> str:
+        parse_rules(value)
+        return value
+
+    @cached_property
+    def rate_limit_rules(self) -> dict[str, tuple[RateLimitItem, ...]]:
+        return parse_rules(self.rate_limits) | sms_budget(self.sms_daily_budget)
 
     @field_validator("smtp_host", "smtp_username", "smtp_password", "smtp_from", mode="before")
     @classmethod

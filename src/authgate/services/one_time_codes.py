@@ -177,9 +177,7 @@ class RightCode:
     user_id: str
 
 
-async def redeem(
-    rt: Runtime, *, purpose: str, check: CodeCheck, address: str, user_id: str | None = None
-) -> RightCode:
+async def redeem(rt: Runtime, *, purpose: str, check: CodeCheck, address: str, user_id: str | None = None) -> RightCode:
     """Check the code (counted: a wrong one is recorded against the account it was for)."""
     redeemed = await one_time.redeem_code(
         rt, purpose=STORED_PURPOSE[purpose], code=normalize_code(check.code), address=address, user_id=user_id

@@ -15,6 +15,8 @@ import httpx
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from authgate.abuse.limiter import RateLimiter
+from authgate.abuse.lockout import Lockout, LockoutState, MemoryLockoutState, RedisLockoutState
 from authgate.delivery.outbox import Courier, channels_from_settings
 from authgate.methods import Methods, methods_from_settings
 from authgate.oauth import Provider, providers_from_settings
@@ -45,6 +47,8 @@ class Runtime:
     methods: Methods
     outbound: httpx.AsyncClient  # calls to sign-in providers
     providers: dict[str, Provider]  # sign-in providers by name (AUTHGATE_OAUTH_<NAME>_*)
+    limiter: RateLimiter  # request and sending rate limits (abuse/limiter.py)
+    lockout: Lockout  # failed checks of secrets (abuse/lockout.py)
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     verified_tokens: VerifiedTokens = field(default_factory=VerifiedTokens)
     next_refresh_sweep: float = 0.0  # monotonic time; see services/refresh.py
@@ -66,12 +70,16 @@ class Runtime:
             max_attempts=settings.delivery_max_attempts,
         )
         outbound = httpx.AsyncClient(headers={"User-Agent": "authgate"})
+        redis = Redis.from_url(settings.redis_url, socket_timeout=2) if settings.redis_url else None
+        state: LockoutState = RedisLockoutState(redis) if redis is not None else MemoryLockoutState()
         return cls(
             settings=settings,
             engine=engine,
             db=db,
             autocommit=make_sessionmaker(autocommit_engine, write_turn),
-            redis=Redis.from_url(settings.redis_url, socket_timeout=2) if settings.redis_url else None,
+            redis=redis,
+            limiter=RateLimiter(settings.rate_limit_rules, redis),
+            lockout=Lockout(state, threshold=settings.lockout_threshold, base_seconds=settings.lockout_seconds),
             hasher=PasswordHasher(settings.bcrypt_rounds, cpu_count(), metrics.observe_hash),
             codec=TokenCodec(settings.jwt_secret, settings.issuer, settings.jwt_audience),
             policy=PasswordPolicy(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from authgate.errors import FieldError, validation_failed
+from authgate.http.abuse import guarded, login_identifier
 from authgate.http.cookies import set_auth_cookies
 from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep
 from authgate.http.responses import json_response, login_out
@@ -21,7 +22,12 @@ router = APIRouter(tags=["accounts"])
 VERIFY_FIRST = "User registered successfully. Verify your email address to sign in: we have sent you a link."
 
 
-@router.post("/register", status_code=status.HTTP_201_CREATED, response_model=LoginOut | RegisteredOut)
+@router.post(
+    "/register",
+    status_code=status.HTTP_201_CREATED,
+    response_model=LoginOut | RegisteredOut,
+    dependencies=[guarded("register", captcha=True)],
+)
 async def register(body: RegisterIn, response: Response, rt: RuntimeDep, ctx: Context) -> LoginOut | RegisteredOut:
     reg = Registration(
         email=body.email, password=body.password, name=body.name, username=body.username, phone=body.phone
@@ -65,7 +71,9 @@ def password_login(body: LoginIn) -> PasswordAttempt:
     return PasswordAttempt(password=secret or "", email=email, username=username)
 
 
-@router.post("/login", response_model=LoginOut)
+@router.post(
+    "/login", response_model=LoginOut, dependencies=[guarded("login", identifier=login_identifier, captcha=True)]
+)
 async def sign_in(body: LoginIn, response: Response, rt: RuntimeDep, ctx: Context) -> LoginOut:
     result = await accounts.login(rt, password_login(body), body.mfa_code, ctx)
     if body.options.set_cookie:

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
 from authgate.errors import AuthError, ErrorCode
+from authgate.http.abuse import guarded
 from authgate.http.cookies import set_auth_cookies
 from authgate.http.deps import Context, RuntimeDep
 from authgate.http.pages import page, reset_form, text, wants_html
@@ -38,13 +39,23 @@ def _invalid_page(exc: AuthError) -> Response:
     return page("This link does not work", f"<p>{text(exc.detail or exc.title)}</p>", exc.status)
 
 
-@router.post("/email/verify", status_code=status.HTTP_202_ACCEPTED, response_model=MessageOut)
+@router.post(
+    "/email/verify",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=MessageOut,
+    dependencies=[guarded("email_verify")],
+)
 async def request_verification(body: LinkRequestIn, rt: RuntimeDep) -> MessageOut:
     await email_links.request_link(rt, purpose=email_links.VERIFY_EMAIL, email=body.email, redirect_to=body.redirect_to)
     return MessageOut(message=ACCEPTED)
 
 
-@router.get("/email/verify/{token}", response_model=EmailVerifiedOut, responses={302: {}, 400: {}})
+@router.get(
+    "/email/verify/{token}",
+    response_model=EmailVerifiedOut,
+    responses={302: {}, 400: {}},
+    dependencies=[guarded("link")],
+)
 async def verify_email(token: str, request: Request, rt: RuntimeDep) -> Response | EmailVerifiedOut:
     try:
         redirect_to = await email_links.verify_email(rt, token=token)
@@ -59,7 +70,12 @@ async def verify_email(token: str, request: Request, rt: RuntimeDep) -> Response
     return EmailVerifiedOut(message="Email verified", email_verified=True)
 
 
-@router.post("/password/forgot", status_code=status.HTTP_202_ACCEPTED, response_model=MessageOut)
+@router.post(
+    "/password/forgot",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=MessageOut,
+    dependencies=[guarded("password_forgot", captcha=True)],
+)
 async def forgot_password(body: LinkRequestIn, rt: RuntimeDep) -> MessageOut:
     await email_links.request_link(
         rt, purpose=email_links.RESET_PASSWORD, email=body.email, redirect_to=body.redirect_to
@@ -67,7 +83,9 @@ async def forgot_password(body: LinkRequestIn, rt: RuntimeDep) -> MessageOut:
     return MessageOut(message=ACCEPTED)
 
 
-@router.get("/password/reset/{token}", response_model=ResetValidOut, responses={400: {}})
+@router.get(
+    "/password/reset/{token}", response_model=ResetValidOut, responses={400: {}}, dependencies=[guarded("link")]
+)
 async def check_reset_link(token: str, request: Request, rt: RuntimeDep) -> Response | ResetValidOut:
     try:
         await email_links.check_reset_link(rt, token=token)
@@ -102,7 +120,12 @@ async def _reset_from_form(token: str, request: Request, rt: RuntimeDep) -> Resp
     return page("Password changed", "<p>Your password has been changed, and every session signed out.</p>")
 
 
-@router.post("/password/reset/{token}", response_model=MessageOut, openapi_extra=RESET_BODY_DOC)
+@router.post(
+    "/password/reset/{token}",
+    response_model=MessageOut,
+    openapi_extra=RESET_BODY_DOC,
+    dependencies=[guarded("link")],
+)
 async def reset_password(token: str, request: Request, rt: RuntimeDep) -> Response | MessageOut:
     if _is_form(request):
         return await _reset_from_form(token, request, rt)
@@ -114,13 +137,23 @@ async def reset_password(token: str, request: Request, rt: RuntimeDep) -> Respon
     return MessageOut(message="Password has been reset")
 
 
-@router.post("/login/magic", status_code=status.HTTP_202_ACCEPTED, response_model=MessageOut)
+@router.post(
+    "/login/magic",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=MessageOut,
+    dependencies=[guarded("magic_link", captcha=True)],
+)
 async def request_magic_link(body: LinkRequestIn, rt: RuntimeDep) -> MessageOut:
     await email_links.request_link(rt, purpose=email_links.MAGIC_LINK, email=body.email, redirect_to=body.redirect_to)
     return MessageOut(message=ACCEPTED)
 
 
-@router.get("/login/magic/{token}", response_model=LoginOut, responses={302: {}, 400: {}})
+@router.get(
+    "/login/magic/{token}",
+    response_model=LoginOut,
+    responses={302: {}, 400: {}},
+    dependencies=[guarded("link")],
+)
 async def magic_sign_in(token: str, response: Response, rt: RuntimeDep, ctx: Context) -> Response | LoginOut:
     signed_in = await email_links.sign_in_with_link(rt, token=token, ctx=ctx)
     result = signed_in.result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from authgate.http.abuse import guarded
 from authgate.http.cookies import set_auth_cookies
 from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep
 from authgate.http.responses import login_out
@@ -40,7 +41,7 @@ async def enable(body: EnableIn, principal: CurrentPrincipal, rt: RuntimeDep, ct
     )
 
 
-@router.post("/mfa/verify", response_model=LoginOut)
+@router.post("/mfa/verify", response_model=LoginOut, dependencies=[guarded("mfa")])
 async def verify(body: VerifyIn, response: Response, rt: RuntimeDep, ctx: Context) -> LoginOut:
     result = await mfa.verify_challenge(rt, mfa_token=body.mfa_token, code=body.code, method=body.method, ctx=ctx)
     if body.options.set_cookie:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 
 from authgate.errors import AuthError, ErrorCode
+from authgate.http.abuse import guarded
 from authgate.http.cookies import oauth_browser_cookie, set_auth_cookies, set_cookie
 from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep
 from authgate.http.pages import page, text, wants_html
@@ -39,7 +40,12 @@ def _bind_browser(response: Response, settings: Settings, value: str) -> None:
     set_cookie(response, settings, oauth_browser_cookie(settings), value, int(social.STATE_LIFETIME.total_seconds()))
 
 
-@router.get("/oauth/{provider}", status_code=302, responses={302: {}, 400: {}, 404: {}, 502: {}})
+@router.get(
+    "/oauth/{provider}",
+    status_code=302,
+    responses={302: {}, 400: {}, 404: {}, 502: {}},
+    dependencies=[guarded("oauth")],
+)
 async def start(
     provider: str,
     request: Request,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response, status
 
 from authgate.errors import AuthError, invalid_token
+from authgate.http.abuse import code_identifier, guarded
 from authgate.http.cookies import ACCESS_COOKIE, set_auth_cookies
 from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep, bearer_token, get_principal
 from authgate.http.responses import login_out
@@ -34,7 +35,12 @@ async def optional_principal(request: Request, rt: RuntimeDep) -> Principal | No
     return None
 
 
-@router.post("/otp/send", status_code=status.HTTP_202_ACCEPTED, response_model=MessageOut)
+@router.post(
+    "/otp/send",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=MessageOut,
+    dependencies=[guarded("otp_send", captcha=True)],
+)
 async def send_code(body: OtpSendIn, request: Request, rt: RuntimeDep) -> MessageOut:
     principal = await optional_principal(request, rt)
     destination = one_time_codes.destination_of(body.channel, phone=body.phone, email=body.email)
@@ -48,7 +54,11 @@ async def send_code(body: OtpSendIn, request: Request, rt: RuntimeDep) -> Messag
     return MessageOut(message=ACCEPTED)
 
 
-@router.post("/otp/verify", response_model=LoginOut | VerifiedOut | FactorOut)
+@router.post(
+    "/otp/verify",
+    response_model=LoginOut | VerifiedOut | FactorOut,
+    dependencies=[guarded("otp_verify", identifier=code_identifier)],
+)
 async def verify_code(
     body: OtpVerifyIn, request: Request, response: Response, rt: RuntimeDep, ctx: Context
 ) -> LoginOut | VerifiedOut | FactorOut:

@@ -1,0 +1,73 @@
+"""Rate limits (and CAPTCHA) in front of the routes that can be abused, as one dependency.
+
+`guarded("login", identifier=login_identifier, captcha=True)` counts the request under the
+rule `login.ip` for the client address (`X-Forwarded-For` only from a trusted proxy, see
+`deps.client_ip`) and under `login.identifier` for the account the body names, normalised
+as sign-in normalises it, so that rotating addresses or spelling an address differently does
+not escape the limit. A body that cannot be read names no identifier: the route refuses it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from fastapi import Depends, Request
+
+from authgate.abuse.lockout import identifier
+from authgate.http.deps import Context, RuntimeDep
+from authgate.security.identifiers import email_key, normalize_email, normalize_phone, username_key
+
+Body = dict[str, Any]
+
+
+async def json_body(request: Request) -> Body:
+    try:
+        body = orjson.loads(await request.body() or b"{}")
+    except orjson.JSONDecodeError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _text(body: Body, name: str) -> str | None:
+    value = body.get(name)
+    return value if isinstance(value, str) and value else None
+
+
+def email_identifier(body: Body) -> str | None:
+    raw = _text(body, "email")
+    try:
+        return identifier("email", email_key(normalize_email(raw))) if raw else None
+    except ValueError:
+        return None
+
+
+def login_identifier(body: Body) -> str | None:
+    """`email`, else `username` or `name` (the name-and-PIN login), as /login reads them."""
+    if "email" in body:
+        return email_identifier(body)
+    raw = _text(body, "username") or _text(body, "name")
+    return identifier("username", username_key(raw)) if raw else None
+
+
+def code_identifier(body: Body) -> str | None:
+    """The phone or address a one-time code was sent to."""
+    if body.get("channel") == "email":
+        return email_identifier(body)
+    raw = _text(body, "phone")
+    try:
+        return identifier("phone", normalize_phone(raw)) if raw else None
+    except ValueError:
+        return None
+
+
+def guarded(area: str, *, identifier: Callable[[Body], str | None] | None = None, captcha: bool = False) -> Any:
+    """The dependency that limits `area` (see the module docstring)."""
+    ip_rule, identifier_rule = f"{area}.ip", f"{area}.identifier"
+
+    async def guard(request: Request, rt: RuntimeDep, ctx: Context) -> None:
+        await rt.limiter.hit(ip_rule, ctx.ip_address)
+        if identifier is not None and rt.limiter.limits(identifier_rule):
+            await rt.limiter.hit(identifier_rule, identifier(await json_body(request)))
+
+    return Depends(guard)
