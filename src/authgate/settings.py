@@ -124,6 +124,7 @@ class Settings(BaseSettings):
     # --- storage ------------------------------------------------------------------------
     database_url: str = "sqlite+aiosqlite:///./authgate.db"
     redis_url: str | None = None
+    redis_key_prefix: str = Field(default="authgate:", min_length=1, max_length=64)  # several deployments, one Redis
 
     # --- http ---------------------------------------------------------------------------
     public_url: str = "http://127.0.0.1:8000"

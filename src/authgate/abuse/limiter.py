@@ -25,7 +25,6 @@ from authgate.observability.logging import get_logger
 log = get_logger("authgate.abuse")
 
 RETRY_SHARED_AFTER = 5.0  # seconds to count locally after Redis failed, before trying it again
-KEY_PREFIX = "authgate:rl"
 
 
 def hashed(key: str) -> str:
@@ -33,7 +32,9 @@ def hashed(key: str) -> str:
 
 
 class RateLimiter:
-    def __init__(self, rules: Mapping[str, tuple[RateLimitItem, ...]], redis: Redis | None = None) -> None:
+    def __init__(
+        self, rules: Mapping[str, tuple[RateLimitItem, ...]], redis: Redis | None = None, prefix: str = "authgate:"
+    ) -> None:
         self.rules = dict(rules)
         self.local = MovingWindowRateLimiter(MemoryStorage())
         self.shared: MovingWindowRateLimiter | None = None
@@ -42,7 +43,7 @@ class RateLimiter:
                 "async+redis://",
                 implementation="redispy",
                 wrap_exceptions=True,
-                key_prefix=KEY_PREFIX,
+                key_prefix=prefix + "rl",
                 connection_pool=redis.connection_pool,  # type: ignore[arg-type]  # its options are typed too narrowly
             )
             self.shared = MovingWindowRateLimiter(storage)

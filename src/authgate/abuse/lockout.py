@@ -223,9 +223,9 @@ return false
 
 
 class RedisLockoutState:
-    def __init__(self, redis: Redis, prefix: str = "authgate:lockout:") -> None:
+    def __init__(self, redis: Redis, prefix: str = "authgate:") -> None:
         self.redis = redis
-        self.prefix = prefix
+        self.prefix = prefix + "lockout:"
         self._admit = redis.register_script(_ADMIT)
         self._failed = redis.register_script(_FAILED)
         self._release = redis.register_script(_RELEASE)

@@ -70,15 +70,20 @@ class Runtime:
             max_attempts=settings.delivery_max_attempts,
         )
         outbound = httpx.AsyncClient(headers={"User-Agent": "authgate"})
-        redis = Redis.from_url(settings.redis_url, socket_timeout=2) if settings.redis_url else None
-        state: LockoutState = RedisLockoutState(redis) if redis is not None else MemoryLockoutState()
+        redis = (
+            Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=1)
+            if settings.redis_url
+            else None
+        )
+        prefix = settings.redis_key_prefix
+        state: LockoutState = RedisLockoutState(redis, prefix) if redis is not None else MemoryLockoutState()
         return cls(
             settings=settings,
             engine=engine,
             db=db,
             autocommit=make_sessionmaker(autocommit_engine, write_turn),
             redis=redis,
-            limiter=RateLimiter(settings.rate_limit_rules, redis),
+            limiter=RateLimiter(settings.rate_limit_rules, redis, prefix),
             lockout=Lockout(state, threshold=settings.lockout_threshold, base_seconds=settings.lockout_seconds),
             hasher=PasswordHasher(settings.bcrypt_rounds, cpu_count(), metrics.observe_hash),
             codec=TokenCodec(settings.jwt_secret, settings.issuer, settings.jwt_audience),
