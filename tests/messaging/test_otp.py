@@ -5,6 +5,7 @@ stored hashed, exact under parallel requests."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
@@ -14,6 +15,7 @@ from authgate.storage.models import OneTimeSecret, OutboxMessage
 from tests.helpers import STRONG_PASSWORD, bearer, register
 from tests.messaging.conftest import (
     Mailbox,
+    MessagingClientFactory,
     SmsReceiver,
     code_in,
     expire_everything,
@@ -24,6 +26,14 @@ from tests.messaging.conftest import (
 
 PHONE = "+14155550100"
 ACCEPTED = {"message": "If the address can receive codes, a code is on its way."}
+
+
+@pytest.fixture
+async def mclient(messaging_client: MessagingClientFactory) -> AsyncIterator[httpx.AsyncClient]:
+    """The code's own limits alone: the account's lockout, which the wrong guesses here would
+    also reach, is raised (tests/abuse covers it)."""
+    async with messaging_client(lockout_threshold=100) as client:
+        yield client
 
 
 def wrong(code: str) -> str:

@@ -5,13 +5,24 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from collections.abc import AsyncIterator
 
 import httpx
+import pytest
 
+from tests.conftest import ClientFactory
 from tests.helpers import bearer, register
 from tests.mfa.support import Authenticator, MfaAccount, mfa_token
 
 N = 8
+
+
+@pytest.fixture
+async def client(make_client: ClientFactory) -> AsyncIterator[httpx.AsyncClient]:
+    """The one-time things alone: the account's lockout, which N parallel failures would also
+    reach, is raised here (tests/abuse covers it)."""
+    async with make_client(lockout_threshold=100) as c:
+        yield c
 
 
 def outcomes(responses: list[httpx.Response]) -> Counter[object]:

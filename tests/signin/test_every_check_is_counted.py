@@ -1,13 +1,14 @@
 """Every check of a secret that fails is recorded once, in the one place the gate keeps
-(`signin.counting`): wherever the secret is entered, whatever its kind. Lockout will count
-from there, so a check that is not recorded would be a free guess."""
+(`signin.counting`): wherever the secret is entered, whatever its kind. Lockout counts from
+there, so a check that is not recorded would be a free guess. (The lockout threshold is
+raised here, so that the sixth wrong secret is still checked; tests/abuse locks.)"""
 
 from __future__ import annotations
 
 import httpx
 
 from tests.helpers import STRONG_PASSWORD, bearer, register
-from tests.messaging.conftest import Mailbox, mail_code
+from tests.messaging.conftest import Mailbox, MessagingClientFactory, mail_code
 from tests.mfa.support import enrol, mfa_token
 from tests.signin.conftest import sql
 
@@ -16,8 +17,17 @@ async def _failures(client: httpx.AsyncClient) -> list[tuple[object, ...]]:
     return await sql(client, "SELECT user_id, data FROM audit_log WHERE type = 'user.login_failed' ORDER BY at")
 
 
-async def test_wrong_secrets_everywhere_are_each_recorded_once(mclient: httpx.AsyncClient, mailbox: Mailbox) -> None:
+async def test_wrong_secrets_everywhere_are_each_recorded_once(
+    messaging_client: MessagingClientFactory, mailbox: Mailbox
+) -> None:
+    async with messaging_client(lockout_threshold=50) as mclient:
+        await _every_secret_check(mclient, mailbox)
+
+
+async def _every_secret_check(mclient: httpx.AsyncClient, mailbox: Mailbox) -> None:
     account = await enrol(mclient)
+    other = (await register(mclient, email="bea@example.com")).json()
+    setup = await mclient.post("/mfa/setup", headers=bearer(other["accessToken"]))
     auth = account.headers
     wrong_code = account.app.wrong_code()
     attempts = [
@@ -34,14 +44,23 @@ async def test_wrong_secrets_everywhere_are_each_recorded_once(mclient: httpx.As
             ),
         ),
         ("factor to turn TOTP off", mclient.post("/mfa/disable", headers=auth, json={"verificationCode": wrong_code})),
+        (
+            "code that turns TOTP on",
+            mclient.post(
+                "/mfa/enable",
+                headers=bearer(other["accessToken"]),
+                json={"secret": setup.json()["secret"], "verificationCode": "000000"},
+            ),
+        ),
     ]
-    for what, attempt in attempts:
+    owners = [account.user_id] * (len(attempts) - 1) + [other["user"]["id"]]
+    for (what, attempt), owner in zip(attempts, owners, strict=True):
         before = len(await _failures(mclient))
         response = await attempt
         assert response.status_code in (400, 401), (what, response.text)
         after = await _failures(mclient)
         assert len(after) == before + 1, what
-        assert after[-1][0] == account.user_id, what
+        assert after[-1][0] == owner, what
 
     await mclient.post("/otp/send", json={"channel": "email", "email": account.email})
     code = mail_code(await mailbox.wait_for(account.email))

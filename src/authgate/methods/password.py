@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from authgate.abuse import lockout
 from authgate.errors import FieldError, WrongSecret, invalid_credentials, validation_failed
 from authgate.methods.base import KNOWLEDGE, Proof
 from authgate.security.identifiers import email_key, username_key
@@ -34,14 +35,27 @@ class PasswordAttempt:
     username: str | None = None
 
 
-async def verify(rt: Runtime, attempt: PasswordAttempt) -> User:
-    """The account this identifier and password open. Unknown accounts are checked against a
-    dummy hash: same path, same time, same answer (WrongSecret → 401 invalid_credentials)."""
+async def find(rt: Runtime, attempt: PasswordAttempt) -> User | None:
+    """The account the identifier names, if any."""
     async with rt.read() as db:
         if attempt.email is not None:
-            user = await user_repo.get_by_email(db, email_key=email_key(attempt.email))
-        else:
-            user = await user_repo.get_by_username(db, username_key=username_key(attempt.username or ""))
+            return await user_repo.get_by_email(db, email_key=email_key(attempt.email))
+        return await user_repo.get_by_username(db, username_key=username_key(attempt.username or ""))
+
+
+def subject(attempt: PasswordAttempt, user: User | None) -> str:
+    """Whose failures a wrong password counts against: the account, else the identifier."""
+    if user is not None:
+        return lockout.account(user.id)
+    if attempt.email is not None:
+        return lockout.identifier("email", email_key(attempt.email))
+    return lockout.identifier("username", username_key(attempt.username or ""))
+
+
+async def verify(rt: Runtime, attempt: PasswordAttempt, user: User | None) -> User:
+    """The account (from `find`) if the password opens it. Unknown accounts are checked
+    against a dummy hash: same path, same time, same answer (WrongSecret → 401
+    invalid_credentials)."""
     ok = await rt.hasher.verify(attempt.password, user.password_hash if user else None)
     if not ok or user is None:
         raise WrongSecret(invalid_credentials(), user_id=user.id if user else None, method=PASSWORD.name)

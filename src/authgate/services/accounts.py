@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from authgate.abuse.lockout import account
 from authgate.delivery.base import SMS
 from authgate.errors import ErrorCode, FieldError, conflict, validation_failed
 from authgate.methods import password as password_method
@@ -144,19 +145,20 @@ async def register(rt: Runtime, reg: Registration, welcome: onboarding.Welcome, 
         if signin.refusal(rt, user) is not None:
             return Registered(user=user, result=None)
         outcome = await signin.complete(tx, rt, user=user, proofs=[PASSWORD.proof], ctx=ctx)
-    return Registered(user=user, result=signin.finish(rt, outcome))
+    return Registered(user=user, result=await signin.finish(rt, outcome))
 
 
 async def login(
     rt: Runtime, attempt: password_method.PasswordAttempt, mfa_code: str | None, ctx: RequestContext
 ) -> LoginResult:
     """Sign in with a password (or PIN); a second factor's code may come in the same request."""
-    async with signin.counting(rt, ctx):
-        user = await password_method.verify(rt, attempt)
+    found = await password_method.find(rt, attempt)
+    async with signin.counting(rt, ctx, subject=password_method.subject(attempt, found)):
+        user = await password_method.verify(rt, attempt, found)
         async with rt.uow() as tx:
             step = signin.SecondStep(code=mfa_code) if mfa_code else None
             outcome = await signin.complete(tx, rt, user=user, proofs=[PASSWORD.proof], ctx=ctx, second=step)
-    return signin.finish(rt, outcome)
+    return await signin.finish(rt, outcome)
 
 
 async def update_profile(rt: Runtime, *, principal: Principal, change: ProfileChange, ctx: RequestContext) -> User:
@@ -186,7 +188,7 @@ async def update_profile(rt: Runtime, *, principal: Principal, change: ProfileCh
         raise validation_failed(*errors)
 
     if change.password is not None:
-        async with signin.counting(rt, ctx):
+        async with signin.counting(rt, ctx, subject=account(user.id)):
             await password_method.confirm(rt, user_id=user.id, password=change.current_password or "")
         fields["password_hash"] = await rt.hasher.hash(change.password)
     elif "phone" in fields and not await _sms_factor_on(rt, user_id=user.id):
@@ -194,7 +196,7 @@ async def update_profile(rt: Runtime, *, principal: Principal, change: ProfileCh
         proof = Reauthentication(current_password=change.current_password, factor_code=change.mfa_code)
         await require_recent_sign_in(rt, principal, proof, ctx=ctx)
 
-    async with signin.counting(rt, ctx), rt.uow() as tx:
+    async with signin.counting(rt, ctx, subject=account(user.id)), rt.uow() as tx:
         if "phone" in fields:
             await _confirm_phone_move(rt, tx, user=user, code=change.mfa_code)
         fresh = await user_repo.get(tx.db, user_id=user.id)

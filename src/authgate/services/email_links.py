@@ -243,4 +243,4 @@ async def sign_in_with_link(rt: Runtime, *, token: str, ctx: RequestContext) -> 
         if user is None:
             raise bad_link()
         outcome = await signin.complete(tx, rt, user=user, proofs=[LINK.proof], ctx=ctx)
-    return MagicSignIn(result=signin.finish(rt, outcome), redirect_to=still_allowed(rt, link.redirect_to))
+    return MagicSignIn(result=await signin.finish(rt, outcome), redirect_to=still_allowed(rt, link.redirect_to))

@@ -12,8 +12,17 @@ import hmac
 import time
 from dataclasses import dataclass
 
+from authgate.abuse.lockout import account
 from authgate.delivery.base import EMAIL
-from authgate.errors import AuthError, ErrorCode, FieldError, invalid_mfa_code, invalid_token, validation_failed
+from authgate.errors import (
+    AuthError,
+    ErrorCode,
+    FieldError,
+    WrongSecret,
+    invalid_mfa_code,
+    invalid_token,
+    validation_failed,
+)
 from authgate.methods.code import CODE
 from authgate.methods.recovery import RECOVERY
 from authgate.methods.totp import TOTP
@@ -99,9 +108,10 @@ async def enable_totp(
         raise validation_failed(FieldError("secret", "Start again with /mfa/setup.")) from None
     if not hmac.compare_digest(totp.normalize_secret(secret).encode(), pending.encode()):
         raise validation_failed(FieldError("secret", "This is not the secret /mfa/setup issued to this account."))
-    step = totp.matching_step(pending, code, now=time.time())
-    if step is None:
-        raise invalid_mfa_code(field_name="verificationCode")
+    async with signin.counting(rt, ctx, subject=account(user.id)):
+        step = totp.matching_step(pending, code, now=time.time())
+        if step is None:
+            raise WrongSecret(invalid_mfa_code(field_name="verificationCode"), user_id=user.id, method=TOTP.name)
 
     codes = recovery_codes.new_codes()
     now = utcnow()
@@ -125,7 +135,7 @@ async def disable_totp(rt: Runtime, *, user: User, code: str, ctx: RequestContex
         enabled = await TOTP.enrolled(db, user)
     if enabled is None:
         raise AuthError(ErrorCode.CONFLICT, 409, "Conflict", "No authenticator app is enabled.")
-    async with signin.counting(rt, ctx), rt.uow() as tx:
+    async with signin.counting(rt, ctx, subject=account(user.id)), rt.uow() as tx:
         await signin.confirm_current_factor(
             rt, tx, user=user, code=code, field_name="verificationCode", only=AUTHENTICATOR_FACTORS
         )
@@ -149,9 +159,9 @@ async def verify_challenge(
     if user is None:
         raise invalid_token()
     step = signin.SecondStep(code=code, method=method, challenge_id=challenge.id)
-    async with signin.counting(rt, ctx), rt.uow() as tx:
+    async with signin.counting(rt, ctx, subject=account(user.id)), rt.uow() as tx:
         outcome = await signin.complete(tx, rt, user=user, proofs=challenge.proofs, ctx=ctx, second=step)
-    return signin.finish(rt, outcome)
+    return await signin.finish(rt, outcome)
 
 
 async def enable_code_factor(
@@ -163,7 +173,7 @@ async def enable_code_factor(
     caller = principal.user
     destination = own_destination(check.channel, caller, check.destination)
     address = stored_address(check.channel, destination)
-    async with signin.counting(rt, ctx):
+    async with signin.counting(rt, ctx, subject=account(caller.id)):
         right = await redeem(rt, purpose=MFA, check=check, address=address, user_id=caller.id)
     now = utcnow()
     async with rt.uow() as tx:
@@ -187,7 +197,7 @@ async def remove_code_factor(rt: Runtime, *, user: User, code: str, ctx: Request
         factor = await mfa_repo.get_code_factor(db, user_id=user.id)
     if factor is None:
         raise validation_failed(FieldError("verificationCode", "The one-time-code second factor is not on."))
-    async with signin.counting(rt, ctx), rt.uow() as tx:
+    async with signin.counting(rt, ctx, subject=account(user.id)), rt.uow() as tx:
         await signin.confirm_current_factor(rt, tx, user=user, code=code, field_name="verificationCode")
         await mfa_repo.delete_code_factor(tx.db, user_id=user.id)
         await sync_mfa_flag(tx, rt, user_id=user.id)

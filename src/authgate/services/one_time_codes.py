@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from authgate.abuse.lockout import account
 from authgate.delivery.base import EMAIL, SMS
 from authgate.delivery.outbox import suppressed
 from authgate.delivery.templates import lifetime_words
@@ -193,7 +194,8 @@ async def sign_in_with_code(rt: Runtime, check: CodeCheck, ctx: RequestContext) 
     if check.destination is None:
         raise _required(check.channel)
     address = stored_address(check.channel, check.destination)
-    async with signin.counting(rt, ctx):
+    subject = await signin.subject_of(rt, kind=check.channel if check.channel == EMAIL else "phone", key=address)
+    async with signin.counting(rt, ctx, subject=subject):
         right = await redeem(rt, purpose=LOGIN, check=check, address=address)
         async with rt.uow() as tx:
             if not await one_time_repo.consume(tx.db, secret_id=right.secret_id, now=utcnow()):
@@ -208,7 +210,7 @@ async def sign_in_with_code(rt: Runtime, check: CodeCheck, ctx: RequestContext) 
             if user is None:
                 raise invalid_code(LOGIN)
             outcome = await signin.complete(tx, rt, user=user, proofs=[CODE.proof(check.channel)], ctx=ctx)
-    return signin.finish(rt, outcome)
+    return await signin.finish(rt, outcome)
 
 
 async def verify_contact(rt: Runtime, check: CodeCheck, caller: User | None, ctx: RequestContext) -> User:
@@ -217,7 +219,11 @@ async def verify_contact(rt: Runtime, check: CodeCheck, caller: User | None, ctx
     if destination is None:
         raise _required(check.channel)
     address = stored_address(check.channel, destination)
-    async with signin.counting(rt, ctx):
+    if caller is not None:
+        subject = account(caller.id)
+    else:
+        subject = await signin.subject_of(rt, kind=check.channel if check.channel == EMAIL else "phone", key=address)
+    async with signin.counting(rt, ctx, subject=subject):
         right = await redeem(rt, purpose=VERIFY, check=check, address=address, user_id=caller.id if caller else None)
     user_id = right.user_id
     now = utcnow()

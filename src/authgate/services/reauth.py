@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from authgate.abuse.lockout import account
 from authgate.errors import reauthentication_required
 from authgate.methods import password
 from authgate.services.context import RequestContext
@@ -41,11 +42,11 @@ async def require_recent_sign_in(
     if signed_in_recently(rt, principal):
         return
     if proof.current_password:
-        async with counting(rt, ctx):
+        async with counting(rt, ctx, subject=account(principal.user_id)):
             await password.confirm(rt, user_id=principal.user_id, password=proof.current_password)
         return
     if proof.factor_code:
-        async with counting(rt, ctx), rt.uow() as tx:
+        async with counting(rt, ctx, subject=account(principal.user_id)), rt.uow() as tx:
             await confirm_current_factor(rt, tx, user=principal.user, code=proof.factor_code, field_name="mfaCode")
         return
     raise reauthentication_required()

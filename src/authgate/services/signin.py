@@ -2,20 +2,23 @@
 session.
 
 A sign-in is one unit of work. The first factor's own step (a link used up, a code matched, a
-password checked) runs first; then `complete` enforces, in this order: disabled accounts,
-required email verification, and, when the account has a second factor, the second step,
-which must be a different method and come through a different channel than the first (a
-mailbox cannot be both factors). Only then does the session start, with the audit entry and the `user.login` event
-in the same transaction.
+password checked) runs first; then `complete` enforces, in this order: lockout, disabled
+accounts, required email verification, and, when the account has a second factor, the
+second step, which must be a different method and come through a different channel than the
+first (a mailbox cannot be both factors). Only then does the session start, with the audit
+entry and the `user.login` event in the same transaction.
 
-Every check of a secret that fails raises `WrongSecret`; `counting` records it against the
-account in one place (metrics, log, audit trail: the lockout hooks in there) and lets the
-public error leave. A sign-in that needs its second step commits what it did (a used-up
-link, the new challenge) and then answers `mfa_required`.
+Every check of a secret runs inside `counting`, which asks the lockout first and, when the
+check raises `WrongSecret`, counts the failure against the account (or the identifier that
+names none) and records it in one place (metrics, log, audit trail), then lets the public
+error leave. A sign-in that needs its second step commits what it did (a used-up link, the
+new challenge) and then answers `mfa_required`; one that starts a session forgets the
+account's failures (`finish`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -23,6 +26,7 @@ from datetime import timedelta
 
 import orjson
 
+from authgate.abuse import lockout
 from authgate.errors import (
     FieldError,
     WrongSecret,
@@ -80,33 +84,57 @@ Outcome = LoginResult | MfaPending
 
 
 @asynccontextmanager
-async def counting(rt: Runtime, ctx: RequestContext | None = None) -> AsyncIterator[None]:
-    """Around any step that checks a secret: a `WrongSecret` is recorded, then leaves as its
+async def counting(rt: Runtime, ctx: RequestContext | None = None, *, subject: str) -> AsyncIterator[None]:
+    """Around any step that checks a secret of `subject` (an account, or an identifier that
+    names none: `abuse/lockout.py`). The check runs only if the lockout admits it (429
+    `account_locked` otherwise); a `WrongSecret` is counted and recorded, then leaves as its
     public error. Whatever the failed step had written is rolled back by then; the record is
     written in a transaction of its own."""
+    await rt.lockout.admit(subject)
     try:
         yield
     except WrongSecret as wrong:
-        await record_failure(rt, wrong, ctx=ctx)
+        locked_for = await rt.lockout.failed(subject)  # ends the check as a failure
+        await record_failure(rt, wrong, ctx=ctx, locked_for=locked_for)
         raise wrong.error from None
+    except BaseException:
+        await rt.lockout.release(subject)
+        raise
+    await rt.lockout.release(subject)
 
 
-async def record_failure(rt: Runtime, wrong: WrongSecret, *, ctx: RequestContext | None) -> None:
-    """The one place a failed check of a secret is counted: a wrong password, a wrong
+async def record_failure(
+    rt: Runtime, wrong: WrongSecret, *, ctx: RequestContext | None, locked_for: float | None = None
+) -> None:
+    """The one place a failed check of a secret is recorded: a wrong password, a wrong
     second-factor code wherever it is entered, a wrong one-time code, a wrong current
-    password. Account lockout and brute-force limits hook in here."""
+    password; and the lockout this failure started, if it started one."""
     user_id, method = wrong.user_id, wrong.method
     rt.metrics.logins.labels(wrong.error.code.value).inc()
     log.info("sign_in_failed", outcome=wrong.error.code.value, method=method, user_id=user_id)
+    where = {"ip_address": ctx.ip_address if ctx else None, "user_agent": ctx.user_agent if ctx else None}
     async with rt.uow() as tx:
-        tx.audit(
-            "user.login_failed",
-            user_id=user_id,
-            ip_address=ctx.ip_address if ctx else None,
-            user_agent=ctx.user_agent if ctx else None,
-            method=method,
-        )
+        tx.audit("user.login_failed", user_id=user_id, **where, method=method)
         tx.emit("user.login_failed", userId=user_id, method=method)
+        if locked_for is not None:
+            seconds = math.ceil(locked_for)
+            log.warning("account_locked", user_id=user_id, seconds=seconds)
+            tx.audit("user.locked", user_id=user_id, **where, seconds=seconds)
+            if user_id is not None:  # an identifier without an account has no one to tell
+                tx.emit("user.locked", userId=user_id, seconds=seconds)
+
+
+async def subject_of(rt: Runtime, *, kind: str, key: str) -> str:
+    """Whose failures a check of a secret counts against: the account this identifier names
+    (`kind` is `email` or `username` with its key, or `phone` as E.164), else the identifier."""
+    async with rt.read() as db:
+        if kind == "email":
+            user = await user_repo.get_by_email(db, email_key=key)
+        elif kind == "username":
+            user = await user_repo.get_by_username(db, username_key=key)
+        else:
+            user = await user_repo.find_by_phone(db, phone=key, verified=True)
+    return lockout.account(user.id) if user is not None else lockout.identifier(kind, key)
 
 
 def refusal(rt: Runtime, user: User) -> Exception | None:
@@ -134,6 +162,7 @@ async def complete(
     if fresh is None:  # deleted meanwhile
         raise invalid_credentials()
     user = fresh
+    await rt.lockout.refuse_if_locked(lockout.account(user.id))
     refused = refusal(rt, user)
     if refused is not None:
         rt.metrics.logins.labels("refused").inc()
@@ -159,11 +188,13 @@ async def complete(
     return result
 
 
-def finish(rt: Runtime, outcome: Outcome) -> LoginResult:
-    """After the sign-in's transaction committed: the session, or `mfa_required`."""
+async def finish(rt: Runtime, outcome: Outcome) -> LoginResult:
+    """After the sign-in's transaction committed: the session (the account's failed checks
+    are forgotten), or `mfa_required` (they are not: the second step is still to come)."""
     if isinstance(outcome, MfaPending):
         rt.metrics.logins.labels("mfa_required").inc()
         raise mfa_required(outcome.token, outcome.methods)
+    await rt.lockout.succeeded(lockout.account(outcome.user.id))
     return outcome
 
 

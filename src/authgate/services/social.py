@@ -193,7 +193,7 @@ async def finish(
     async with rt.uow() as tx:
         user = await _account_for(tx, rt, provider=flow.provider, identity=identity, ctx=ctx)
         outcome = await signin.complete(tx, rt, user=user, proofs=[OAUTH.proof(flow.provider)], ctx=ctx)
-    return signin.finish(rt, outcome)
+    return await signin.finish(rt, outcome)
 
 
 async def _account_for(tx: UnitOfWork, rt: Runtime, *, provider: str, identity: Identity, ctx: RequestContext) -> User:
