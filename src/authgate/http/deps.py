@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from ipaddress import ip_address, ip_network
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from authgate.errors import invalid_token
+from authgate.errors import forbidden, invalid_token
 from authgate.http.cookies import ACCESS_COOKIE
 from authgate.http.csrf import check_cookie_request
 from authgate.security.text import strip_control_characters
 from authgate.services.context import RequestContext
 from authgate.services.principals import Principal
+from authgate.services.roles import caps_for, has_caps
 from authgate.services.runtime import Runtime
 from authgate.services.sessions import authenticate
 
@@ -88,3 +89,14 @@ async def get_principal(request: Request, rt: RuntimeDep) -> Principal:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+
+
+def require_caps(*needed: str) -> Any:
+    """The caller, if their role carries every capability in `needed`; 403 otherwise."""
+
+    async def check(principal: CurrentPrincipal) -> Principal:
+        if not has_caps(caps_for(principal.user.role), *needed):
+            raise forbidden(f"This needs the {', '.join(needed)} capability.")
+        return principal
+
+    return Depends(check)

@@ -63,3 +63,10 @@ class UserOut(BaseModel):
             created_at=iso_z(user.created_at),
             updated_at=iso_z(user.updated_at),
         )
+
+
+class UnlockedOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    message: str
+    was_locked: bool = Field(serialization_alias="wasLocked")

@@ -1,0 +1,107 @@
+"""The contract every lockout state keeps (in this process, and in Redis), run against both:
+atomic admission under concurrency, the lock at the threshold, growth, release, success,
+unlock and single-use claims."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aioredis
+
+from authgate.abuse.lockout import LockoutState, MemoryLockoutState, Policy, RedisLockoutState
+
+POLICY = Policy(threshold=5, base_seconds=60)
+
+
+@pytest.fixture(params=["memory", "redis"])
+def where(request: pytest.FixtureRequest) -> tuple[str, str] | None:
+    """None for this process; Redis's URL and a key prefix of this test's own."""
+    if request.param == "memory":
+        return None
+    return request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
+
+
+@pytest.fixture
+async def state(where: tuple[str, str] | None) -> AsyncIterator[LockoutState]:
+    if where is None:
+        yield MemoryLockoutState()
+        return
+    client = aioredis.Redis.from_url(where[0])
+    try:
+        yield RedisLockoutState(client, where[1])
+    finally:
+        await client.aclose()
+
+
+async def test_parallel_admissions_stop_at_the_threshold(state: LockoutState) -> None:
+    admitted = await asyncio.gather(*(state.admit("account:a", POLICY) for _ in range(20)))
+    assert sum(wait is None for wait in admitted) == 5
+    assert all(wait == 60 for wait in admitted if wait is not None)  # what the coming lock will last
+
+
+async def test_the_threshold_th_failure_locks(state: LockoutState) -> None:
+    for n in range(5):
+        assert await state.admit("account:a", POLICY) is None
+        locked = await state.failed("account:a", POLICY)
+        assert (locked is None) == (n < 4)
+    assert locked == 60
+    wait = await state.locked_for("account:a")
+    assert wait is not None and 58 < wait <= 60
+    assert await state.admit("account:a", POLICY) is not None
+    assert await state.locked_for("account:b") is None  # subjects are apart
+
+
+async def test_released_checks_free_their_place(state: LockoutState) -> None:
+    for _ in range(5):
+        assert await state.admit("account:a", POLICY) is None
+    assert await state.admit("account:a", POLICY) is not None
+    await state.release("account:a")
+    assert await state.admit("account:a", POLICY) is None
+    await state.release("account:a")
+    await state.release("account:a")  # never below zero
+    for _ in range(5):
+        await state.release("account:a")
+    for _ in range(5):
+        assert await state.admit("account:a", POLICY) is None
+
+
+async def test_success_forgets_failures(state: LockoutState) -> None:
+    for _ in range(4):
+        await state.admit("account:a", POLICY)
+        await state.failed("account:a", POLICY)
+    await state.succeeded("account:a")
+    for _ in range(4):
+        assert await state.admit("account:a", POLICY) is None
+        assert await state.failed("account:a", POLICY) is None
+
+
+async def test_locks_in_a_row_grow(state: LockoutState) -> None:
+    quick = Policy(threshold=1, base_seconds=0.2, max_seconds=0.5)
+    durations = []
+    for _ in range(4):
+        assert await state.admit("account:a", quick) is None
+        durations.append(await state.failed("account:a", quick))
+        await asyncio.sleep(durations[-1] or 0)
+        while await state.locked_for("account:a") is not None:
+            await asyncio.sleep(0.05)
+    assert durations == [pytest.approx(0.2), pytest.approx(0.4), pytest.approx(0.5), pytest.approx(0.5)]
+
+
+async def test_failures_during_a_lock_do_not_count_toward_the_next(state: LockoutState) -> None:
+    for _ in range(5):
+        await state.admit("account:a", POLICY)
+    for _ in range(5):
+        await state.failed("account:a", POLICY)
+    assert await state.unlock("account:a") is True
+    assert await state.unlock("account:a") is False
+    for _ in range(4):
+        assert await state.admit("account:a", POLICY) is None
+        assert await state.failed("account:a", POLICY) is None
+
+
+async def test_a_claim_is_granted_once(state: LockoutState) -> None:
+    results = await asyncio.gather(*(state.claim("altcha:xyz", 60) for _ in range(10)))
+    assert results.count(True) == 1
+    assert await state.claim("altcha:other", 60) is True
