@@ -277,3 +277,18 @@ async def test_sign_in_and_link_are_audited_in_the_same_transaction(
         assert events == ["user.created", "oauth.linked", "user.login"]
         logged = await sql(client, "SELECT data FROM audit_log WHERE type = 'user.login'")
         assert '"oauth"' in logged[0][0]
+
+
+async def test_a_locked_account_cannot_sign_in_through_a_provider(
+    social: SocialClientFactory, op: TestProvider
+) -> None:
+    """Wrong passwords typed for the account's address lock it for every way in, providers too."""
+    op.login_as("alice-1", email="alice@example.com", email_verified=True)
+    async with social() as client:
+        assert (await sign_in(client)).status_code == 200
+        for _ in range(5):
+            wrong = await client.post("/login", json={"email": "alice@example.com", "password": "Wrong-Pass-123"})
+            assert wrong.status_code == 401
+        locked = await sign_in(client)
+        assert locked.status_code == 429, locked.text
+        assert locked.json()["code"] == "account_locked" and locked.headers["retry-after"]
