@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from authgate.http.routes import accounts, health, links, mfa, oauth, otp, sessions, tokens
+from authgate.http.routes import accounts, captcha, health, links, mfa, oauth, otp, sessions, tokens
 
 PREFIXED: list[APIRouter] = [
     accounts.router,
@@ -14,5 +14,6 @@ PREFIXED: list[APIRouter] = [
     links.router,
     otp.router,
     oauth.router,
+    captcha.router,
 ]
 ROOT: list[APIRouter] = [health.router]
