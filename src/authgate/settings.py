@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from limits import RateLimitItem
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import (
     BaseSettings,
     DotEnvSettingsSource,
@@ -43,6 +43,8 @@ def _absolute_url(value: str | None, *, https_unless_loopback: bool = False) -> 
 
 
 LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+CaptchaProvider = Literal["none", "turnstile", "hcaptcha", "recaptcha", "altcha"]
+HOSTED_CAPTCHAS = ("turnstile", "hcaptcha", "recaptcha")  # verified by the provider, with its secret
 BUILT_IN_PROVIDERS = ("github", "google")  # endpoints known; only the client id and secret needed
 PROVIDER_NAME = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")  # as it appears in /oauth/<name>
 
@@ -146,6 +148,11 @@ class Settings(BaseSettings):
     lockout_seconds: int = Field(default=900, ge=1)
     rate_limits: str = "on"  # on, off, or overrides: "login.ip=20/minute, oauth.ip=off"
     sms_daily_budget: int = Field(default=1000, ge=0)  # SMS messages per day, all nodes together; 0: none
+    captcha_provider: CaptchaProvider = "none"
+    captcha_secret: str | None = Field(default=None, repr=False, validate_default=True)  # for altcha: the HMAC key
+    captcha_verify_url: str | None = None  # instead of the provider's own siteverify address
+    captcha_when: Literal["always", "suspicious"] = "always"
+    captcha_min_score: float = Field(default=0.5, ge=0.0, le=1.0)  # reCAPTCHA v3 scores below are refused
 
     # --- secrets at rest ----------------------------------------------------------------
     encryption_key: str | None = None
@@ -233,6 +240,26 @@ class Settings(BaseSettings):
     def _rate_limits(cls, value: str) -> str:
         parse_rules(value)
         return value
+
+    @field_validator("captcha_provider", "captcha_when", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("captcha_secret")
+    @classmethod
+    def _captcha_secret(cls, value: str | None, info: ValidationInfo) -> str | None:
+        provider = info.data.get("captcha_provider")
+        if not value and provider in HOSTED_CAPTCHAS:
+            raise ValueError(f"must be set: AUTHGATE_CAPTCHA_PROVIDER={provider} needs the provider's secret key")
+        if value and provider == "altcha" and len(value) < 32:  # challenges show its HMACs: a short key is guessed
+            raise ValueError("must be at least 32 characters: it is the key that signs ALTCHA challenges")
+        return value or None
+
+    @field_validator("captcha_verify_url")
+    @classmethod
+    def _captcha_verify_url(cls, value: str | None) -> str | None:
+        return _absolute_url(value, https_unless_loopback=True)  # the secret is posted there
 
     @cached_property
     def rate_limit_rules(self) -> dict[str, tuple[RateLimitItem, ...]]:

@@ -4,7 +4,11 @@
 rule `login.ip` for the client address (`X-Forwarded-For` only from a trusted proxy, see
 `deps.client_ip`) and under `login.identifier` for the account the body names, normalised
 as sign-in normalises it, so that rotating addresses or spelling an address differently does
-not escape the limit. A body that cannot be read names no identifier: the route refuses it."""
+not escape the limit. A body that cannot be read names no identifier: the route refuses it.
+
+With `captcha=True`, a request that passed the limits must then bring a CAPTCHA token when a
+provider is configured (captcha/gate.py): `captchaToken` in the JSON body, or the
+`X-Captcha-Token` header."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ import orjson
 from fastapi import Depends, Request
 
 from authgate.abuse.lockout import identifier
+from authgate.captcha import require as require_captcha
 from authgate.http.deps import Context, RuntimeDep
 from authgate.security.identifiers import email_key, normalize_email, normalize_phone, username_key
 
@@ -61,6 +66,10 @@ def code_identifier(body: Body) -> str | None:
         return None
 
 
+async def captcha_token(request: Request) -> str | None:
+    return _text(await json_body(request), "captchaToken") or request.headers.get("x-captcha-token") or None
+
+
 def guarded(area: str, *, identifier: Callable[[Body], str | None] | None = None, captcha: bool = False) -> Any:
     """The dependency that limits `area` (see the module docstring)."""
     ip_rule, identifier_rule = f"{area}.ip", f"{area}.identifier"
@@ -69,5 +78,7 @@ def guarded(area: str, *, identifier: Callable[[Body], str | None] | None = None
         await rt.limiter.hit(ip_rule, ctx.ip_address)
         if identifier is not None and rt.limiter.limits(identifier_rule):
             await rt.limiter.hit(identifier_rule, identifier(await json_body(request)))
+        if captcha and rt.captcha is not None:
+            await require_captcha(rt, await captcha_token(request), ctx.ip_address)
 
     return Depends(guard)

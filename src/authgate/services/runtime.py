@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from authgate.abuse.limiter import RateLimiter
 from authgate.abuse.lockout import Lockout, LockoutState, MemoryLockoutState, RedisLockoutState
+from authgate.captcha import CaptchaVerifier, verifier_from_settings
 from authgate.delivery.outbox import Courier, channels_from_settings
 from authgate.methods import Methods, methods_from_settings
 from authgate.oauth import Provider, providers_from_settings
@@ -49,6 +50,7 @@ class Runtime:
     providers: dict[str, Provider]  # sign-in providers by name (AUTHGATE_OAUTH_<NAME>_*)
     limiter: RateLimiter  # request and sending rate limits (abuse/limiter.py)
     lockout: Lockout  # failed checks of secrets (abuse/lockout.py)
+    captcha: CaptchaVerifier | None  # AUTHGATE_CAPTCHA_PROVIDER; None: no CAPTCHA (captcha/)
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     verified_tokens: VerifiedTokens = field(default_factory=VerifiedTokens)
     next_refresh_sweep: float = 0.0  # monotonic time; see services/refresh.py
@@ -85,6 +87,7 @@ class Runtime:
             redis=redis,
             limiter=RateLimiter(settings.rate_limit_rules, redis, prefix),
             lockout=Lockout(state, threshold=settings.lockout_threshold, base_seconds=settings.lockout_seconds),
+            captcha=verifier_from_settings(settings, outbound, state),
             hasher=PasswordHasher(settings.bcrypt_rounds, cpu_count(), metrics.observe_hash),
             codec=TokenCodec(settings.jwt_secret, settings.issuer, settings.jwt_audience),
             policy=PasswordPolicy(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from authgate.http.routes import accounts, health, links, mfa, oauth, otp, sessions, tokens, users
+from authgate.http.routes import accounts, captcha, health, links, mfa, oauth, otp, sessions, tokens, users
 
 PREFIXED: list[APIRouter] = [
     accounts.router,
@@ -15,5 +15,6 @@ PREFIXED: list[APIRouter] = [
     otp.router,
     oauth.router,
     users.router,
+    captcha.router,
 ]
 ROOT: list[APIRouter] = [health.router]

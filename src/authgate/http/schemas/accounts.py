@@ -45,6 +45,7 @@ class RegisterIn(In):
     name: str | None = Field(default=None, max_length=1000)
     username: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=40)
+    captcha_token: str | None = Field(default=None, alias="captchaToken", max_length=4096)
     options: RegisterOptions = Field(default_factory=RegisterOptions)
 
 

@@ -1,0 +1,12 @@
+"""CAPTCHA in front of the routes bots abuse (docs/abuse-protection.md): one verifier per
+deployment, chosen by AUTHGATE_CAPTCHA_PROVIDER (`build`), asked by the route guard
+(http/abuse.py) through `gate.require`. Hosted providers are asked over HTTP (`siteverify`);
+ALTCHA is checked here (`altcha`)."""
+
+from __future__ import annotations
+
+from authgate.captcha.base import CaptchaVerifier
+from authgate.captcha.build import verifier_from_settings
+from authgate.captcha.gate import note_failure, require
+
+__all__ = ["CaptchaVerifier", "note_failure", "require", "verifier_from_settings"]

@@ -1,0 +1,27 @@
+"""The verifier AUTHGATE_CAPTCHA_PROVIDER names, built once at start (None: no CAPTCHA)."""
+
+from __future__ import annotations
+
+import httpx
+
+from authgate.captcha.altcha import AltchaVerifier, Claims, derived_key
+from authgate.captcha.base import CaptchaVerifier
+from authgate.captcha.siteverify import SITEVERIFY_URLS, SiteVerify
+from authgate.settings import Settings
+
+
+def verifier_from_settings(settings: Settings, client: httpx.AsyncClient, claims: Claims) -> CaptchaVerifier | None:
+    provider = settings.captcha_provider
+    if provider == "none":
+        return None
+    if provider == "altcha":
+        key = settings.captcha_secret or derived_key(settings.jwt_secret)
+        return AltchaVerifier(hmac_key=key, claims=claims)
+    assert settings.captcha_secret is not None  # settings refuse a hosted provider without it
+    return SiteVerify(
+        provider=provider,
+        url=settings.captcha_verify_url or SITEVERIFY_URLS[provider],
+        secret=settings.captcha_secret,
+        client=client,
+        min_score=settings.captcha_min_score if provider == "recaptcha" else None,
+    )
