@@ -1,7 +1,8 @@
 """AUTHGATE_CAPTCHA_WHEN=suspicious: no CAPTCHA for a quiet address; one once it failed sign-ins.
 
 The failures reach the CAPTCHA through `note_failure`, which sign-in calls for every failed
-secret check; here the tests call it as sign-in does, with the client's address."""
+secret check: the first test makes them with wrong passwords; the others call it as sign-in
+does, with the client's address."""
 
 from __future__ import annotations
 
@@ -47,15 +48,14 @@ async def test_password_guessing_address_must_then_solve_a_captcha(
     make_client: ClientFactory, siteverify: SiteVerifyServer
 ) -> None:
     async with make_client(**suspicious_mode(siteverify.url)) as client:
-        rt = runtime(client)
         assert (
             await client.post("/register", json={"email": "ada@example.com", "password": STRONG_PASSWORD})
         ).status_code == 201
         assert (await login(client)).status_code == 200  # a quiet address: no CAPTCHA asked
         for _ in range(SUSPICIOUS_AFTER - 1):
-            await note_failure(rt, CLIENT_IP)
+            assert (await login(client, password="Wrong-Pass-123")).status_code == 401
         assert (await login(client)).status_code == 200  # not yet
-        await note_failure(rt, CLIENT_IP)
+        assert (await login(client, password="Wrong-Pass-123")).status_code == 401
         refused = await login(client)
         assert refused.status_code == 400 and refused.json()["code"] == "captcha_failed"
         assert (await login(client, captchaToken=GOOD)).status_code == 200

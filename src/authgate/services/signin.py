@@ -26,6 +26,7 @@ from datetime import timedelta
 
 import orjson
 
+from authgate import captcha
 from authgate.abuse import lockout
 from authgate.errors import (
     FieldError,
@@ -107,8 +108,9 @@ async def record_failure(
     rt: Runtime, wrong: WrongSecret, *, ctx: RequestContext | None, locked_for: float | None = None
 ) -> None:
     """The one place a failed check of a secret is recorded: a wrong password, a wrong
-    second-factor code wherever it is entered, a wrong one-time code, a wrong current
-    password; and the lockout this failure started, if it started one."""
+        second-factor code wherever it is entered, a wrong one-time code, a wrong current
+        password; and the lockout this failure started, if it started one. The client's address
+    counts toward asking it for a CAPTCHA (captcha/gate.py)."""
     user_id, method = wrong.user_id, wrong.method
     rt.metrics.logins.labels(wrong.error.code.value).inc()
     log.info("sign_in_failed", outcome=wrong.error.code.value, method=method, user_id=user_id)
@@ -122,6 +124,7 @@ async def record_failure(
             tx.audit("user.locked", user_id=user_id, **where, seconds=seconds)
             if user_id is not None:  # an identifier without an account has no one to tell
                 tx.emit("user.locked", userId=user_id, seconds=seconds)
+    await captcha.note_failure(rt, ctx.ip_address if ctx else None)
 
 
 async def subject_of(rt: Runtime, *, kind: str, key: str) -> str:
