@@ -280,3 +280,12 @@ async def test_an_admin_can_lift_a_lock(client: httpx.AsyncClient) -> None:
     assert (await client.post("/login", json=login(password=STRONG_PASSWORD))).status_code == 200
     audited = await sql(client, "SELECT user_id, actor_id FROM audit_log WHERE type = 'user.unlocked'")
     assert [tuple(row) for row in audited] == [(user_id, admin.id)]
+
+
+async def test_refused_checks_are_counted_in_the_metrics(client: httpx.AsyncClient) -> None:
+    await register(client)
+    for _ in range(7):
+        await client.post("/login", json=login())
+    text = (await client.get("/metrics")).text
+    assert 'authgate_logins_total{outcome="account_locked"} 2.0' in text
+    assert 'authgate_logins_total{outcome="invalid_credentials"} 5.0' in text

@@ -29,6 +29,7 @@ import orjson
 from authgate import captcha
 from authgate.abuse import lockout
 from authgate.errors import (
+    AuthError,
     FieldError,
     WrongSecret,
     account_disabled,
@@ -91,7 +92,11 @@ async def counting(rt: Runtime, ctx: RequestContext | None = None, *, subject: s
     `account_locked` otherwise); a `WrongSecret` is counted and recorded, then leaves as its
     public error. Whatever the failed step had written is rolled back by then; the record is
     written in a transaction of its own."""
-    await rt.lockout.admit(subject)
+    try:
+        await rt.lockout.admit(subject)
+    except AuthError as refused:  # account_locked, or the lockout's state out of reach
+        rt.metrics.logins.labels(refused.code.value).inc()
+        raise
     try:
         yield
     except WrongSecret as wrong:
