@@ -14,6 +14,9 @@ import redis.asyncio as aioredis
 
 from tests.conftest import skip_or_fail
 
+# The real SMTP sink and SMS receiver, for the sending-limit tests.
+from tests.messaging.conftest import mailbox, messaging_client, sms  # noqa: F401
+
 REDIS_URL = os.environ.get("AUTHGATE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
