@@ -31,7 +31,14 @@ def test_identity_key_folds_lookalikes_together(typed: str, key: str) -> None:
 
 
 def test_identity_key_is_stable_under_normal_forms() -> None:
-    for word in ("\u00c5ngstr\u00f6m", "Stra\u00dfe", "\u1e9e", "\u0130stanbul", "\u01f0", "\u03a3\u03bf\u03c6\u03af\u03b1"):
+    for word in (
+        "\u00c5ngstr\u00f6m",
+        "Stra\u00dfe",
+        "\u1e9e",
+        "\u0130stanbul",
+        "\u01f0",
+        "\u03a3\u03bf\u03c6\u03af\u03b1",
+    ):
         for form in ("NFC", "NFD", "NFKC", "NFKD"):
             assert identity_key(unicodedata.normalize(form, word)) == identity_key(word), (word, form)
 
