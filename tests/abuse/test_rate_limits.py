@@ -73,6 +73,18 @@ async def test_login_identifier_counts_the_account_across_spellings_and_addresse
             assert_not_limited(await third.post("/login", json={"email": "bob@example.com", **wrong}))
 
 
+async def test_login_identifier_counts_a_username_sent_beside_a_null_email(make_client: ClientFactory) -> None:
+    async with make_client(rate_limits="login.identifier=2/minute") as client:
+        await register(client, username="ada")
+        for n, body in enumerate(
+            [{"username": "ada"}, {"email": None, "username": "ada"}, {"email": None, "name": "ada"}]
+        ):
+            async with from_address(client, f"198.51.100.{n + 1}") as other:
+                response = await other.post("/login", json={**body, "password": "wrong-Password-1"})
+            assert response.status_code == (401 if n < 2 else 429), response.text
+        assert_limited(response, limit=2)
+
+
 async def test_otp_verify_identifier_counts_the_phone_across_spellings_and_addresses(
     make_client: ClientFactory,
 ) -> None:
