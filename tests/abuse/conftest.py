@@ -17,6 +17,9 @@ from tests.messaging.conftest import mailbox, messaging_client, sms
 
 __all__ = ["mailbox", "messaging_client", "redis_prefix", "redis_url", "sms"]
 
+# The real SMTP sink and SMS receiver, for the sending-limit tests.
+from tests.messaging.conftest import mailbox, messaging_client, sms  # noqa: F401
+
 REDIS_URL = os.environ.get("AUTHGATE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 

@@ -48,8 +48,9 @@ def email_identifier(body: Body) -> str | None:
 
 
 def login_identifier(body: Body) -> str | None:
-    """`email`, else `username` or `name` (the name-and-PIN login), as /login reads them."""
-    if "email" in body:
+    """`email`, else `username` or `name` (the name-and-PIN login), as /login reads them: an
+    `"email": null` is no email (/login then signs in by `username`, so it must be counted)."""
+    if body.get("email") is not None:
         return email_identifier(body)
     raw = _text(body, "username") or _text(body, "name")
     return identifier("username", username_key(raw)) if raw else None

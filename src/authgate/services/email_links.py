@@ -22,7 +22,7 @@ from authgate.security.redirects import UnsafeRedirect, allowed_origins, check_r
 from authgate.security.tokens import digest
 from authgate.services import one_time, signin
 from authgate.services.context import RequestContext
-from authgate.services.outbound import link_url, message_row
+from authgate.services.outbound import Allowed, allow_message, link_url, message_row
 from authgate.services.runtime import Runtime
 from authgate.services.sessions import LoginResult, revoke_user_sessions
 from authgate.storage.models import User, utcnow
@@ -85,9 +85,17 @@ def still_allowed(rt: Runtime, stored: str | None) -> str | None:
 
 
 async def queue_link(
-    tx: UnitOfWork, rt: Runtime, *, user: User | None, address: str, purpose: str, redirect_to: str | None = None
+    tx: UnitOfWork,
+    rt: Runtime,
+    *,
+    user: User | None,
+    address: str,
+    purpose: str,
+    allowed: Allowed,
+    redirect_to: str | None = None,
 ) -> None:
-    """A link and its message, in `tx`; with no user, the same rows as a decoy never sent."""
+    """A link and its message, in `tx`; with no user, the same rows as a decoy never sent.
+    `allowed`: the message was counted against the sending limits (`outbound.allow_message`)."""
     lifetime = LIFETIMES[purpose]
     to = user.email if user is not None else address
     token, row = one_time.token_row(
@@ -100,6 +108,7 @@ async def queue_link(
     )
     message = message_row(
         rt,
+        allowed=allowed,
         kind=purpose,
         channel=EMAIL,
         to=to,
@@ -122,15 +131,17 @@ def _address(raw: str) -> str:
 
 async def request_link(rt: Runtime, *, purpose: str, email: str, redirect_to: str | None = None) -> None:
     """Send a link of `purpose` to the account with this address, if there is one that should
-    get it; answer the same either way (no account enumeration)."""
+    get it; answer the same either way (no account enumeration). The sending limits are
+    counted on the address before the account is looked up, so they answer alike for both."""
     address = _address(email)
     target = checked_redirect(rt, redirect_to)
+    allowed = await allow_message(rt, channel=EMAIL, to=address)
     async with rt.read() as db:
         user = await user_repo.get_by_email(db, email_key=email_key(address))
     if user is not None and (user.disabled or (purpose == VERIFY_EMAIL and user.email_verified)):
         user = None
     async with rt.uow() as tx:
-        await queue_link(tx, rt, user=user, address=address, purpose=purpose, redirect_to=target)
+        await queue_link(tx, rt, user=user, address=address, purpose=purpose, allowed=allowed, redirect_to=target)
 
 
 def _token_digest(token: str) -> str:

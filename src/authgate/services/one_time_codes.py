@@ -32,7 +32,7 @@ from authgate.security.codes import normalize_code
 from authgate.security.identifiers import email_key, normalize_email, normalize_phone
 from authgate.services import one_time, signin
 from authgate.services.context import RequestContext
-from authgate.services.outbound import message_row
+from authgate.services.outbound import Allowed, allow_message, message_row
 from authgate.services.runtime import Runtime
 from authgate.services.sessions import LoginResult
 from authgate.storage.models import User, utcnow
@@ -127,17 +127,30 @@ async def _recipient(
 async def send_code(
     rt: Runtime, *, channel: str, purpose: str, destination: str | None, caller: User | None = None
 ) -> None:
-    """Queue a code; the caller answers 202 whatever happened (no account enumeration)."""
+    """Queue a code; the caller answers 202 whatever happened (no account enumeration).
+
+    The sending limits are counted first, on the destination asked for, before any account
+    is looked up: a known and an unknown recipient cost the same and get the same answers."""
+    if caller is not None:
+        to = own_destination(channel, caller, destination)
+    elif destination is None:
+        raise _required(channel)
+    else:
+        to = destination
+    allowed = await allow_message(rt, channel=channel, to=to)
     async with rt.read() as db:
         found = await _recipient(db, channel=channel, purpose=purpose, destination=destination, caller=caller)
-    user, where = found if found is not None else (None, destination or "")
+    user, where = found if found is not None else (None, to)
     async with rt.uow() as tx:
-        await queue_code(tx, rt, user=user, channel=channel, to=where, purpose=purpose)
+        await queue_code(tx, rt, user=user, channel=channel, to=where, purpose=purpose, allowed=allowed)
 
 
-async def queue_code(tx: UnitOfWork, rt: Runtime, *, user: User | None, channel: str, to: str, purpose: str) -> None:
+async def queue_code(
+    tx: UnitOfWork, rt: Runtime, *, user: User | None, channel: str, to: str, purpose: str, allowed: Allowed
+) -> None:
     """A code and its message, in `tx`, voiding the previous code for the same purpose and
-    destination. With no user, the same rows as a decoy that is never sent."""
+    destination. With no user, the same rows as a decoy that is never sent. `allowed`: the
+    message was counted against the sending limits (`outbound.allow_message`)."""
     code, row = one_time.code_row(
         rt,
         purpose=STORED_PURPOSE[purpose],
@@ -149,6 +162,7 @@ async def queue_code(tx: UnitOfWork, rt: Runtime, *, user: User | None, channel:
     )
     message = message_row(
         rt,
+        allowed=allowed,
         kind="otp_code",
         channel=channel,
         to=to,
