@@ -147,7 +147,7 @@ class Settings(BaseSettings):
     lockout_threshold: int = Field(default=5, ge=1)
     lockout_seconds: int = Field(default=900, ge=1)
     rate_limits: str = "on"  # on, off, or overrides: "login.ip=20/minute, oauth.ip=off"
-    sms_daily_budget: int = Field(default=1000, ge=0)  # SMS messages per day, all nodes together; 0: none
+    sms_daily_budget: int = Field(default=1000, ge=0)  # SMS per 24 hours, all nodes together; 0: no budget
     captcha_provider: CaptchaProvider = "none"
     captcha_secret: str | None = Field(default=None, repr=False, validate_default=True)  # for altcha: the HMAC key
     captcha_verify_url: str | None = None  # instead of the provider's own siteverify address

@@ -13,12 +13,9 @@ import pytest
 import redis.asyncio as aioredis
 
 from tests.conftest import skip_or_fail
-from tests.messaging.conftest import mailbox, messaging_client, sms
+from tests.messaging.conftest import mailbox, messaging_client, sms  # the real SMTP sink and SMS receiver
 
 __all__ = ["mailbox", "messaging_client", "redis_prefix", "redis_url", "sms"]
-
-# The real SMTP sink and SMS receiver, for the sending-limit tests.
-from tests.messaging.conftest import mailbox, messaging_client, sms  # noqa: F401
 
 REDIS_URL = os.environ.get("AUTHGATE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 

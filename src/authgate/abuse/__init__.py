@@ -1,3 +1,3 @@
-"""Abuse protection: request rate limits (`limiter`), account lockout (`lockout`) and the
-counters they keep, in this process or in Redis so that every node shares them (`state`).
-The rules and their defaults are in `rules`."""
+"""Abuse protection: request and sending rate limits (`limiter`, with the rules and their
+defaults in `rules`) and account lockout (`lockout`), each counting in this process or in
+Redis, so that every node shares the counts."""

@@ -139,9 +139,10 @@ async def register(rt: Runtime, reg: Registration, welcome: onboarding.Welcome, 
     user = await new_user(rt, reg)
     if rt.settings.require_email_verification:
         welcome = replace(welcome, verify_email=True)
+    allowed = await onboarding.allow(rt, user=user, welcome=welcome)
     async with rt.uow() as tx:
         await add_user(tx, user=user)
-        await onboarding.queue(tx, rt, user=user, welcome=welcome)
+        await onboarding.queue(tx, rt, user=user, welcome=welcome, allowed=allowed)
         if signin.refusal(rt, user) is not None:
             return Registered(user=user, result=None)
         outcome = await signin.complete(tx, rt, user=user, proofs=[PASSWORD.proof], ctx=ctx)

@@ -2,7 +2,8 @@
 queued in the registration's own transaction: if the account exists, so do its messages.
 The sending limits count a registration as one message to the address (however many of
 the mail options it sets: a cooldown of one per minute must not make registering impossible)
-and one to the phone; over a limit, the registration fails with 429 and rolls back, leaving
+and one to the phone, before that transaction (`allow`: no round trip to Redis while the
+database's write lock is held); over a limit, the registration fails with 429 and leaves
 neither account nor message."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 
 from authgate.delivery.base import EMAIL, SMS
 from authgate.services import email_links, one_time_codes
-from authgate.services.outbound import allow_message, message_row
+from authgate.services.outbound import Allowed, allow_message, message_row
 from authgate.services.runtime import Runtime
 from authgate.storage.models import User
 from authgate.storage.models.one_time import RESET_PASSWORD, VERIFY_EMAIL
@@ -27,10 +28,29 @@ class Welcome:
     sms_code: bool = False  # a code that verifies the phone given at registration
 
 
-async def queue(tx: UnitOfWork, rt: Runtime, *, user: User, welcome: Welcome) -> None:
+@dataclass(frozen=True)
+class Allowances:
+    """The messages `allow` counted: one to the address, one to the phone."""
+
+    mail: Allowed | None = None
+    text: Allowed | None = None
+
+
+def _wants_mail(user: User, welcome: Welcome) -> bool:
+    return (welcome.verify_email and not user.email_verified) or welcome.reset_email or welcome.welcome_email
+
+
+async def allow(rt: Runtime, *, user: User, welcome: Welcome) -> Allowances:
+    """Count what `queue` will send against the sending limits (429 over one)."""
+    mail = await allow_message(rt, channel=EMAIL, to=user.email) if _wants_mail(user, welcome) else None
+    sms_wanted = welcome.sms_code and user.phone
+    text = await allow_message(rt, channel=SMS, to=user.phone) if sms_wanted and user.phone else None
+    return Allowances(mail=mail, text=text)
+
+
+async def queue(tx: UnitOfWork, rt: Runtime, *, user: User, welcome: Welcome, allowed: Allowances) -> None:
     verify = welcome.verify_email and not user.email_verified
-    if verify or welcome.reset_email or welcome.welcome_email:
-        mail = await allow_message(rt, channel=EMAIL, to=user.email)
+    if (mail := allowed.mail) is not None:
         if verify:
             await email_links.queue_link(tx, rt, user=user, address=user.email, purpose=VERIFY_EMAIL, allowed=mail)
         if welcome.reset_email:
@@ -41,8 +61,7 @@ async def queue(tx: UnitOfWork, rt: Runtime, *, user: User, welcome: Welcome) ->
             )
             await outbox_repo.add(tx.db, row=message)
             tx.on_commit(rt.courier.poke)
-    if welcome.sms_code and user.phone:
-        text = await allow_message(rt, channel=SMS, to=user.phone)
+    if (text := allowed.text) is not None and user.phone:
         await one_time_codes.queue_code(
             tx, rt, user=user, channel=SMS, to=user.phone, purpose=one_time_codes.VERIFY, allowed=text
         )
