@@ -22,30 +22,22 @@ RULES = {
 Factory = Callable[..., RateLimiter]
 
 
-@pytest.fixture(params=["memory", "redis"])
-def storage(request: pytest.FixtureRequest) -> tuple[str, str] | None:
-    """None for counting in this process, or the Redis URL and this test's key prefix."""
-    if request.param == "memory":
-        return None
-    return request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
-
-
 @pytest.fixture
-async def make_limiter(storage: tuple[str, str] | None) -> AsyncIterator[Factory]:
+async def make_limiter(counts_in: tuple[str, str] | None) -> AsyncIterator[Factory]:
     """`make_limiter(prefix=...)`: a limiter on the storage under test. In memory every limiter
     has counts of its own; in Redis, limiters with one prefix share them."""
     clients: list[aioredis.Redis] = []
 
     def build(prefix: str = "") -> RateLimiter:
         rules = {name: tuple(parse_many(value)) for name, value in RULES.items()}
-        if storage is None:
+        if counts_in is None:
             return RateLimiter(rules)
-        url, base = storage
+        url, base = counts_in
         client = aioredis.Redis.from_url(url)
         clients.append(client)
         return RateLimiter(rules, client, base + prefix)
 
-    build.shared = storage is not None  # type: ignore[attr-defined]
+    build.shared = counts_in is not None  # type: ignore[attr-defined]
     yield build
     for client in clients:
         await client.aclose()

@@ -4,16 +4,8 @@ back, and nothing answers 500."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import time
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
-from tests.conftest import ClientFactory, skip_or_fail
+from tests.abuse.conftest import PrivateRedis
+from tests.conftest import ClientFactory
 from tests.helpers import STRONG_PASSWORD, register
 
 WRONG = {"email": "ada@example.com", "password": "Wrong-Pass-123"}
@@ -33,51 +25,6 @@ async def test_a_lockout_is_reached_through_two_nodes(
             assert locked.status_code == 429 and locked.json()["code"] == "account_locked"
 
 
-class PrivateRedis:
-    """A redis-server of this test's own, on a free port, that the test can stop and start."""
-
-    def __init__(self, workdir: Path) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.workdir = workdir
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        command = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        self.process = subprocess.Popen(command, cwd=self.workdir, stdout=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait()
-            self.process = None
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    if shutil.which("redis-server") is None:
-        skip_or_fail("redis-server is not installed (Debian package redis-server)")
-    server = PrivateRedis(tmp_path)
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 async def test_lockout_fails_closed_while_redis_is_away(
     make_client: ClientFactory, private_redis: PrivateRedis
 ) -> None:
@@ -86,7 +33,7 @@ async def test_lockout_fails_closed_while_redis_is_away(
         for _ in range(3):
             assert (await client.post("/login", json=WRONG)).status_code == 401
 
-        private_redis.stop()
+        private_redis.kill()
         away = await client.post("/login", json=RIGHT)
         assert away.status_code == 503, away.text
         assert away.json()["code"] == "temporarily_unavailable"

@@ -15,16 +15,9 @@ from authgate.abuse.lockout import LockoutState, MemoryLockoutState, Policy, Red
 POLICY = Policy(threshold=5, base_seconds=60)
 
 
-@pytest.fixture(params=["memory", "redis"])
-def where(request: pytest.FixtureRequest) -> tuple[str, str] | None:
-    """None for this process; Redis's URL and a key prefix of this test's own."""
-    if request.param == "memory":
-        return None
-    return request.getfixturevalue("redis_url"), request.getfixturevalue("redis_prefix")
-
-
 @pytest.fixture
-async def state(where: tuple[str, str] | None) -> AsyncIterator[LockoutState]:
+async def state(counts_in: tuple[str, str] | None) -> AsyncIterator[LockoutState]:
+    where = counts_in
     if where is None:
         yield MemoryLockoutState()
         return

@@ -6,10 +6,6 @@ used again once Redis is back."""
 from __future__ import annotations
 
 import asyncio
-import shutil
-import subprocess
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +17,9 @@ from authgate.abuse import limiter as limiter_module
 from authgate.abuse.limiter import RateLimiter
 from authgate.abuse.rules import parse_rules
 from authgate.errors import AuthError
+from tests.abuse.conftest import PrivateRedis
 from tests.abuse.support import assert_limited, assert_not_limited, redis_keys
-from tests.conftest import ClientFactory, skip_or_fail
+from tests.conftest import ClientFactory
 from tests.e2e.server import free_port, running_server
 
 
@@ -71,58 +68,6 @@ async def test_two_server_processes_on_one_redis_share_counts(
 
 
 # --- Redis stopping mid-run -------------------------------------------------------------------
-
-
-class PrivateRedis:
-    """A redis-server of this test's own, on a free port, keeping nothing on disk: it can be
-    killed and started again empty on the same port (the shared one on 6379 is never touched)."""
-
-    def __init__(self, binary: str, workdir: Path) -> None:
-        self.binary = binary
-        self.workdir = workdir
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [self.binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            cwd=self.workdir,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        probe = redis.Redis(port=self.port, socket_timeout=1, socket_connect_timeout=1)
-        deadline = time.monotonic() + 10
-        try:
-            while True:
-                try:
-                    probe.ping()
-                    return
-                except redis.ConnectionError:
-                    if time.monotonic() > deadline or self.process.poll() is not None:
-                        raise RuntimeError("redis-server did not start") from None
-                    time.sleep(0.05)
-        finally:
-            probe.close()
-
-    def kill(self) -> None:
-        if self.process is not None:
-            self.process.kill()
-            self.process.wait(timeout=10)
-            self.process = None
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    binary = shutil.which("redis-server") or (
-        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
-    )
-    if binary is None:
-        skip_or_fail("redis-server is not installed: the Redis-outage cases need one of their own to stop")
-    server = PrivateRedis(binary, tmp_path)
-    server.start()
-    yield server
-    server.kill()
 
 
 async def test_redis_stopping_mid_run(
