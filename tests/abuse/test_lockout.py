@@ -112,6 +112,15 @@ async def test_twenty_parallel_wrong_passwords_run_at_most_five_checks(client: h
     assert failures[0][0] == 5
 
 
+async def test_twenty_parallel_right_passwords_all_sign_in(client: httpx.AsyncClient) -> None:
+    """Checks beyond the threshold wait for a place rather than being refused: a user's
+    devices signing in at once are not locked out."""
+    await register(client)
+    await client.post("/login", json=login())  # one failure already counted
+    responses = await asyncio.gather(*(client.post("/login", json=login(password=STRONG_PASSWORD)) for _ in range(20)))
+    assert [r.status_code for r in responses] == [200] * 20
+
+
 async def test_parallel_guesses_for_an_unknown_identifier_are_exact_too(client: httpx.AsyncClient) -> None:
     before = await password_checks(client)
     responses = await asyncio.gather(*(client.post("/login", json=login(email="ghost@example.com")) for _ in range(20)))

@@ -5,8 +5,10 @@ identifier itself (`email:<key>`): unknown identifiers lock exactly like real on
 lockout tells nothing about who has an account.
 
 The counting is exact under parallel requests. Before a secret is checked, the attempt is
-admitted: it is refused when the failures so far plus the checks still running reach the
-threshold, so 20 parallel wrong passwords against a threshold of 5 run at most 5 checks.
+admitted only while the failures so far plus the checks still running are under the
+threshold; otherwise it waits for a running check to end, so 20 parallel wrong passwords
+against a threshold of 5 run at most 5 checks (the others find the lock), and 20 parallel
+right ones all sign in, 5 at a time.
 Each check then ends as a failure (counted; the one that reaches the threshold locks), a
 release (neither: the first factor was right and the second is still to come), or a success
 (the sign-in completed: the failures are forgotten). A lock lasts `AUTHGATE_LOCKOUT_SECONDS`,
@@ -20,6 +22,7 @@ a lockout fails closed (docs/abuse-protection.md).
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from dataclasses import dataclass
@@ -28,7 +31,7 @@ from typing import Protocol
 from redis.asyncio import Redis
 
 from authgate.abuse.limiter import hashed
-from authgate.errors import account_locked, temporarily_unavailable
+from authgate.errors import account_locked, rate_limited, temporarily_unavailable
 from authgate.observability.logging import get_logger
 
 log = get_logger("authgate.abuse")
@@ -36,6 +39,8 @@ log = get_logger("authgate.abuse")
 FORGET_SECONDS = 86_400  # failures and lock streaks are forgotten after a quiet day
 MAX_LOCK_SECONDS = 86_400
 IN_FLIGHT_SECONDS = 120  # a check still "running" after this long is taken to have died with its process
+BUSY = 0.0  # admit: no lock, but the checks running could still reach the threshold
+BUSY_WAIT_SECONDS = 10.0  # how long a check waits for running ones to end before giving up
 
 
 def account(user_id: str) -> str:
@@ -62,7 +67,9 @@ class LockoutState(Protocol):
     """Where the counts live; each call is atomic. Times are in seconds."""
 
     async def admit(self, key: str, policy: Policy) -> float | None:
-        """None, counting the check as running; or how long until checks are admitted again."""
+        """None, counting the check as running; BUSY when the checks already running could
+        still reach the threshold (no lock yet: ask again when one ends); or how long the
+        subject stays locked."""
         ...
 
     async def failed(self, key: str, policy: Policy) -> float | None:
@@ -123,7 +130,7 @@ class MemoryLockoutState:
         if entry.locked_until > now:
             return entry.locked_until - now
         if entry.failures + entry.running >= policy.threshold:
-            return policy.duration(entry.strikes + 1)
+            return BUSY
         entry.running += 1
         return None
 
@@ -181,12 +188,9 @@ local locked = tonumber(redis.call('HGET', KEYS[1], 'u') or '0')
 if locked > now then return tostring(locked - now) end
 local failures = tonumber(redis.call('HGET', KEYS[1], 'f') or '0')
 local running = tonumber(redis.call('GET', KEYS[2]) or '0')
-if failures + running >= tonumber(ARGV[1]) then
-  local strikes = tonumber(redis.call('HGET', KEYS[1], 's') or '0')
-  return tostring(math.min(tonumber(ARGV[3]), tonumber(ARGV[2]) * 2 ^ strikes))
-end
+if failures + running >= tonumber(ARGV[1]) then return 'busy' end
 redis.call('INCR', KEYS[2])
-redis.call('EXPIRE', KEYS[2], ARGV[4])
+redis.call('EXPIRE', KEYS[2], ARGV[2])
 return false
 """
 )
@@ -236,8 +240,8 @@ class RedisLockoutState:
         return [base, base + ":running"]
 
     async def admit(self, key: str, policy: Policy) -> float | None:
-        args = [policy.threshold, policy.base_seconds, policy.max_seconds, IN_FLIGHT_SECONDS]
-        return _seconds(await self._admit(keys=self._keys(key), args=args))
+        reply = await self._admit(keys=self._keys(key), args=[policy.threshold, IN_FLIGHT_SECONDS])
+        return BUSY if reply == b"busy" else _seconds(reply)
 
     async def failed(self, key: str, policy: Policy) -> float | None:
         args = [policy.threshold, policy.base_seconds, policy.max_seconds, IN_FLIGHT_SECONDS, FORGET_SECONDS]
@@ -279,13 +283,25 @@ class Lockout:
         self.policy = Policy(threshold=threshold, base_seconds=base_seconds)
 
     async def admit(self, subject: str) -> None:
-        """Let one check of a secret for `subject` run, or refuse: 429 `account_locked`."""
-        try:
-            wait = await self.state.admit(subject, self.policy)
-        except Exception as exc:
-            raise self._unavailable(exc) from None
-        if wait is not None:
-            raise account_locked(wait)
+        """Let one check of a secret for `subject` run, or refuse: 429 `account_locked`.
+        While the checks already running could still lock the subject, wait for them: right
+        passwords typed in parallel (several devices, a retrying client) all get their turn,
+        and wrong ones find the lock their predecessors set."""
+        deadline = time.monotonic() + BUSY_WAIT_SECONDS
+        pause = 0.01
+        while True:
+            try:
+                wait = await self.state.admit(subject, self.policy)
+            except Exception as exc:
+                raise self._unavailable(exc) from None
+            if wait is None:
+                return
+            if wait != BUSY:
+                raise account_locked(wait)
+            if time.monotonic() >= deadline:
+                raise rate_limited(retry_after=1, limit=self.policy.threshold)
+            await asyncio.sleep(pause)
+            pause = min(2 * pause, 0.2)
 
     async def failed(self, subject: str) -> float | None:
         """Count the failed check; how long `subject` is now locked, if this failure locked it."""
