@@ -52,6 +52,12 @@ def identifier(kind: str, key: str) -> str:
     return f"{kind}:{key}"
 
 
+def subject(user_id: str | None, *, kind: str, key: str) -> str:
+    """Whose failures a check counts against: the account the identifier names, if it names
+    one, else the identifier itself."""
+    return account(user_id) if user_id is not None else identifier(kind, key)
+
+
 @dataclass(frozen=True)
 class Policy:
     threshold: int

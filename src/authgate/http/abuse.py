@@ -67,19 +67,19 @@ def code_identifier(body: Body) -> str | None:
         return None
 
 
-async def captcha_token(request: Request) -> str | None:
-    return _text(await json_body(request), "captchaToken") or request.headers.get("x-captcha-token") or None
-
-
 def guarded(area: str, *, identifier: Callable[[Body], str | None] | None = None, captcha: bool = False) -> Any:
     """The dependency that limits `area` (see the module docstring)."""
     ip_rule, identifier_rule = f"{area}.ip", f"{area}.identifier"
 
     async def guard(request: Request, rt: RuntimeDep, ctx: Context) -> None:
         await rt.limiter.hit(ip_rule, ctx.ip_address)
-        if identifier is not None and rt.limiter.limits(identifier_rule):
-            await rt.limiter.hit(identifier_rule, identifier(await json_body(request)))
-        if captcha and rt.captcha is not None:
-            await require_captcha(rt, await captcha_token(request), ctx.ip_address)
+        counts_identifier = identifier is not None and rt.limiter.limits(identifier_rule)
+        asks_captcha = captcha and rt.captcha is not None
+        body = await json_body(request) if counts_identifier or asks_captcha else {}
+        if identifier is not None and counts_identifier:
+            await rt.limiter.hit(identifier_rule, identifier(body))
+        if asks_captcha:
+            token = _text(body, "captchaToken") or request.headers.get("x-captcha-token") or None
+            await require_captcha(rt, token, ctx.ip_address)
 
     return Depends(guard)

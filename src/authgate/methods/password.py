@@ -45,11 +45,10 @@ async def find(rt: Runtime, attempt: PasswordAttempt) -> User | None:
 
 def subject(attempt: PasswordAttempt, user: User | None) -> str:
     """Whose failures a wrong password counts against: the account, else the identifier."""
-    if user is not None:
-        return lockout.account(user.id)
+    user_id = user.id if user is not None else None
     if attempt.email is not None:
-        return lockout.identifier("email", email_key(attempt.email))
-    return lockout.identifier("username", username_key(attempt.username or ""))
+        return lockout.subject(user_id, kind="email", key=email_key(attempt.email))
+    return lockout.subject(user_id, kind="username", key=username_key(attempt.username or ""))
 
 
 async def verify(rt: Runtime, attempt: PasswordAttempt, user: User | None) -> User:

@@ -177,6 +177,14 @@ async def queue_code(
     tx.on_commit(rt.courier.poke)
 
 
+async def _subject(rt: Runtime, channel: str, address: str, *, caller: User | None) -> str:
+    """Whose failures a wrong code counts against: the signed-in caller, else the account the
+    phone or address names (or that phone or address, when it names none)."""
+    if caller is not None:
+        return account(caller.id)
+    return await signin.subject_of(rt, kind="email" if channel == EMAIL else "phone", key=address)
+
+
 @dataclass(frozen=True)
 class CodeCheck:
     channel: str
@@ -208,8 +216,7 @@ async def sign_in_with_code(rt: Runtime, check: CodeCheck, ctx: RequestContext) 
     if check.destination is None:
         raise _required(check.channel)
     address = stored_address(check.channel, check.destination)
-    subject = await signin.subject_of(rt, kind=check.channel if check.channel == EMAIL else "phone", key=address)
-    async with signin.counting(rt, ctx, subject=subject):
+    async with signin.counting(rt, ctx, subject=await _subject(rt, check.channel, address, caller=None)):
         right = await redeem(rt, purpose=LOGIN, check=check, address=address)
         async with rt.uow() as tx:
             if not await one_time_repo.consume(tx.db, secret_id=right.secret_id, now=utcnow()):
@@ -233,11 +240,7 @@ async def verify_contact(rt: Runtime, check: CodeCheck, caller: User | None, ctx
     if destination is None:
         raise _required(check.channel)
     address = stored_address(check.channel, destination)
-    if caller is not None:
-        subject = account(caller.id)
-    else:
-        subject = await signin.subject_of(rt, kind=check.channel if check.channel == EMAIL else "phone", key=address)
-    async with signin.counting(rt, ctx, subject=subject):
+    async with signin.counting(rt, ctx, subject=await _subject(rt, check.channel, address, caller=caller)):
         right = await redeem(rt, purpose=VERIFY, check=check, address=address, user_id=caller.id if caller else None)
     user_id = right.user_id
     now = utcnow()

@@ -142,7 +142,7 @@ async def subject_of(rt: Runtime, *, kind: str, key: str) -> str:
             user = await user_repo.get_by_username(db, username_key=key)
         else:
             user = await user_repo.find_by_phone(db, phone=key, verified=True)
-    return lockout.account(user.id) if user is not None else lockout.identifier(kind, key)
+    return lockout.subject(user.id if user is not None else None, kind=kind, key=key)
 
 
 def refusal(rt: Runtime, user: User) -> Exception | None:

@@ -14,6 +14,8 @@ Password = Field(default=None, max_length=MAX_PASSWORD_CHARS)
 # second factor's code.
 CurrentPassword = Field(default=None, alias="currentPassword", max_length=MAX_PASSWORD_CHARS)
 FactorCode = Field(default=None, alias="mfaCode", max_length=64)
+# A CAPTCHA solution (docs/abuse-protection.md); the route guard reads it, the header may carry it instead.
+CaptchaToken = Field(default=None, alias="captchaToken", max_length=4096)
 
 
 class In(BaseModel):
@@ -45,7 +47,7 @@ class RegisterIn(In):
     name: str | None = Field(default=None, max_length=1000)
     username: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=40)
-    captcha_token: str | None = Field(default=None, alias="captchaToken", max_length=4096)
+    captcha_token: str | None = CaptchaToken
     options: RegisterOptions = Field(default_factory=RegisterOptions)
 
 
@@ -60,7 +62,7 @@ class LoginIn(In):
     password: str | None = Password
     pin: str | None = Password
     mfa_code: str | None = Field(default=None, alias="mfaCode", max_length=64)
-    captcha_token: str | None = Field(default=None, alias="captchaToken", max_length=4096)
+    captcha_token: str | None = CaptchaToken
     options: LoginOptions = Field(default_factory=LoginOptions)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from authgate.http.schemas.accounts import In
+from authgate.http.schemas.accounts import CaptchaToken, In
 from authgate.security.passwords import MAX_PASSWORD_CHARS
 from authgate.security.redirects import MAX_LENGTH as MAX_REDIRECT_CHARS
 
@@ -12,7 +12,7 @@ from authgate.security.redirects import MAX_LENGTH as MAX_REDIRECT_CHARS
 class LinkRequestIn(In):
     email: str = Field(max_length=320)
     redirect_to: str | None = Field(default=None, alias="redirectTo", max_length=MAX_REDIRECT_CHARS)
-    captcha_token: str | None = Field(default=None, alias="captchaToken", max_length=4096)
+    captcha_token: str | None = CaptchaToken
 
 
 class ResetIn(In):

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from authgate.http.schemas.accounts import CurrentPassword, FactorCode, In, LoginOptions
+from authgate.http.schemas.accounts import CaptchaToken, CurrentPassword, FactorCode, In, LoginOptions
 from authgate.http.schemas.users import UserOut
 
 Channel = Literal["sms", "email"]
@@ -18,7 +18,7 @@ class OtpSendIn(In):
     phone: str | None = Field(default=None, max_length=40)
     email: str | None = Field(default=None, max_length=320)
     purpose: Purpose = "login"
-    captcha_token: str | None = Field(default=None, alias="captchaToken", max_length=4096)
+    captcha_token: str | None = CaptchaToken
 
 
 class OtpVerifyIn(In):
