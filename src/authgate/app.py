@@ -9,7 +9,7 @@ from fastapi import FastAPI
 
 from authgate import __version__
 from authgate.http import problems
-from authgate.http.middleware import BodyGuard, PrefixAliases, RequestMetrics
+from authgate.http.middleware import BodyGuard, PathGuard, PrefixAliases, RequestMetrics
 from authgate.http.routes import PREFIXED, ROOT
 from authgate.http.routes.links import FORM_PATHS
 from authgate.observability.logging import configure as configure_logging
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in PREFIXED:
         app.include_router(router, prefix=primary)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, form_paths=FORM_PATHS)
+    app.add_middleware(PathGuard)
     app.add_middleware(PrefixAliases, primary=primary, aliases=settings.route_prefixes)
     app.add_middleware(RequestMetrics, metrics=metrics)
     return app

@@ -298,3 +298,12 @@ async def test_refused_checks_are_counted_in_the_metrics(client: httpx.AsyncClie
     text = (await client.get("/metrics")).text
     assert 'authgate_logins_total{outcome="account_locked"} 2.0' in text
     assert 'authgate_logins_total{outcome="invalid_credentials"} 5.0' in text
+
+
+@pytest.mark.parametrize("user_id", ["not-a-uuid", "x" * 300])
+async def test_unlocking_a_malformed_id_is_not_found(client: httpx.AsyncClient, user_id: str) -> None:
+    await users_admin.create_user(runtime(client), email="root@example.com", password=STRONG_PASSWORD, role="admin")
+    token = (await client.post("/login", json=login("root@example.com", STRONG_PASSWORD))).json()["token"]
+    response = await client.post(f"/user/{user_id}/unlock", headers=bearer(token))
+    assert response.status_code == 404, response.text
+    assert response.json()["code"] == "not_found"

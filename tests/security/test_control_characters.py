@@ -107,3 +107,21 @@ async def test_control_characters_are_stripped_from_the_stored_user_agent(client
     sessions = (await client.get("/sessions", headers=bearer(login.json()["accessToken"]))).json()
     agents = {s["userAgent"] for s in sessions if s["current"]}
     assert agents == {"EvilAgent[2J/1.0"}
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("DELETE", "/sessions/%00"),
+        ("DELETE", "/oauth/link/%00"),
+        ("POST", "/user/%00/unlock"),
+        ("GET", "/email/verify/%00abc"),
+        ("GET", "/api/auth/login/magic/%E2%80%AE"),
+    ],
+)
+async def test_control_characters_in_a_path_are_400_not_500(client: httpx.AsyncClient, method: str, path: str) -> None:
+    """A NUL in an id would reach PostgreSQL as a parameter it refuses."""
+    token = (await register(client)).json()["token"]
+    response = await client.request(method, path, headers=bearer(token))
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "validation_failed"

@@ -1,5 +1,6 @@
 """Pure ASGI middleware (no BaseHTTPMiddleware: it costs a task per request).
 
+`PathGuard` refuses a path with control characters (a `%00` in an id would reach the database).
 `BodyGuard` refuses oversized and non-JSON bodies before any route, parser or hash sees them.
 `RequestMetrics` counts requests and latencies by route template.
 `PrefixAliases` serves every route prefix from one set of routes.
@@ -14,6 +15,7 @@ from typing import Any
 import orjson
 
 from authgate.observability.metrics import Metrics
+from authgate.security.text import has_control_characters
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -59,6 +61,22 @@ def _path_matches(path: str, pattern: str) -> bool:
     if len(have) < len(want):
         return False
     return all(h != "" if w == "*" else h == w for w, h in zip(want, have[len(have) - len(want) :], strict=True))
+
+
+class PathGuard:
+    """No route takes control characters in its path, and PostgreSQL refuses a NUL byte as a
+    query parameter: a decoded path holding one is a 400 before any route sees it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and has_control_characters(scope["path"]):
+            await send_problem(
+                send, 400, "validation_failed", "Validation failed", "The path contains control characters."
+            )
+            return
+        await self.app(scope, receive, send)
 
 
 class BodyGuard:
