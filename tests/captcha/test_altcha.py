@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from datetime import UTC, datetime, timedelta
@@ -81,6 +82,14 @@ async def test_replayed_altcha_solution_is_refused(make_client: ClientFactory) -
         assert (await register(client, token)).status_code == 201
         assert refused(await register(client, token, "bot@example.com"))
         assert refused(await client.post("/password/forgot", json={"email": "x@example.com", "captchaToken": token}))
+
+
+async def test_one_altcha_solution_sent_in_parallel_passes_once(make_client: ClientFactory) -> None:
+    async with make_client(**ALTCHA) as client:
+        token = solve(await challenge(client))
+        bodies = [{"email": f"u{n}@example.com", "captchaToken": token} for n in range(10)]
+        answers = await asyncio.gather(*(client.post("/password/forgot", json=body) for body in bodies))
+        assert sorted(r.status_code for r in answers) == [202] + [400] * 9
 
 
 async def test_replayed_altcha_solution_is_refused_on_another_node(
