@@ -37,8 +37,8 @@ async def unlock(rt: Runtime, *, user_id: str, actor_id: str, ctx: RequestContex
         user = await user_repo.get(db, user_id=user_id)
     if user is None:
         raise not_found("No such user.")
-    was_locked = await rt.lockout.unlock(account(user_id))
-    async with rt.uow() as tx:
+    async with rt.uow() as tx:  # a lockout store that does not answer leaves no audit entry
+        was_locked = await rt.lockout.unlock(account(user_id))
         where = {"ip_address": ctx.ip_address, "user_agent": ctx.user_agent}
         tx.audit("user.unlocked", user_id=user_id, actor_id=actor_id, **where, wasLocked=was_locked)
         tx.emit("user.unlocked", userId=user_id, actorId=actor_id, wasLocked=was_locked)
