@@ -86,15 +86,23 @@ def pg_database() -> Iterator[str]:
     run_blocking(lambda: admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+SEEDED = ("roles", "audit_chain")  # tables the migrations fill: reset, not emptied
+
+
 async def _truncate_pg(url: str) -> None:
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
     try:
         tables = await conn.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> ALL($1::text[])",
+            ["alembic_version", *SEEDED],
         )
         if tables:
             names = ", ".join(f'"{t["tablename"]}"' for t in tables)
             await conn.execute(f"TRUNCATE {names} CASCADE")
+        # Rows the migrations seed go back to how a fresh database has them.
+        await conn.execute("DELETE FROM roles WHERE name NOT IN ('user', 'admin')")
+        await conn.execute("UPDATE roles SET caps = CASE name WHEN 'admin' THEN '[\"*\"]' ELSE '[]' END")
+        await conn.execute("UPDATE audit_chain SET seq = 0, hash = $1", "0" * 64)
     finally:
         await conn.close()
 

@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from authgate import __version__
 from authgate.http import problems
 from authgate.http.middleware import BodyGuard, PathGuard, PrefixAliases, RequestMetrics
+from authgate.http.request_scope import RequestScope
 from authgate.http.routes import PREFIXED, ROOT
 from authgate.http.routes.links import FORM_PATHS
 from authgate.observability.logging import configure as configure_logging
@@ -27,7 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = Runtime.build(settings, metrics)
         app.state.runtime = runtime
-        runtime.start()
+        await runtime.start()
         try:
             yield
         finally:
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     primary = settings.route_prefixes[0]
     for router in PREFIXED:
         app.include_router(router, prefix=primary)
+    app.add_middleware(RequestScope, trusted_proxies=settings.trusted_proxies)
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, form_paths=FORM_PATHS)
     app.add_middleware(PathGuard)
     app.add_middleware(PrefixAliases, primary=primary, aliases=settings.route_prefixes)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.requests import Request
 
-from authgate.http.deps import client_ip
+from authgate.http.request_scope import client_ip
 from authgate.observability.logging import redact
 
 

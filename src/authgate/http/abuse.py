@@ -2,7 +2,7 @@
 
 `guarded("login", identifier=login_identifier, captcha=True)` counts the request under the
 rule `login.ip` for the client address (`X-Forwarded-For` only from a trusted proxy, see
-`deps.client_ip`) and under `login.identifier` for the account the body names, normalised
+`request_scope.client_ip`) and under `login.identifier` for the account the body names, normalised
 as sign-in normalises it, so that rotating addresses or spelling an address differently does
 not escape the limit. A body that cannot be read names no identifier: the route refuses it.
 

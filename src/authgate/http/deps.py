@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from ipaddress import ip_address, ip_network
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -10,10 +9,11 @@ from fastapi import Depends, Request
 from authgate.errors import forbidden, invalid_token
 from authgate.http.cookies import ACCESS_COOKIE
 from authgate.http.csrf import check_cookie_request
-from authgate.security.text import strip_control_characters
-from authgate.services.context import RequestContext
+from authgate.http.request_scope import context_of
+from authgate.services.context import RequestContext, act_as
+from authgate.services.context import current as current_scope
 from authgate.services.principals import Principal
-from authgate.services.roles import caps_for, has_caps
+from authgate.services.roles import has_caps
 from authgate.services.runtime import Runtime
 from authgate.services.sessions import authenticate
 
@@ -26,42 +26,10 @@ async def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def _is_trusted(host: str, trusted: list[str]) -> bool:
-    try:
-        addr = ip_address(host)
-    except ValueError:
-        return False
-    for entry in trusted:
-        try:
-            if addr in ip_network(entry, strict=False):
-                return True
-        except ValueError:
-            continue
-    return False
-
-
-def client_ip(request: Request, trusted: list[str]) -> str | None:
-    """The peer's address; `X-Forwarded-For` is believed only from a trusted proxy, and then
-    read from the right, skipping trusted hops, so a client cannot choose its own address."""
-    peer = request.client.host if request.client else None
-    if peer is None or not trusted or not _is_trusted(peer, trusted):
-        return peer
-    forwarded = request.headers.get("x-forwarded-for", "")
-    hops = [h.strip() for h in forwarded.split(",") if h.strip()]
-    for hop in reversed(hops):
-        if not _is_trusted(hop, trusted):
-            return hop
-    return hops[0] if hops else peer
-
-
 async def get_context(request: Request, rt: RuntimeDep) -> RequestContext:
-    """The User-Agent is stored with the session and shown in session lists: control
-    characters are dropped (a NUL is a 500 on PostgreSQL; escapes could dress up a log line)."""
-    agent = strip_control_characters(request.headers.get("user-agent") or "")
-    return RequestContext(
-        ip_address=client_ip(request, rt.settings.trusted_proxies),
-        user_agent=agent or None,
-    )
+    """The request's address and User-Agent, as the `RequestScope` middleware entered them."""
+    scope = current_scope()
+    return scope.context if scope is not None else context_of(request, rt.settings.trusted_proxies)
 
 
 Context = Annotated[RequestContext, Depends(get_context)]
@@ -85,7 +53,9 @@ async def get_principal(request: Request, rt: RuntimeDep) -> Principal:
         if not token:
             raise invalid_token("Authentication is required.")
         check_cookie_request(request, rt.settings)
-    return await authenticate(rt, token)
+    principal = await authenticate(rt, token)
+    act_as(principal.user_id)
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
@@ -94,8 +64,8 @@ CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 def require_caps(*needed: str) -> Any:
     """The caller, if their role carries every capability in `needed`; 403 otherwise."""
 
-    async def check(principal: CurrentPrincipal) -> Principal:
-        if not has_caps(caps_for(principal.user.role), *needed):
+    async def check(principal: CurrentPrincipal, rt: RuntimeDep) -> Principal:
+        if not has_caps(rt.roles.caps(principal.user.role), *needed):
             raise forbidden(f"This needs the {', '.join(needed)} capability.")
         return principal
 

@@ -7,17 +7,23 @@ from pydantic import BaseModel
 
 from authgate.http.schemas.accounts import LoginOut
 from authgate.http.schemas.users import UserOut
+from authgate.services.runtime import Runtime
 from authgate.services.sessions import LoginResult
+from authgate.storage.models import User
 
 
-def login_out(result: LoginResult, message: str) -> LoginOut:
+def user_out(rt: Runtime, user: User) -> UserOut:
+    return UserOut.of(user, rt.roles.caps(user.role))
+
+
+def login_out(rt: Runtime, result: LoginResult, message: str) -> LoginOut:
     return LoginOut(
         message=message,
         token=result.access_token,
         access_token=result.access_token,
         refresh_token=result.refresh_token,
         expires_in=result.expires_in,
-        user=UserOut.of(result.user),
+        user=user_out(rt, result.user),
         name=result.user.name,
         email=result.user.email,
     )

@@ -27,7 +27,9 @@ from authgate.security.crypto import SecretBox
 from authgate.security.passwords import PasswordHasher, PasswordPolicy
 from authgate.security.tokens import TokenCodec
 from authgate.services.principals import PrincipalCache, VerifiedTokens
+from authgate.services.roles import RoleBook
 from authgate.settings import Settings, cpu_count
+from authgate.storage.audit_chain import AuditChain
 from authgate.storage.db import make_autocommit_engine, make_engine, make_sessionmaker, make_write_turn, ping
 from authgate.storage.uow import UnitOfWork, unit_of_work
 
@@ -51,6 +53,8 @@ class Runtime:
     limiter: RateLimiter  # request and sending rate limits (abuse/limiter.py)
     lockout: Lockout  # failed checks of secrets (abuse/lockout.py)
     captcha: CaptchaVerifier | None  # AUTHGATE_CAPTCHA_PROVIDER; None: no CAPTCHA (captcha/)
+    roles: RoleBook  # capabilities by role, kept fresh (services/roles.py)
+    chain: AuditChain  # hashes of the audit trail (storage/audit_chain.py)
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     verified_tokens: VerifiedTokens = field(default_factory=VerifiedTokens)
     next_refresh_sweep: float = 0.0  # monotonic time; see services/refresh.py
@@ -79,11 +83,14 @@ class Runtime:
         )
         prefix = settings.redis_key_prefix
         state: LockoutState = RedisLockoutState(redis, prefix) if redis is not None else MemoryLockoutState()
+        autocommit = make_sessionmaker(autocommit_engine, write_turn)
         return cls(
             settings=settings,
             engine=engine,
             db=db,
-            autocommit=make_sessionmaker(autocommit_engine, write_turn),
+            autocommit=autocommit,
+            roles=RoleBook(autocommit),
+            chain=AuditChain(settings.encryption_key or settings.jwt_secret),
             redis=redis,
             limiter=RateLimiter(settings.rate_limit_rules, redis, prefix),
             lockout=Lockout(state, threshold=settings.lockout_threshold, base_seconds=settings.lockout_seconds),
@@ -106,7 +113,7 @@ class Runtime:
 
     def uow(self) -> AbstractAsyncContextManager[UnitOfWork]:
         """One transaction for one use case (storage/uow.py)."""
-        return unit_of_work(self.db)
+        return unit_of_work(self.db, self.chain)
 
     def read(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A session for lookups: each statement commits on its own, so no lock is held
@@ -127,11 +134,14 @@ class Runtime:
                 return "Redis"
         return None
 
-    def start(self) -> None:
-        """Start the background parts (the message courier); needs a running event loop."""
+    async def start(self) -> None:
+        """Read the roles, and start the background parts (the message courier, the roles'
+        reload)."""
+        await self.roles.start()
         self.courier.start()
 
     async def close(self) -> None:
+        await self.roles.close()
         await self.courier.close()
         await self.outbound.aclose()
         self.hasher.close()

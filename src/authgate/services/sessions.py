@@ -16,7 +16,6 @@ from authgate.observability.logging import get_logger
 from authgate.security.tokens import ACCESS, digest, random_token
 from authgate.services.context import RequestContext
 from authgate.services.principals import Principal
-from authgate.services.roles import caps_for
 from authgate.services.runtime import Runtime
 from authgate.storage.models import Session, User, new_id, utcnow
 from authgate.storage.repositories import sessions as session_repo
@@ -42,7 +41,7 @@ def mint_access_token(rt: Runtime, *, user: User, session_id: str, amr: list[str
             "sid": session_id,
             "email": user.email,
             "role": user.role,
-            "caps": caps_for(user.role),
+            "caps": rt.roles.caps(user.role),
             "amr": amr,
         },
         purpose=ACCESS,

@@ -6,9 +6,9 @@ from authgate.abuse.lockout import account
 from authgate.errors import FieldError, not_found, validation_failed
 from authgate.services.accounts import Registration, add_user, new_user
 from authgate.services.context import RequestContext
-from authgate.services.roles import BUILTIN_ROLES
 from authgate.services.runtime import Runtime
 from authgate.storage.models import User
+from authgate.storage.repositories import roles as role_repo
 from authgate.storage.repositories import users as user_repo
 
 
@@ -22,11 +22,12 @@ async def create_user(
     role: str = "user",
     verified: bool = False,
 ) -> User:
-    if role not in BUILTIN_ROLES:
-        raise validation_failed(FieldError("role", f"Unknown role; known: {', '.join(BUILTIN_ROLES)}."))
     reg = Registration(email=email, password=password, name=name, username=username)
     user = await new_user(rt, reg, role=role, email_verified=verified)
     async with rt.uow() as tx:
+        if await role_repo.hold(tx.db, name=role) is None:
+            known = ", ".join(r.name for r in await role_repo.all_roles(tx.db))
+            raise validation_failed(FieldError("role", f"Unknown role; known: {known}."))
         await add_user(tx, user=user)
     return user
 

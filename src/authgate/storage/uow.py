@@ -4,7 +4,10 @@
 What must happen only if the change is kept (dropping cached sessions, waking the courier)
 is registered with `tx.on_commit(...)` and runs after the commit, never after a rollback.
 `tx.audit(...)` and `tx.emit(...)` append the audit entry and the outbox event in the same
-transaction as the change they describe: both exist exactly when the change does.
+transaction as the change they describe: both exist exactly when the change does. Audit
+entries are chained (storage/audit_chain.py) as the last step before the commit, so the lock
+that orders them is held as briefly as possible. The request's address, User-Agent and
+authenticated caller are filled in from the request scope (services/context.py) unless given.
 """
 
 from __future__ import annotations
@@ -16,13 +19,18 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from authgate.services.context import current as current_scope
+from authgate.storage.audit_chain import AuditChain
 from authgate.storage.models import AuditEntry, EventRecord, utcnow
+
+AGENT_MAX = 512
 
 
 class UnitOfWork:
     def __init__(self, db: AsyncSession) -> None:
         self.db = db
         self._after: list[Callable[[], object]] = []
+        self._audits: list[AuditEntry] = []
 
     def on_commit(self, effect: Callable[[], object]) -> None:
         self._after.append(effect)
@@ -37,15 +45,21 @@ class UnitOfWork:
         user_agent: str | None = None,
         **data: Any,
     ) -> None:
-        """Append a security event to the audit trail; `data` never holds a secret."""
-        self.db.add(
+        """Append a security event to the audit trail; `data` never holds a secret. The actor
+        is, unless given, the authenticated caller, or else the user the event is about."""
+        scope = current_scope()
+        if scope is not None:
+            ip_address = ip_address or scope.context.ip_address
+            user_agent = user_agent or scope.context.user_agent
+            actor_id = actor_id or scope.actor_id
+        self._audits.append(
             AuditEntry(
                 at=utcnow(),
                 type=type,
                 user_id=user_id,
                 actor_id=actor_id if actor_id is not None else user_id,
                 ip_address=ip_address,
-                user_agent=user_agent,
+                user_agent=user_agent[:AGENT_MAX] if user_agent else None,
                 data=orjson.dumps(data).decode() if data else None,
             )
         )
@@ -60,8 +74,10 @@ class UnitOfWork:
 
 
 @asynccontextmanager
-async def unit_of_work(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[UnitOfWork]:
+async def unit_of_work(sessions: async_sessionmaker[AsyncSession], chain: AuditChain) -> AsyncIterator[UnitOfWork]:
     async with sessions() as db, db.begin():
         tx = UnitOfWork(db)
         yield tx
+        if tx._audits:
+            await chain.append(db, tx._audits)
     tx._committed()

@@ -8,7 +8,7 @@ from authgate.errors import FieldError, validation_failed
 from authgate.http.abuse import guarded, login_identifier
 from authgate.http.cookies import set_auth_cookies
 from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep
-from authgate.http.responses import json_response, login_out
+from authgate.http.responses import json_response, login_out, user_out
 from authgate.http.schemas.accounts import LoginIn, LoginOut, RegisteredOut, RegisterIn, UpdateUserIn
 from authgate.http.schemas.oauth import CurrentUserOut, IdentityOut
 from authgate.http.schemas.users import UserOut
@@ -42,11 +42,11 @@ async def register(body: RegisterIn, response: Response, rt: RuntimeDep, ctx: Co
     registered = await accounts.register(rt, reg, welcome, ctx)
     result = registered.result
     if result is None:
-        user = UserOut.of(registered.user)
+        user = user_out(rt, registered.user)
         return RegisteredOut(message=VERIFY_FIRST, user=user, name=user.name, email=user.email)
     if body.options.set_cookie:
         set_auth_cookies(response, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)
-    return login_out(result, "User registered successfully")
+    return login_out(rt, result, "User registered successfully")
 
 
 def password_login(body: LoginIn) -> PasswordAttempt:
@@ -78,19 +78,19 @@ async def sign_in(body: LoginIn, response: Response, rt: RuntimeDep, ctx: Contex
     result = await accounts.login(rt, password_login(body), body.mfa_code, ctx)
     if body.options.set_cookie:
         set_auth_cookies(response, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)
-    return login_out(result, "Login successful")
+    return login_out(rt, result, "Login successful")
 
 
 @router.get("/profile", response_model=UserOut)
-async def profile(principal: CurrentPrincipal) -> Response:
-    return json_response(UserOut.of(principal.user))
+async def profile(principal: CurrentPrincipal, rt: RuntimeDep) -> Response:
+    return json_response(user_out(rt, principal.user))
 
 
 @router.get("/user", response_model=CurrentUserOut)
 async def current_user(principal: CurrentPrincipal, rt: RuntimeDep) -> Response:
     """The user object, with how the account can sign in: a password, linked providers."""
     linked = await social.linked_identities(rt, user_id=principal.user_id)
-    user = UserOut.of(principal.user).model_dump()
+    user = user_out(rt, principal.user).model_dump()
     identities = [IdentityOut.of(identity) for identity in linked]
     has_password = principal.user.password_hash is not None
     return json_response(CurrentUserOut(**user, has_password=has_password, identities=identities))
@@ -107,4 +107,4 @@ async def update_current_user(body: UpdateUserIn, principal: CurrentPrincipal, r
         mfa_code=body.mfa_code,
     )
     user = await accounts.update_profile(rt, principal=principal, change=change, ctx=ctx)
-    return UserOut.of(user)
+    return user_out(rt, user)

@@ -162,4 +162,4 @@ async def magic_sign_in(token: str, response: Response, rt: RuntimeDep, ctx: Con
         set_auth_cookies(redirect, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)
         return redirect
     set_auth_cookies(response, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)
-    return login_out(result, "Login successful")
+    return login_out(rt, result, "Login successful")

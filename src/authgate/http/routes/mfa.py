@@ -46,7 +46,7 @@ async def verify(body: VerifyIn, response: Response, rt: RuntimeDep, ctx: Contex
     result = await mfa.verify_challenge(rt, mfa_token=body.mfa_token, code=body.code, method=body.method, ctx=ctx)
     if body.options.set_cookie:
         set_auth_cookies(response, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)
-    return login_out(result, "Login successful")
+    return login_out(rt, result, "Login successful")
 
 
 @router.post("/mfa/disable", response_model=MessageOut)

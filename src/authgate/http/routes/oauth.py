@@ -24,6 +24,7 @@ from authgate.http.schemas.oauth import AuthorizationOut, LinkedOut, LinkIn
 from authgate.security.redirects import MAX_LENGTH as MAX_REDIRECT_CHARS
 from authgate.services import social
 from authgate.services.reauth import Reauthentication, require_recent_sign_in
+from authgate.services.runtime import Runtime
 from authgate.services.sessions import LoginResult
 from authgate.settings import Settings
 
@@ -111,17 +112,17 @@ async def callback(
             url = _with_query(flow.redirect_to, {"linked": outcome.provider})
             return RedirectResponse(url, status_code=status.HTTP_302_FOUND, headers=NO_STORE)
         return LinkedOut(message="Provider linked", provider=outcome.provider)
-    return _signed_in(rt.settings, outcome, flow.redirect_to, response)
+    return _signed_in(rt, outcome, flow.redirect_to, response)
 
 
-def _signed_in(settings: Settings, result: LoginResult, redirect_to: str | None, response: Response) -> Response:
+def _signed_in(rt: Runtime, result: LoginResult, redirect_to: str | None, response: Response) -> Response:
     target: Response = (
         RedirectResponse(redirect_to, status_code=status.HTTP_302_FOUND, headers=NO_STORE)
         if redirect_to
-        else json_response(login_out(result, "Login successful"))
+        else json_response(login_out(rt, result, "Login successful"))
     )
     target.headers.update(NO_STORE)
-    set_auth_cookies(target, settings, access_token=result.access_token, refresh_token=result.refresh_token)
+    set_auth_cookies(target, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)
     return target
 
 

@@ -8,11 +8,10 @@ from authgate.errors import AuthError, invalid_token
 from authgate.http.abuse import code_identifier, guarded
 from authgate.http.cookies import ACCESS_COOKIE, set_auth_cookies
 from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep, bearer_token, get_principal
-from authgate.http.responses import login_out
+from authgate.http.responses import login_out, user_out
 from authgate.http.schemas.accounts import LoginOut
 from authgate.http.schemas.links import MessageOut
 from authgate.http.schemas.otp import FactorOut, OtpRemoveIn, OtpSendIn, OtpVerifyIn, VerifiedOut
-from authgate.http.schemas.users import UserOut
 from authgate.services import mfa, one_time_codes
 from authgate.services.principals import Principal
 from authgate.services.reauth import Reauthentication
@@ -75,7 +74,7 @@ async def verify_code(
         if body.purpose == one_time_codes.VERIFY:
             user = await one_time_codes.verify_contact(rt, check, principal.user if principal else None, ctx)
             what = "Phone number" if body.channel == "sms" else "Email address"
-            return VerifiedOut(message=f"{what} verified", user=UserOut.of(user))
+            return VerifiedOut(message=f"{what} verified", user=user_out(rt, user))
         if body.purpose == one_time_codes.MFA:
             if principal is None:
                 raise invalid_token("Sign in first: enrolling a second factor needs the account's access token.")
@@ -90,7 +89,7 @@ async def verify_code(
         result = await one_time_codes.sign_in_with_code(rt, check, ctx)
     if body.options.set_cookie:
         set_auth_cookies(response, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)
-    return login_out(result, "Login successful")
+    return login_out(rt, result, "Login successful")
 
 
 @router.post("/otp/remove", response_model=MessageOut)

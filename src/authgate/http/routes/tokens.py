@@ -39,7 +39,7 @@ async def _refresh(request: Request, rt: RuntimeDep, body_token: str | None) -> 
         if from_cookie:
             clear_auth_cookies(failed, rt.settings)  # a dead cookie is no use to the browser
         return failed
-    answer = json_response(login_out(result, REFRESHED))
+    answer = json_response(login_out(rt, result, REFRESHED))
     set_auth_cookies(answer, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)
     return answer
 

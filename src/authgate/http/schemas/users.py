@@ -7,8 +7,6 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from authgate.services.roles import caps_for
-
 
 class User(Protocol):
     """What a user object is made from (an account as the services return it)."""
@@ -48,7 +46,8 @@ class UserOut(BaseModel):
     updated_at: str = Field(serialization_alias="updatedAt")
 
     @classmethod
-    def of(cls, user: User) -> UserOut:
+    def of(cls, user: User, caps: list[str]) -> UserOut:
+        """`caps`: what the user's role carries now (`rt.roles.caps(user.role)`)."""
         return cls(
             id=user.id,
             email=user.email,
@@ -56,7 +55,7 @@ class UserOut(BaseModel):
             username=user.username,
             phone=user.phone,
             role=user.role,
-            caps=caps_for(user.role),
+            caps=caps,
             email_verified=user.email_verified,
             phone_verified=user.phone_verified,
             mfa_enabled=user.mfa_enabled,

@@ -4,14 +4,15 @@ Every model module is imported here so that `Base.metadata` knows all tables."""
 
 from authgate.storage.models.base import Base, UTCDateTime, new_id, utcnow
 from authgate.storage.models.identities import LinkedIdentity
-from authgate.storage.models.journal import AuditEntry, EventRecord
+from authgate.storage.models.journal import AuditChainHead, AuditEntry, EventRecord
 from authgate.storage.models.mfa import RecoveryCode, TotpCredential
 from authgate.storage.models.one_time import CodeFactor, OneTimeSecret
 from authgate.storage.models.outbox import OutboxMessage
 from authgate.storage.models.sessions import RetiredRefreshToken, Session
-from authgate.storage.models.users import User
+from authgate.storage.models.users import Role, User
 
 __all__ = [
+    "AuditChainHead",
     "AuditEntry",
     "Base",
     "CodeFactor",
@@ -21,6 +22,7 @@ __all__ = [
     "OutboxMessage",
     "RecoveryCode",
     "RetiredRefreshToken",
+    "Role",
     "Session",
     "TotpCredential",
     "UTCDateTime",

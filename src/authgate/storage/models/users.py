@@ -1,10 +1,10 @@
-"""Accounts."""
+"""Accounts, and the roles that give them capabilities."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from authgate.storage.models.base import Base, UTCDateTime, new_id, utcnow
@@ -28,3 +28,18 @@ class User(Base):
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index("ix_users_role", "role"),)
+
+
+class Role(Base):
+    """A named set of capabilities (`users:read`, `*` for all). `users.role` names one; a
+    role still held by a user cannot be deleted (services/roles.py)."""
+
+    __tablename__ = "roles"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    caps: Mapped[str] = mapped_column(Text)  # JSON list of strings
+    description: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

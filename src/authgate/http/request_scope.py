@@ -1,0 +1,62 @@
+"""Who is calling from where: the client address and User-Agent of each request, held for the
+request's whole life (services/context.py) so that every audit entry carries them."""
+
+from __future__ import annotations
+
+from ipaddress import ip_address, ip_network
+
+from starlette.requests import HTTPConnection
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from authgate.security.text import strip_control_characters
+from authgate.services.context import RequestContext, entered
+
+
+def _is_trusted(host: str, trusted: list[str]) -> bool:
+    try:
+        addr = ip_address(host)
+    except ValueError:
+        return False
+    for entry in trusted:
+        try:
+            if addr in ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def client_ip(request: HTTPConnection, trusted: list[str]) -> str | None:
+    """The peer's address; `X-Forwarded-For` is believed only from a trusted proxy, and then
+    read from the right, skipping trusted hops, so a client cannot choose its own address."""
+    peer = request.client.host if request.client else None
+    if peer is None or not trusted or not _is_trusted(peer, trusted):
+        return peer
+    forwarded = request.headers.get("x-forwarded-for", "")
+    hops = [h.strip() for h in forwarded.split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _is_trusted(hop, trusted):
+            return hop
+    return hops[0] if hops else peer
+
+
+def context_of(request: HTTPConnection, trusted: list[str]) -> RequestContext:
+    """The User-Agent is stored with sessions and audit entries: control characters are
+    dropped (a NUL is a 500 on PostgreSQL; escapes could dress up a log line)."""
+    agent = strip_control_characters(request.headers.get("user-agent") or "")[:512]
+    return RequestContext(ip_address=client_ip(request, trusted), user_agent=agent or None)
+
+
+class RequestScope:
+    """Pure ASGI middleware: enters the request's context for everything below it."""
+
+    def __init__(self, app: ASGIApp, trusted_proxies: list[str]) -> None:
+        self.app = app
+        self.trusted = trusted_proxies
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with entered(context_of(HTTPConnection(scope), self.trusted)):
+            await self.app(scope, receive, send)
