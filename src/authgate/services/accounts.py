@@ -209,6 +209,7 @@ async def update_profile(rt: Runtime, *, principal: Principal, change: ProfileCh
         if change.password is not None:
             await revoke_user_sessions(tx, rt, user_id=user.id, keep=principal.session_id, reason="password_changed")
             await one_time_repo.void(tx.db, now=utcnow(), purposes=VOIDED_BY_PASSWORD_CHANGE, user_id=user.id)
+            tx.audit("password.changed", user_id=user.id)
         changed = sorted(k for k in fields if k not in {"password_hash", "username_key"})
         tx.audit("user.updated", user_id=user.id, fields=changed)
         tx.emit("user.updated", userId=user.id, fields=changed)

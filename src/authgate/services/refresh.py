@@ -139,7 +139,12 @@ async def refresh(rt: Runtime, *, token: str) -> LoginResult:
             outcome = _just_rotated(rt, session=session, user=user, now=now, grace=grace)
     if isinstance(outcome, _Reuse):
         async with rt.uow() as tx:
-            await revoke_sessions(tx, rt, session_ids=[outcome.session_id], reason="refresh_token_reuse")
+            owner = await session_repo.get(tx.db, session_id=outcome.session_id)
+            user_id = owner.user_id if owner is not None else None
+            ended = await revoke_sessions(
+                tx, rt, session_ids=[outcome.session_id], user_id=user_id, reason="refresh_token_reuse"
+            )
+            tx.audit("refresh_token.reused", user_id=user_id, sessionId=outcome.session_id, sessionEnded=bool(ended))
         raise invalid_token(REUSED)
     return outcome
 

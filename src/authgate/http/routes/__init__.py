@@ -4,7 +4,20 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from authgate.http.routes import accounts, captcha, health, links, mfa, oauth, otp, sessions, tokens, users
+from authgate.http.routes import (
+    accounts,
+    audit,
+    captcha,
+    health,
+    links,
+    mfa,
+    oauth,
+    otp,
+    roles,
+    sessions,
+    tokens,
+    users,
+)
 
 PREFIXED: list[APIRouter] = [
     accounts.router,
@@ -15,6 +28,8 @@ PREFIXED: list[APIRouter] = [
     otp.router,
     oauth.router,
     users.router,
+    roles.router,
+    audit.router,
     captcha.router,
 ]
 ROOT: list[APIRouter] = [health.router]
