@@ -37,6 +37,8 @@ class ErrorCode(StrEnum):
     IDENTITY_TAKEN = "identity_taken"
     LAST_SIGN_IN_METHOD = "last_sign_in_method"
     CAPTCHA_FAILED = "captcha_failed"
+    ROLE_EXISTS = "role_exists"
+    ROLE_IN_USE = "role_in_use"
     TEMPORARILY_UNAVAILABLE = "temporarily_unavailable"
     INTERNAL_ERROR = "internal_error"
 
