@@ -89,6 +89,11 @@ async def _create_user(settings: Settings, args: argparse.Namespace) -> str:
 
 
 def cmd_user_create(args: argparse.Namespace) -> int:
+    if args.password_stdin:
+        args.password = sys.stdin.readline().rstrip("\r\n")
+    if not args.password:
+        print("authgate: give the password with --password-stdin (or --password)", file=sys.stderr)
+        return 2
     user_id = asyncio.run(_create_user(_settings(), args))
     print(user_id)
     return 0
@@ -114,10 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     user = sub.add_parser("user", help="manage users").add_subparsers(dest="user_command", required=True)
     create = user.add_parser("create", help="create a user (e.g. the first admin)")
     create.add_argument("--email", required=True)
-    create.add_argument("--password", required=True)
+    secret = create.add_mutually_exclusive_group()
+    secret.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    secret.add_argument("--password", help="the password (visible to other local users in the process list)")
     create.add_argument("--username")
     create.add_argument("--name")
-    create.add_argument("--role", default="user")
+    create.add_argument("--role", default="user", help="a role's name: user (default), admin, or one you created")
     create.add_argument("--verified", action="store_true", help="mark the email as verified")
     create.set_defaults(func=cmd_user_create)
     return parser

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ from tests.conftest import TEST_SECRET
 from tests.e2e.server import running_server
 
 
-def authgate(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def authgate(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "JWT_SECRET": TEST_SECRET,
@@ -22,7 +23,13 @@ def authgate(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         "AUTHGATE_BCRYPT_ROUNDS": "4",
     }
     return subprocess.run(
-        [sys.executable, "-m", "authgate", *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "authgate", *args],
+        env=env,
+        cwd=tmp_path,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -64,3 +71,33 @@ def test_migrate_is_idempotent_and_openapi_prints_json(tmp_path: Path) -> None:
     spec = authgate(tmp_path, "openapi")
     assert spec.returncode == 0
     assert "/register" in json.loads(spec.stdout)["paths"]
+
+
+def test_there_is_no_default_admin_and_the_first_one_is_made_with_a_password_from_stdin(tmp_path: Path) -> None:
+    assert authgate(tmp_path, "migrate").returncode == 0
+    with sqlite3.connect(tmp_path / "authgate.db") as db:
+        assert db.execute("SELECT COUNT(*) FROM users").fetchone() == (0,)
+        assert {row[0] for row in db.execute("SELECT name FROM roles")} == {"user", "admin"}
+
+    missing = authgate(tmp_path, "user", "create", "--email", "root@example.com")
+    assert missing.returncode == 2 and "--password-stdin" in missing.stderr
+    unknown = authgate(
+        tmp_path, "user", "create", "--email", "r@example.com", "--role", "root", stdin="Admin-Pass-123\n"
+    )
+    assert unknown.returncode == 1 and "role" in unknown.stderr and "admin" in unknown.stderr
+    created = authgate(
+        tmp_path,
+        "user",
+        "create",
+        "--email",
+        "root@example.com",
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdin="Admin-Pass-123\n",
+    )
+    assert created.returncode == 0, created.stderr
+    assert "Admin-Pass-123" not in created.stdout + created.stderr
+    with running_server(tmp_path) as base:
+        login = httpx.post(f"{base}/login", json={"email": "root@example.com", "password": "Admin-Pass-123"})
+        assert login.status_code == 200 and login.json()["user"]["caps"] == ["*"]
