@@ -82,7 +82,15 @@ def test_there_is_no_default_admin_and_the_first_one_is_made_with_a_password_fro
     missing = authgate(tmp_path, "user", "create", "--email", "root@example.com")
     assert missing.returncode == 2 and "--password-stdin" in missing.stderr
     unknown = authgate(
-        tmp_path, "user", "create", "--email", "r@example.com", "--role", "root", stdin="Admin-Pass-123\n"
+        tmp_path,
+        "user",
+        "create",
+        "--email",
+        "r@example.com",
+        "--role",
+        "root",
+        "--password-stdin",
+        stdin="Admin-Pass-123\n",
     )
     assert unknown.returncode == 1 and "role" in unknown.stderr and "admin" in unknown.stderr
     created = authgate(
