@@ -1,4 +1,4 @@
-"""The `authgate` command: serve, migrate, user create, openapi."""
+"""The `authgate` command: serve, migrate, user create, audit verify, openapi."""
 
 from __future__ import annotations
 
@@ -99,6 +99,29 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     return 0
 
 
+async def _verify_audit(settings: Settings) -> int:
+    from authgate.services import audit
+    from authgate.services.runtime import Runtime
+
+    runtime = Runtime.build(settings)
+    try:
+        verdict = await audit.verify(runtime)
+    finally:
+        await runtime.close()
+    if not verdict.ok:
+        print(f"authgate: audit trail broken: {verdict.problem}", file=sys.stderr)
+        return 1
+    print(
+        f"authgate: audit trail intact: {verdict.entries} entries ({verdict.uncovered} written before the chain "
+        f"began), head {verdict.head_seq} {verdict.head_hash}"
+    )
+    return 0
+
+
+def cmd_audit_verify(_args: argparse.Namespace) -> int:
+    return asyncio.run(_verify_audit(_settings()))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="authgate", description="Self-hosted authentication service.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -127,6 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--role", default="user", help="a role's name: user (default), admin, or one you created")
     create.add_argument("--verified", action="store_true", help="mark the email as verified")
     create.set_defaults(func=cmd_user_create)
+
+    audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_command", required=True)
+    verify = audit.add_parser("verify", help="check that no audit entry was changed, removed or reordered")
+    verify.set_defaults(func=cmd_audit_verify)
     return parser
 
 

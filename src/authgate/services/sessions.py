@@ -107,7 +107,7 @@ async def authenticate(rt: Runtime, token: str) -> Principal:
     return Principal(user=user, session=session, claims=claims)
 
 
-def _revoked(tx: UnitOfWork, rt: Runtime, ids: list[str], *, user_id: str | None, reason: str) -> list[str]:
+def _revoked(tx: UnitOfWork, rt: Runtime, ids: list[str], *, user_id: str, reason: str) -> list[str]:
     """Once the revoking transaction commits: drop the cached principals, and log it."""
 
     def drop() -> None:
@@ -133,9 +133,12 @@ async def revoke_user_sessions(
 async def revoke_sessions(
     tx: UnitOfWork, rt: Runtime, *, session_ids: list[str], user_id: str | None = None, reason: str = "logout"
 ) -> list[str]:
-    """Revoke these sessions (only `user_id`'s, when given); returns those that were live."""
-    ids = await session_repo.revoke(tx.db, session_ids=session_ids, user_id=user_id)
-    return _revoked(tx, rt, ids, user_id=user_id, reason=reason)
+    """Revoke these sessions (only `user_id`'s, when given); returns those that were live.
+    Each owner gets their own audit entry."""
+    revoked = await session_repo.revoke(tx.db, session_ids=session_ids, user_id=user_id)
+    for owner in sorted({owner for _, owner in revoked}):
+        _revoked(tx, rt, [sid for sid, of in revoked if of == owner], user_id=owner, reason=reason)
+    return [sid for sid, _ in revoked]
 
 
 async def revoke_own_session(rt: Runtime, *, user_id: str, session_id: str) -> None:

@@ -179,18 +179,18 @@ async def session_id_for_refresh(session: AsyncSession, *, token_hash: str) -> s
     return result.scalar_one_or_none()
 
 
-async def revoke(session: AsyncSession, *, session_ids: list[str], user_id: str | None = None) -> list[str]:
-    """Revoke these sessions if live (and, with `user_id`, only that user's); returns the ids
-    revoked. A sealed grace-window pair goes with them."""
+async def revoke(session: AsyncSession, *, session_ids: list[str], user_id: str | None = None) -> list[tuple[str, str]]:
+    """Revoke these sessions if live (and, with `user_id`, only that user's); returns the
+    (session id, user id) of each one revoked. A sealed grace-window pair goes with them."""
     if not session_ids:
         return []
     stmt = (
         update(Session)
         .where(Session.id.in_(session_ids), Session.revoked_at.is_(None))
         .values(revoked_at=utcnow(), successor_sealed=None)
-        .returning(Session.id)
+        .returning(Session.id, Session.user_id)
         .execution_options(synchronize_session=False)
     )
     if user_id is not None:
         stmt = stmt.where(Session.user_id == user_id)
-    return list((await session.execute(stmt)).scalars())
+    return [(row[0], row[1]) for row in await session.execute(stmt)]
