@@ -53,11 +53,18 @@ async def test_put_user_updates_profile_fields(client: httpx.AsyncClient) -> Non
     assert cleared.json()["username"] is None
 
 
-async def test_put_user_ignores_role_and_refuses_bad_fields(client: httpx.AsyncClient) -> None:
+async def test_put_user_refuses_a_role_change_and_bad_fields(client: httpx.AsyncClient) -> None:
+    """Privilege escalation through the self-service body: refused, and nothing changes."""
     token = (await register(client, "edit@example.com")).json()["token"]
-    sneaky = await client.put("/user", headers=bearer(token), json={"role": "admin", "emailVerified": True})
-    assert sneaky.status_code == 200
-    assert sneaky.json()["role"] == "user" and sneaky.json()["emailVerified"] is False
+    for sneaky in ({"role": "admin"}, {"emailVerified": True}, {"name": "Eve", "role": "admin"}):
+        refused = await client.put("/user", headers=bearer(token), json=sneaky)
+        assert refused.status_code == 403 and refused.json()["code"] == "forbidden", sneaky
+    user = (await client.get("/user", headers=bearer(token))).json()
+    assert user["role"] == "user" and user["emailVerified"] is False and user["name"] is None
+    # The object as read may be sent back: equal values and read-only fields pass.
+    echoed = await client.put("/user", headers=bearer(token), json={**user, "caps": ["*"], "name": "Ada"})
+    assert echoed.status_code == 200, echoed.text
+    assert echoed.json()["caps"] == [] and echoed.json()["name"] == "Ada"
     bad = await client.put("/user", headers=bearer(token), json={"name": "x" * 101, "phone": "nope"})
     assert bad.status_code == 400
     assert {e["field"] for e in bad.json()["errors"]} == {"name", "phone"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from authgate.abuse.lockout import account
@@ -54,13 +55,13 @@ class ProfileChange:
     mfa_code: str | None = None  # moving the phone of the SMS second factor needs a current factor
 
 
-def _taken(field: str) -> Exception:
+def taken(field: str) -> Exception:
     if field == "username":
         return conflict(ErrorCode.USERNAME_TAKEN, "username", "Username is already taken.")
     return conflict(ErrorCode.EMAIL_TAKEN, "email", "Email address is already registered.")
 
 
-def _check(errors: list[FieldError], field: str, fn: object, raw: str) -> str | None:
+def check(errors: list[FieldError], field: str, fn: object, raw: str) -> str | None:
     try:
         return fn(raw)  # type: ignore[operator, no-any-return]
     except ValueError as exc:
@@ -68,7 +69,7 @@ def _check(errors: list[FieldError], field: str, fn: object, raw: str) -> str | 
         return None
 
 
-def _check_name(errors: list[FieldError], name: str | None) -> str | None:
+def check_name(errors: list[FieldError], name: str | None) -> str | None:
     if name is None:
         return None
     name = name.strip()
@@ -81,10 +82,10 @@ async def new_user(rt: Runtime, reg: Registration, *, role: str = "user", email_
     """Check every field, refuse a taken email/username (409), hash the password (outside any
     transaction); the user is not stored yet (`add_user`)."""
     errors: list[FieldError] = []
-    email = _check(errors, "email", normalize_email, reg.email)
-    username = _check(errors, "username", normalize_username, reg.username) if reg.username else None
-    phone = _check(errors, "phone", normalize_phone, reg.phone) if reg.phone else None
-    name = _check_name(errors, reg.name)
+    email = check(errors, "email", normalize_email, reg.email)
+    username = check(errors, "username", normalize_username, reg.username) if reg.username else None
+    phone = check(errors, "phone", normalize_phone, reg.phone) if reg.phone else None
+    name = check_name(errors, reg.name)
     if reg.password is not None:
         for message in rt.policy.problems(reg.password, email=email or reg.email, username=username):
             errors.append(FieldError("password", message))
@@ -94,9 +95,9 @@ async def new_user(rt: Runtime, reg: Registration, *, role: str = "user", email_
 
     keys = {"email_key": email_key(email), "username_key": username_key(username) if username else None}
     async with rt.read() as db:
-        taken = await user_repo.exists(db, **keys)
-    if taken:
-        raise _taken(taken)
+        in_use = await user_repo.exists(db, **keys)
+    if in_use:
+        raise taken(in_use)
 
     # No password given: none is recorded (no one knows one), so the account signs in another
     # way, or sets a first password through a reset link.
@@ -121,7 +122,7 @@ async def add_user(tx: UnitOfWork, *, user: User, actor_id: str | None = None) -
     try:
         await user_repo.add(tx.db, user=user)
     except DuplicateUser as dup:
-        raise _taken(dup.field) from None
+        raise taken(dup.field) from None
     tx.audit("user.created", user_id=user.id, actor_id=actor_id)
     tx.emit("user.created", userId=user.id, email=user.email)
 
@@ -162,7 +163,14 @@ async def login(
     return await signin.finish(rt, outcome)
 
 
-async def update_profile(rt: Runtime, *, principal: Principal, change: ProfileChange, ctx: RequestContext) -> User:
+# Changes only an administrator may make, applied in the same transaction (users_admin);
+# returns the names of the fields it changed.
+AdminStep = Callable[[UnitOfWork, User], Awaitable[list[str]]]
+
+
+async def update_profile(
+    rt: Runtime, *, principal: Principal, change: ProfileChange, ctx: RequestContext, also: AdminStep | None = None
+) -> User:
     """Change one's own fields in one transaction. A new password needs the current one and
     ends the other sessions and every outstanding link and code; a new phone needs a recent
     sign-in (or the current password), and a current second factor when the SMS factor is on."""
@@ -170,13 +178,13 @@ async def update_profile(rt: Runtime, *, principal: Principal, change: ProfileCh
     errors: list[FieldError] = []
     fields: dict[str, object] = {}
     if change.name is not None:
-        fields["name"] = _check_name(errors, change.name)
+        fields["name"] = check_name(errors, change.name)
     if change.username is not None:
-        username = _check(errors, "username", normalize_username, change.username) if change.username else None
+        username = check(errors, "username", normalize_username, change.username) if change.username else None
         fields["username"] = username
         fields["username_key"] = username_key(username) if username else None
     if change.phone is not None:
-        phone = _check(errors, "phone", normalize_phone, change.phone) if change.phone else None
+        phone = check(errors, "phone", normalize_phone, change.phone) if change.phone else None
         if phone != user.phone:
             fields["phone"] = phone
             fields["phone_verified"] = False
@@ -205,14 +213,17 @@ async def update_profile(rt: Runtime, *, principal: Principal, change: ProfileCh
         try:
             await user_repo.update_fields(tx.db, user=fresh, fields=fields)
         except DuplicateUser as dup:
-            raise _taken(dup.field) from None
+            raise taken(dup.field) from None
         if change.password is not None:
             await revoke_user_sessions(tx, rt, user_id=user.id, keep=principal.session_id, reason="password_changed")
             await one_time_repo.void(tx.db, now=utcnow(), purposes=VOIDED_BY_PASSWORD_CHANGE, user_id=user.id)
             tx.audit("password.changed", user_id=user.id)
         changed = sorted(k for k in fields if k not in {"password_hash", "username_key"})
-        tx.audit("user.updated", user_id=user.id, fields=changed)
-        tx.emit("user.updated", userId=user.id, fields=changed)
+        if also is not None:
+            changed = sorted({*changed, *await also(tx, fresh)})
+        if changed:
+            tx.audit("user.updated", user_id=user.id, fields=changed)
+            tx.emit("user.updated", userId=user.id, fields=changed)
         tx.on_commit(lambda: rt.principals.drop_user(user.id))
     return fresh
 

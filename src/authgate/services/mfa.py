@@ -35,6 +35,7 @@ from authgate.services.reauth import Reauthentication, require_recent_sign_in
 from authgate.services.runtime import Runtime
 from authgate.services.sessions import LoginResult
 from authgate.storage.models import User, utcnow
+from authgate.storage.models.one_time import CODE_MFA, MFA_CHALLENGE
 from authgate.storage.repositories import mfa as mfa_repo
 from authgate.storage.repositories import one_time as one_time_repo
 from authgate.storage.repositories import users as user_repo
@@ -203,3 +204,14 @@ async def remove_code_factor(rt: Runtime, *, user: User, code: str, ctx: Request
         await sync_mfa_flag(tx, rt, user_id=user.id)
         tx.audit("mfa.disabled", user_id=user.id, factor=CODE.name)
         tx.emit("mfa.disabled", userId=user.id, factor=CODE.name)
+
+
+async def reset_factors(tx: UnitOfWork, rt: Runtime, *, user_id: str) -> list[str]:
+    """Remove every second factor of the user and void their pending second steps (an admin's
+    reset, for someone who lost their device); returns the names of the factors removed."""
+    user = await user_repo.get(tx.db, user_id=user_id)
+    removed = [f.name for f in rt.methods.second if user is not None and await f.enrolled(tx.db, user)]
+    await mfa_repo.delete_all_factors(tx.db, user_id=user_id)
+    await one_time_repo.void(tx.db, now=utcnow(), purposes=(MFA_CHALLENGE, CODE_MFA), user_id=user_id)
+    await sync_mfa_flag(tx, rt, user_id=user_id)
+    return removed

@@ -9,13 +9,14 @@ from authgate.http.abuse import guarded, login_identifier
 from authgate.http.cookies import set_auth_cookies
 from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep
 from authgate.http.responses import json_response, login_out, user_out
+from authgate.http.routes.users import changes
 from authgate.http.schemas.accounts import LoginIn, LoginOut, RegisteredOut, RegisterIn, UpdateUserIn
 from authgate.http.schemas.oauth import CurrentUserOut, IdentityOut
 from authgate.http.schemas.users import UserOut
 from authgate.methods.password import PasswordAttempt
 from authgate.security.identifiers import normalize_email
-from authgate.services import accounts, onboarding, social
-from authgate.services.accounts import ProfileChange, Registration
+from authgate.services import accounts, onboarding, social, users_admin
+from authgate.services.accounts import Registration
 
 router = APIRouter(tags=["accounts"])
 
@@ -98,13 +99,9 @@ async def current_user(principal: CurrentPrincipal, rt: RuntimeDep) -> Response:
 
 @router.put("/user", response_model=UserOut)
 async def update_current_user(body: UpdateUserIn, principal: CurrentPrincipal, rt: RuntimeDep, ctx: Context) -> UserOut:
-    change = ProfileChange(
-        name=body.name,
-        username=body.username,
-        phone=body.phone,
-        password=body.password,
-        current_password=body.current_password,
-        mfa_code=body.mfa_code,
+    """The same as `PUT /user/{your id}`."""
+    profile, admin = changes(body)
+    user = await users_admin.update_user(
+        rt, caller=principal, user_id=principal.user_id, change=profile, admin=admin, ctx=ctx
     )
-    user = await accounts.update_profile(rt, principal=principal, change=change, ctx=ctx)
     return user_out(rt, user)

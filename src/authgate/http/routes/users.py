@@ -1,23 +1,120 @@
-"""Administering other users (capability checks on each route)."""
+"""Administering users (capability checks in services/users_admin.py)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Response, status
 
-from authgate.http.deps import Context, RuntimeDep, require_caps
-from authgate.http.schemas.users import UnlockedOut
+from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep
+from authgate.http.responses import json_response
+from authgate.http.schemas.accounts import CreateUserIn, DeleteUserIn, UpdateUserIn
+from authgate.http.schemas.users import AdminUserOut, MfaResetOut, UnlockedOut, UserPageOut
 from authgate.services import users_admin
-from authgate.services.principals import Principal
+from authgate.services.accounts import ProfileChange
+from authgate.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from authgate.services.reauth import Reauthentication
+from authgate.services.runtime import Runtime
+from authgate.storage.models import User
 
 router = APIRouter(tags=["users"])
+REFUSALS: dict[int | str, dict[str, object]] = {403: {}, 404: {}}
 
-UserWriter = Annotated[Principal, require_caps("users:write")]
+
+def admin_out(rt: Runtime, user: User) -> AdminUserOut:
+    return AdminUserOut.of_admin(user, rt.roles.caps(user.role))
 
 
-@router.post("/user/{user_id}/unlock", response_model=UnlockedOut, responses={403: {}, 404: {}})
-async def unlock_user(user_id: str, admin: UserWriter, rt: RuntimeDep, ctx: Context) -> UnlockedOut:
-    """Lift a lockout (too many failed sign-ins) before it ends on its own."""
-    was_locked = await users_admin.unlock(rt, user_id=user_id, actor_id=admin.user_id, ctx=ctx)
+def changes(body: UpdateUserIn) -> tuple[ProfileChange, users_admin.AdminChange]:
+    profile = ProfileChange(
+        name=body.name,
+        username=body.username,
+        phone=body.phone,
+        password=body.password,
+        current_password=body.current_password,
+        mfa_code=body.mfa_code,
+    )
+    admin = users_admin.AdminChange(
+        role=body.role, disabled=body.disabled, email_verified=body.email_verified, phone_verified=body.phone_verified
+    )
+    return profile, admin
+
+
+@router.get("/users", response_model=UserPageOut, responses={403: {}})
+async def list_users(
+    caller: CurrentPrincipal,
+    rt: RuntimeDep,
+    email: Annotated[str | None, Query(max_length=320)] = None,
+    role: Annotated[str | None, Query(max_length=64)] = None,
+    disabled: bool | None = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+) -> Response:
+    """Needs `users:read`. `email`: part of the address, any case; oldest first."""
+    users_admin.require_reader(rt, caller)
+    page = await users_admin.list_users(rt, email=email, role=role, disabled=disabled, cursor=cursor, limit=limit)
+    return json_response(UserPageOut(items=[admin_out(rt, u) for u in page.items], next_cursor=page.next_cursor))
+
+
+@router.post("/user", status_code=status.HTTP_201_CREATED, response_model=AdminUserOut, responses={403: {}, 409: {}})
+async def create_user(body: CreateUserIn, caller: CurrentPrincipal, rt: RuntimeDep) -> AdminUserOut:
+    """Needs `users:write`, and every capability of the role given."""
+    users_admin.require_writer(rt, caller)
+    user = await users_admin.create_user(
+        rt,
+        email=body.email,
+        password=body.password,
+        username=body.username,
+        name=body.name,
+        phone=body.phone,
+        role=body.role,
+        verified=body.email_verified,
+        disabled=body.disabled,
+        caller=caller,
+    )
+    return admin_out(rt, user)
+
+
+@router.get("/user/{user_id}", response_model=AdminUserOut, responses=REFUSALS)
+async def get_user(user_id: str, caller: CurrentPrincipal, rt: RuntimeDep) -> AdminUserOut:
+    """Oneself, or anyone with `users:read`."""
+    return admin_out(rt, await users_admin.get_user(rt, caller=caller, user_id=user_id))
+
+
+@router.put("/user/{user_id}", response_model=AdminUserOut, responses=REFUSALS)
+async def update_user(
+    user_id: str, body: UpdateUserIn, caller: CurrentPrincipal, rt: RuntimeDep, ctx: Context
+) -> AdminUserOut:
+    """Oneself: the profile fields. `users:write`: role, disabled, emailVerified, phoneVerified,
+    and another user's name and username."""
+    profile, admin = changes(body)
+    user = await users_admin.update_user(rt, caller=caller, user_id=user_id, change=profile, admin=admin, ctx=ctx)
+    return admin_out(rt, user)
+
+
+@router.delete("/user/{user_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=REFUSALS)
+async def delete_user(
+    user_id: str, caller: CurrentPrincipal, rt: RuntimeDep, ctx: Context, body: DeleteUserIn | None = None
+) -> Response:
+    """Oneself (a recent sign-in, or `currentPassword` / `mfaCode`), or anyone with `users:write`."""
+    proof = Reauthentication(
+        current_password=body.current_password if body else None, factor_code=body.mfa_code if body else None
+    )
+    await users_admin.delete_user(rt, caller=caller, user_id=user_id, proof=proof, ctx=ctx)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete("/user/{user_id}/mfa", response_model=MfaResetOut, responses=REFUSALS)
+async def reset_mfa(user_id: str, caller: CurrentPrincipal, rt: RuntimeDep) -> MfaResetOut:
+    """Remove every second factor of a user who lost theirs (`users:write`)."""
+    removed = await users_admin.reset_mfa(rt, caller=caller, user_id=user_id)
+    return MfaResetOut(
+        message="Second factors removed; the user signs in with the first factor alone.", removed=removed
+    )
+
+
+@router.post("/user/{user_id}/unlock", response_model=UnlockedOut, responses=REFUSALS)
+async def unlock_user(user_id: str, caller: CurrentPrincipal, rt: RuntimeDep) -> UnlockedOut:
+    """Lift a lockout (too many failed sign-ins) before it ends on its own (`users:write`)."""
+    was_locked = await users_admin.unlock(rt, caller=caller, user_id=user_id)
     return UnlockedOut(message="Sign-in is open again for this account.", was_locked=was_locked)

@@ -67,12 +67,20 @@ class LoginIn(In):
 
 
 class UpdateUserIn(In):
+    """`PUT /user` and `PUT /user/{id}`. The admin fields need `users:write` when they differ
+    from the stored values; the read-only fields of the user object (`caps`, `id`, …) are
+    ignored, so a client may send back the object it read."""
+
     name: str | None = Field(default=None, max_length=1000)
     username: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=40)
     password: str | None = Password
     current_password: str | None = CurrentPassword
     mfa_code: str | None = FactorCode
+    role: str | None = Field(default=None, max_length=64)
+    disabled: bool | None = None
+    email_verified: bool | None = Field(default=None, alias="emailVerified")
+    phone_verified: bool | None = Field(default=None, alias="phoneVerified")
 
 
 class LoginOut(BaseModel):
@@ -94,3 +102,23 @@ class RegisteredOut(BaseModel):
     user: UserOut
     name: str | None
     email: str
+
+
+class CreateUserIn(In):
+    """`POST /user` (`users:write`): an account made by an administrator."""
+
+    email: str = Field(max_length=320)
+    password: str | None = Password
+    name: str | None = Field(default=None, max_length=1000)
+    username: str | None = Field(default=None, max_length=200)
+    phone: str | None = Field(default=None, max_length=40)
+    role: str = Field(default="user", max_length=64)
+    email_verified: bool = Field(default=False, alias="emailVerified")
+    disabled: bool = False
+
+
+class DeleteUserIn(In):
+    """Deleting one's own account re-authenticates unless the sign-in is recent."""
+
+    current_password: str | None = CurrentPassword
+    mfa_code: str | None = FactorCode

@@ -24,6 +24,10 @@ class User(Protocol):
     updated_at: datetime
 
 
+class AdminUser(User, Protocol):
+    disabled: bool
+
+
 def iso_z(value: datetime) -> str:
     """`2025-10-13T12:00:00.000Z`: UTC with milliseconds, as the `/api/v1/auth` JWT API shows it."""
     return value.astimezone(UTC).isoformat(timespec="milliseconds").removesuffix("+00:00") + "Z"
@@ -69,3 +73,23 @@ class UnlockedOut(BaseModel):
 
     message: str
     was_locked: bool = Field(serialization_alias="wasLocked")
+
+
+class AdminUserOut(UserOut):
+    """The user object as administrators see it."""
+
+    disabled: bool
+
+    @classmethod
+    def of_admin(cls, user: AdminUser, caps: list[str]) -> AdminUserOut:
+        return cls(**UserOut.of(user, caps).model_dump(), disabled=user.disabled)
+
+
+class UserPageOut(BaseModel):
+    items: list[AdminUserOut]
+    next_cursor: str | None = Field(serialization_alias="nextCursor")
+
+
+class MfaResetOut(BaseModel):
+    message: str
+    removed: list[str]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -137,5 +137,41 @@ async def claim(session: AsyncSession, *, user_id: str, email_key: str, now: dat
         .values(email_verified=True, password_hash=None, mfa_enabled=False, updated_at=now)
         .returning(User.id)
         .execution_options(synchronize_session=False)
+    )
+    return result.first() is not None
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def page(
+    session: AsyncSession,
+    *,
+    email_part: str | None,
+    role: str | None,
+    disabled: bool | None,
+    after: tuple[datetime, str] | None,
+    limit: int,
+) -> list[User]:
+    """Users matching every filter given, oldest first, after the (created_at, id) key."""
+    query = select(User).order_by(User.created_at, User.id).limit(limit)
+    if email_part:
+        query = query.where(User.email_key.like(f"%{_like_escaped(email_part.casefold())}%", escape="\\"))
+    if role is not None:
+        query = query.where(User.role == role)
+    if disabled is not None:
+        query = query.where(User.disabled.is_(disabled))
+    if after is not None:
+        created, user_id = after
+        query = query.where(or_(User.created_at > created, and_(User.created_at == created, User.id > user_id)))
+    return list((await session.execute(query)).scalars())
+
+
+async def delete_user(session: AsyncSession, *, user_id: str) -> bool:
+    """Remove the account; its sessions, factors, one-time secrets and linked identities go
+    with it (foreign keys cascade). The audit trail keeps its entries (no foreign key)."""
+    result = await session.execute(
+        delete(User).where(User.id == user_id).returning(User.id).execution_options(synchronize_session=False)
     )
     return result.first() is not None
