@@ -28,7 +28,7 @@ from authgate.services.context import RequestContext
 from authgate.services.pagination import decode_cursor, encode_cursor
 from authgate.services.principals import Principal
 from authgate.services.reauth import Reauthentication, require_recent_sign_in
-from authgate.services.roles import grants, has_caps
+from authgate.services.roles import decode_caps, grants, has_caps
 from authgate.services.runtime import Runtime
 from authgate.services.sessions import revoke_user_sessions
 from authgate.storage.models import User
@@ -78,14 +78,23 @@ def _may_act_on(rt: Runtime, caller: Principal, target: User) -> None:
         raise forbidden("This user's role carries capabilities you do not hold.")
 
 
-async def _role_to_give(tx: UnitOfWork, rt: Runtime, caller_caps: list[str], role: str) -> None:
-    """The role exists (and stays while this transaction runs), and the caller may give it."""
+async def _role_to_give(tx: UnitOfWork, caller_caps: list[str], role: str) -> None:
+    """The role exists (and stays while this transaction runs), and the caller may give it,
+    judged by its capabilities as stored (a role made on another node a moment ago counts)."""
     found = await role_repo.hold(tx.db, name=role)
     if found is None:
         known = ", ".join(r.name for r in await role_repo.all_roles(tx.db))
         raise validation_failed(FieldError("role", f"Unknown role; known: {known}."))
-    if not grants(caller_caps, rt.roles.caps(role)):
+    if not grants(caller_caps, decode_caps(found.caps)):
         raise forbidden("You cannot give a role with capabilities you do not hold yourself.")
+
+
+async def _may_still_act_on(tx: UnitOfWork, rt: Runtime, caller: Principal, target: User) -> None:
+    """`_may_act_on` inside the change's transaction, with the target's role as stored now."""
+    require_writer(rt, caller)
+    stored = await role_repo.hold(tx.db, name=target.role)
+    if not grants(_caps(rt, caller), decode_caps(stored.caps) if stored else ()):
+        raise forbidden("This user's role carries capabilities you do not hold.")
 
 
 async def _find(rt: Runtime, user_id: str) -> User:
@@ -146,7 +155,7 @@ async def create_user(
     user = await new_user(rt, reg, role=role, email_verified=verified)
     user.disabled = disabled
     async with rt.uow() as tx:
-        await _role_to_give(tx, rt, _caps(rt, caller) if caller else ["*"], role)
+        await _role_to_give(tx, _caps(rt, caller) if caller else ["*"], role)
         await add_user(tx, user=user)
     return user
 
@@ -172,7 +181,7 @@ def _admin_step(rt: Runtime, caller: Principal, change: AdminChange) -> accounts
         if not has_caps(caller_caps, WRITE):
             raise forbidden("Changing role, disabled or verification needs the users:write capability.")
         if "role" in fields:
-            await _role_to_give(tx, rt, caller_caps, str(fields["role"]))
+            await _role_to_give(tx, caller_caps, str(fields["role"]))
             tx.audit("user.role_changed", user_id=locked.id, before=locked.role, after=fields["role"])
         if "disabled" in fields:
             if fields["disabled"]:
@@ -218,7 +227,7 @@ async def update_user(
         locked = await user_repo.lock(tx.db, user_id=user_id)
         if locked is None:
             raise not_found("No such user.")
-        _may_act_on(rt, caller, locked)  # its role, as it is now
+        await _may_still_act_on(tx, rt, caller, locked)
         try:
             await user_repo.update_fields(tx.db, user=locked, fields=fields)
         except DuplicateUser as dup:
@@ -247,7 +256,7 @@ async def delete_user(
         if locked is None:
             raise not_found("No such user.")
         if user_id != caller.user_id:
-            _may_act_on(rt, caller, locked)
+            await _may_still_act_on(tx, rt, caller, locked)
         await revoke_user_sessions(tx, rt, user_id=user_id, reason="user_deleted")
         await user_repo.delete_user(tx.db, user_id=user_id)
         tx.audit("user.deleted", user_id=user_id)
@@ -263,7 +272,7 @@ async def reset_mfa(rt: Runtime, *, caller: Principal, user_id: str) -> list[str
         locked = await user_repo.lock(tx.db, user_id=user_id)
         if locked is None:
             raise not_found("No such user.")
-        _may_act_on(rt, caller, locked)
+        await _may_still_act_on(tx, rt, caller, locked)
         removed = await mfa.reset_factors(tx, rt, user_id=user_id)
         tx.audit("mfa.reset", user_id=user_id, factors=removed)
         if removed:
@@ -275,6 +284,10 @@ async def unlock(rt: Runtime, *, caller: Principal, user_id: str) -> bool:
     """Lift the account's lockout and forget its failed sign-ins; True if it was locked."""
     _may_act_on(rt, caller, await _find(rt, user_id))
     async with rt.uow() as tx:  # a lockout store that does not answer leaves no audit entry
+        locked = await user_repo.lock(tx.db, user_id=user_id)
+        if locked is None:
+            raise not_found("No such user.")
+        await _may_still_act_on(tx, rt, caller, locked)
         was_locked = await rt.lockout.unlock(account(user_id))
         tx.audit("user.unlocked", user_id=user_id, wasLocked=was_locked)
         tx.emit("user.unlocked", userId=user_id, wasLocked=was_locked)
