@@ -6,10 +6,9 @@ from fastapi import Response
 from pydantic import BaseModel
 
 from authgate.http.schemas.accounts import LoginOut
-from authgate.http.schemas.users import UserOut
+from authgate.http.schemas.users import User, UserOut
 from authgate.services.runtime import Runtime
 from authgate.services.sessions import LoginResult
-from authgate.storage.models import User
 
 
 def user_out(rt: Runtime, user: User) -> UserOut:

@@ -9,19 +9,18 @@ from fastapi import APIRouter, Query, Response, status
 from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep
 from authgate.http.responses import json_response
 from authgate.http.schemas.accounts import CreateUserIn, DeleteUserIn, UpdateUserIn
-from authgate.http.schemas.users import AdminUserOut, MfaResetOut, UnlockedOut, UserPageOut
+from authgate.http.schemas.users import AdminUser, AdminUserOut, MfaResetOut, UnlockedOut, UserPageOut
 from authgate.services import users_admin
 from authgate.services.accounts import ProfileChange
 from authgate.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from authgate.services.reauth import Reauthentication
 from authgate.services.runtime import Runtime
-from authgate.storage.models import User
 
 router = APIRouter(tags=["users"])
 REFUSALS: dict[int | str, dict[str, object]] = {403: {}, 404: {}}
 
 
-def admin_out(rt: Runtime, user: User) -> AdminUserOut:
+def admin_out(rt: Runtime, user: AdminUser) -> AdminUserOut:
     return AdminUserOut.of_admin(user, rt.roles.caps(user.role))
 
 

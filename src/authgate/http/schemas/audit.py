@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 import orjson
 from pydantic import BaseModel, Field
 
 from authgate.http.schemas.users import iso_z
-from authgate.storage.models import AuditEntry
+
+
+class AuditEntry(Protocol):
+    """What an audit entry is made from (an entry as the services return it)."""
+
+    id: str
+    seq: int
+    type: str
+    at: datetime
+    user_id: str | None
+    actor_id: str | None
+    ip_address: str | None
+    user_agent: str | None
+    data: str | None
+    hash: str | None
 
 
 class AuditEntryOut(BaseModel):
