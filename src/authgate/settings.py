@@ -174,6 +174,12 @@ class Settings(BaseSettings):
     delivery_retry_base_seconds: float = Field(default=2.0, gt=0)
     delivery_max_attempts: int = Field(default=8, ge=1)
 
+    # --- webhooks (docs/webhooks.md) -----------------------------------------------------
+    webhook_allow_private: bool = False  # targets on loopback/private/link-local addresses
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    webhook_max_attempts: int = Field(default=12, ge=1, le=50)  # then the delivery is the dead letter
+    webhook_retry_base_seconds: float = Field(default=10.0, gt=0)  # doubles per attempt, up to an hour
+
     # --- social login (docs/social-login.md) ----------------------------------------------
     oauth_providers: dict[str, OAuthProviderSettings] = {}
     oauth_auto_link: bool = False

@@ -1,9 +1,17 @@
 """The outbox and its courier: requests only write a row (in their own transaction) and poke;
-a background task started with the app sends due rows, retries failures with exponential
-backoff, records every attempt, and resumes whatever is pending after a restart.
+one background task started with the app sends due rows of every channel (email, SMS,
+webhooks) through that channel's handler, retries failures with exponential backoff and
+jitter, records every attempt, gives up after the handler's last attempt (the row is then the
+dead letter, status `failed`), and resumes whatever is pending after a restart.
 
-Bodies carry live links and codes, so they are sealed at rest (AES-GCM, bound to the row id)
-and erased once a provider has taken the message, when it has expired, or when we give up.
+Rows are claimed for a lease longer than any send may take (each handler bounds its own), and
+a batch is never larger than what is sent at once, so no two workers, in this process or
+another, send one row at the same moment; a worker that dies mid-send leaves its row to be
+claimed again when the lease runs out: delivery is at least once.
+
+Mail and SMS bodies carry live links and codes, so they are sealed at rest (AES-GCM, bound to
+the row id) and erased once a provider has taken the message, when it has expired, or when we
+give up.
 """
 
 from __future__ import annotations
@@ -11,40 +19,51 @@ from __future__ import annotations
 import asyncio
 import random
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from authgate.delivery.base import EMAIL, SMS, Channel, DeliveryError, Message, mask_recipient
-from authgate.delivery.log import LogChannel
-from authgate.delivery.sms_http import SmsWebhookChannel
-from authgate.delivery.smtp import SmtpChannel
+from authgate.delivery.base import DeliveryError, Message, mask_recipient
 from authgate.observability.logging import get_logger
 from authgate.security.crypto import SecretBox
-from authgate.settings import Settings
 from authgate.storage.models import OutboxMessage, new_id, utcnow
-from authgate.storage.models.outbox import LOGGED, PENDING, SENT, SUPPRESSED
+from authgate.storage.models.outbox import PENDING, SENT, SUPPRESSED
 from authgate.storage.repositories import outbox as outbox_repo
 
 log = get_logger("authgate.delivery")
 
 MAX_BACKOFF_SECONDS = 3600.0
+LEASE_MARGIN_SECONDS = 10.0
 
 
-def channels_from_settings(settings: Settings) -> dict[str, Channel]:
-    email: Channel = LogChannel(EMAIL)
-    if settings.smtp_host:
-        email = SmtpChannel(
-            host=settings.smtp_host,
-            port=settings.smtp_port,
-            sender=settings.mail_from,
-            username=settings.smtp_username,
-            password=settings.smtp_password,
-            starttls=settings.smtp_starttls,
-            timeout=settings.smtp_timeout_seconds,
-        )
-    sms: Channel = SmsWebhookChannel(url=settings.sms_webhook_url) if settings.sms_webhook_url else LogChannel(SMS)
-    return {EMAIL: email, SMS: sms}
+@dataclass(frozen=True)
+class Done:
+    """How a delivered row is recorded."""
+
+    status: str = SENT
+    keep_payload: bool = False
+
+
+class Handler(Protocol):
+    """Delivers one outbox row of its channel, or raises DeliveryError."""
+
+    via: str  # for the log: smtp, sms_http, log, webhook
+    max_attempts: int
+    retry_base_seconds: float
+    longest_send_seconds: float  # a send never takes longer (the lease is sized from it)
+
+    async def deliver(self, row: OutboxMessage) -> Done: ...
+
+    async def close(self) -> None: ...
+
+
+class Feeder(Protocol):
+    """Turns something that waits elsewhere into outbox rows (events into webhook deliveries);
+    returns how many things it took."""
+
+    async def feed(self) -> int: ...
 
 
 def pending_row(box: SecretBox, message: Message, *, kind: str, expires_at: datetime | None) -> OutboxMessage:
@@ -78,31 +97,33 @@ def open_payload(box: SecretBox, row: OutboxMessage) -> Message:
     return Message.from_json(box.open(row.payload, context=row.id))
 
 
+def backoff(retry_base_seconds: float, attempts: int) -> float:
+    """Seconds until the next try after `attempts` tries: doubling, capped at an hour, with
+    ±20 % jitter so that rows failed together do not retry together."""
+    delay: float = min(retry_base_seconds * 2.0 ** max(0, attempts - 1), MAX_BACKOFF_SECONDS)
+    return delay * random.uniform(0.8, 1.2)
+
+
 class Courier:
     def __init__(
         self,
         *,
         db: async_sessionmaker[AsyncSession],
-        box: SecretBox,
-        channels: dict[str, Channel],
-        retry_base_seconds: float,
-        max_attempts: int,
-        lease: timedelta = timedelta(seconds=60),
+        handlers: dict[str, Handler],
+        feeders: tuple[Feeder, ...] = (),
         poll_seconds: float = 5.0,
-        batch: int = 20,
-        concurrency: int = 8,
+        concurrency: int = 16,
         settle_seconds: float = 0.05,
     ) -> None:
         self._db = db
-        self._box = box
-        self.channels = channels
-        self.retry_base_seconds = retry_base_seconds
-        self.max_attempts = max_attempts
-        self.lease = lease
+        self.handlers = handlers
+        self.feeders = feeders
+        self.lease = timedelta(
+            seconds=max(handler.longest_send_seconds for handler in handlers.values()) + LEASE_MARGIN_SECONDS
+        )
         self.poll_seconds = poll_seconds
-        self.batch = batch
+        self.batch = concurrency  # every claimed row starts at once, well inside its lease
         self.settle_seconds = settle_seconds
-        self._limit = asyncio.Semaphore(concurrency)
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -117,7 +138,7 @@ class Courier:
         self._wake.set()
 
     async def close(self, grace_seconds: float = 5.0) -> None:
-        """Let a send in flight finish (up to `grace_seconds`), then stop and close channels."""
+        """Let a send in flight finish (up to `grace_seconds`), then stop and close handlers."""
         self._stopping = True
         self._wake.set()
         task, self._task = self._task, None
@@ -128,67 +149,67 @@ class Courier:
                 task.cancel()
                 with suppress(asyncio.CancelledError):
                     await task
-        for channel in self.channels.values():
-            await channel.close()
-
-    def backoff(self, attempts: int) -> float:
-        delay: float = min(self.retry_base_seconds * 2.0 ** max(0, attempts - 1), MAX_BACKOFF_SECONDS)
-        return delay * random.uniform(0.8, 1.2)
+        for handler in self.handlers.values():
+            await handler.close()
 
     async def run_once(self) -> int:
-        """Claim and send the rows that are due; returns how many were claimed."""
+        """Feed the outbox, then claim and send the rows that are due; returns how much was done."""
+        fed = 0
+        for feeder in self.feeders:
+            fed += await feeder.feed()
         async with self._db.begin() as db:
-            rows = await outbox_repo.claim_due(db, now=utcnow(), lease=self.lease, limit=self.batch)
+            rows = await outbox_repo.claim_due(
+                db, now=utcnow(), lease=self.lease, limit=self.batch, channels=tuple(self.handlers)
+            )
         if rows:
             await asyncio.gather(*(self._deliver(row) for row in rows))
-        return len(rows)
+        return fed + len(rows)
 
     async def _deliver(self, row: OutboxMessage) -> None:
-        async with self._limit:
-            if row.expires_at is not None and row.expires_at <= utcnow():
-                async with self._db.begin() as db:
-                    await outbox_repo.mark_expired(db, message_id=row.id)
-                log.info("message_expired", outbox_id=row.id, kind=row.kind, attempts=row.attempts)
-                return
-            channel = self.channels[row.channel]
-            error: str
-            try:
-                await channel.send(open_payload(self._box, row))
-            except DeliveryError as exc:
-                error = str(exc)
-            except ValueError:
-                error = "the stored body does not open (was the encryption key changed?)"
-            except Exception as exc:  # a channel bug must not kill the courier
-                error = f"unexpected {type(exc).__name__}"
-                log.error("delivery_crashed", outbox_id=row.id, error_type=type(exc).__name__)
-            else:
-                logged = channel.name == "log"
-                async with self._db.begin() as db:
-                    await outbox_repo.mark_done(
-                        db, message_id=row.id, status=LOGGED if logged else SENT, now=utcnow(), keep_payload=logged
-                    )
-                log.info(
-                    "message_sent",
-                    outbox_id=row.id,
-                    kind=row.kind,
-                    via=channel.name,
-                    to=mask_recipient(row.recipient),
-                    attempts=row.attempts,
-                )
-                return
-            give_up = row.attempts >= self.max_attempts
-            retry_at = None if give_up else utcnow() + timedelta(seconds=self.backoff(row.attempts))
+        if row.expires_at is not None and row.expires_at <= utcnow():
             async with self._db.begin() as db:
-                await outbox_repo.mark_failed_attempt(db, message_id=row.id, error=error, retry_at=retry_at)
-            log.warning(
-                "message_failed" if give_up else "message_retry",
+                await outbox_repo.mark_expired(db, message_id=row.id)
+            log.info("message_expired", outbox_id=row.id, kind=row.kind, attempts=row.attempts)
+            return
+        handler = self.handlers[row.channel]
+        error: str
+        try:
+            async with asyncio.timeout(handler.longest_send_seconds):  # the lease depends on it
+                done = await handler.deliver(row)
+        except DeliveryError as exc:
+            error = str(exc)
+        except TimeoutError:
+            error = f"timed out after {handler.longest_send_seconds:g} s"
+        except Exception as exc:  # a handler bug must not kill the courier
+            error = f"unexpected {type(exc).__name__}"
+            log.error("delivery_crashed", outbox_id=row.id, error_type=type(exc).__name__)
+        else:
+            async with self._db.begin() as db:
+                await outbox_repo.mark_done(
+                    db, message_id=row.id, status=done.status, now=utcnow(), keep_payload=done.keep_payload
+                )
+            log.info(
+                "message_sent" if done.status != "cancelled" else "message_cancelled",
                 outbox_id=row.id,
                 kind=row.kind,
-                via=channel.name,
+                via=handler.via,
+                to=mask_recipient(row.recipient),
                 attempts=row.attempts,
-                error=error,
-                retry_at=retry_at.isoformat() if retry_at else None,
             )
+            return
+        give_up = row.attempts >= handler.max_attempts
+        retry_at = None if give_up else utcnow() + timedelta(seconds=backoff(handler.retry_base_seconds, row.attempts))
+        async with self._db.begin() as db:
+            await outbox_repo.mark_failed_attempt(db, message_id=row.id, error=error, retry_at=retry_at)
+        log.warning(
+            "message_failed" if give_up else "message_retry",
+            outbox_id=row.id,
+            kind=row.kind,
+            via=handler.via,
+            attempts=row.attempts,
+            error=error,
+            retry_at=retry_at.isoformat() if retry_at else None,
+        )
 
     async def _idle_seconds(self) -> float:
         async with self._db() as db:

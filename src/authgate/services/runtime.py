@@ -18,7 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from authgate.abuse.limiter import RateLimiter
 from authgate.abuse.lockout import Lockout, LockoutState, MemoryLockoutState, RedisLockoutState
 from authgate.captcha import CaptchaVerifier, verifier_from_settings
-from authgate.delivery.outbox import Courier, channels_from_settings
+from authgate.delivery.messages import message_handlers
+from authgate.delivery.outbox import Courier, Handler
+from authgate.delivery.webhooks import WEBHOOK, EventFanOut, WebhookHandler
 from authgate.methods import Methods, methods_from_settings
 from authgate.oauth import Provider, providers_from_settings
 from authgate.observability.metrics import Metrics
@@ -45,7 +47,7 @@ class Runtime:
     policy: PasswordPolicy
     metrics: Metrics
     box: SecretBox
-    courier: Courier
+    courier: Courier  # mail, SMS and webhook deliveries (delivery/outbox.py)
     codes: CodeHasher
     methods: Methods
     outbound: httpx.AsyncClient  # calls to sign-in providers
@@ -68,13 +70,18 @@ class Runtime:
         db = make_sessionmaker(engine)
         write_turn = make_write_turn(settings.database_url)
         box = SecretBox(settings.encryption_key or settings.jwt_secret)
-        courier = Courier(
-            db=db,
-            box=box,
-            channels=channels_from_settings(settings),
-            retry_base_seconds=settings.delivery_retry_base_seconds,
-            max_attempts=settings.delivery_max_attempts,
-        )
+        handlers: dict[str, Handler] = {
+            **message_handlers(settings, box),
+            WEBHOOK: WebhookHandler(
+                db=db,
+                box=box,
+                timeout=settings.webhook_timeout_seconds,
+                allow_private=settings.webhook_allow_private,
+                max_attempts=settings.webhook_max_attempts,
+                retry_base_seconds=settings.webhook_retry_base_seconds,
+            ),
+        }
+        courier = Courier(db=db, handlers=handlers, feeders=(EventFanOut(db),))
         outbound = httpx.AsyncClient(headers={"User-Agent": "authgate"})
         redis = (
             Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=1)
@@ -113,7 +120,7 @@ class Runtime:
 
     def uow(self) -> AbstractAsyncContextManager[UnitOfWork]:
         """One transaction for one use case (storage/uow.py)."""
-        return unit_of_work(self.db, self.chain)
+        return unit_of_work(self.db, self.chain, on_event=self.courier.poke)
 
     def read(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A session for lookups: each statement commits on its own, so no lock is held

@@ -20,6 +20,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from authgate.services.context import current as current_scope
+from authgate.services.events import EVENT_TYPES
 from authgate.storage.audit_chain import AuditChain
 from authgate.storage.models import AuditEntry, EventRecord, utcnow
 
@@ -27,10 +28,11 @@ AGENT_MAX = 512
 
 
 class UnitOfWork:
-    def __init__(self, db: AsyncSession) -> None:
+    def __init__(self, db: AsyncSession, on_event: Callable[[], object] | None = None) -> None:
         self.db = db
         self._after: list[Callable[[], object]] = []
         self._audits: list[AuditEntry] = []
+        self._on_event = on_event
 
     def on_commit(self, effect: Callable[[], object]) -> None:
         self._after.append(effect)
@@ -65,8 +67,13 @@ class UnitOfWork:
         )
 
     def emit(self, type: str, **data: Any) -> None:
-        """Append an event for delivery to subscribers (the outbox of `events`)."""
+        """Append an event for delivery to webhook subscribers (the outbox of `events`); once
+        the change commits, the courier is woken to fan it out. `data` never holds a secret."""
+        if type not in EVENT_TYPES:
+            raise ValueError(f"{type!r} is not in the event catalogue (services/events.py)")
         self.db.add(EventRecord(at=utcnow(), type=type, data=orjson.dumps(data).decode()))
+        if self._on_event is not None and self._on_event not in self._after:
+            self._after.append(self._on_event)
 
     def _committed(self) -> None:
         for effect in self._after:
@@ -74,9 +81,11 @@ class UnitOfWork:
 
 
 @asynccontextmanager
-async def unit_of_work(sessions: async_sessionmaker[AsyncSession], chain: AuditChain) -> AsyncIterator[UnitOfWork]:
+async def unit_of_work(
+    sessions: async_sessionmaker[AsyncSession], chain: AuditChain, on_event: Callable[[], object] | None = None
+) -> AsyncIterator[UnitOfWork]:
     async with sessions() as db, db.begin():
-        tx = UnitOfWork(db)
+        tx = UnitOfWork(db, on_event)
         yield tx
         if tx._audits:
             await chain.append(db, tx._audits)

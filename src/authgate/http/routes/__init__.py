@@ -17,6 +17,7 @@ from authgate.http.routes import (
     sessions,
     tokens,
     users,
+    webhooks,
 )
 
 PREFIXED: list[APIRouter] = [
@@ -30,6 +31,7 @@ PREFIXED: list[APIRouter] = [
     users.router,
     roles.router,
     audit.router,
+    webhooks.router,
     captcha.router,
 ]
 ROOT: list[APIRouter] = [health.router]

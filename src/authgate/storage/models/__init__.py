@@ -10,6 +10,7 @@ from authgate.storage.models.one_time import CodeFactor, OneTimeSecret
 from authgate.storage.models.outbox import OutboxMessage
 from authgate.storage.models.sessions import RetiredRefreshToken, Session
 from authgate.storage.models.users import Role, User
+from authgate.storage.models.webhooks import Webhook
 
 __all__ = [
     "AuditChainHead",
@@ -27,6 +28,7 @@ __all__ = [
     "TotpCredential",
     "UTCDateTime",
     "User",
+    "Webhook",
     "new_id",
     "utcnow",
 ]

@@ -51,11 +51,15 @@ class AuditChainHead(Base):
 
 
 class EventRecord(Base):
+    """An event for webhook subscribers. The courier fans each one out to the webhooks that
+    want it (one outbox row per webhook) and stamps `dispatched_at` in that same transaction."""
+
     __tablename__ = "events"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     type: Mapped[str] = mapped_column(String(48))
     data: Mapped[str] = mapped_column(Text)  # JSON
+    dispatched_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    __table_args__ = (Index("ix_events_at", "at"),)
+    __table_args__ = (Index("ix_events_at", "at"), Index("ix_events_dispatched_at_at", "dispatched_at", "at"))

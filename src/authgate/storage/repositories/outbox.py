@@ -1,4 +1,5 @@
-"""The message outbox: enqueue, claim due rows, and record how each attempt went.
+"""The outbox: enqueue, claim due rows, record how each attempt went, and list one
+webhook's deliveries.
 
 Rows are claimed with a conditional UPDATE that pushes `next_attempt_at` out by a lease, so
 several workers (or processes) never send one row twice, and a worker that dies mid-send
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.storage.models import OutboxMessage
@@ -21,34 +22,35 @@ async def add(session: AsyncSession, *, row: OutboxMessage) -> None:
     await session.flush()
 
 
-async def claim_due(session: AsyncSession, *, now: datetime, lease: timedelta, limit: int) -> list[OutboxMessage]:
+async def claim_due(
+    session: AsyncSession, *, now: datetime, lease: timedelta, limit: int, channels: tuple[str, ...]
+) -> list[OutboxMessage]:
+    """Claim up to `limit` due rows by pushing them out by `lease` (and counting the attempt).
+    On PostgreSQL the candidates are read `FOR UPDATE SKIP LOCKED`, so workers in several
+    processes take different rows instead of queueing behind each other; the conditional
+    UPDATE is what makes a claim exclusive on every database."""
+    due = (OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now, OutboxMessage.channel.in_(channels))
     ids = list(
         (
             await session.execute(
                 select(OutboxMessage.id)
-                .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
+                .where(*due)
                 .order_by(OutboxMessage.next_attempt_at)
                 .limit(limit)
+                .with_for_update(skip_locked=True)
             )
         ).scalars()
     )
-    claimed: list[OutboxMessage] = []
-    for message_id in ids:
-        result = await session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id == message_id,
-                OutboxMessage.status == PENDING,
-                OutboxMessage.next_attempt_at <= now,
-            )
-            .values(next_attempt_at=now + lease, attempts=OutboxMessage.attempts + 1)
-            .returning(OutboxMessage)
-            .execution_options(synchronize_session=False)
-        )
-        row = result.scalar_one_or_none()
-        if row is not None:
-            claimed.append(row)
-    return claimed
+    if not ids:
+        return []
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), *due)
+        .values(next_attempt_at=now + lease, attempts=OutboxMessage.attempts + 1)
+        .returning(OutboxMessage)
+        .execution_options(synchronize_session=False)
+    )
+    return list(result.scalars())
 
 
 async def next_due(session: AsyncSession) -> datetime | None:
@@ -93,6 +95,34 @@ async def mark_expired(session: AsyncSession, *, message_id: str) -> None:
         .values(status=EXPIRED, payload=None)
         .execution_options(synchronize_session=False)
     )
+
+
+async def for_recipient(
+    session: AsyncSession, *, recipient: str, before: tuple[datetime, str] | None, limit: int
+) -> list[OutboxMessage]:
+    """Rows sent to `recipient` (a webhook id), newest first, after the (created_at, id) key."""
+    query = select(OutboxMessage).where(OutboxMessage.recipient == recipient)
+    if before is not None:
+        created, message_id = before
+        query = query.where(
+            or_(
+                OutboxMessage.created_at < created,
+                and_(OutboxMessage.created_at == created, OutboxMessage.id < message_id),
+            )
+        )
+    query = query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()).limit(limit)
+    return list((await session.execute(query)).scalars())
+
+
+async def get_for_recipient(session: AsyncSession, *, message_id: str, recipient: str) -> OutboxMessage | None:
+    result = await session.execute(
+        select(OutboxMessage).where(OutboxMessage.id == message_id, OutboxMessage.recipient == recipient)
+    )
+    return result.scalar_one_or_none()
+
+
+async def remove_for_recipient(session: AsyncSession, *, recipient: str) -> None:
+    await session.execute(delete(OutboxMessage).where(OutboxMessage.recipient == recipient))
 
 
 async def recent(session: AsyncSession, *, limit: int) -> list[OutboxMessage]:
