@@ -1,4 +1,4 @@
-"""Start a real `authgate serve` process on a free loopback port, for end-to-end tests."""
+"""Start real `authgate serve` processes on free loopback ports, for end-to-end tests."""
 
 from __future__ import annotations
 
@@ -22,11 +22,10 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@contextmanager
-def running_server(workdir: Path, **env: str) -> Iterator[str]:
-    """Yield the base URL of a fresh server on SQLite in `workdir`; extra env overrides."""
-    port = free_port()
-    environment = {
+def server_env(workdir: Path, port: int, **env: str) -> dict[str, str]:
+    """The environment of a server (or of an `authgate` command beside it) in `workdir`:
+    SQLite there unless AUTHGATE_DATABASE_URL is given."""
+    return {
         **os.environ,
         "JWT_SECRET": TEST_SECRET,
         "AUTHGATE_DATABASE_URL": f"sqlite+aiosqlite:///{workdir}/authgate.db",
@@ -36,33 +35,65 @@ def running_server(workdir: Path, **env: str) -> Iterator[str]:
         "AUTHGATE_PUBLIC_URL": f"http://127.0.0.1:{port}",
         **env,
     }
-    log = (workdir / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "authgate", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=workdir,
-        env=environment,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
+
+
+class Server:
+    """One `authgate serve` process; its output goes to `workdir/<name>.log`."""
+
+    def __init__(self, workdir: Path, name: str = "server", **env: str) -> None:
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.log_path = workdir / f"{name}.log"
+        self._log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "authgate", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            cwd=workdir,
+            env=server_env(workdir, self.port, **env),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            self._wait_healthy()
+        except BaseException:
+            self.kill()
+            raise
+
+    def _wait_healthy(self) -> None:
         deadline = time.monotonic() + 30
         while True:
-            if process.poll() is not None:
-                raise RuntimeError(f"server exited: {(workdir / 'server.log').read_text()}")
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()}")
             try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
+                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
+                    return
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
                 raise RuntimeError("server did not start in 30 s")
             time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
+
+    def stop(self) -> None:
+        """SIGTERM: a graceful stop."""
+        self.process.terminate()
         try:
-            process.wait(timeout=10)
+            self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
+
+    def kill(self) -> None:
+        """SIGKILL: no lifespan shutdown, nothing flushed; a crash."""
+        self.process.kill()
+        self.process.wait()
+        self._log.close()
+
+
+@contextmanager
+def running_server(workdir: Path, **env: str) -> Iterator[str]:
+    """Yield the base URL of a fresh server on SQLite in `workdir`; extra env overrides."""
+    server = Server(workdir, **env)
+    try:
+        yield server.base
+    finally:
+        server.stop()

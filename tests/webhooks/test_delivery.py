@@ -174,7 +174,9 @@ async def test_the_last_failure_leaves_a_dead_letter_that_can_be_sent_again(
         hook = await subscribe(client, token, receiver.url, ["user.created"])
         receiver.status = 503
         await register(client, "bea@example.com")
-        [dead] = await wait_deliveries(client, token, hook["id"], lambda items: items and items[0]["status"] == "failed")
+        [dead] = await wait_deliveries(
+            client, token, hook["id"], lambda items: items and items[0]["status"] == "failed"
+        )
         assert dead["attempts"] == 3 and dead["lastError"] == "answered HTTP 503"
         assert dead["nextAttemptAt"] is None and dead["deliveredAt"] is None
         assert receiver.hits == 3

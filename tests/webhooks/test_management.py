@@ -33,7 +33,9 @@ async def test_a_role_with_webhooks_manage_may_manage_them(
     hclient: httpx.AsyncClient, receiver: WebhookReceiver
 ) -> None:
     admin = await manager_token(hclient)
-    role = await hclient.post("/roles", headers=bearer(admin), json={"name": "integrations", "caps": ["webhooks:manage"]})
+    role = await hclient.post(
+        "/roles", headers=bearer(admin), json={"name": "integrations", "caps": ["webhooks:manage"]}
+    )
     assert role.status_code == 201, role.text
     token = await manager_token(hclient, "ops@example.com", role="integrations")
     created = await subscribe(hclient, token, receiver.url, ["user.created"])

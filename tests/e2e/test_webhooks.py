@@ -1,0 +1,163 @@
+"""Webhook delivery survives a crash and runs on several processes: real `authgate serve`
+processes, a real receiver. A server killed with SIGKILL while events wait delivers them
+after a restart; two servers on one PostgreSQL deliver each event exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.e2e.server import Server, server_env
+from tests.helpers import STRONG_PASSWORD, bearer
+from tests.webhooks.conftest import WebhookReceiver
+
+ADMIN, ADMIN_PASSWORD = "ops@example.com", "Admin-Pass-123"
+FAST = {
+    "AUTHGATE_WEBHOOK_ALLOW_PRIVATE": "true",
+    "AUTHGATE_WEBHOOK_RETRY_BASE_SECONDS": "0.2",
+    "AUTHGATE_WEBHOOK_TIMEOUT_SECONDS": "2",
+}
+
+
+def create_admin(workdir: Path, env: dict[str, str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "authgate", "user", "create", "--email", ADMIN, "--role", "admin", "--password-stdin"],
+        cwd=workdir,
+        env=server_env(workdir, 0, **env),
+        input=ADMIN_PASSWORD + "\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def admin_token(base: str) -> str:
+    response = httpx.post(f"{base}/login", json={"email": ADMIN, "password": ADMIN_PASSWORD})
+    assert response.status_code == 200, response.text
+    token: str = response.json()["token"]
+    return token
+
+
+def deliveries(base: str, token: str, webhook_id: str) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = []
+    cursor = None
+    while True:
+        query = f"?limit=200&cursor={cursor}" if cursor else "?limit=200"
+        page = httpx.get(f"{base}/webhooks/{webhook_id}/deliveries{query}", headers=bearer(token)).json()
+        items += page["items"]
+        cursor = page["nextCursor"]
+        if cursor is None:
+            return items
+
+
+def wait(predicate: Any, timeout: float = 30.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting: {what}"
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def env(database_url: str) -> dict[str, str]:
+    """The servers' settings, on SQLite or PostgreSQL (the `database_url` of each backend)."""
+    return {**FAST, "AUTHGATE_DATABASE_URL": database_url}
+
+
+@pytest.mark.slow
+def test_a_server_killed_with_undelivered_events_delivers_them_after_restart(
+    tmp_path: Path, env: dict[str, str]
+) -> None:
+    receiver = WebhookReceiver()  # not listening yet: every attempt fails
+    create_admin(tmp_path, env)
+    first = Server(tmp_path, "first", **env)
+    try:
+        token = admin_token(first.base)
+        hook = httpx.post(
+            f"{first.base}/webhooks", headers=bearer(token), json={"url": receiver.url, "events": ["user.created"]}
+        ).json()
+        emails = [f"user{n}@example.com" for n in range(5)]
+        for email in emails:
+            response = httpx.post(f"{first.base}/register", json={"email": email, "password": STRONG_PASSWORD})
+            assert response.status_code == 201
+        wait(
+            lambda: (
+                len(items := deliveries(first.base, token, hook["id"])) == 5
+                and all(d["attempts"] >= 1 and d["status"] == "pending" for d in items)
+            ),
+            what="every delivery tried and failed",
+        )
+    finally:
+        first.kill()
+
+    receiver.start()
+    second = Server(tmp_path, "second", **env)
+    try:
+        wait(lambda: len(receiver.of_type("user.created")) >= 5, what="deliveries after the restart")
+        arrived = sorted(r.event["data"]["email"] for r in receiver.of_type("user.created"))
+        assert arrived == emails
+        token = admin_token(second.base)
+        wait(lambda: all(d["status"] == "sent" for d in deliveries(second.base, token, hook["id"])))
+    finally:
+        second.stop()
+        receiver.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["postgres"])
+def test_two_servers_on_one_database_deliver_each_event_once(tmp_path: Path, env: dict[str, str]) -> None:
+    receiver = WebhookReceiver()  # down at first: a backlog builds that both couriers then retry at once
+    create_admin(tmp_path, env)
+    servers = [Server(tmp_path, "a", **env), Server(tmp_path, "b", **env)]
+    try:
+        token = admin_token(servers[0].base)
+        created = httpx.post(
+            f"{servers[0].base}/webhooks",
+            headers=bearer(token),
+            json={"url": receiver.url, "events": ["user.created"]},
+        )
+        assert created.status_code == 201, created.text
+        hook = created.json()
+        count = 60
+
+        async def register_all() -> None:
+            async with httpx.AsyncClient(timeout=30) as client:
+
+                async def one(n: int) -> None:
+                    base = servers[n % 2].base
+                    body = {"email": f"user{n}@example.com", "password": STRONG_PASSWORD}
+                    assert (await client.post(f"{base}/register", json=body)).status_code == 201
+
+                await asyncio.gather(*(one(n) for n in range(count)))
+
+        asyncio.run(register_all())
+        wait(
+            lambda: (
+                len(items := deliveries(servers[0].base, token, hook["id"])) == count
+                and all(d["attempts"] >= 1 for d in items)
+            ),
+            what="every delivery tried once",
+        )
+        receiver.start()
+        wait(lambda: len(receiver.of_type("user.created")) >= count, what="every event delivered")
+        wait(lambda: all(d["status"] == "sent" for d in deliveries(servers[0].base, token, hook["id"])))
+        time.sleep(1.0)  # a second send, were there one, would arrive now
+
+        ids = Counter(r.headers["webhook-id"] for r in receiver.received)
+        assert len(ids) == count and max(ids.values()) == 1, ids.most_common(3)
+        assert receiver.hits == count
+        # Both couriers took part (each server wakes its own on the events it writes).
+        logs = [server.log_path.read_text() for server in servers]
+        assert all("via=webhook" in log for log in logs), [log.count("via=webhook") for log in logs]
+    finally:
+        for server in servers:
+            server.stop()
+        receiver.stop()
