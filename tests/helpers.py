@@ -8,6 +8,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.sql.expression import Executable
 
+from authgate.services import users_admin
 from authgate.services.runtime import Runtime
 
 STRONG_PASSWORD = "Sturdy-Horse-42"
@@ -41,3 +42,12 @@ async def sql(client: httpx.AsyncClient, statement: str | Executable, **params: 
     async with runtime(client).engine.begin() as conn:
         result = await conn.execute(text(statement) if isinstance(statement, str) else statement, params)
         return list(result.fetchall()) if result.returns_rows else []
+
+
+async def admin_token(client: httpx.AsyncClient, email: str = "root@example.com", role: str = "admin") -> str:
+    """An access token of a new, verified account holding `role` (made as the CLI makes one)."""
+    await users_admin.create_user(runtime(client), email=email, password=STRONG_PASSWORD, role=role, verified=True)
+    response = await client.post("/login", json={"email": email, "password": STRONG_PASSWORD})
+    assert response.status_code == 200, response.text
+    token: str = response.json()["token"]
+    return token

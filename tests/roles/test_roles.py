@@ -14,14 +14,9 @@ import pytest
 from authgate.errors import AuthError
 from authgate.services import users_admin
 from tests.conftest import ClientFactory
-from tests.helpers import STRONG_PASSWORD, bearer, register, runtime, sql
+from tests.helpers import STRONG_PASSWORD, admin_token, bearer, register, runtime, sql
 
 ROOT = "root@example.com"
-
-
-async def admin_token(client: httpx.AsyncClient, email: str = ROOT, role: str = "admin") -> str:
-    await users_admin.create_user(runtime(client), email=email, password=STRONG_PASSWORD, role=role, verified=True)
-    return await login(client, email)
 
 
 async def login(client: httpx.AsyncClient, email: str) -> str:

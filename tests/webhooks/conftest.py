@@ -16,10 +16,9 @@ from typing import Any
 import httpx
 import pytest
 
-from authgate.services import users_admin
 from tests.conftest import ClientFactory
 from tests.e2e.server import free_port
-from tests.helpers import STRONG_PASSWORD, bearer, runtime
+from tests.helpers import admin_token, bearer
 
 ADMIN = "hooks-admin@example.com"
 
@@ -139,11 +138,7 @@ async def hclient(hook_client: HookClientFactory) -> AsyncIterator[httpx.AsyncCl
 
 
 async def manager_token(client: httpx.AsyncClient, email: str = ADMIN, role: str = "admin") -> str:
-    await users_admin.create_user(runtime(client), email=email, password=STRONG_PASSWORD, role=role, verified=True)
-    response = await client.post("/login", json={"email": email, "password": STRONG_PASSWORD})
-    assert response.status_code == 200, response.text
-    token: str = response.json()["token"]
-    return token
+    return await admin_token(client, email, role)
 
 
 async def subscribe(client: httpx.AsyncClient, token: str, url: str, events: list[str], **extra: Any) -> dict[str, Any]:

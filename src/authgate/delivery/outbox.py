@@ -109,6 +109,7 @@ class Courier:
         self,
         *,
         db: async_sessionmaker[AsyncSession],
+        reads: async_sessionmaker[AsyncSession] | None = None,
         handlers: dict[str, Handler],
         feeders: tuple[Feeder, ...] = (),
         poll_seconds: float = 5.0,
@@ -116,6 +117,7 @@ class Courier:
         settle_seconds: float = 0.05,
     ) -> None:
         self._db = db
+        self._reads = reads or db  # for looking only (when the next row is due)
         self.handlers = handlers
         self.feeders = feeders
         self.lease = timedelta(
@@ -212,7 +214,7 @@ class Courier:
         )
 
     async def _idle_seconds(self) -> float:
-        async with self._db() as db:
+        async with self._reads() as db:
             due = await outbox_repo.next_due(db)
         if due is None:
             return self.poll_seconds

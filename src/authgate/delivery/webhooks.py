@@ -88,27 +88,27 @@ class WebhookHandler:
     def __init__(
         self,
         *,
-        db: async_sessionmaker[AsyncSession],
+        reads: async_sessionmaker[AsyncSession],
         box: SecretBox,
         timeout: float,
         allow_private: bool,
         max_attempts: int,
         retry_base_seconds: float,
     ) -> None:
-        self._db = db
+        self._reads = reads  # lookups only: no transaction (on SQLite, no write lock) for them
         self._box = box
         self.timeout = timeout
         self.allow_private = allow_private
         self.max_attempts = max_attempts
         self.retry_base_seconds = retry_base_seconds
-        self.longest_send_seconds = timeout * 2  # name resolution, then the request
+        self.longest_send_seconds = timeout  # name resolution and the request together
         # No proxy from the environment: the request must reach the address that was checked.
         self._client = httpx.AsyncClient(
             timeout=timeout, follow_redirects=False, trust_env=False, headers={"User-Agent": "authgate-webhooks"}
         )
 
     async def deliver(self, row: OutboxMessage) -> Done:
-        async with self._db() as db:
+        async with self._reads() as db:
             webhook = await webhook_repo.get(db, webhook_id=row.recipient)
             event = await event_repo.get(db, event_id=row.event_id) if row.event_id else None
         if webhook is None or event is None or not webhook.active:

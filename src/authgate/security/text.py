@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from authgate.errors import FieldError, validation_failed
+
 CONTROL_CATEGORIES = frozenset({"Cc", "Cf"})  # C0/C1 controls, and format characters such as U+202E
 
 
@@ -20,3 +22,16 @@ def strip_control_characters(value: str) -> str:
     if not has_control_characters(value):
         return value
     return "".join(ch for ch in value if unicodedata.category(ch) not in CONTROL_CATEGORIES)
+
+
+DESCRIPTION_MAX = 200
+
+
+def checked_description(description: str | None) -> str | None:
+    """A description (of a role, a webhook): trimmed, None when empty, at most 200 characters."""
+    if description is None:
+        return None
+    description = description.strip()
+    if len(description) > DESCRIPTION_MAX:
+        raise validation_failed(FieldError("description", f"At most {DESCRIPTION_MAX} characters."))
+    return description or None

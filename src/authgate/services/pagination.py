@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import datetime
 
 import orjson
 
@@ -36,3 +37,16 @@ def decode_cursor(cursor: str, *types: type) -> list[str | int]:
     ):
         raise validation_failed(FieldError("cursor", "This cursor is not one a previous page gave."))
     return key
+
+
+def encode_time_cursor(at: datetime, row_id: str) -> str:
+    """The cursor of a list ordered by (creation time, id)."""
+    return encode_cursor(at.isoformat(), row_id)
+
+
+def decode_time_cursor(cursor: str) -> tuple[datetime, str]:
+    at, row_id = decode_cursor(cursor, str, str)
+    try:
+        return datetime.fromisoformat(str(at)), str(row_id)
+    except ValueError:
+        raise validation_failed(FieldError("cursor", "This cursor is not one a previous page gave.")) from None

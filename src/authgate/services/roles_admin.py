@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from authgate.errors import AuthError, ErrorCode, FieldError, conflict, forbidden, not_found, validation_failed
+from authgate.security.text import checked_description
 from authgate.services.roles import (
     ALL,
     BUILTIN_ROLES,
@@ -26,8 +27,6 @@ from authgate.services.runtime import Runtime
 from authgate.storage.models import Role, utcnow
 from authgate.storage.repositories import roles as role_repo
 from authgate.storage.repositories.roles import DuplicateRole
-
-DESCRIPTION_MAX = 200
 
 
 @dataclass(frozen=True)
@@ -45,15 +44,6 @@ def _checked_caps(caps: list[str]) -> list[str]:
     if errors:
         raise validation_failed(*errors)
     return sorted(set(caps))
-
-
-def _checked_description(description: str | None) -> str | None:
-    if description is None:
-        return None
-    description = description.strip()
-    if len(description) > DESCRIPTION_MAX:
-        raise validation_failed(FieldError("description", f"At most {DESCRIPTION_MAX} characters."))
-    return description or None
 
 
 def _may_handle(caller_caps: list[str], caps: list[str] | tuple[str, ...], what: str) -> None:
@@ -77,7 +67,7 @@ async def create_role(
     caps = _checked_caps(caps)
     _may_handle(caller_caps, caps, "create")
     now = utcnow()
-    role = Role(name=name, caps=encode_caps(caps), description=_checked_description(description))
+    role = Role(name=name, caps=encode_caps(caps), description=checked_description(description))
     role.created_at = role.updated_at = now
     try:
         async with rt.uow() as tx:
@@ -103,7 +93,7 @@ async def update_role(rt: Runtime, *, caller_caps: list[str], name: str, change:
             _may_handle(caller_caps, caps, "give")
             role.caps = encode_caps(caps)
         if change.description is not None:
-            role.description = _checked_description(change.description)
+            role.description = checked_description(change.description)
         role.updated_at = utcnow()
         await tx.db.flush()
         if caps is not None and caps != before:

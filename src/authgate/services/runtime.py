@@ -69,11 +69,12 @@ class Runtime:
         autocommit_engine = make_autocommit_engine(engine)
         db = make_sessionmaker(engine)
         write_turn = make_write_turn(settings.database_url)
+        autocommit = make_sessionmaker(autocommit_engine, write_turn)
         box = SecretBox(settings.encryption_key or settings.jwt_secret)
         handlers: dict[str, Handler] = {
             **message_handlers(settings, box),
             WEBHOOK: WebhookHandler(
-                db=db,
+                reads=autocommit,
                 box=box,
                 timeout=settings.webhook_timeout_seconds,
                 allow_private=settings.webhook_allow_private,
@@ -81,7 +82,7 @@ class Runtime:
                 retry_base_seconds=settings.webhook_retry_base_seconds,
             ),
         }
-        courier = Courier(db=db, handlers=handlers, feeders=(EventFanOut(db),))
+        courier = Courier(db=db, reads=autocommit, handlers=handlers, feeders=(EventFanOut(db),))
         outbound = httpx.AsyncClient(headers={"User-Agent": "authgate"})
         redis = (
             Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=1)
@@ -90,7 +91,6 @@ class Runtime:
         )
         prefix = settings.redis_key_prefix
         state: LockoutState = RedisLockoutState(redis, prefix) if redis is not None else MemoryLockoutState()
-        autocommit = make_sessionmaker(autocommit_engine, write_turn)
         return cls(
             settings=settings,
             engine=engine,

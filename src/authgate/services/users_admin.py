@@ -16,7 +16,6 @@ it, so their tokens are refused at once.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from authgate.abuse.lockout import account
 from authgate.errors import FieldError, forbidden, not_found, validation_failed
@@ -25,7 +24,7 @@ from authgate.security.text import has_control_characters
 from authgate.services import accounts, mfa
 from authgate.services.accounts import ProfileChange, Registration, add_user, new_user
 from authgate.services.context import RequestContext
-from authgate.services.pagination import decode_cursor, encode_cursor
+from authgate.services.pagination import decode_time_cursor, encode_time_cursor
 from authgate.services.principals import Principal
 from authgate.services.reauth import Reauthentication, require_recent_sign_in
 from authgate.services.roles import decode_caps, grants, has_caps
@@ -116,19 +115,13 @@ async def list_users(
     ]
     if errors:
         raise validation_failed(*errors)
-    after = None
-    if cursor:
-        created, user_id = decode_cursor(cursor, str, str)
-        try:
-            after = (datetime.fromisoformat(str(created)), str(user_id))
-        except ValueError:
-            raise validation_failed(FieldError("cursor", "This cursor is not one a previous page gave.")) from None
+    after = decode_time_cursor(cursor) if cursor else None
     async with rt.read() as db:
         users = await user_repo.page(db, email_part=email, role=role, disabled=disabled, after=after, limit=limit + 1)
     more = len(users) > limit
     users = users[:limit]
     last = users[-1] if users else None
-    return UserPage(users, encode_cursor(last.created_at.isoformat(), last.id) if more and last else None)
+    return UserPage(users, encode_time_cursor(last.created_at, last.id) if more and last else None)
 
 
 async def get_user(rt: Runtime, *, caller: Principal, user_id: str) -> User:

@@ -11,7 +11,7 @@ audit entry; the audit keeps the URL without its query, which may hold a token.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 import orjson
@@ -19,15 +19,15 @@ import orjson
 from authgate.delivery.targets import TargetRefused, parse_target, resolve
 from authgate.delivery.webhooks import WEBHOOK, delivery_row, new_secret, subscribed_events
 from authgate.errors import FieldError, not_found, validation_failed
+from authgate.security.text import checked_description
 from authgate.services.events import EVENT_TYPES, EVERY
-from authgate.services.pagination import decode_cursor, encode_cursor
+from authgate.services.pagination import decode_time_cursor, encode_time_cursor
 from authgate.services.runtime import Runtime
 from authgate.storage.models import OutboxMessage, Webhook, new_id, utcnow
 from authgate.storage.repositories import events as event_repo
 from authgate.storage.repositories import outbox as outbox_repo
 from authgate.storage.repositories import webhooks as webhook_repo
 
-DESCRIPTION_MAX = 200
 DEFAULT_GRACE_SECONDS = 86_400  # the previous secret keeps signing for a day after a rotation
 MAX_GRACE_SECONDS = 7 * 86_400
 
@@ -74,15 +74,6 @@ def _checked_events(events: list[str]) -> str:
     return orjson.dumps([EVERY] if EVERY in events else sorted(set(events))).decode()
 
 
-def _checked_description(description: str | None) -> str | None:
-    if description is None:
-        return None
-    description = description.strip()
-    if len(description) > DESCRIPTION_MAX:
-        raise validation_failed(FieldError("description", f"At most {DESCRIPTION_MAX} characters."))
-    return description or None
-
-
 def _shown(url: str) -> str:
     """The URL as the audit trail keeps it: no query, which may carry a token."""
     parts = urlsplit(url)
@@ -110,7 +101,7 @@ async def create_webhook(rt: Runtime, *, url: str, events: list[str], active: bo
         url=url,
         events=_checked_events(events),
         active=active,
-        description=_checked_description(description),
+        description=checked_description(description),
         secret=rt.box.seal(secret, context=webhook_id),
         created_at=now,
         updated_at=now,
@@ -134,8 +125,8 @@ async def update_webhook(rt: Runtime, *, webhook_id: str, change: WebhookChange)
             if value is not None and getattr(webhook, name) != value:
                 setattr(webhook, name, value)
                 changed.append(name)
-        if change.description is not None and webhook.description != _checked_description(change.description):
-            webhook.description = _checked_description(change.description)
+        if change.description is not None and webhook.description != checked_description(change.description):
+            webhook.description = checked_description(change.description)
             changed.append("description")
         if changed:
             webhook.updated_at = utcnow()
@@ -178,20 +169,14 @@ async def rotate_secret(rt: Runtime, *, webhook_id: str, grace_seconds: int | No
 
 async def list_deliveries(rt: Runtime, *, webhook_id: str, cursor: str | None, limit: int) -> DeliveryPage:
     """Newest first; the cursor is the last shown delivery's (created_at, id)."""
-    before = None
-    if cursor:
-        created, delivery_id = decode_cursor(cursor, str, str)
-        try:
-            before = (datetime.fromisoformat(str(created)), str(delivery_id))
-        except ValueError:
-            raise validation_failed(FieldError("cursor", "This cursor is not one a previous page gave.")) from None
+    before = decode_time_cursor(cursor) if cursor else None
     await get_webhook(rt, webhook_id=webhook_id)
     async with rt.read() as db:
         rows = await outbox_repo.for_recipient(db, recipient=webhook_id, before=before, limit=limit + 1)
     more = len(rows) > limit
     rows = rows[:limit]
     last = rows[-1] if rows else None
-    return DeliveryPage(rows, encode_cursor(last.created_at.isoformat(), last.id) if more and last else None)
+    return DeliveryPage(rows, encode_time_cursor(last.created_at, last.id) if more and last else None)
 
 
 async def redeliver(rt: Runtime, *, webhook_id: str, delivery_id: str) -> OutboxMessage:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.storage.models import OutboxMessage
 from authgate.storage.models.outbox import EXPIRED, FAILED, PENDING
+from authgate.storage.repositories.claims import claim
 
 
 async def add(session: AsyncSession, *, row: OutboxMessage) -> None:
@@ -25,32 +26,20 @@ async def add(session: AsyncSession, *, row: OutboxMessage) -> None:
 async def claim_due(
     session: AsyncSession, *, now: datetime, lease: timedelta, limit: int, channels: tuple[str, ...]
 ) -> list[OutboxMessage]:
-    """Claim up to `limit` due rows by pushing them out by `lease` (and counting the attempt).
-    On PostgreSQL the candidates are read `FOR UPDATE SKIP LOCKED`, so workers in several
-    processes take different rows instead of queueing behind each other; the conditional
-    UPDATE is what makes a claim exclusive on every database."""
-    due = (OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now, OutboxMessage.channel.in_(channels))
-    ids = list(
-        (
-            await session.execute(
-                select(OutboxMessage.id)
-                .where(*due)
-                .order_by(OutboxMessage.next_attempt_at)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
-        ).scalars()
+    """Claim up to `limit` due rows of `channels` by pushing them out by `lease` (and counting
+    the attempt); exclusive across workers and processes (storage/repositories/claims.py)."""
+    return await claim(
+        session,
+        OutboxMessage,
+        where=(
+            OutboxMessage.status == PENDING,
+            OutboxMessage.next_attempt_at <= now,
+            OutboxMessage.channel.in_(channels),
+        ),
+        order_by=OutboxMessage.next_attempt_at,
+        limit=limit,
+        values={"next_attempt_at": now + lease, "attempts": OutboxMessage.attempts + 1},
     )
-    if not ids:
-        return []
-    result = await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids), *due)
-        .values(next_attempt_at=now + lease, attempts=OutboxMessage.attempts + 1)
-        .returning(OutboxMessage)
-        .execution_options(synchronize_session=False)
-    )
-    return list(result.scalars())
 
 
 async def next_due(session: AsyncSession) -> datetime | None:
