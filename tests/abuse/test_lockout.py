@@ -12,7 +12,7 @@ import asyncio
 import re
 from collections import Counter
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any
 
 import httpx
@@ -41,12 +41,7 @@ def lockout_state(request: pytest.FixtureRequest) -> dict[str, str]:
 
 @pytest.fixture
 def locking(make_client: ClientFactory, lockout_state: dict[str, str]) -> Factory:
-    @asynccontextmanager
-    async def factory(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
-        async with make_client(**{**lockout_state, **overrides}) as client:
-            yield client
-
-    return factory
+    return partial(make_client, **lockout_state)  # keywords given at the call win
 
 
 @pytest.fixture

@@ -11,8 +11,9 @@ import json
 import re
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from email.message import EmailMessage
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -154,12 +155,7 @@ def messaging_client(make_client: ClientFactory, mailbox: Mailbox, sms: SmsRecei
     """`async with messaging_client(**overrides) as client:` an app that mails to `mailbox`
     and texts to `sms`."""
 
-    @asynccontextmanager
-    async def factory(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
-        async with make_client(**{**delivery_settings(mailbox, sms), **overrides}) as client:
-            yield client
-
-    return factory
+    return partial(make_client, **delivery_settings(mailbox, sms))  # keywords given at the call win
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@ import json
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -123,12 +124,7 @@ HookClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]
 def hook_client(make_client: ClientFactory) -> HookClientFactory:
     """`async with hook_client(**overrides) as client:` an app that may deliver to loopback."""
 
-    @asynccontextmanager
-    async def factory(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
-        async with make_client(**{**FAST_WEBHOOKS, **overrides}) as client:
-            yield client
-
-    return factory
+    return partial(make_client, **FAST_WEBHOOKS)  # keywords given at the call win
 
 
 @pytest.fixture
