@@ -29,7 +29,7 @@ from authgate.delivery.base import DeliveryError, Message, mask_recipient
 from authgate.observability.logging import get_logger
 from authgate.security.crypto import SecretBox
 from authgate.storage.models import OutboxMessage, new_id, utcnow
-from authgate.storage.models.outbox import PENDING, SENT, SUPPRESSED
+from authgate.storage.models.outbox import CANCELLED, PENDING, SENT, SUPPRESSED
 from authgate.storage.repositories import outbox as outbox_repo
 
 log = get_logger("authgate.delivery")
@@ -191,7 +191,7 @@ class Courier:
                     db, message_id=row.id, status=done.status, now=utcnow(), keep_payload=done.keep_payload
                 )
             log.info(
-                "message_sent" if done.status != "cancelled" else "message_cancelled",
+                "message_cancelled" if done.status == CANCELLED else "message_sent",
                 outbox_id=row.id,
                 kind=row.kind,
                 via=handler.via,
