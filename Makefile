@@ -4,6 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# pytest-xdist processes: most tests wait on I/O (servers, databases), not the CPU
+TEST_WORKERS ?= 4
 
 .PHONY: run test lint bench clean
 
@@ -26,7 +28,7 @@ run: $(VENV)/.installed .env
 test: $(VENV)/.installed
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy src
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests bench
