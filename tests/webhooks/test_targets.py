@@ -64,8 +64,8 @@ async def test_a_target_is_checked_again_before_each_delivery(
         token = await manager_token(client)
         hook = await subscribe(client, token, receiver.url, ["user.created"])
     async with make_client(webhook_allow_private=False, **fast) as client:
-        token = await client.post("/login", json={"email": "hooks-admin@example.com", "password": "Sturdy-Horse-42"})
-        admin = token.json()["token"]
+        login = await client.post("/login", json={"email": "hooks-admin@example.com", "password": "Sturdy-Horse-42"})
+        admin = login.json()["token"]
         await register(client, "bea@example.com")
         [delivery] = await wait_deliveries(client, admin, hook["id"], lambda d: bool(d) and d[0]["status"] == "failed")
         assert "AUTHGATE_WEBHOOK_ALLOW_PRIVATE" in delivery["lastError"]

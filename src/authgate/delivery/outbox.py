@@ -109,7 +109,7 @@ class Courier:
         self,
         *,
         db: async_sessionmaker[AsyncSession],
-        reads: async_sessionmaker[AsyncSession] | None = None,
+        reads: async_sessionmaker[AsyncSession],
         handlers: dict[str, Handler],
         feeders: tuple[Feeder, ...] = (),
         poll_seconds: float = 5.0,
@@ -117,7 +117,7 @@ class Courier:
         settle_seconds: float = 0.05,
     ) -> None:
         self._db = db
-        self._reads = reads or db  # for looking only (when the next row is due)
+        self._reads = reads  # for looking only (when the next row is due): no transaction
         self.handlers = handlers
         self.feeders = feeders
         self.lease = timedelta(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 import secrets
-from datetime import UTC, datetime
+from datetime import datetime
 
 import httpx
 import orjson
@@ -30,6 +30,7 @@ from authgate.storage.models import EventRecord, OutboxMessage, Webhook, new_id,
 from authgate.storage.models.outbox import CANCELLED, PENDING, SENT
 from authgate.storage.repositories import events as event_repo
 from authgate.storage.repositories import webhooks as webhook_repo
+from authgate.wire import iso_z
 
 WEBHOOK = "webhook"  # the outbox channel
 SECRET_PREFIX = "whsec_"  # noqa: S105 (the Standard Webhooks prefix, not a secret)
@@ -54,8 +55,8 @@ def subscribed_events(webhook: Webhook) -> list[str]:
 
 
 def event_body(event: EventRecord) -> str:
-    at = event.at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return orjson.dumps({"type": event.type, "timestamp": at, "data": orjson.loads(event.data)}).decode("utf-8")
+    body = {"type": event.type, "timestamp": iso_z(event.at), "data": orjson.loads(event.data)}
+    return orjson.dumps(body).decode("utf-8")
 
 
 def signed_headers(secret_list: list[str], *, message_id: str, at: datetime, body: str) -> dict[str, str]:

@@ -8,8 +8,9 @@ from typing import Protocol
 from pydantic import BaseModel, Field
 
 from authgate.http.schemas.accounts import CurrentPassword, FactorCode, In
-from authgate.http.schemas.users import UserOut, iso_z
+from authgate.http.schemas.users import UserOut
 from authgate.security.redirects import MAX_LENGTH as MAX_REDIRECT_CHARS
+from authgate.wire import iso_z
 
 
 class LinkIn(In):

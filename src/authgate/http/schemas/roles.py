@@ -8,8 +8,8 @@ from typing import Protocol
 from pydantic import BaseModel, Field
 
 from authgate.http.schemas.accounts import In
-from authgate.http.schemas.users import iso_z
 from authgate.services.roles import BUILTIN_ROLES, decode_caps
+from authgate.wire import iso_z
 
 
 class Role(Protocol):

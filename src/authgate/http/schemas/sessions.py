@@ -8,7 +8,7 @@ from typing import Protocol
 from pydantic import BaseModel, Field
 
 from authgate.http.schemas.accounts import In
-from authgate.http.schemas.users import iso_z
+from authgate.wire import iso_z
 
 
 class Session(Protocol):

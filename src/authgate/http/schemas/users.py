@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from authgate.wire import iso_z
 
 
 class User(Protocol):
@@ -26,11 +28,6 @@ class User(Protocol):
 
 class AdminUser(User, Protocol):
     disabled: bool
-
-
-def iso_z(value: datetime) -> str:
-    """`2025-10-13T12:00:00.000Z`: UTC with milliseconds, as the `/api/v1/auth` JWT API shows it."""
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").removesuffix("+00:00") + "Z"
 
 
 class UserOut(BaseModel):

@@ -9,7 +9,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from authgate.http.schemas.accounts import In
-from authgate.http.schemas.users import iso_z
+from authgate.wire import iso_z
 
 
 class Webhook(Protocol):
