@@ -5,6 +5,7 @@ Every model module is imported here so that `Base.metadata` knows all tables."""
 from authgate.storage.models.base import Base, UTCDateTime, new_id, utcnow
 from authgate.storage.models.identities import LinkedIdentity
 from authgate.storage.models.journal import AuditChainHead, AuditEntry, EventRecord
+from authgate.storage.models.keys import ServiceCredential, SigningKey
 from authgate.storage.models.mfa import RecoveryCode, TotpCredential
 from authgate.storage.models.one_time import CodeFactor, OneTimeSecret
 from authgate.storage.models.outbox import OutboxMessage
@@ -24,7 +25,9 @@ __all__ = [
     "RecoveryCode",
     "RetiredRefreshToken",
     "Role",
+    "ServiceCredential",
     "Session",
+    "SigningKey",
     "TotpCredential",
     "UTCDateTime",
     "User",

@@ -1,0 +1,43 @@
+"""Keys that other services meet: the asymmetric keys that sign access tokens, and the
+credentials with which a service asks about a token (introspection).
+
+A signing key's private part is sealed at rest (AES-GCM, bound to its `kid`); its public
+part is kept as the JWK that `/.well-known/jwks.json` publishes. A key signs while it is the
+newest one not retired; once retired it still verifies, and is still published, until
+`expires_at` (the grace period), and is then deleted.
+
+A service credential's secret is stored only as its SHA-256 digest: it is 256 random bits,
+so a slow hash would add nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from authgate.storage.models.base import Base, UTCDateTime, new_id, utcnow
+
+
+class SigningKey(Base):
+    __tablename__ = "signing_keys"
+
+    kid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    algorithm: Mapped[str] = mapped_column(String(16))
+    public_jwk: Mapped[str] = mapped_column(Text)  # JSON, as published
+    private_key: Mapped[str] = mapped_column(Text)  # sealed PKCS#8 PEM
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # stopped signing
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # stops verifying
+
+
+class ServiceCredential(Base):
+    __tablename__ = "service_credentials"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)  # the client id
+    name: Mapped[str] = mapped_column(String(100))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
