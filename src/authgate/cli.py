@@ -122,6 +122,49 @@ def cmd_audit_verify(_args: argparse.Namespace) -> int:
     return asyncio.run(_verify_audit(_settings()))
 
 
+async def _keys(settings: Settings, args: argparse.Namespace) -> int:
+    """`authgate keys rotate|list`: the keys that sign access tokens (docs/signing-keys.md)."""
+    from authgate.services import keys
+    from authgate.services.runtime import Runtime
+    from authgate.storage.repositories import signing_keys
+    from authgate.wire import iso_z
+
+    if settings.jwt_algorithm == "HS256":
+        print(
+            "authgate: under HS256 the signing key is JWT_SECRET; set AUTHGATE_JWT_ALGORITHM to EdDSA, "
+            "ES256 or RS256 to keep keys in the database",
+            file=sys.stderr,
+        )
+        return 2
+    if getattr(args, "grace", None) is not None and args.grace < 0:
+        print("authgate: --grace must be 0 or more seconds", file=sys.stderr)
+        return 2
+    await _migrate(settings)
+    runtime = Runtime.build(settings)
+    try:
+        if args.keys_command == "rotate":
+            kid = await keys.rotate(runtime, reason="command", grace_seconds=args.grace)
+            grace = settings.key_grace_seconds if args.grace is None else args.grace
+            print(f"authgate: new signing key {kid}; the previous one verifies for {grace} more seconds")
+        else:
+            rows = [("KID", "ALG", "CREATED", "STATE")]
+            async with runtime.read() as db:
+                for key in await signing_keys.all_keys(db):
+                    ends = key.expires_at
+                    state = "signing" if ends is None else f"verifies until {iso_z(ends)}"
+                    rows.append((key.kid, key.algorithm, iso_z(key.created_at), state))
+            widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+            for row in rows:
+                print("  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip())
+    finally:
+        await runtime.close()
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    return asyncio.run(_keys(_settings(), args))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="authgate", description="Self-hosted authentication service.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -154,6 +197,16 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_command", required=True)
     verify = audit.add_parser("verify", help="check that no audit entry was changed, removed or reordered")
     verify.set_defaults(func=cmd_audit_verify)
+
+    keys = sub.add_parser("keys", help="the keys that sign access tokens").add_subparsers(
+        dest="keys_command", required=True
+    )
+    rotate = keys.add_parser("rotate", help="make a new signing key; the current one verifies for the grace period")
+    rotate.add_argument(
+        "--grace", type=int, help="seconds the old key still verifies (default AUTHGATE_KEY_GRACE_SECONDS; 0: at once)"
+    )
+    rotate.set_defaults(func=cmd_keys)
+    keys.add_parser("list", help="list the keys: kid, algorithm, created, state").set_defaults(func=cmd_keys)
     return parser
 
 

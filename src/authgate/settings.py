@@ -118,6 +118,9 @@ class Settings(BaseSettings):
     jwt_secret: str = Field(validation_alias=AliasChoices("JWT_SECRET"), min_length=32)
     jwt_expiration_ms: int = Field(default=900_000, validation_alias=AliasChoices("JWT_EXPIRATION_MS"), gt=0)
     jwt_audience: str = "authgate"
+    jwt_algorithm: Literal["HS256", "EdDSA", "ES256", "RS256"] = "HS256"  # asymmetric: keys in the database
+    key_rotation_seconds: int = Field(default=0, ge=0)  # rotate the signing key this often; 0: only by command
+    key_grace_seconds: int = Field(default=3600, ge=0)  # a retired key verifies (and is published) this long
     refresh_token_ttl_seconds: int = Field(default=2_592_000, gt=0)
     refresh_reuse_grace_seconds: int = Field(default=10, ge=0)
     session_max_seconds: int = Field(default=7_776_000, gt=0)  # 90 days, whatever the refreshes
@@ -251,6 +254,15 @@ class Settings(BaseSettings):
     @classmethod
     def _lower(cls, value: object) -> object:
         return value.strip().lower() if isinstance(value, str) else value
+
+    @field_validator("jwt_algorithm", mode="before")
+    @classmethod
+    def _algorithm(cls, value: object) -> object:
+        """Accept any spelling of the case (`eddsa`, `rs256`); say which ones exist."""
+        names = {name.lower(): name for name in ("HS256", "EdDSA", "ES256", "RS256")}
+        if isinstance(value, str) and value.strip().lower() in names:
+            return names[value.strip().lower()]
+        raise ValueError("must be one of HS256, EdDSA, ES256, RS256")
 
     @field_validator("captcha_secret")
     @classmethod

@@ -109,22 +109,30 @@ class VerifiedTokens:
     """Claims of access tokens already verified, keyed by the exact token string, until they
     expire. Clients send the same token for its whole life, and a signature check costs more
     than the rest of an authenticated request; only an identical string (signature included)
-    hits, and `exp` is checked again on every hit."""
+    hits, and `exp` is checked again on every hit. Each entry remembers its key's `kid`: a hit
+    counts only while that key still verifies (`accepts`), and when keys leave the set their
+    entries are dropped (`drop_kids`)."""
 
-    def __init__(self, max_entries: int = 10_000) -> None:
+    def __init__(self, accepts: Callable[[str | None], bool], max_entries: int = 10_000) -> None:
+        self.accepts = accepts
         self.max_entries = max_entries
-        self._entries: OrderedDict[str, dict[str, Any]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[str | None, dict[str, Any]]] = OrderedDict()
 
     def get(self, token: str) -> dict[str, Any] | None:
-        claims = self._entries.get(token)
-        if claims is None:
+        entry = self._entries.get(token)
+        if entry is None:
             return None
-        if claims["exp"] <= time.time():
+        kid, claims = entry
+        if claims["exp"] <= time.time() or not self.accepts(kid):
             self._entries.pop(token, None)
             return None
         return claims
 
-    def put(self, token: str, claims: dict[str, Any]) -> None:
-        self._entries[token] = claims
+    def put(self, token: str, kid: str | None, claims: dict[str, Any]) -> None:
+        self._entries[token] = (kid, claims)
         if len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
+
+    def drop_kids(self, kids: set[str]) -> None:
+        for token in [token for token, (kid, _) in self._entries.items() if kid in kids]:
+            del self._entries[token]

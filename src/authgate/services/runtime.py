@@ -23,17 +23,22 @@ from authgate.delivery.outbox import Courier, Handler
 from authgate.delivery.webhooks import WEBHOOK, EventFanOut, WebhookHandler
 from authgate.methods import Methods, methods_from_settings
 from authgate.oauth import Provider, providers_from_settings
+from authgate.observability.logging import get_logger
 from authgate.observability.metrics import Metrics
 from authgate.security.codes import CodeHasher
 from authgate.security.crypto import SecretBox
 from authgate.security.passwords import PasswordHasher, PasswordPolicy
 from authgate.security.tokens import TokenCodec
+from authgate.services import keys as signing_keys
+from authgate.services.keys import KeyRing
 from authgate.services.principals import PrincipalCache, VerifiedTokens
 from authgate.services.roles import RoleBook
 from authgate.settings import Settings, cpu_count
 from authgate.storage.audit_chain import AuditChain
 from authgate.storage.db import make_autocommit_engine, make_engine, make_sessionmaker, make_write_turn, ping
 from authgate.storage.uow import UnitOfWork, unit_of_work
+
+log = get_logger("authgate.runtime")
 
 
 @dataclass
@@ -57,8 +62,9 @@ class Runtime:
     captcha: CaptchaVerifier | None  # AUTHGATE_CAPTCHA_PROVIDER; None: no CAPTCHA (captcha/)
     roles: RoleBook  # capabilities by role, kept fresh (services/roles.py)
     chain: AuditChain  # hashes of the audit trail (storage/audit_chain.py)
+    keys: KeyRing  # what signs and verifies access tokens (services/keys.py)
+    verified_tokens: VerifiedTokens  # keyed by token, remembering each one's kid
     principals: PrincipalCache = field(default_factory=PrincipalCache)
-    verified_tokens: VerifiedTokens = field(default_factory=VerifiedTokens)
     next_refresh_sweep: float = 0.0  # monotonic time; see services/refresh.py
     redis: Redis | None = None  # AUTHGATE_REDIS_URL; shared state across nodes
 
@@ -90,6 +96,9 @@ class Runtime:
             else None
         )
         prefix = settings.redis_key_prefix
+        keys = KeyRing(algorithm=settings.jwt_algorithm, secret=settings.jwt_secret, reads=autocommit, box=box)
+        verified_tokens = VerifiedTokens(accepts=lambda kid: keys.lookup(kid) is not None)
+        keys.on_change(verified_tokens.drop_kids)
         state: LockoutState = RedisLockoutState(redis, prefix) if redis is not None else MemoryLockoutState()
         return cls(
             settings=settings,
@@ -103,7 +112,9 @@ class Runtime:
             lockout=Lockout(state, threshold=settings.lockout_threshold, base_seconds=settings.lockout_seconds),
             captcha=verifier_from_settings(settings, outbound, state),
             hasher=PasswordHasher(settings.bcrypt_rounds, cpu_count(), metrics.observe_hash),
-            codec=TokenCodec(settings.jwt_secret, settings.issuer, settings.jwt_audience),
+            keys=keys,
+            verified_tokens=verified_tokens,
+            codec=TokenCodec(keys, settings.issuer, settings.jwt_audience),
             policy=PasswordPolicy(
                 min_length=settings.password_min_length,
                 require_mixed=settings.password_require_mixed,
@@ -142,13 +153,20 @@ class Runtime:
         return None
 
     async def start(self) -> None:
-        """Read the roles, and start the background parts (the message courier, the roles'
-        reload)."""
+        """Read the roles and the signing keys, and start the background parts (the message
+        courier, the roles' and keys' reload). A database that does not answer yet does not
+        stop the start: readiness says so, and the keys' reload retries."""
         await self.roles.start()
+        try:
+            await signing_keys.ensure_signing_key(self)
+        except Exception as exc:
+            log.warning("signing_key_unavailable", error=type(exc).__name__)
+        self.keys.start(lambda: signing_keys.tick(self))
         self.courier.start()
 
     async def close(self) -> None:
         await self.roles.close()
+        await self.keys.close()
         await self.courier.close()
         await self.outbound.aclose()
         self.hasher.close()

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from authgate.errors import invalid_token, not_found
 from authgate.observability.logging import get_logger
-from authgate.security.tokens import ACCESS, digest, random_token
+from authgate.security.tokens import ACCESS, digest, key_id, random_token
 from authgate.services.context import RequestContext
 from authgate.services.principals import Principal
 from authgate.services.runtime import Runtime
@@ -88,8 +88,8 @@ async def authenticate(rt: Runtime, token: str) -> Principal:
     """Verify an access token and that its session is still live (cached, see principals)."""
     claims = rt.verified_tokens.get(token)
     if claims is None:
-        claims = rt.codec.decode(token, purpose=ACCESS)
-        rt.verified_tokens.put(token, claims)
+        claims = await rt.codec.decode(token, purpose=ACCESS)
+        rt.verified_tokens.put(token, key_id(token), claims)
     sid = claims.get("sid")
     if not isinstance(sid, str):
         raise invalid_token()

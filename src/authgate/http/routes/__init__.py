@@ -9,6 +9,7 @@ from authgate.http.routes import (
     audit,
     captcha,
     health,
+    keys,
     links,
     mfa,
     oauth,
@@ -33,5 +34,6 @@ PREFIXED: list[APIRouter] = [
     audit.router,
     webhooks.router,
     captcha.router,
+    keys.router,
 ]
 ROOT: list[APIRouter] = [health.router]

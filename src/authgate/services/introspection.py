@@ -1,0 +1,98 @@
+"""Token introspection (RFC 7662): is this token active right now, and whose is it?
+
+Services that verify access tokens locally see a revocation only when the token expires;
+those that must see it at once ask here. So the answer reads the token's session and user
+straight from the database on every call, never through the principal cache (which may be
+up to a second behind on another node).
+
+An access token is active when it verifies (signature, `exp`, `iss`, `aud`, purpose), its
+session is live and its user exists and is not disabled; the answer carries its claims. A
+refresh token is active when it is its session's current one (a rotated-out one is not,
+even within the refresh grace window) and the session and user are live; looking it up
+changes nothing (no rotation, no reuse detection). Everything else is `{"active": false}`,
+with no reason: a caller learns nothing about a token it could not use.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authgate.errors import AuthError
+from authgate.security.tokens import ACCESS, digest
+from authgate.services.runtime import Runtime
+from authgate.storage.models import utcnow
+from authgate.storage.repositories import sessions as session_repo
+
+ACCESS_TOKEN = "access_token"  # noqa: S105 (the RFC 7662 token type names)
+REFRESH_TOKEN = "refresh_token"  # noqa: S105
+INACTIVE: dict[str, Any] = {"active": False}
+# Claims of an access token that the answer repeats (RFC 7662 §2.2, and authgate's own).
+ACCESS_CLAIMS = ("sub", "sid", "exp", "iat", "iss", "aud", "jti", "email", "role", "caps", "amr")
+
+
+def _is_jwt(token: str) -> bool:
+    """A refresh token is URL-safe base64 and never holds a dot; a JWT always holds two."""
+    return token.count(".") == 2
+
+
+async def _access(rt: Runtime, token: str) -> dict[str, Any] | None:
+    if not _is_jwt(token):
+        return None
+    try:
+        claims = await rt.codec.decode(token, purpose=ACCESS)
+    except AuthError:
+        return None
+    sid = claims.get("sid")
+    if not isinstance(sid, str):
+        return None
+    async with rt.read() as db:
+        found = await session_repo.get_active_with_user(db, session_id=sid, now=utcnow())
+    if found is None:
+        return None
+    _session, user = found
+    if user.id != claims.get("sub") or user.disabled:
+        return None
+    answer: dict[str, Any] = {"active": True, "token_type": ACCESS_TOKEN}
+    answer.update((name, claims[name]) for name in ACCESS_CLAIMS if name in claims)
+    if user.username:
+        answer["username"] = user.username
+    return answer
+
+
+async def _refresh(rt: Runtime, token: str) -> dict[str, Any] | None:
+    if _is_jwt(token):
+        return None
+    presented = digest(token)
+    async with rt.read() as db:
+        found = await session_repo.find_by_refresh_hash(db, token_hash=presented)
+    if found is None:
+        return None
+    session, user = found
+    now = utcnow()
+    if session.refresh_hash != presented or session.revoked_at is not None or session.expires_at <= now:
+        return None  # rotated out, revoked or expired
+    if user.disabled:
+        return None
+    answer: dict[str, Any] = {
+        "active": True,
+        "token_type": REFRESH_TOKEN,
+        "sub": user.id,
+        "sid": session.id,
+        "exp": int(session.expires_at.timestamp()),
+        "iat": int((session.rotated_at or session.created_at).timestamp()),
+        "iss": rt.settings.issuer,
+    }
+    if user.username:
+        answer["username"] = user.username
+    return answer
+
+
+async def introspect(rt: Runtime, *, token: str, hint: str | None = None) -> dict[str, Any]:
+    """The RFC 7662 answer for `token`. The hint only orders the lookups (§2.1): a token of
+    the other type is still found."""
+    kinds = (_refresh, _access) if hint == REFRESH_TOKEN else (_access, _refresh)
+    for kind in kinds:
+        answer = await kind(rt, token)
+        if answer is not None:
+            return answer
+    return dict(INACTIVE)
