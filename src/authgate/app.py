@@ -11,8 +11,7 @@ from authgate import __version__
 from authgate.http import problems
 from authgate.http.middleware import BodyGuard, PathGuard, PrefixAliases, RequestMetrics
 from authgate.http.request_scope import RequestScope
-from authgate.http.routes import PREFIXED, ROOT
-from authgate.http.routes.links import FORM_PATHS
+from authgate.http.routes import FORM_PATHS, PREFIXED, ROOT
 from authgate.observability.logging import configure as configure_logging
 from authgate.observability.metrics import Metrics
 from authgate.services.runtime import Runtime

@@ -1,4 +1,4 @@
-"""The `authgate` command: serve, migrate, user create, audit verify, openapi."""
+"""The `authgate` command: serve, migrate, user create, audit verify, service, openapi."""
 
 from __future__ import annotations
 
@@ -122,6 +122,47 @@ def cmd_audit_verify(_args: argparse.Namespace) -> int:
     return asyncio.run(_verify_audit(_settings()))
 
 
+async def _service(settings: Settings, args: argparse.Namespace) -> int:
+    """`authgate service create|list|revoke`: the credentials of services that introspect
+    tokens (docs/introspection.md)."""
+    from authgate.errors import AuthError
+    from authgate.services import service_credentials
+    from authgate.services.runtime import Runtime
+    from authgate.wire import iso_z
+
+    runtime = Runtime.build(settings)
+    try:
+        if args.service_command == "create":
+            await _migrate(settings)
+            credential, secret = await service_credentials.create(runtime, name=args.name)
+            print(f"client_id:     {credential.id}")
+            print(f"client_secret: {secret}")
+            print("The secret will not be shown again (authgate keeps only its digest): store it now.")
+        elif args.service_command == "list":
+            rows = [("ID", "NAME", "CREATED", "LAST USED", "REVOKED")]
+            for c in await service_credentials.list_credentials(runtime):
+                last = iso_z(c.last_used_at) if c.last_used_at else "never"
+                rows.append((c.id, c.name, iso_z(c.created_at), last, iso_z(c.revoked_at) if c.revoked_at else "-"))
+            widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+            for row in rows:
+                print("  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip())
+        else:
+            credential, revoked = await service_credentials.revoke(runtime, credential_id=args.id)
+            state = "revoked" if revoked else "was already revoked"
+            print(f"authgate: service credential {credential.id} ({credential.name}) {state}")
+    except AuthError as exc:
+        details = "; ".join(f"{e.field}: {e.message}" for e in exc.errors) or exc.detail or exc.title
+        print(f"authgate: {exc.code.value}: {details}", file=sys.stderr)
+        return 1
+    finally:
+        await runtime.close()
+    return 0
+
+
+def cmd_service(args: argparse.Namespace) -> int:
+    return asyncio.run(_service(_settings(), args))
+
+
 async def _keys(settings: Settings, args: argparse.Namespace) -> int:
     """`authgate keys rotate|list`: the keys that sign access tokens (docs/signing-keys.md)."""
     from authgate.services import keys
@@ -197,6 +238,19 @@ def build_parser() -> argparse.ArgumentParser:
     audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_command", required=True)
     verify = audit.add_parser("verify", help="check that no audit entry was changed, removed or reordered")
     verify.set_defaults(func=cmd_audit_verify)
+
+    service = sub.add_parser("service", help="credentials of services that introspect tokens").add_subparsers(
+        dest="service_command", required=True
+    )
+    service_create = service.add_parser("create", help="create a credential; its secret is printed this once")
+    service_create.add_argument("--name", required=True, help="which service it is for (at most 100 characters)")
+    service_create.set_defaults(func=cmd_service)
+    service.add_parser("list", help="list credentials: id, name, created, last used, revoked").set_defaults(
+        func=cmd_service
+    )
+    service_revoke = service.add_parser("revoke", help="revoke a credential: refused from its next request on")
+    service_revoke.add_argument("id", help="the credential's client id")
+    service_revoke.set_defaults(func=cmd_service)
 
     keys = sub.add_parser("keys", help="the keys that sign access tokens").add_subparsers(
         dest="keys_command", required=True

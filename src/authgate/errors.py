@@ -17,6 +17,7 @@ class ErrorCode(StrEnum):
     INVALID_MFA_CODE = "invalid_mfa_code"
     INVALID_TOKEN = "invalid_token"  # noqa: S105 (an error code, not a secret)
     TOKEN_EXPIRED = "token_expired"  # noqa: S105
+    INVALID_CLIENT = "invalid_client"
     RATE_LIMITED = "rate_limited"
     ACCOUNT_LOCKED = "account_locked"
     ACCOUNT_DISABLED = "account_disabled"
@@ -90,6 +91,19 @@ def token_expired() -> AuthError:
         "Token expired",
         "The token has expired.",
         headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )
+
+
+def invalid_client() -> AuthError:
+    """A service's credential is missing, wrong or revoked (token introspection). The `error`
+    member is what OAuth 2.0 clients read (RFC 6749 §5.2)."""
+    return AuthError(
+        ErrorCode.INVALID_CLIENT,
+        401,
+        "Invalid client",
+        "Client authentication failed: send a valid service credential.",
+        extra={"error": "invalid_client"},
+        headers={"WWW-Authenticate": 'Basic realm="authgate"'},
     )
 
 

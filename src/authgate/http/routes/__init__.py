@@ -1,4 +1,5 @@
-"""Routers, one module per area. `PREFIXED` are served under every route prefix."""
+"""Routers, one module per area. `PREFIXED` are served under every route prefix; `FORM_PATHS`
+gathers the path patterns whose modules take a form post (http/middleware.BodyGuard)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from authgate.http.routes import (
     audit,
     captcha,
     health,
+    introspection,
     keys,
     links,
     mfa,
@@ -34,6 +36,8 @@ PREFIXED: list[APIRouter] = [
     audit.router,
     webhooks.router,
     captcha.router,
+    introspection.router,
     keys.router,
 ]
 ROOT: list[APIRouter] = [health.router]
+FORM_PATHS: tuple[str, ...] = (*links.FORM_PATHS, *introspection.FORM_PATHS)
