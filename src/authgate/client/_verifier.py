@@ -162,7 +162,7 @@ class TokenVerifier:
             )
         except jwt.ExpiredSignatureError:
             raise token_expired(self.realm) from None
-        except jwt.PyJWTError:
+        except (jwt.PyJWTError, ValueError, TypeError):  # whatever a malformed token makes PyJWT raise
             raise invalid_token(self.realm) from None
         if payload.get("purpose") != ACCESS or not _well_typed(payload):
             raise invalid_token(self.realm)
