@@ -19,6 +19,13 @@ def _settings() -> Settings:
         raise SystemExit(2) from None
 
 
+def _print_table(rows: Sequence[Sequence[str]]) -> None:
+    """Columns padded to their widest value; the first row is the heading."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip())
+
+
 async def _migrate(settings: Settings) -> None:
     from authgate.storage.db import make_engine
     from authgate.storage.migrate import upgrade
@@ -143,9 +150,7 @@ async def _service(settings: Settings, args: argparse.Namespace) -> int:
             for c in await service_credentials.list_credentials(runtime):
                 last = iso_z(c.last_used_at) if c.last_used_at else "never"
                 rows.append((c.id, c.name, iso_z(c.created_at), last, iso_z(c.revoked_at) if c.revoked_at else "-"))
-            widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-            for row in rows:
-                print("  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip())
+            _print_table(rows)
         else:
             credential, revoked = await service_credentials.revoke(runtime, credential_id=args.id)
             state = "revoked" if revoked else "was already revoked"
@@ -194,9 +199,7 @@ async def _keys(settings: Settings, args: argparse.Namespace) -> int:
                     ends = key.expires_at
                     state = "signing" if ends is None else f"verifies until {iso_z(ends)}"
                     rows.append((key.kid, key.algorithm, iso_z(key.created_at), state))
-            widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-            for row in rows:
-                print("  ".join(value.ljust(width) for value, width in zip(row, widths, strict=True)).rstrip())
+            _print_table(rows)
     finally:
         await runtime.close()
     return 0
