@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 import jwt
 import pytest
@@ -30,7 +30,7 @@ ISSUER = "http://authgate.test"
 JWKS_PATH = "/.well-known/jwks.json"
 INTROSPECT_PATH = "/token/introspect"
 CLIENT_ID = "svc_orders"
-CLIENT_SECRET = "orders-secret-0123456789abcdef"
+CLIENT_SECRET = "agsvc_orders secret/+=:0123456789"  # changes when form-urlencoded
 
 
 @pytest.fixture
@@ -152,8 +152,7 @@ class AuthgateStub:
                 if path != INTROSPECT_PATH:
                     self.answer(404, {"detail": "not here"})
                     return
-                expected = "Basic " + base64.b64encode(f"{CLIENT_ID}:{CLIENT_SECRET}".encode()).decode()
-                if self.headers.get("authorization") != expected:
+                if stub.credentials(self.headers.get("authorization", "")) != (CLIENT_ID, CLIENT_SECRET):
                     self.answer(401, {"code": "invalid_client"}, {"WWW-Authenticate": 'Basic realm="authgate"'})
                     return
                 form = parse_qs(body)
@@ -185,6 +184,15 @@ class AuthgateStub:
         server.block_on_close = False
         self._server = server
         threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
+
+    @staticmethod
+    def credentials(authorization: str) -> tuple[str, str] | None:
+        """HTTP Basic as RFC 6749 §2.3.1 has it: each part form-urlencoded, then joined by ':'."""
+        scheme, _, encoded = authorization.partition(" ")
+        if scheme.lower() != "basic":
+            return None
+        client_id, colon, secret = base64.b64decode(encoded).decode().partition(":")
+        return (unquote_plus(client_id), unquote_plus(secret)) if colon else None
 
     def count(self, path: str) -> None:
         with self._lock:

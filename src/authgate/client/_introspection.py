@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from urllib.parse import quote_plus
 
 import httpx
 
@@ -32,7 +33,8 @@ class Introspector:
         max_entries: int,
     ) -> None:
         self.url = url
-        self._auth = httpx.BasicAuth(client_id, client_secret)
+        # RFC 6749 §2.3.1: each part form-urlencoded before Basic encoding, as authgate decodes it.
+        self._auth = httpx.BasicAuth(quote_plus(client_id), quote_plus(client_secret))
         self._http = http
         self._answers = AnswerCache(cache_seconds, max_entries)
         self._asking: dict[str, asyncio.Task[bool | None]] = {}
