@@ -26,13 +26,13 @@ run: $(VENV)/.installed .env
 	$(BIN)/authgate serve --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.installed
-	$(BIN)/ruff check src tests bench
-	$(BIN)/mypy src
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/mypy src examples
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check src tests bench
-	$(BIN)/mypy src
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/mypy src examples
 
 bench: $(VENV)/.installed .env
 	$(BIN)/python bench/run.py

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from authgate.storage.audit_chain import GENESIS
 from authgate.storage.migrate import upgrade
 from tests.audit.support import verdict
-from tests.conftest import TEST_SECRET, ClientFactory
+from tests.conftest import ClientFactory
+from tests.e2e.server import run_authgate
 from tests.helpers import STRONG_PASSWORD, register, sql
 from tests.security.test_identity_key_migration import engine as migration_engine
 
@@ -112,15 +111,7 @@ async def test_the_chain_is_keyed_by_the_server_secret(make_client: ClientFactor
 
 
 def authgate_cli(database_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "JWT_SECRET": TEST_SECRET, "AUTHGATE_DATABASE_URL": database_url}
-    return subprocess.run(
-        [sys.executable, "-m", "authgate", "audit", "verify"],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_authgate(cwd, "audit", "verify", AUTHGATE_DATABASE_URL=database_url)
 
 
 async def test_authgate_audit_verify_on_the_command_line(

@@ -22,9 +22,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def server_env(workdir: Path, port: int, **env: str) -> dict[str, str]:
-    """The environment of a server (or of an `authgate` command beside it) in `workdir`:
-    SQLite there unless AUTHGATE_DATABASE_URL is given."""
+def server_env(workdir: Path, port: int | None, **env: str) -> dict[str, str]:
+    """The environment of a server on `port` (or, with None, of an `authgate` command) in
+    `workdir`: SQLite there unless AUTHGATE_DATABASE_URL is given."""
     return {
         **os.environ,
         "JWT_SECRET": TEST_SECRET,
@@ -32,9 +32,38 @@ def server_env(workdir: Path, port: int, **env: str) -> dict[str, str]:
         "AUTHGATE_BCRYPT_ROUNDS": "4",
         "AUTHGATE_COOKIE_SECURE": "false",
         "AUTHGATE_RATE_LIMITS": "off",  # the suites that test limits turn them on
-        "AUTHGATE_PUBLIC_URL": f"http://127.0.0.1:{port}",
+        **({"AUTHGATE_PUBLIC_URL": f"http://127.0.0.1:{port}"} if port is not None else {}),
         **env,
     }
+
+
+def run_authgate(workdir: Path, *args: str, stdin: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+    """One `authgate` command in `workdir`, in a server's environment (`server_env`)."""
+    return subprocess.run(
+        [sys.executable, "-m", "authgate", *args],
+        env=server_env(workdir, None, **env),
+        cwd=workdir,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def wait_healthy(process: subprocess.Popen[bytes], base: str, log_path: Path) -> None:
+    """Until `GET {base}/healthz` answers 200; fail with the log if the process exits."""
+    deadline = time.monotonic() + 30
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {log_path.read_text()}")
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline:
+            raise RuntimeError("server did not start in 30 s")
+        time.sleep(0.1)
 
 
 class Server:
@@ -53,24 +82,10 @@ class Server:
             stderr=subprocess.STDOUT,
         )
         try:
-            self._wait_healthy()
+            wait_healthy(self.process, self.base, self.log_path)
         except BaseException:
             self.kill()
             raise
-
-    def _wait_healthy(self) -> None:
-        deadline = time.monotonic() + 30
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_path.read_text()}")
-            try:
-                if httpx.get(f"{self.base}/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not start in 30 s")
-            time.sleep(0.1)
 
     def stop(self) -> None:
         """SIGTERM: a graceful stop."""

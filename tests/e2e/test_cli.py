@@ -3,34 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 
-from tests.conftest import TEST_SECRET
-from tests.e2e.server import running_server
+from tests.e2e.server import run_authgate, running_server
 
 
 def authgate(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "JWT_SECRET": TEST_SECRET,
-        "AUTHGATE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/authgate.db",
-        "AUTHGATE_BCRYPT_ROUNDS": "4",
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "authgate", *args],
-        env=env,
-        cwd=tmp_path,
-        input=stdin,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_authgate(tmp_path, *args, stdin=stdin)
 
 
 def test_user_create_makes_an_admin_who_can_log_in(tmp_path: Path) -> None:

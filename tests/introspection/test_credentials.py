@@ -6,9 +6,7 @@ import asyncio
 import base64
 import hmac
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -22,7 +20,7 @@ from authgate.errors import AuthError
 from authgate.security.tokens import digest
 from authgate.services import service_credentials
 from authgate.storage.models import ServiceCredential, utcnow
-from tests.conftest import TEST_SECRET
+from tests.e2e.server import run_authgate
 from tests.helpers import runtime, sql
 from tests.introspection.support import (
     PATH,
@@ -196,20 +194,8 @@ async def test_an_unknown_client_id_costs_the_same_work_as_a_known_one(
 # --- the command line ---------------------------------------------------------------------------
 
 
-def authgate(database_url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "JWT_SECRET": TEST_SECRET, "AUTHGATE_DATABASE_URL": database_url}
-    return subprocess.run(
-        [sys.executable, "-m", "authgate", *args],
-        env=env,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-
-
 async def cli(database_url: str, cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return await asyncio.to_thread(authgate, database_url, cwd, *args)
+    return await asyncio.to_thread(run_authgate, cwd, *args, AUTHGATE_DATABASE_URL=database_url)
 
 
 def listed(result: subprocess.CompletedProcess[str]) -> dict[str, list[str]]:

@@ -4,7 +4,6 @@ command made, old tokens verify through the grace period, and `--grace 0` ends t
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -12,21 +11,14 @@ from pathlib import Path
 import httpx
 import jwt
 
-from tests.e2e.server import Server, server_env
+from tests.e2e.server import Server, run_authgate
 from tests.helpers import STRONG_PASSWORD
 
 EDDSA = {"AUTHGATE_JWT_ALGORITHM": "EdDSA"}
 
 
 def keys_command(workdir: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "authgate", "keys", *args],
-        env=server_env(workdir, 0, **env),
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_authgate(workdir, "keys", *args, **env)
 
 
 def kid_of(token: str) -> str:

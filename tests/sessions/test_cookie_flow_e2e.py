@@ -7,17 +7,13 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.conftest import TEST_SECRET
-from tests.e2e.server import running_server
+from tests.e2e.server import run_authgate, running_server
 
 pytestmark = pytest.mark.slow
 
@@ -58,33 +54,17 @@ def _grep(headers: str, name: str) -> str:
 
 
 def test_cookie_flow_with_two_cookie_headers(tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "JWT_SECRET": TEST_SECRET,
-        "AUTHGATE_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/authgate.db",
-        "AUTHGATE_BCRYPT_ROUNDS": "4",
+    created = run_authgate(
+        tmp_path,
+        "user",
+        "create",
+        "--username",
+        "cooluser1",
+        "--password",
+        "0000",
+        "--email",
+        "cooluser1@example.com",
         **PIN_ENV,
-    }
-    created = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "authgate",
-            "user",
-            "create",
-            "--username",
-            "cooluser1",
-            "--password",
-            "0000",
-            "--email",
-            "cooluser1@example.com",
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
     )
     assert created.returncode == 0, created.stderr
 
