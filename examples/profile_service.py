@@ -2,7 +2,7 @@
 
 Run it beside authgate (which issues the tokens):
 
-    AUTHGATE_URL=http://127.0.0.1:8000 uvicorn examples.profile_service:app --port 8001
+    AUTHGATE_URL=http://127.0.0.1:8000 .venv/bin/uvicorn profile_service:app --app-dir examples --port 8001
 
 It verifies tokens locally, without calling authgate per request:
 - with the JWKS, when authgate signs with EdDSA, ES256 or RS256 (AUTHGATE_JWT_ALGORITHM);
