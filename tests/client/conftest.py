@@ -113,7 +113,7 @@ def hs256_token(secret: bytes, header: dict[str, Any], claims: dict[str, Any]) -
 class AuthgateStub:
     """A real HTTP server answering as authgate's JWKS (`jwks`, with `cache_control`) and
     introspection endpoint (HTTP Basic `CLIENT_ID:CLIENT_SECRET`; a token is active while it
-    is in `active`). `hits` counts requests by path, whatever the path; `delay` slows every
+    is in `active`). `hits` counts requests by path, whatever the path (`arrivals` says when); `delay` slows every
     answer; `stop()` takes it down, leaving nothing listening on its port."""
 
     def __init__(self) -> None:
@@ -126,6 +126,7 @@ class AuthgateStub:
         self.active: set[str] = set()
         self.delay = 0.0
         self.hits: Counter[str] = Counter()
+        self.arrivals: dict[str, list[float]] = {}  # time.monotonic() of each request, by path
         self.introspected: list[dict[str, list[str]]] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -197,6 +198,7 @@ class AuthgateStub:
     def count(self, path: str) -> None:
         with self._lock:
             self.hits[path] += 1
+            self.arrivals.setdefault(path, []).append(time.monotonic())
 
     def stop(self) -> None:
         if self._server is not None:
