@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
-from tests.e2e.server import free_port
+from tests.e2e.server import free_port, serve_in_thread
 
 ISSUER = "http://authgate.test"
 JWKS_PATH = "/.well-known/jwks.json"
@@ -180,11 +180,7 @@ class AuthgateStub:
             def log_message(self, *_args: Any) -> None:
                 return None
 
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        server.daemon_threads = True
-        server.block_on_close = False
-        self._server = server
-        threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
+        self._server = serve_in_thread(Handler, self.port)
 
     @staticmethod
     def credentials(authorization: str) -> tuple[str, str] | None:

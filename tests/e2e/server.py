@@ -6,14 +6,26 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
 
 from tests.conftest import TEST_SECRET
+
+
+def serve_in_thread(handler: type[BaseHTTPRequestHandler], port: int) -> ThreadingHTTPServer:
+    """A real HTTP server on 127.0.0.1:`port` in a daemon thread (test receivers and stubs);
+    `shutdown()` and `server_close()` stop it."""
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server.daemon_threads = True
+    server.block_on_close = False
+    threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
+    return server
 
 
 def free_port() -> int:

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from tests.conftest import ClientFactory
-from tests.e2e.server import free_port
+from tests.e2e.server import free_port, serve_in_thread
 from tests.helpers import admin_token, bearer
 
 ADMIN = "hooks-admin@example.com"
@@ -78,11 +78,7 @@ class WebhookReceiver:
             def log_message(self, *_args: Any) -> None:
                 return None
 
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        server.daemon_threads = True
-        server.block_on_close = False
-        self._server = server
-        threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
+        self._server = serve_in_thread(Handler, self.port)
 
     def stop(self) -> None:
         if self._server is not None:

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from authgate.observability.logging import get_logger
 from authgate.security.crypto import SecretBox
 from authgate.security.keys import HS256, generate, load_private, secret_kid
+from authgate.services.periodic import Periodic
 from authgate.storage.models import SigningKey, utcnow
 from authgate.storage.repositories import signing_keys as key_repo
 
@@ -75,7 +76,6 @@ class KeyRing:
         self._loaded_at = 0.0  # monotonic
         self._reloading: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
-        self._failing = False
         if algorithm == HS256:
             kid = secret_kid(secret)
             self._keys = {kid: VerifyingKey(kid, HS256, secret, None, None)}
@@ -162,18 +162,8 @@ class KeyRing:
     def start(self, tick: Callable[[], Awaitable[None]]) -> None:
         """Run `tick` every few seconds (reload, and rotate when due)."""
         if self.stored and self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._tick_forever(tick))
-
-    async def _tick_forever(self, tick: Callable[[], Awaitable[None]]) -> None:
-        while True:
-            await asyncio.sleep(RELOAD_SECONDS)
-            try:
-                await tick()
-                self._failing = False
-            except Exception as exc:  # keep the last copy; say so once per outage
-                if not self._failing:
-                    self._failing = True
-                    log.warning("keys_reload_failed", error=type(exc).__name__)
+            ticks = Periodic(RELOAD_SECONDS, tick, failure_event="keys_reload_failed")
+            self._task = asyncio.get_running_loop().create_task(ticks.run_forever())
 
     async def close(self) -> None:
         for task in (self._task, self._reloading):

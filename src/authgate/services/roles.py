@@ -24,11 +24,9 @@ import re
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from authgate.observability.logging import get_logger
+from authgate.services.periodic import Periodic
 from authgate.storage.models import Role
 from authgate.storage.repositories import roles as role_repo
-
-log = get_logger("authgate.roles")
 
 ALL = "*"
 BUILTIN_ROLES: dict[str, tuple[str, ...]] = {"user": (), "admin": (ALL,)}
@@ -75,7 +73,7 @@ class RoleBook:
         self._caps: dict[str, tuple[str, ...]] = dict(BUILTIN_ROLES)
         self._task: asyncio.Task[None] | None = None
         self._epoch = 0  # counts local changes: a load that read before one is not kept
-        self._failing = False
+        self._reloads = Periodic(ttl, self.load, failure_event="roles_reload_failed")
 
     def caps(self, role: str) -> list[str]:
         """The role's capabilities; none for a role this node does not know (fail closed)."""
@@ -102,23 +100,9 @@ class RoleBook:
     async def start(self) -> None:
         """Read the roles, then keep reading them. A database that does not answer yet does
         not stop the server (readiness says so); until it does, only the built-in roles count."""
-        await self._reload()
+        await self._reloads.run_once()
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._reload_forever())
-
-    async def _reload(self) -> None:
-        try:
-            await self.load()
-            self._failing = False
-        except Exception as exc:  # keep the last copy; say so once per outage
-            if not self._failing:
-                self._failing = True
-                log.warning("roles_reload_failed", error=type(exc).__name__)
-
-    async def _reload_forever(self) -> None:
-        while True:
-            await asyncio.sleep(self.ttl)
-            await self._reload()
+            self._task = asyncio.get_running_loop().create_task(self._reloads.run_forever())
 
     async def close(self) -> None:
         if self._task is not None:
