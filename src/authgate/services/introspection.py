@@ -18,8 +18,9 @@ from __future__ import annotations
 from typing import Any
 
 from authgate.errors import AuthError
-from authgate.security.tokens import ACCESS, digest
+from authgate.security.tokens import digest
 from authgate.services.runtime import Runtime
+from authgate.services.sessions import authenticate
 from authgate.storage.models import utcnow
 from authgate.storage.repositories import sessions as session_repo
 
@@ -39,23 +40,13 @@ async def _access(rt: Runtime, token: str) -> dict[str, Any] | None:
     if not _is_jwt(token):
         return None
     try:
-        claims = await rt.codec.decode(token, purpose=ACCESS)
+        principal = await authenticate(rt, token, fresh=True)
     except AuthError:
         return None
-    sid = claims.get("sid")
-    if not isinstance(sid, str):
-        return None
-    async with rt.read() as db:
-        found = await session_repo.get_active_with_user(db, session_id=sid, now=utcnow())
-    if found is None:
-        return None
-    _session, user = found
-    if user.id != claims.get("sub") or user.disabled:
-        return None
     answer: dict[str, Any] = {"active": True, "token_type": ACCESS_TOKEN}
-    answer.update((name, claims[name]) for name in ACCESS_CLAIMS if name in claims)
-    if user.username:
-        answer["username"] = user.username
+    answer.update((name, principal.claims[name]) for name in ACCESS_CLAIMS if name in principal.claims)
+    if principal.user.username:
+        answer["username"] = principal.user.username
     return answer
 
 

@@ -84,9 +84,11 @@ async def start_session(tx: UnitOfWork, rt: Runtime, *, user: User, amr: list[st
     )
 
 
-async def authenticate(rt: Runtime, token: str) -> Principal:
-    """Verify an access token and that its session is still live (cached, see principals)."""
-    claims = rt.verified_tokens.get(token)
+async def authenticate(rt: Runtime, token: str, *, fresh: bool = False) -> Principal:
+    """Verify an access token and that its session is still live: through the caches (see
+    principals), or with `fresh` straight from the database (introspection, which services
+    call precisely to see a revocation at once)."""
+    claims = None if fresh else rt.verified_tokens.get(token)
     if claims is None:
         claims = await rt.codec.decode(token, purpose=ACCESS)
         rt.verified_tokens.put(token, key_id(token), claims)
@@ -98,7 +100,7 @@ async def authenticate(rt: Runtime, token: str) -> Principal:
         async with rt.read() as db:
             return await session_repo.get_active_with_user(db, session_id=sid, now=utcnow())
 
-    found = await rt.principals.fetch(sid, load)
+    found = await load() if fresh else await rt.principals.fetch(sid, load)
     if found is None:
         raise invalid_token("The session has ended.")
     session, user = found
