@@ -36,6 +36,10 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
         ({"JWT_SECRET": SECRET, "AUTHGATE_BCRYPT_ROUNDS": "3"}, "AUTHGATE_BCRYPT_ROUNDS"),
         ({"JWT_SECRET": SECRET, "AUTHGATE_REDIS_URL": "http://x"}, "AUTHGATE_REDIS_URL"),
         ({"JWT_SECRET": SECRET, "AUTHGATE_ROUTE_PREFIXES": "api"}, "AUTHGATE_ROUTE_PREFIXES"),
+        ({"JWT_SECRET": SECRET, "AUTHGATE_JWT_ALGORITHM": "HS512"}, "AUTHGATE_JWT_ALGORITHM"),
+        ({"JWT_SECRET": SECRET, "AUTHGATE_JWT_ALGORITHM": "none"}, "AUTHGATE_JWT_ALGORITHM"),
+        ({"JWT_SECRET": SECRET, "AUTHGATE_KEY_GRACE_SECONDS": "-1"}, "AUTHGATE_KEY_GRACE_SECONDS"),
+        ({"JWT_SECRET": SECRET, "AUTHGATE_KEY_ROTATION_SECONDS": "soon"}, "AUTHGATE_KEY_ROTATION_SECONDS"),
     ],
 )
 def test_bad_configuration_stops_the_process_naming_the_variable(env: dict[str, str], name: str) -> None:
@@ -59,6 +63,13 @@ def test_load_settings_reads_prefixed_environment(monkeypatch: pytest.MonkeyPatc
     settings = load_settings(_env_file=None)
     assert settings.access_ttl_seconds == 60
     assert settings.route_prefixes == ["", "/auth"]
+
+
+def test_algorithm_accepts_any_letter_case(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JWT_SECRET", SECRET)
+    for spelling, canonical in (("eddsa", "EdDSA"), (" es256 ", "ES256"), ("Rs256", "RS256"), ("hs256", "HS256")):
+        monkeypatch.setenv("AUTHGATE_JWT_ALGORITHM", spelling)
+        assert load_settings(_env_file=None).jwt_algorithm == canonical
 
 
 def test_missing_secret_raises_config_error(monkeypatch: pytest.MonkeyPatch) -> None:
