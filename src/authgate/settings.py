@@ -130,14 +130,30 @@ class Settings(BaseSettings):
     database_url: str = "sqlite+aiosqlite:///./authgate.db"
     redis_url: str | None = None
     redis_key_prefix: str = Field(default="authgate:", min_length=1, max_length=64)  # several deployments, one Redis
+    database_pool_size: int = Field(default=10, ge=1, le=1000)  # connections each process keeps open
+    database_max_overflow: int = Field(default=10, ge=0, le=1000)  # extra connections under a burst
+    database_pool_timeout_seconds: float = Field(default=10.0, gt=0)  # wait for a free connection, then 503
+    database_connect_timeout_seconds: float = Field(default=5.0, gt=0)  # an unreachable database fails this fast
+
+    # --- retention: what the server deletes by itself, in batches ---------------------------
+    retention_interval_seconds: int = Field(default=60, ge=0)  # how often a purge runs; 0: never
+    retention_batch_size: int = Field(default=500, ge=1, le=10_000)  # rows per statement
+    retention_expired_seconds: int = Field(default=86_400, ge=0)  # one-time links, codes, decoys, after they expire
+    retention_sessions_seconds: int = Field(default=604_800, ge=0)  # sessions, after they end or are revoked
+    retention_outbox_seconds: int = Field(default=604_800, ge=0)  # messages and deliveries sent or given up
+    retention_events_seconds: int = Field(default=604_800, ge=0)  # events, after they are handed to webhooks
 
     # --- http ---------------------------------------------------------------------------
     public_url: str = "http://127.0.0.1:8000"
     route_prefixes: Annotated[list[str], NoDecode] = ["/", "/auth", "/api/auth", "/api/v1/auth"]
     trusted_proxies: Annotated[list[str], NoDecode] = []
     redirect_allowlist: Annotated[list[str], NoDecode] = []
+    cors_origins: Annotated[list[str], NoDecode] = []  # browser origins that may call with credentials
     cookie_secure: bool = True
+    cookie_domain: str | None = None  # e.g. example.com: the cookies reach its subdomains too
     max_body_bytes: int = Field(default=65_536, gt=0)
+    shutdown_timeout_seconds: float = Field(default=30.0, ge=0)  # in-flight requests get this long on SIGTERM
+    metrics_token: str | None = Field(default=None, min_length=32, repr=False)  # Bearer token /metrics asks for
 
     # --- passwords ----------------------------------------------------------------------
     bcrypt_rounds: int = Field(default=12, ge=4, le=31)
@@ -204,7 +220,7 @@ class Settings(BaseSettings):
         providers = OAuthProvidersSource(settings_cls, env_settings, dotenv_settings)
         return init_settings, env_settings, dotenv_settings, providers, file_secret_settings
 
-    @field_validator("route_prefixes", "trusted_proxies", "redirect_allowlist", mode="before")
+    @field_validator("route_prefixes", "trusted_proxies", "redirect_allowlist", "cors_origins", mode="before")
     @classmethod
     def _csv(cls, value: object) -> object:
         return _split_csv(value)
@@ -295,14 +311,37 @@ class Settings(BaseSettings):
             raise ValueError("must be an absolute http(s) URL")
         return value or None
 
-    @field_validator("redirect_allowlist")
+    @field_validator("redirect_allowlist", "cors_origins")
     @classmethod
-    def _redirect_allowlist(cls, value: list[str]) -> list[str]:
+    def _origins(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        """Each entry one exact origin: a wildcard would look allowed here and match nothing."""
         for entry in value:
             parts = urlsplit(entry)
+            if "*" in entry:
+                raise ValueError(
+                    f"{entry!r}: wildcards are not supported; list each origin, such as https://app.example.com"
+                )
             if parts.scheme not in {"http", "https"} or not parts.hostname or parts.username or parts.password:
                 raise ValueError(f"{entry!r} is not an http(s) origin such as https://app.example.com")
+            if info.field_name == "cors_origins" and (parts.path not in {"", "/"} or parts.query or parts.fragment):
+                raise ValueError(
+                    f"{entry!r} is not an origin: scheme, host and port only, such as https://app.example.com"
+                )
         return value
+
+    @field_validator("cookie_domain", mode="before")
+    @classmethod
+    def _cookie_domain(cls, value: object, info: ValidationInfo) -> object:
+        """A parent domain of the public URL's host (a browser drops a cookie for any other)."""
+        if not isinstance(value, str) or not value.strip():
+            return None
+        domain = value.strip().lower().lstrip(".")
+        host = (urlsplit(str(info.data.get("public_url", ""))).hostname or "").lower()
+        if not re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", domain):
+            raise ValueError(f"{value!r} must be a domain name such as example.com")
+        if host != domain and not host.endswith("." + domain):
+            raise ValueError(f"{domain!r} must be AUTHGATE_PUBLIC_URL's host ({host}) or a domain above it")
+        return domain
 
     @field_validator("oauth_providers")
     @classmethod
