@@ -35,7 +35,14 @@ from authgate.services.principals import PrincipalCache, VerifiedTokens
 from authgate.services.roles import RoleBook
 from authgate.settings import Settings, cpu_count
 from authgate.storage.audit_chain import AuditChain
-from authgate.storage.db import make_autocommit_engine, make_engine, make_sessionmaker, make_write_turn, ping
+from authgate.storage.db import (
+    PoolSettings,
+    make_autocommit_engine,
+    make_engine,
+    make_sessionmaker,
+    make_write_turn,
+    ping,
+)
 from authgate.storage.uow import UnitOfWork, unit_of_work
 
 log = get_logger("authgate.runtime")
@@ -71,7 +78,15 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings, metrics: Metrics | None = None) -> Runtime:
         metrics = metrics or Metrics()
-        engine = make_engine(settings.database_url)
+        engine = make_engine(
+            settings.database_url,
+            PoolSettings(
+                size=settings.database_pool_size,
+                max_overflow=settings.database_max_overflow,
+                timeout_seconds=settings.database_pool_timeout_seconds,
+                connect_timeout_seconds=settings.database_connect_timeout_seconds,
+            ),
+        )
         autocommit_engine = make_autocommit_engine(engine)
         db = make_sessionmaker(engine)
         write_turn = make_write_turn(settings.database_url)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
@@ -21,16 +22,33 @@ def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
 
 
-def make_engine(url: str) -> AsyncEngine:
-    if is_sqlite(url):
-        engine = create_async_engine(
-            url, connect_args={"timeout": 30}, pool_size=5, max_overflow=10, hide_parameters=True
-        )
-        _tune_sqlite(engine)
-        return engine
+@dataclass(frozen=True)
+class PoolSettings:
+    """How many connections one process keeps (AUTHGATE_DATABASE_POOL_SIZE and the rest)."""
+
+    size: int = 10
+    max_overflow: int = 10
+    timeout_seconds: float = 10.0  # waiting for a free connection
+    connect_timeout_seconds: float = 5.0  # opening one
+
+
+def make_engine(url: str, pool: PoolSettings = PoolSettings()) -> AsyncEngine:
     # hide_parameters: a failing statement's error never carries its values (a password hash,
     # a token digest) into a log.
-    return create_async_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True)
+    common: dict[str, Any] = {
+        "pool_size": pool.size,
+        "max_overflow": pool.max_overflow,
+        "pool_timeout": pool.timeout_seconds,
+        "hide_parameters": True,
+    }
+    if is_sqlite(url):
+        engine = create_async_engine(url, connect_args={"timeout": 30}, **common)
+        _tune_sqlite(engine)
+        return engine
+    # pre_ping: a connection the server dropped (a restart, a failover) is replaced, not used.
+    return create_async_engine(
+        url, connect_args={"timeout": pool.connect_timeout_seconds}, pool_pre_ping=True, **common
+    )
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:
