@@ -7,7 +7,7 @@ PORT ?= 8000
 # pytest-xdist processes: most tests wait on I/O (servers, databases), not the CPU
 TEST_WORKERS ?= 4
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ test: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/mypy src examples
+
+# The configuration reference in docs/configuration.md is written from the Settings class.
+docs: $(VENV)/.installed
+	$(BIN)/python -m authgate.settings_reference docs/configuration.md
 
 bench: $(VENV)/.installed .env
 	$(BIN)/python bench/run.py

@@ -56,15 +56,26 @@ class OAuthProviderSettings(BaseModel):
     endpoint URLs of a plain OAuth 2.0 provider. GitHub and Google know their own endpoints,
     which these settings may still override (a GitHub Enterprise server, say)."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
     client_id: str = Field(min_length=1)
+    """The client id the provider issued; required."""
     client_secret: str = Field(min_length=1, repr=False)
+    """The client secret the provider issued; required."""
     issuer: str | None = None
+    """An OpenID Connect provider's issuer, exactly as its discovery document names it; endpoints and keys are
+    discovered (`https://accounts.google.com` for `GOOGLE`). This URL and the three below must be `https`, except on
+    `localhost`, `127.0.0.1` and `::1`."""
     authorize_url: str | None = None
+    """A plain OAuth 2.0 provider's authorization endpoint (built in for `GITHUB`); with an issuer, overrides the
+    discovered one."""
     token_url: str | None = None
+    """A plain OAuth 2.0 provider's token endpoint (built in for `GITHUB`)."""
     userinfo_url: str | None = None
+    """A plain OAuth 2.0 provider's user-info endpoint (built in for `GITHUB`)."""
     scopes: Annotated[list[str], NoDecode] = []
+    """Space- or comma-separated; replaces the defaults (OpenID Connect `openid email profile`, GitHub `read:user
+    user:email`, plain `email`)."""
 
     @field_validator("scopes", mode="before")
     @classmethod
@@ -112,100 +123,194 @@ class Settings(BaseSettings):
         extra="ignore",
         frozen=True,
         populate_by_name=True,
+        use_attribute_docstrings=True,  # each field's docstring is its line in docs/configuration.md
     )
 
     # --- tokens -------------------------------------------------------------------------
-    jwt_secret: str = Field(validation_alias=AliasChoices("JWT_SECRET"), min_length=32)
+    jwt_secret: str = Field(validation_alias=AliasChoices("JWT_SECRET"), min_length=32, repr=False)
+    """HS256 signing secret, at least 32 characters; also the source of derived keys when `AUTHGATE_ENCRYPTION_KEY` is
+    unset."""
     jwt_expiration_ms: int = Field(default=900_000, validation_alias=AliasChoices("JWT_EXPIRATION_MS"), gt=0)
+    """Access-token lifetime in milliseconds."""
     jwt_audience: str = "authgate"
-    jwt_algorithm: Literal["HS256", "EdDSA", "ES256", "RS256"] = "HS256"  # asymmetric: keys in the database
-    key_rotation_seconds: int = Field(default=0, ge=0)  # rotate the signing key this often; 0: only by command
-    key_grace_seconds: int = Field(default=3600, ge=0)  # a retired key verifies (and is published) this long
+    """The `aud` claim minted and required."""
+    jwt_algorithm: Literal["HS256", "EdDSA", "ES256", "RS256"] = "HS256"
+    """How access tokens are signed: `HS256` with `JWT_SECRET`, or `EdDSA`, `ES256`, `RS256` with key pairs kept
+    (sealed) in the database and published at `/.well-known/jwks.json` (docs/signing-keys.md)."""
+    key_rotation_seconds: int = Field(default=0, ge=0)
+    """Under an asymmetric algorithm, make a new signing key when the current one is this old; `0`: only `authgate keys
+    rotate`."""
+    key_grace_seconds: int = Field(default=3600, ge=0)
+    """How long a retired signing key still verifies and is published; keep it at least the access-token lifetime."""
     refresh_token_ttl_seconds: int = Field(default=2_592_000, gt=0)
+    """Refresh-token and session lifetime, renewed by each refresh up to the session's absolute end."""
     refresh_reuse_grace_seconds: int = Field(default=10, ge=0)
-    session_max_seconds: int = Field(default=7_776_000, gt=0)  # 90 days, whatever the refreshes
-    reauth_max_age_seconds: int = Field(default=300, ge=0)  # how recent a sign-in a sensitive change needs
+    """A just-rotated refresh token still returns the same new pair this long; after it, presenting any refresh token
+    the session rotated out ends the session; `0` turns the grace off (docs/sessions.md)."""
+    session_max_seconds: int = Field(default=7_776_000, gt=0)
+    """A session's absolute end, counted from its sign-in, whatever the refreshes (docs/sessions.md)."""
+    reauth_max_age_seconds: int = Field(default=300, ge=0)
+    """How recent a sign-in must be for a sensitive change (MFA setup and enable, enrolling a one-time-code factor,
+    changing the phone, linking a provider); older sessions send `currentPassword` (or a current factor's `mfaCode`),
+    else 401 `reauthentication_required` (docs/mfa.md); `0` always asks for that proof."""
 
     # --- storage ------------------------------------------------------------------------
     database_url: str = "sqlite+aiosqlite:///./authgate.db"
+    """`sqlite+aiosqlite:///…` (one node) or `postgresql+asyncpg://…` (one or many nodes)."""
     redis_url: str | None = None
-    redis_key_prefix: str = Field(default="authgate:", min_length=1, max_length=64)  # several deployments, one Redis
-    database_pool_size: int = Field(default=10, ge=1, le=1000)  # connections each process keeps open
-    database_max_overflow: int = Field(default=10, ge=0, le=1000)  # extra connections under a burst
-    database_pool_timeout_seconds: float = Field(default=10.0, gt=0)  # wait for a free connection, then 503
-    database_connect_timeout_seconds: float = Field(default=5.0, gt=0)  # an unreachable database fails this fast
+    """`redis://…` (or `rediss://`, `unix://`); when set, every node shares rate limits, sending limits, the SMS budget
+    and lockout counts through it, and `/readyz` also needs Redis (docs/abuse-protection.md#when-redis-goes-away)."""
+    redis_key_prefix: str = Field(default="authgate:", min_length=1, max_length=64)
+    """The start of every key authgate keeps in Redis (1 to 64 characters); deployments sharing one Redis need different
+    ones."""
+    database_pool_size: int = Field(default=10, ge=1, le=1000)
+    """Database connections each process keeps open."""
+    database_max_overflow: int = Field(default=10, ge=0, le=1000)
+    """Extra connections a process may open under a burst, closed again when returned."""
+    database_pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    """How long a request waits for a free connection before it is answered 503."""
+    database_connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    """How long opening a PostgreSQL connection may take: an unreachable database fails this fast."""
 
     # --- retention: what the server deletes by itself, in batches ---------------------------
-    retention_interval_seconds: int = Field(default=60, ge=0)  # how often a purge runs; 0: never
-    retention_batch_size: int = Field(default=500, ge=1, le=10_000)  # rows per statement
-    retention_expired_seconds: int = Field(default=86_400, ge=0)  # one-time links, codes, decoys, after they expire
-    retention_sessions_seconds: int = Field(default=604_800, ge=0)  # sessions, after they end or are revoked
-    retention_outbox_seconds: int = Field(default=604_800, ge=0)  # messages and deliveries sent or given up
-    retention_events_seconds: int = Field(default=604_800, ge=0)  # events, after they are handed to webhooks
+    retention_interval_seconds: int = Field(default=60, ge=0)
+    """How often the server purges what it no longer needs (docs/retention.md); `0`: never."""
+    retention_batch_size: int = Field(default=500, ge=1, le=10_000)
+    """Rows one purge statement deletes at most."""
+    retention_expired_seconds: int = Field(default=86_400, ge=0)
+    """One-time links and codes (and their decoys) are deleted this long after they expire."""
+    retention_sessions_seconds: int = Field(default=604_800, ge=0)
+    """Sessions are deleted this long after they end or are revoked."""
+    retention_outbox_seconds: int = Field(default=604_800, ge=0)
+    """Messages and webhook deliveries are deleted this long after they were sent or given up."""
+    retention_events_seconds: int = Field(default=604_800, ge=0)
+    """Events are deleted this long after they were handed to the webhooks."""
 
     # --- http ---------------------------------------------------------------------------
     public_url: str = "http://127.0.0.1:8000"
+    """The service's public base URL: the token issuer (`iss`), the base of links in emails, and of the OAuth redirect
+    URIs registered at providers (`{AUTHGATE_PUBLIC_URL}{first route prefix}/oauth/<name>/callback`)."""
     route_prefixes: Annotated[list[str], NoDecode] = ["/", "/auth", "/api/auth", "/api/v1/auth"]
+    """Comma-separated; every endpoint is served under each; OpenAPI documents the first."""
     trusted_proxies: Annotated[list[str], NoDecode] = []
+    """Comma-separated addresses or CIDRs whose `X-Forwarded-For` is believed; the client is the rightmost address not
+    in the list (docs/abuse-protection.md#which-address-is-the-clients)."""
     redirect_allowlist: Annotated[list[str], NoDecode] = []
-    cors_origins: Annotated[list[str], NoDecode] = []  # browser origins that may call with credentials
+    """Comma-separated origins that `redirectTo` may point at, and that cookie-authenticated state-changing requests may
+    come from (CSRF); unset: the public URL's origin. Wildcards are refused."""
+    cors_origins: Annotated[list[str], NoDecode] = []
+    """Comma-separated browser origins allowed to call the API with credentials (CORS); they also pass the CSRF origin
+    check (docs/browser-apps.md). Exact origins only."""
     cookie_secure: bool = True
-    cookie_domain: str | None = None  # e.g. example.com: the cookies reach its subdomains too
+    """The `Secure` flag on auth cookies; `false` only for plain-http development."""
+    cookie_domain: str | None = None
+    """A parent domain of the public URL's host (e.g. `example.com`): the auth cookies are then sent to its subdomains
+    too, so `api.example.com` reads cookies set by `auth.example.com`. Unset: host-only cookies."""
     max_body_bytes: int = Field(default=65_536, gt=0)
-    shutdown_timeout_seconds: float = Field(default=30.0, ge=0)  # in-flight requests get this long on SIGTERM
-    metrics_token: str | None = Field(default=None, min_length=32, repr=False)  # Bearer token /metrics asks for
+    """Larger request bodies are refused with 413 before parsing."""
+    shutdown_timeout_seconds: float = Field(default=30.0, ge=0)
+    """On SIGTERM, requests in flight get this long to finish before the process exits."""
+    metrics_token: str | None = Field(default=None, min_length=32, repr=False)
+    """`/metrics` asks for `Authorization: Bearer <this>` (at least 32 characters); unset: it answers direct loopback
+    connections only (docs/metrics.md)."""
 
     # --- passwords ----------------------------------------------------------------------
     bcrypt_rounds: int = Field(default=12, ge=4, le=31)
+    """bcrypt cost (4 to 31)."""
     password_min_length: int = Field(default=8, ge=1, le=128)
+    """The shortest password accepted."""
     password_require_mixed: bool = True
+    """Require an upper-case letter, a lower-case letter and a digit."""
     password_block_common: bool = True
+    """Refuse the 30,000 most common passwords (case-insensitive)."""
     require_email_verification: bool = False
+    """No session starts until the address is verified: login answers 403 `email_not_verified`, and `POST /register`
+    answers 201 without tokens or cookies and sends the verification link (docs/email-and-codes.md)."""
 
     # --- abuse protection (docs/abuse-protection.md) ---------------------------------------
     lockout_threshold: int = Field(default=5, ge=1)
+    """Failed checks of an account's secrets in a row before it is locked (docs/abuse-protection.md#account-lockout)."""
     lockout_seconds: int = Field(default=900, ge=1)
-    rate_limits: str = "on"  # on, off, or overrides: "login.ip=20/minute, oauth.ip=off"
-    sms_daily_budget: int = Field(default=1000, ge=0)  # SMS per 24 hours, all nodes together; 0: no budget
+    """The first lock's length; each lock in a row doubles it, up to a day."""
+    rate_limits: str = "on"
+    """`on` (the defaults), `off`, or rules to change, such as `login.ip=20/minute, oauth.ip=off`
+    (docs/abuse-protection.md#rate-limits)."""
+    sms_daily_budget: int = Field(default=1000, ge=0)
+    """SMS sent in any 24 hours, all nodes together; over it, requests that would send one answer 429; holds with rate
+    limits off; `0`: no budget."""
     captcha_provider: CaptchaProvider = "none"
-    captcha_secret: str | None = Field(default=None, repr=False, validate_default=True)  # for altcha: the HMAC key
-    captcha_verify_url: str | None = None  # instead of the provider's own siteverify address
+    """`turnstile`, `hcaptcha`, `recaptcha` or `altcha`: a CAPTCHA on register, login, password/forgot, login/magic and
+    otp/send (docs/abuse-protection.md#captcha)."""
+    captcha_secret: str | None = Field(default=None, repr=False, validate_default=True)
+    """The provider's secret key, required for `turnstile`, `hcaptcha` and `recaptcha`; for `altcha`, the key that signs
+    challenges (at least 32 characters; derived from `JWT_SECRET` when unset)."""
+    captcha_verify_url: str | None = None
+    """Replaces the provider's siteverify address (a proxy, a compatible service); `https`, or plain `http` only on
+    `localhost`, `127.0.0.1` and `::1`."""
     captcha_when: Literal["always", "suspicious"] = "always"
-    captcha_min_score: float = Field(default=0.5, ge=0.0, le=1.0)  # reCAPTCHA v3 scores below are refused
+    """`suspicious`: ask only from an address that recently failed sign-ins."""
+    captcha_min_score: float = Field(default=0.5, ge=0.0, le=1.0)
+    """reCAPTCHA v3 answers scoring below this are refused (0 to 1)."""
 
     # --- secrets at rest ----------------------------------------------------------------
-    encryption_key: str | None = None
+    encryption_key: str | None = Field(default=None, repr=False)
+    """Key material for secrets kept at rest (AES-256-GCM): TOTP seeds, signing keys, webhook secrets, message bodies in
+    the outbox; unset: derived from `JWT_SECRET` (HKDF)."""
 
     # --- multi-factor authentication (docs/mfa.md) ------------------------------
     mfa_issuer: str = Field(default="authgate", min_length=1, max_length=64)
+    """The issuer shown in authenticator apps (docs/mfa.md)."""
     mfa_token_ttl_seconds: int = Field(default=300, gt=0, le=3600)
+    """Lifetime of an `mfaToken` (at most 3600)."""
     mfa_token_max_attempts: int = Field(default=5, ge=1, le=20)
+    """Codes that may be tried with one `mfaToken`."""
 
     # --- delivery: email and SMS (docs/email-and-codes.md) ----------------------------------------------
     smtp_host: str | None = None
+    """When set, mail goes out over SMTP; otherwise it is logged (without its body) and kept in the outbox
+    (docs/email-and-codes.md)."""
     smtp_port: int = Field(default=587, ge=1, le=65_535)
+    """The SMTP server's port."""
     smtp_username: str | None = None
-    smtp_password: str | None = None
+    """SMTP login, if the server asks for one."""
+    smtp_password: str | None = Field(default=None, repr=False)
+    """SMTP password."""
     smtp_starttls: bool = True
+    """Upgrade the SMTP connection with STARTTLS."""
     smtp_from: str | None = None
+    """The sender address; unset: `no-reply@<public host>`."""
     smtp_timeout_seconds: float = Field(default=15.0, gt=0)
+    """How long one SMTP conversation may take."""
     sms_webhook_url: str | None = None
+    """Each SMS is a `POST {"to", "body"}` (JSON) here; unset: logged and kept in the outbox."""
     delivery_retry_base_seconds: float = Field(default=2.0, gt=0)
+    """The first wait before a failed mail or SMS is tried again (it doubles each time)."""
     delivery_max_attempts: int = Field(default=8, ge=1)
+    """Attempts before a mail or SMS is given up."""
 
     # --- webhooks (docs/webhooks.md) -----------------------------------------------------
-    webhook_allow_private: bool = False  # targets on loopback/private/link-local addresses
+    webhook_allow_private: bool = False
+    """Allow webhook targets on loopback, private and link-local addresses (development only;
+    docs/webhooks.md#which-urls-are-allowed)."""
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
-    webhook_max_attempts: int = Field(default=12, ge=1, le=50)  # then the delivery is the dead letter
-    webhook_retry_base_seconds: float = Field(default=10.0, gt=0)  # doubles per attempt, up to an hour
+    """How long one webhook delivery attempt may take (at most 120)."""
+    webhook_max_attempts: int = Field(default=12, ge=1, le=50)
+    """Attempts before a webhook delivery becomes the dead letter."""
+    webhook_retry_base_seconds: float = Field(default=10.0, gt=0)
+    """The first wait between webhook attempts (doubling, at most an hour)."""
 
     # --- social login (docs/social-login.md) ----------------------------------------------
     oauth_providers: dict[str, OAuthProviderSettings] = {}
+    """Sign-in providers, one per `<NAME>`, from the `AUTHGATE_OAUTH_<NAME>_*` variables (docs/social-login.md)."""
     oauth_auto_link: bool = False
+    """An identity whose email the provider marks verified is linked to the existing account with that email (claiming
+    it if its address was never verified); otherwise such a sign-in is 409 `identity_not_linked`."""
 
     # --- logging ------------------------------------------------------------------------
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    """`DEBUG`, `INFO`, `WARNING` or `ERROR`."""
     log_json: bool = False
+    """One JSON object per log line (for log shippers)."""
 
     @classmethod
     def settings_customise_sources(
@@ -379,6 +484,11 @@ class Settings(BaseSettings):
 ENV_NAMES = {"jwt_secret": "JWT_SECRET", "jwt_expiration_ms": "JWT_EXPIRATION_MS"}
 
 
+def env_name(field: str) -> str:
+    """The environment variable that sets `field`."""
+    return ENV_NAMES.get(field, f"AUTHGATE_{field.upper()}")
+
+
 class ConfigError(Exception):
     """Configuration that cannot run; the message names the environment variable."""
 
@@ -390,7 +500,7 @@ def load_settings(**overrides: object) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         field = str(first["loc"][0]) if first["loc"] else "?"
-        env = field if field.isupper() else ENV_NAMES.get(field, f"AUTHGATE_{field.upper()}")
+        env = field if field.isupper() else env_name(field)
         if field == "oauth_providers" and len(first["loc"]) >= 3:
             name, setting = str(first["loc"][1]), str(first["loc"][2])
             env = f"AUTHGATE_OAUTH_{name.upper().replace('-', '_')}_{setting.upper()}"
