@@ -165,3 +165,31 @@ def make_client(make_settings: Callable[..., Settings]) -> ClientFactory:
 async def client(make_client: ClientFactory) -> AsyncIterator[httpx.AsyncClient]:
     async with make_client() as c:
         yield c
+
+
+@pytest.fixture
+def server_database(backend: str) -> Iterator[dict[str, str]]:
+    """The environment that gives a real `authgate serve` (tests/e2e/server.py) a fresh database
+    of the test's backend: none on SQLite (the server's work directory holds one), a new
+    PostgreSQL database, migrated by the server itself at start and dropped after the test."""
+    if backend == "sqlite":
+        yield {}
+        return
+    reason = _pg_available()
+    if reason:
+        skip_or_fail(reason)
+    name = f"authgate_server_{uuid.uuid4().hex[:12]}"
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(PG_ADMIN_URL)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    run_blocking(lambda: admin(f'CREATE DATABASE "{name}"'))
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    try:
+        yield {"AUTHGATE_DATABASE_URL": f"{base}/{name}"}
+    finally:
+        run_blocking(lambda: admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

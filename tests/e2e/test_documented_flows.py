@@ -26,10 +26,10 @@ def curl(*args: str) -> tuple[int, Any]:
     return int(status), json.loads(body) if body else None
 
 
-def test_json_api_register_and_login(tmp_path: Path) -> None:
+def test_json_api_register_and_login(tmp_path: Path, server_database: dict[str, str]) -> None:
     # The JSON login API documents only "at least 8 characters"; such a deployment turns the mixed-case
     # rule off (the default is on, see docs/configuration.md).
-    with running_server(tmp_path, AUTHGATE_PASSWORD_REQUIRE_MIXED="false") as base:
+    with running_server(tmp_path, AUTHGATE_PASSWORD_REQUIRE_MIXED="false", **server_database) as base:
         status, body = curl(
             "-X",
             "POST",
@@ -102,8 +102,8 @@ def test_json_api_register_and_login(tmp_path: Path) -> None:
         assert status == 200 and body["email"] == "john@example.com"
 
 
-def test_jwt_api_register_login_profile(tmp_path: Path) -> None:
-    with running_server(tmp_path) as base:
+def test_jwt_api_register_login_profile(tmp_path: Path, server_database: dict[str, str]) -> None:
+    with running_server(tmp_path, **server_database) as base:
         status, body = curl(
             "-X",
             "POST",
@@ -167,8 +167,8 @@ def test_jwt_api_register_login_profile(tmp_path: Path) -> None:
         assert status == 401
 
 
-def test_login_response_carries_the_role(tmp_path: Path) -> None:
-    with running_server(tmp_path) as base:
+def test_login_response_carries_the_role(tmp_path: Path, server_database: dict[str, str]) -> None:
+    with running_server(tmp_path, **server_database) as base:
         subprocess.run(
             [
                 "curl",

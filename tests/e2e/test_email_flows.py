@@ -24,7 +24,7 @@ def wait_for_mail(box: Mailbox, address: str, count: int = 1, timeout: float = 1
 
 
 @pytest.mark.slow
-def test_reset_and_magic_link_against_a_real_server(tmp_path: Path) -> None:
+def test_reset_and_magic_link_against_a_real_server(tmp_path: Path, server_database: dict[str, str]) -> None:
     box = Mailbox()
     box.start()
     try:
@@ -35,7 +35,7 @@ def test_reset_and_magic_link_against_a_real_server(tmp_path: Path) -> None:
             "AUTHGATE_SMTP_FROM": "auth@e2e.example",
             "AUTHGATE_DELIVERY_RETRY_BASE_SECONDS": "0.1",
         }
-        with running_server(tmp_path, **env) as base:
+        with running_server(tmp_path, **env, **server_database) as base:
             reg = httpx.post(f"{base}/register", json={"email": "e2e@example.com", "password": STRONG_PASSWORD})
             assert reg.status_code == 201
             poisoned = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}

@@ -9,8 +9,8 @@ import httpx
 from tests.e2e.server import running_server
 
 
-def test_real_server_register_and_profile(tmp_path: Path) -> None:
-    with running_server(tmp_path) as base:
+def test_real_server_register_and_profile(tmp_path: Path, server_database: dict[str, str]) -> None:
+    with running_server(tmp_path, **server_database) as base:
         reg = httpx.post(f"{base}/api/v1/auth/register", json={"email": "e2e@example.com", "password": "TestPass123"})
         assert reg.status_code == 201, reg.text
         token = reg.json()["token"]

@@ -16,8 +16,11 @@ pytestmark = pytest.mark.slow
 PASSWORD = "Flow-Secret-000"
 
 
-def test_documented_mfa_flow(tmp_path: Path) -> None:
-    with running_server(tmp_path) as base, httpx.Client(base_url=f"{base}/api/auth", timeout=10) as http:
+def test_documented_mfa_flow(tmp_path: Path, server_database: dict[str, str]) -> None:
+    with (
+        running_server(tmp_path, **server_database) as base,
+        httpx.Client(base_url=f"{base}/api/auth", timeout=10) as http,
+    ):
         reg = http.post("/register", json={"email": "user@example.com", "password": PASSWORD})
         assert reg.status_code == 201, reg.text
         auth = {"Authorization": f"Bearer {reg.json()['token']}"}

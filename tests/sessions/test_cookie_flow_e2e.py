@@ -53,7 +53,7 @@ def _grep(headers: str, name: str) -> str:
     return found.group(1)
 
 
-def test_cookie_flow_with_two_cookie_headers(tmp_path: Path) -> None:
+def test_cookie_flow_with_two_cookie_headers(tmp_path: Path, server_database: dict[str, str]) -> None:
     created = run_authgate(
         tmp_path,
         "user",
@@ -65,10 +65,11 @@ def test_cookie_flow_with_two_cookie_headers(tmp_path: Path) -> None:
         "--email",
         "cooluser1@example.com",
         **PIN_ENV,
+        **server_database,
     )
     assert created.returncode == 0, created.stderr
 
-    with running_server(tmp_path, **PIN_ENV) as base:
+    with running_server(tmp_path, **PIN_ENV, **server_database) as base:
         status, headers, body = _raw(
             base,
             "POST",
