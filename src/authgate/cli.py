@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 from authgate.settings import ConfigError, Settings, load_settings
 
@@ -47,6 +49,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     settings = _settings()
+    signal.signal(signal.SIGTERM, _stopped_on_request)
     asyncio.run(_migrate(settings))
     uvicorn.run(
         "authgate.app:create_app",
@@ -58,8 +61,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
         server_header=False,
         access_log=args.access_log,
         log_level=settings.log_level.lower(),
+        # In-flight requests may finish. uvicorn hands it to asyncio.wait_for: a float works, though typed int.
+        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,  # type: ignore[arg-type]
     )
     return 0
+
+
+def _stopped_on_request(_signum: int, _frame: FrameType | None) -> None:
+    """uvicorn raises the SIGTERM it handled again once it has shut down gracefully; by then
+    the stop that was asked for is done, so the process exits 0 rather than "killed"."""
+    raise SystemExit(0)
 
 
 def cmd_openapi(_args: argparse.Namespace) -> int:

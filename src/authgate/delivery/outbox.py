@@ -7,7 +7,9 @@ dead letter, status `failed`), and resumes whatever is pending after a restart.
 Rows are claimed for a lease longer than any send may take (each handler bounds its own), and
 a batch is never larger than what is sent at once, so no two workers, in this process or
 another, send one row at the same moment; a worker that dies mid-send leaves its row to be
-claimed again when the lease runs out: delivery is at least once.
+claimed again when the lease runs out: delivery is at least once. A send still in flight when
+the process stops is given a few seconds to finish; one cut short gives its lease back, so the
+next start (of any process) sends it again at once rather than after the lease.
 
 Mail and SMS bodies carry live links and codes, so they are sealed at rest (AES-GCM, bound to
 the row id) and erased once a provider has taken the message, when it has expired, or when we
@@ -128,6 +130,7 @@ class Courier:
         self.settle_seconds = settle_seconds
         self._wake = asyncio.Event()
         self._stopping = False
+        self._failing = False  # the last turn failed: its error is logged once per outage
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -140,7 +143,8 @@ class Courier:
         self._wake.set()
 
     async def close(self, grace_seconds: float = 5.0) -> None:
-        """Let a send in flight finish (up to `grace_seconds`), then stop and close handlers."""
+        """Let a send in flight finish (up to `grace_seconds`), then stop and close handlers. A
+        send cut short gives its lease back (`_deliver`), so it goes out again at the next start."""
         self._stopping = True
         self._wake.set()
         task, self._task = self._task, None
@@ -159,6 +163,8 @@ class Courier:
         fed = 0
         for feeder in self.feeders:
             fed += await feeder.feed()
+        if self._stopping:  # claim nothing that the stop would only cut short
+            return fed
         async with self._db.begin() as db:
             rows = await outbox_repo.claim_due(
                 db, now=utcnow(), lease=self.lease, limit=self.batch, channels=tuple(self.handlers)
@@ -178,6 +184,9 @@ class Courier:
         try:
             async with asyncio.timeout(handler.longest_send_seconds):  # the lease depends on it
                 done = await handler.deliver(row)
+        except asyncio.CancelledError:
+            await self._give_back(row)
+            raise
         except DeliveryError as exc:
             error = str(exc)
         except TimeoutError:
@@ -213,6 +222,19 @@ class Courier:
             retry_at=retry_at.isoformat() if retry_at else None,
         )
 
+    async def _give_back(self, row: OutboxMessage) -> None:
+        """The process is stopping mid-send: make the row due now instead of at the end of its
+        lease. The attempt stays counted (the receiver may have had it: at least once)."""
+        try:
+            async with self._db.begin() as db:
+                await outbox_repo.mark_failed_attempt(
+                    db, message_id=row.id, error="interrupted by a shutdown", retry_at=utcnow()
+                )
+        except Exception as exc:  # the lease still runs out: sent again later, not lost
+            log.warning("lease_not_returned", outbox_id=row.id, error_type=type(exc).__name__)
+            return
+        log.info("delivery_interrupted", outbox_id=row.id, kind=row.kind, attempts=row.attempts)
+
     async def _idle_seconds(self) -> float:
         async with self._reads() as db:
             due = await outbox_repo.next_due(db)
@@ -224,12 +246,19 @@ class Courier:
         while not self._stopping:
             self._wake.clear()
             try:
-                if await self.run_once():
-                    continue
-                idle = await self._idle_seconds()
+                worked = await self.run_once()
+                idle = 0.0 if worked else await self._idle_seconds()
             except Exception as exc:  # the database being away must not end the courier
-                log.error("courier_error", error_type=type(exc).__name__)
+                if not self._failing:  # one line per outage, not one per poll
+                    log.error("courier_error", error_type=type(exc).__name__)
+                self._failing = True
                 idle = self.poll_seconds
+            else:
+                if self._failing:
+                    log.info("courier_resumed")
+                self._failing = False
+                if worked:
+                    continue
             try:
                 await asyncio.wait_for(self._wake.wait(), idle)
             except TimeoutError:

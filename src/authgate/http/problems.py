@@ -5,6 +5,7 @@ Causes stay in the log; a response never carries a stack trace or an exception's
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,7 +13,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from authgate.errors import AuthError, ErrorCode
+from authgate.errors import AuthError, ErrorCode, temporarily_unavailable
+from authgate.http.unavailable import CANDIDATES, OutageLog, unavailable_part
 from authgate.observability.logging import get_logger
 
 PROBLEM_JSON = "application/problem+json"
@@ -101,6 +103,19 @@ async def _on_http_error(_request: Request, exc: StarletteHTTPException) -> JSON
     return problem_response(exc.status_code, code.value, title, headers=dict(exc.headers or {}) or None)
 
 
+def _on_unavailable(outages: OutageLog) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    async def handle(request: Request, exc: Exception) -> JSONResponse:
+        part = unavailable_part(exc)
+        if part is None:
+            raise exc  # not an outage: a bug, answered 500 by _on_unexpected
+        outages.refused(part=part, error_type=type(exc).__name__, path=request.url.path)
+        return from_auth_error(
+            temporarily_unavailable("A service this request needs does not answer. Try again in a few seconds.")
+        )
+
+    return handle
+
+
 async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.error("unhandled_error", path=request.url.path, error_type=type(exc).__name__, exc_info=exc)
     return problem_response(500, ErrorCode.INTERNAL_ERROR.value, "Internal error", "Something went wrong on our side.")
@@ -110,4 +125,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(AuthError, _on_auth_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _on_validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http_error)  # type: ignore[arg-type]
+    # Handled here rather than as a 500: the server logs no traceback for an answered request.
+    on_unavailable = _on_unavailable(OutageLog())
+    for candidate in CANDIDATES:
+        app.add_exception_handler(candidate, on_unavailable)
     app.add_exception_handler(Exception, _on_unexpected)
