@@ -8,7 +8,8 @@ SQLite driver lane or the write turn is the repositories' business."""
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
+import asyncio
+from contextlib import AbstractAsyncContextManager, suppress
 from dataclasses import dataclass, field
 
 import httpx
@@ -30,6 +31,7 @@ from authgate.security.crypto import SecretBox
 from authgate.security.passwords import PasswordHasher, PasswordPolicy
 from authgate.security.tokens import TokenCodec
 from authgate.services import keys as signing_keys
+from authgate.services import retention
 from authgate.services.keys import KeyRing
 from authgate.services.principals import PrincipalCache, VerifiedTokens
 from authgate.services.roles import RoleBook
@@ -74,6 +76,7 @@ class Runtime:
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     next_refresh_sweep: float = 0.0  # monotonic time; see services/refresh.py
     redis: Redis | None = None  # AUTHGATE_REDIS_URL; shared state across nodes
+    purging: asyncio.Task[None] | None = None  # the retention purge (services/retention.py)
 
     @classmethod
     def build(cls, settings: Settings, metrics: Metrics | None = None) -> Runtime:
@@ -169,8 +172,8 @@ class Runtime:
 
     async def start(self) -> None:
         """Read the roles and the signing keys, and start the background parts (the message
-        courier, the roles' and keys' reload). A database that does not answer yet does not
-        stop the start: readiness says so, and the keys' reload retries."""
+        courier, the roles' and keys' reload, the retention purge). A database that does not
+        answer yet does not stop the start: readiness says so, and the keys' reload retries."""
         await self.roles.start()
         try:
             await signing_keys.ensure_signing_key(self)
@@ -178,8 +181,14 @@ class Runtime:
             log.warning("signing_key_unavailable", error=type(exc).__name__)
         self.keys.start(lambda: signing_keys.tick(self))
         self.courier.start()
+        self.purging = retention.start(self)
 
     async def close(self) -> None:
+        if self.purging is not None:
+            self.purging.cancel()
+            with suppress(asyncio.CancelledError):
+                await self.purging
+            self.purging = None
         await self.roles.close()
         await self.keys.close()
         await self.courier.close()

@@ -47,6 +47,7 @@ class OneTimeSecret(Base):
     __table_args__ = (
         Index("ix_one_time_secrets_lookup", "purpose", "address"),
         Index("ix_one_time_secrets_user_id", "user_id"),
+        Index("ix_one_time_secrets_expires_at", "expires_at"),  # the purge (migration 0011)
     )
 
 

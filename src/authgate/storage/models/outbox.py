@@ -40,4 +40,5 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
         Index("ix_outbox_recipient_created_at", "recipient", "created_at"),
+        Index("ix_outbox_status_created_at", "status", "created_at"),  # the purge (migration 0011)
     )

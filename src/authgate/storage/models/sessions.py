@@ -42,6 +42,9 @@ class Session(Base):
         Index("ix_sessions_user_id", "user_id"),
         Index("ix_sessions_refresh_hash", "refresh_hash", unique=True),
         Index("ix_sessions_previous_refresh_hash", "previous_refresh_hash", unique=True),
+        # The purge of ended sessions (migration 0011).
+        Index("ix_sessions_expires_at", "expires_at"),
+        Index("ix_sessions_revoked_at", "revoked_at"),
         # Small by construction: only sessions whose sealed pair has not been wiped yet.
         Index(
             "ix_sessions_sealed",
