@@ -84,12 +84,8 @@ async def retired_tokens_of_ended_sessions(session: AsyncSession, *, before: dat
     """The retired refresh tokens of sessions that ended before `before`, deleted ahead of the
     sessions themselves: a long-lived session may have thousands, which the ON DELETE
     CASCADE would otherwise remove in one unbounded statement."""
-    candidates = (
-        select(RetiredRefreshToken.token_hash)
-        .join(Session, Session.id == RetiredRefreshToken.session_id)
-        .where(_ended_before(before))
-        .limit(limit)
-    )
+    ended = select(Session.id).where(_ended_before(before))
+    candidates = select(RetiredRefreshToken.token_hash).where(RetiredRefreshToken.session_id.in_(ended)).limit(limit)
     return await _delete(session, RetiredRefreshToken.token_hash, candidates)
 
 
