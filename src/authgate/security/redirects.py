@@ -12,28 +12,21 @@ import unicodedata
 from collections.abc import Iterable
 from urllib.parse import unquote, urlsplit
 
+from authgate.security.origins import DEFAULT_PORTS, origin_of
+
 MAX_LENGTH = 2048
-DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class UnsafeRedirect(ValueError):
     """The value is not a redirect target we allow; the message says why (safe to show)."""
 
 
-def origin_of(url: str) -> str:
-    """`scheme://host[:port]`, lower-cased, default port dropped. Raises UnsafeRedirect."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme not in DEFAULT_PORTS or not parts.hostname:
+def _origin(url: str) -> str:
+    """The origin of an absolute http(s) URL (security/origins.py); raises UnsafeRedirect."""
+    origin = origin_of(url)
+    if origin is None:
         raise UnsafeRedirect("Only absolute http(s) URLs are allowed.")
-    try:
-        port = parts.port
-    except ValueError:
-        raise UnsafeRedirect("The port is not valid.") from None
-    host = parts.hostname.lower()
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    return f"{scheme}://{host}" if port in (None, DEFAULT_PORTS[scheme]) else f"{scheme}://{host}:{port}"
+    return origin
 
 
 def _unsafe_char(ch: str) -> bool:
@@ -64,13 +57,13 @@ def check_redirect(value: str, *, allowed_origins: Iterable[str], base_url: str)
     for form in forms:
         if any(_unsafe_char(ch) for ch in form):
             raise UnsafeRedirect("The redirect URL contains a backslash, a space or a control character.")
-    allowed = {origin_of(entry) for entry in allowed_origins}
+    allowed = {_origin(entry) for entry in allowed_origins}
 
     if value.startswith("/"):
         for form in forms:
             if form.startswith("//"):
                 raise UnsafeRedirect("Protocol-relative URLs are not allowed.")
-        target = origin_of(base_url) + value
+        target = _origin(base_url) + value
     else:
         parts = urlsplit(value)
         scheme = parts.scheme.lower()
@@ -94,4 +87,4 @@ def check_redirect(value: str, *, allowed_origins: Iterable[str], base_url: str)
 def allowed_origins(allowlist: Iterable[str], public_url: str) -> list[str]:
     """The configured allow-list, or the public URL's origin when none is configured."""
     entries = list(allowlist)
-    return entries or [origin_of(public_url)]
+    return entries or [_origin(public_url)]
