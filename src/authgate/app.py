@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from authgate import __version__
 from authgate.http import problems
+from authgate.http.cors import CrossOrigin
 from authgate.http.middleware import BodyGuard, PathGuard, PrefixAliases, RequestMetrics
 from authgate.http.request_scope import RequestScope
 from authgate.http.routes import FORM_PATHS, PREFIXED, ROOT
@@ -50,5 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, form_paths=FORM_PATHS)
     app.add_middleware(PathGuard)
     app.add_middleware(PrefixAliases, primary=primary, aliases=settings.route_prefixes)
+    if settings.cors_origins:  # outside the guards: preflights and their problems get CORS headers
+        app.add_middleware(CrossOrigin, origins=settings.cors_origins)
     app.add_middleware(RequestMetrics, metrics=metrics)
     return app
