@@ -1,6 +1,10 @@
 """The `accessToken` and `refreshToken` cookies (and social login's browser binding):
 HttpOnly, SameSite=Lax, Path=/, Secure per setting, Max-Age equal to each one's lifetime.
 
+With AUTHGATE_COOKIE_DOMAIN the two auth cookies carry `Domain=<it>`, so sibling subdomains
+(`api.example.com` beside `auth.example.com`) receive them; without it they are host-only.
+The social-login binding cookie is host-only always: it only ever comes back to us.
+
 Reading them: `request.cookies` already merges every `Cookie` header (Starlette parses each
 one), which curl scripts need: they send the two cookies as two separate headers.
 `tests/sessions` pins that behaviour in-process and against a real server."""
@@ -13,28 +17,47 @@ from authgate.settings import Settings
 
 ACCESS_COOKIE = "accessToken"
 REFRESH_COOKIE = "refreshToken"
+AUTH_COOKIES = (ACCESS_COOKIE, REFRESH_COOKIE)
 
 
-def set_cookie(response: Response, settings: Settings, name: str, value: str, max_age: int) -> None:
-    """The one place the cookie attributes are written."""
+def set_cookie(
+    response: Response, settings: Settings, name: str, value: str, max_age: int, *, domain: str | None = None
+) -> None:
+    """The one place the cookie attributes are written; host-only unless `domain` is given."""
     response.set_cookie(
-        name, value, max_age=max_age, path="/", httponly=True, samesite="lax", secure=settings.cookie_secure
+        name,
+        value,
+        max_age=max_age,
+        path="/",
+        domain=domain,
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure,
     )
 
 
 def set_auth_cookies(response: Response, settings: Settings, *, access_token: str, refresh_token: str | None) -> None:
-    set_cookie(response, settings, ACCESS_COOKIE, access_token, settings.access_ttl_seconds)
+    domain = settings.cookie_domain
+    set_cookie(response, settings, ACCESS_COOKIE, access_token, settings.access_ttl_seconds, domain=domain)
     if refresh_token is not None:
-        set_cookie(response, settings, REFRESH_COOKIE, refresh_token, settings.refresh_token_ttl_seconds)
+        set_cookie(response, settings, REFRESH_COOKIE, refresh_token, settings.refresh_token_ttl_seconds, domain=domain)
 
 
 def clear_auth_cookies(response: Response, settings: Settings) -> None:
-    for name in (ACCESS_COOKIE, REFRESH_COOKIE):
-        response.delete_cookie(name, path="/", httponly=True, samesite="lax", secure=settings.cookie_secure)
+    """Delete both cookies where they are set: for the cookie domain when one is configured, and
+    host-only too, since a browser may still hold host-only ones from before the setting (a
+    browser keeps a host-only and a domain cookie of one name side by side)."""
+    domains = (settings.cookie_domain, None) if settings.cookie_domain else (None,)
+    for domain in domains:
+        for name in AUTH_COOKIES:
+            response.delete_cookie(
+                name, path="/", domain=domain, httponly=True, samesite="lax", secure=settings.cookie_secure
+            )
 
 
 def oauth_browser_cookie(settings: Settings) -> str:
     """`__Host-oauthBrowser` when cookies are Secure: the prefix makes browsers refuse the
     cookie from a sibling subdomain or a plain-http page, so no one can plant a binding value
-    they know in someone else's browser. Plain `oauthBrowser` for local http development."""
+    they know in someone else's browser. Plain `oauthBrowser` for local http development.
+    `__Host-` also demands a host-only cookie, which is why it is set without the domain."""
     return "__Host-oauthBrowser" if settings.cookie_secure else "oauthBrowser"
