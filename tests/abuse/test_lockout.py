@@ -23,6 +23,7 @@ from tests.conftest import ClientFactory
 from tests.helpers import STRONG_PASSWORD, bearer, register, runtime, sql
 from tests.messaging.conftest import Mailbox, MessagingClientFactory, link_in, mail_code
 from tests.mfa.support import enrol, mfa_token
+from tests.observability.support import metrics_text
 
 WRONG = "Wrong-Pass-123"
 Factory = Any  # (**overrides) -> async context manager of an httpx client
@@ -64,7 +65,7 @@ def assert_locked(response: httpx.Response) -> int:
 
 async def password_checks(client: httpx.AsyncClient) -> int:
     """How many password hashes were verified (the metric the hasher keeps)."""
-    text = (await client.get("/metrics")).text
+    text = await metrics_text(client)
     found = re.search(r'authgate_password_hash_seconds_count\{op="verify"\} (\d+)', text)
     return int(float(found.group(1))) if found else 0
 
@@ -290,7 +291,7 @@ async def test_refused_checks_are_counted_in_the_metrics(client: httpx.AsyncClie
     await register(client)
     for _ in range(7):
         await client.post("/login", json=login())
-    text = (await client.get("/metrics")).text
+    text = await metrics_text(client)
     assert 'authgate_logins_total{outcome="account_locked"} 2.0' in text
     assert 'authgate_logins_total{outcome="invalid_credentials"} 5.0' in text
 

@@ -7,13 +7,13 @@ import jwt
 import pytest
 
 from tests.helpers import STRONG_PASSWORD, bearer, register
+from tests.observability.support import metrics_text, samples
 
 
-def hash_ops(client: httpx.AsyncClient) -> float:
-    """How many password verifications the app has run (from its own metrics registry)."""
-    metrics = client.app.state.runtime.metrics  # type: ignore[attr-defined]
-    value = metrics.registry.get_sample_value("authgate_password_hash_seconds_count", {"op": "verify"})
-    return float(value or 0)
+async def hash_ops(client: httpx.AsyncClient) -> float:
+    """How many password verifications the app has run (from its metrics)."""
+    verified = samples(await metrics_text(client), "authgate_password_hash_seconds_count")
+    return verified.get((("op", "verify"),), 0.0)
 
 
 async def test_login_answers_the_login_response(client: httpx.AsyncClient) -> None:
@@ -35,11 +35,11 @@ async def test_login_email_is_case_insensitive(client: httpx.AsyncClient) -> Non
 
 async def test_wrong_password_and_unknown_user_look_the_same(client: httpx.AsyncClient) -> None:
     await register(client, "known@example.com")
-    before = hash_ops(client)
+    before = await hash_ops(client)
     wrong = await client.post("/login", json={"email": "known@example.com", "password": "Wrong-Pass-1"})
-    middle = hash_ops(client)
+    middle = await hash_ops(client)
     unknown = await client.post("/login", json={"email": "nobody@example.com", "password": "Wrong-Pass-1"})
-    after = hash_ops(client)
+    after = await hash_ops(client)
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json() == unknown.json()
     assert wrong.json()["code"] == "invalid_credentials"

@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import skip_or_fail
 from tests.helpers import STRONG_PASSWORD, register
+from tests.observability.support import metrics_text
 
 REDIS_URL = os.environ.get("AUTHGATE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -59,7 +60,7 @@ async def test_metrics_count_requests_logins_and_hash_time(client: httpx.AsyncCl
     await register(client, "m@example.com")
     await client.post("/login", json={"email": "m@example.com", "password": STRONG_PASSWORD})
     await client.post("/login", json={"email": "m@example.com", "password": "Wrong-Pass-1"})
-    text = (await client.get("/metrics")).text
+    text = await metrics_text(client)
     assert 'authgate_http_requests_total{method="POST",route="/login",status="200"} 1.0' in text
     assert 'authgate_logins_total{outcome="success"} 2.0' in text  # register passes the same gate
     assert 'authgate_logins_total{outcome="invalid_credentials"} 1.0' in text

@@ -14,6 +14,7 @@ from authgate.storage.models import RecoveryCode, TotpCredential
 from authgate.storage.repositories import users as user_repo
 from tests.helpers import STRONG_PASSWORD, bearer, register, runtime
 from tests.mfa.support import Authenticator, MfaAccount, mfa_token
+from tests.observability.support import metrics_text
 
 
 def claims(token: str) -> dict[str, Any]:
@@ -153,7 +154,7 @@ async def test_login_with_a_wrong_code_is_refused_and_counted(client: httpx.Asyn
         bad = await client.post("/api/auth/login", json=account.login_body(mfaCode=junk))
         assert bad.status_code == 401, junk
         assert bad.json()["code"] in {"invalid_mfa_code", "mfa_required"}
-    metrics = (await client.get("/metrics")).text
+    metrics = await metrics_text(client)
     assert 'authgate_logins_total{outcome="invalid_mfa_code"} 5.0' in metrics
 
 

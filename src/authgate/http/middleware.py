@@ -24,6 +24,8 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 BODYLESS = {"GET", "HEAD", "OPTIONS"}
+COUNTED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNMATCHED = "unmatched"
 FORM_TYPES = (b"application/x-www-form-urlencoded", b"multipart/form-data")
 
 
@@ -147,6 +149,12 @@ class BodyGuard:
 
 
 class RequestMetrics:
+    """Counts every request by its route template (`/sessions/{session_id}`), never its raw
+    path, and by method among the standard ones: a client choosing paths or methods must not
+    be able to add series without end. A request no route matched (a 404, or one a guard
+    refused before routing) counts as `unmatched`. It sees the route because `PrefixAliases`
+    hands it back."""
+
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
@@ -167,9 +175,8 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", None) or "unmatched"
-            method = scope["method"]
+            template = getattr(scope.get("route"), "path", None) or UNMATCHED
+            method = scope["method"] if scope["method"] in COUNTED_METHODS else "other"
             self.metrics.requests.labels(template, method, str(status)).inc()
             self.metrics.latency.labels(template, method).observe(time.perf_counter() - started)
 
@@ -180,7 +187,8 @@ class PrefixAliases:
     Registering each router once per prefix would quadruple the route table, and Starlette
     matches routes one by one: a request for a route late in the table paid for every regex
     before it (half the hello-world throughput). Instead the other prefixes are rewritten to
-    the first before routing; the original path is kept in `scope["authgate.path"]`.
+    the first before routing, in a copy of the scope; the original path is kept in the copy's
+    `scope["authgate.path"]`, and the route the router matched is handed back to the original.
     """
 
     def __init__(self, app: ASGIApp, primary: str, aliases: list[str]) -> None:
@@ -195,6 +203,11 @@ class PrefixAliases:
             for alias in self.aliases:
                 if path.startswith(alias) and (len(path) == len(alias) or path[len(alias)] == "/"):
                     rest = path[len(alias) :] or "/"
-                    scope = {**scope, "path": self.primary + rest, "authgate.path": path}
-                    break
+                    routed = {**scope, "path": self.primary + rest, "authgate.path": path}
+                    try:
+                        await self.app(routed, receive, send)
+                    finally:
+                        if "route" in routed:  # for RequestMetrics, outside: it labels by route
+                            scope["route"] = routed["route"]
+                    return
         await self.app(scope, receive, send)
