@@ -48,9 +48,12 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from authgate.observability.metrics import share_across_workers
+
     settings = _settings()
     signal.signal(signal.SIGTERM, _stopped_on_request)
     asyncio.run(_migrate(settings))
+    share_across_workers(args.workers)  # before uvicorn starts them: one /metrics sums every worker
     uvicorn.run(
         "authgate.app:create_app",
         factory=True,

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -79,15 +79,16 @@ def wait_healthy(process: subprocess.Popen[bytes], base: str, log_path: Path) ->
 
 
 class Server:
-    """One `authgate serve` process; its output goes to `workdir/<name>.log`."""
+    """One `authgate serve` process; its output goes to `workdir/<name>.log`; `serve_args` are
+    added to its command line (`("--workers", "2")`)."""
 
-    def __init__(self, workdir: Path, name: str = "server", **env: str) -> None:
+    def __init__(self, workdir: Path, name: str = "server", serve_args: Sequence[str] = (), **env: str) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / f"{name}.log"
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "authgate", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [sys.executable, "-m", "authgate", "serve", "--host", "127.0.0.1", "--port", str(self.port), *serve_args],
             cwd=workdir,
             env=server_env(workdir, self.port, **env),
             stdout=self._log,

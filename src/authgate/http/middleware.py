@@ -153,13 +153,16 @@ class RequestMetrics:
     path, and by method among the standard ones: a client choosing paths or methods must not
     be able to add series without end. A request no route matched (a 404, or one a guard
     refused before routing) counts as `unmatched`. It sees the route because `PrefixAliases`
-    hands it back."""
+    hands it back. At lifespan shutdown it tells the metrics that this worker stopped."""
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self.app(scope, receive, self._on_lifespan(send))
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -179,6 +182,14 @@ class RequestMetrics:
             method = scope["method"] if scope["method"] in COUNTED_METHODS else "other"
             self.metrics.requests.labels(template, method, str(status)).inc()
             self.metrics.latency.labels(template, method).observe(time.perf_counter() - started)
+
+    def _on_lifespan(self, send: Send) -> Send:
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "lifespan.shutdown.complete":
+                self.metrics.worker_stopped()
+            await send(message)
+
+        return send_wrapper
 
 
 class PrefixAliases:

@@ -1,16 +1,42 @@
-"""Prometheus metrics, one registry per app so that several apps (tests) never collide."""
+"""Prometheus metrics, one registry per app so that several apps (tests) never collide.
+
+Under `authgate serve --workers N` each worker is its own process with its own counters, and a
+scrape reaches one of them. `share_across_workers` puts prometheus_client in multiprocess mode
+before the workers start: every worker writes its values to files in one private directory,
+and `render` adds up the files of all of them.
+"""
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
+from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
-__all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
+__all__ = ["CONTENT_TYPE_LATEST", "Metrics", "share_across_workers"]
+
+SHARED_DIRECTORY_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus_client when it is imported
+
+
+def share_across_workers(workers: int) -> None:
+    """With several workers, give them a fresh private directory to count in, removed when the
+    server exits. It must be set before the workers start: prometheus_client chooses where a
+    value lives when it is imported. A directory left from an earlier run would add its counts."""
+    if workers <= 1:
+        return
+    directory = tempfile.mkdtemp(prefix="authgate-metrics-")  # mode 0700
+    os.environ[SHARED_DIRECTORY_VARIABLE] = directory
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
 
 
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
+        self.shared_directory = os.environ.get(SHARED_DIRECTORY_VARIABLE) or None
         self.requests = Counter(
             "authgate_http_requests_total",
             "HTTP requests by route, method and status",
@@ -37,4 +63,14 @@ class Metrics:
         self.hash_seconds.labels(op).observe(seconds)
 
     def render(self) -> bytes:
-        return generate_latest(self.registry)
+        """This app's registry, or, shared across workers, the sum over every worker's files."""
+        if self.shared_directory is None:
+            return generate_latest(self.registry)
+        merged = CollectorRegistry()
+        MultiProcessCollector(merged, path=self.shared_directory)  # type: ignore[no-untyped-call]
+        return generate_latest(merged)
+
+    def worker_stopped(self) -> None:
+        """A stopping worker's counts stay in the sum; only its live gauges, if any, go."""
+        if self.shared_directory is not None:
+            mark_process_dead(os.getpid(), self.shared_directory)  # type: ignore[no-untyped-call]
