@@ -13,7 +13,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from typing import Any, NoReturn
 
 import asyncpg
@@ -57,33 +57,43 @@ def _pg_available() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
-def pg_database() -> Iterator[str]:
-    """A fresh PostgreSQL database for this test session, migrated once; dropped at the end."""
+async def pg_admin(sql: str) -> None:
+    """One statement as the PostgreSQL admin (creating or dropping a test database)."""
+    conn = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@contextmanager
+def fresh_pg_database(label: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database (its `postgresql+asyncpg://` URL), dropped afterwards;
+    skip_or_fail when no server answers."""
     reason = _pg_available()
     if reason:
         skip_or_fail(reason)
-    name = f"authgate_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    name = f"authgate_{label}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    run_blocking(lambda: pg_admin(f'CREATE DATABASE "{name}"'))
+    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+    try:
+        yield f"{base}/{name}"
+    finally:
+        run_blocking(lambda: pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(PG_ADMIN_URL)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
 
-    run_blocking(lambda: admin(f'CREATE DATABASE "{name}"'))
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
-    url = f"{base}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, migrated once; dropped at the end."""
+    with fresh_pg_database("test") as url:
 
-    async def migrate() -> None:
-        engine = make_engine(url)
-        await upgrade(engine)
-        await engine.dispose()
+        async def migrate() -> None:
+            engine = make_engine(url)
+            await upgrade(engine)
+            await engine.dispose()
 
-    run_blocking(migrate)
-    yield url
-    run_blocking(lambda: admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        run_blocking(migrate)
+        yield url
 
 
 SEEDED = ("roles", "audit_chain")  # tables the migrations fill: reset, not emptied
@@ -175,21 +185,5 @@ def server_database(backend: str) -> Iterator[dict[str, str]]:
     if backend == "sqlite":
         yield {}
         return
-    reason = _pg_available()
-    if reason:
-        skip_or_fail(reason)
-    name = f"authgate_server_{uuid.uuid4().hex[:12]}"
-
-    async def admin(sql: str) -> None:
-        conn = await asyncpg.connect(PG_ADMIN_URL)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    run_blocking(lambda: admin(f'CREATE DATABASE "{name}"'))
-    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    try:
-        yield {"AUTHGATE_DATABASE_URL": f"{base}/{name}"}
-    finally:
-        run_blocking(lambda: admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with fresh_pg_database("server") as url:
+        yield {"AUTHGATE_DATABASE_URL": url}

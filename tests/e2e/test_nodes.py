@@ -7,9 +7,7 @@ both couriers run. A pool of one connection still serves concurrent requests (th
 from __future__ import annotations
 
 import asyncio
-import os
 import time
-import uuid
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,10 +18,10 @@ import httpx
 import pytest
 
 from tests.abuse.conftest import redis_prefix, redis_url
-from tests.conftest import PG_ADMIN_URL, _pg_available, run_blocking, skip_or_fail
+from tests.conftest import fresh_pg_database
 from tests.e2e.server import Server
 from tests.e2e.test_email_flows import wait_for_mail
-from tests.e2e.test_webhooks import FAST, admin_token, create_admin, deliveries, wait
+from tests.e2e.test_webhooks import FAST, admin_token, create_admin, deliveries, subscribe, wait
 from tests.helpers import STRONG_PASSWORD, bearer
 from tests.messaging.conftest import Mailbox, link_in
 from tests.webhooks.conftest import WebhookReceiver
@@ -34,27 +32,12 @@ pytestmark = pytest.mark.slow
 WRONG_PASSWORD = "Wrong-Pass-123"
 
 
-async def _admin(sql: str) -> None:
-    conn = await asyncpg.connect(PG_ADMIN_URL)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @pytest.fixture(scope="module")
 def node_database() -> Iterator[str]:
     """A fresh PostgreSQL database for this module's nodes (each node migrates it as it
     starts); dropped at the end."""
-    reason = _pg_available()
-    if reason:
-        skip_or_fail(reason)
-    name = f"authgate_nodes_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    run_blocking(lambda: _admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}".replace("postgresql://", "postgresql+asyncpg://", 1)
-    finally:
-        run_blocking(lambda: _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with fresh_pg_database("nodes") as url:
+        yield url
 
 
 @pytest.fixture
@@ -172,9 +155,7 @@ def test_a_webhook_event_is_delivered_once_with_both_couriers_running(tmp_path: 
     try:
         with two_nodes(tmp_path, **env) as (a, b):
             token = admin_token(a.base)
-            hook = httpx.post(
-                f"{a.base}/webhooks", headers=bearer(token), json={"url": receiver.url, "events": ["user.created"]}
-            ).json()
+            hook = subscribe(a.base, token, receiver.url)
             count = 10
             for n in range(count):
                 sign_up((a, b)[n % 2].base, f"hooked{n}@example.com")

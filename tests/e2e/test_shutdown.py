@@ -20,8 +20,8 @@ import httpx
 import pytest
 
 from tests.e2e.server import Server, free_port, server_env, wait_healthy
-from tests.e2e.test_webhooks import FAST, admin_token, create_admin, deliveries, wait
-from tests.helpers import STRONG_PASSWORD, bearer
+from tests.e2e.test_webhooks import FAST, admin_token, create_admin, deliveries, subscribe, wait
+from tests.helpers import STRONG_PASSWORD
 from tests.webhooks.conftest import WebhookReceiver
 
 ACCOUNT = {"email": "slow@example.com", "password": STRONG_PASSWORD}
@@ -102,9 +102,7 @@ def test_a_webhook_delivery_in_flight_at_sigterm_completes(tmp_path: Path) -> No
     first = Server(tmp_path, "first", **env)
     try:
         token = admin_token(first.base)
-        hook = httpx.post(
-            f"{first.base}/webhooks", headers=bearer(token), json={"url": receiver.url, "events": ["user.created"]}
-        ).json()
+        hook = subscribe(first.base, token, receiver.url)
         assert httpx.post(f"{first.base}/register", json=ACCOUNT).status_code == 201
         wait(lambda: receiver.hits == 1, timeout=10, what="the delivery reaches the receiver")
         assert terminate(first, within=10) < 5
@@ -136,9 +134,7 @@ def test_a_webhook_delivery_cut_short_by_sigterm_goes_out_at_the_next_start(tmp_
     first = Server(tmp_path, "first", **env)
     try:
         token = admin_token(first.base)
-        hook = httpx.post(
-            f"{first.base}/webhooks", headers=bearer(token), json={"url": receiver.url, "events": ["user.created"]}
-        ).json()
+        hook = subscribe(first.base, token, receiver.url)
         assert httpx.post(f"{first.base}/register", json=ACCOUNT).status_code == 201
         wait(lambda: receiver.hits == 1, timeout=10, what="the delivery reaches the receiver")
         assert terminate(first, within=15) < 8  # the courier gave up waiting for the receiver

@@ -47,6 +47,14 @@ def admin_token(base: str) -> str:
     return token
 
 
+def subscribe(base: str, token: str, url: str) -> dict[str, Any]:
+    """A webhook for `user.created` at `url`, made by the admin; its JSON."""
+    response = httpx.post(f"{base}/webhooks", headers=bearer(token), json={"url": url, "events": ["user.created"]})
+    assert response.status_code == 201, response.text
+    hook: dict[str, Any] = response.json()
+    return hook
+
+
 def deliveries(base: str, token: str, webhook_id: str) -> list[dict[str, Any]]:
     items: list[dict[str, Any]] = []
     cursor = None
@@ -81,9 +89,7 @@ def test_a_server_killed_with_undelivered_events_delivers_them_after_restart(
     first = Server(tmp_path, "first", **env)
     try:
         token = admin_token(first.base)
-        hook = httpx.post(
-            f"{first.base}/webhooks", headers=bearer(token), json={"url": receiver.url, "events": ["user.created"]}
-        ).json()
+        hook = subscribe(first.base, token, receiver.url)
         emails = [f"user{n}@example.com" for n in range(5)]
         for email in emails:
             response = httpx.post(f"{first.base}/register", json={"email": email, "password": STRONG_PASSWORD})
@@ -119,13 +125,7 @@ def test_two_servers_on_one_database_deliver_each_event_once(tmp_path: Path, env
     servers = [Server(tmp_path, "a", **env), Server(tmp_path, "b", **env)]
     try:
         token = admin_token(servers[0].base)
-        created = httpx.post(
-            f"{servers[0].base}/webhooks",
-            headers=bearer(token),
-            json={"url": receiver.url, "events": ["user.created"]},
-        )
-        assert created.status_code == 201, created.text
-        hook = created.json()
+        hook = subscribe(servers[0].base, token, receiver.url)
         count = 60
 
         async def register_all() -> None:

@@ -4,20 +4,18 @@ address stop the upgrade, naming both, and leave the database as it was."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import asyncpg
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authgate.storage.db import make_engine
 from authgate.storage.migrate import upgrade
-from tests.conftest import PG_ADMIN_URL, ClientFactory, _pg_available, skip_or_fail
+from tests.conftest import ClientFactory, fresh_pg_database
 from tests.helpers import STRONG_PASSWORD
 
 FULL_WIDTH_BOB = "\uff42\uff4f\uff42@example.com"
@@ -29,14 +27,6 @@ INSERT_USER = text(
 )
 
 
-async def _admin(sql: str) -> None:
-    conn = await asyncpg.connect(PG_ADMIN_URL)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @pytest.fixture
 async def engine(backend: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     """An engine on an empty database of its own: migrations here run from nothing, and a
@@ -46,18 +36,12 @@ async def engine(backend: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
         yield sqlite_engine
         await sqlite_engine.dispose()
         return
-    reason = _pg_available()
-    if reason:
-        skip_or_fail(reason)
-    name = f"authgate_migrate_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    await _admin(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    pg_engine = make_engine(f"{base}/{name}")
-    try:
-        yield pg_engine
-    finally:
-        await pg_engine.dispose()
-        await _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with fresh_pg_database("migrate") as url:
+        pg_engine = make_engine(url)
+        try:
+            yield pg_engine
+        finally:
+            await pg_engine.dispose()
 
 
 async def insert_users(engine: AsyncEngine, *users: dict[str, Any]) -> None:
