@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from types import FrameType
+from typing import Any
 
 from authgate.settings import ConfigError, Settings, load_settings
 
@@ -49,24 +50,33 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from authgate.observability.metrics import share_across_workers
+    from authgate.serving import Supervisor, WorkerOptions, check_free, spreads_connections
 
     settings = _settings()
     signal.signal(signal.SIGTERM, _stopped_on_request)
     asyncio.run(_migrate(settings))
-    share_across_workers(args.workers)  # before uvicorn starts them: one /metrics sums every worker
-    uvicorn.run(
-        "authgate.app:create_app",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        proxy_headers=False,  # X-Forwarded-For is judged by AUTHGATE_TRUSTED_PROXIES, not uvicorn
-        server_header=False,
-        access_log=args.access_log,
-        log_level=settings.log_level.lower(),
+    share_across_workers(args.workers)  # before the workers start: one /metrics sums every worker
+    options: dict[str, Any] = {
+        "app": "authgate.app:create_app",
+        "factory": True,
+        "host": args.host,
+        "port": args.port,
+        "proxy_headers": False,  # X-Forwarded-For is judged by AUTHGATE_TRUSTED_PROXIES, not uvicorn
+        "server_header": False,
+        "access_log": args.access_log,
+        "log_level": settings.log_level.lower(),
         # In-flight requests may finish. uvicorn hands it to asyncio.wait_for: a float works, though typed int.
-        timeout_graceful_shutdown=settings.shutdown_timeout_seconds,  # type: ignore[arg-type]
-    )
+        "timeout_graceful_shutdown": settings.shutdown_timeout_seconds,
+    }
+    if args.workers > 1 and spreads_connections():
+        try:
+            check_free(args.host, args.port)
+        except OSError as exc:
+            print(f"authgate: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+            return 1
+        worker_options = WorkerOptions(host=args.host, port=args.port, uvicorn=options)
+        return Supervisor(worker_options, args.workers, settings.shutdown_timeout_seconds).run()
+    uvicorn.run(workers=args.workers, **options)
     return 0
 
 
