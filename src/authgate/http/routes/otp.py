@@ -21,14 +21,14 @@ router = APIRouter(tags=["one-time codes"])
 ACCEPTED = "If the address can receive codes, a code is on its way."
 
 
-async def optional_principal(request: Request, rt: RuntimeDep) -> Principal | None:
+async def optional_principal(request: Request) -> Principal | None:
     """The caller, when the request says who it is: a Bearer token must be valid (401
     otherwise); a stale cookie left in a browser just means anonymous."""
     if bearer_token(request) is not None:
-        return await get_principal(request, rt)
+        return await get_principal(request)
     if ACCESS_COOKIE in request.cookies:
         try:
-            return await get_principal(request, rt)
+            return await get_principal(request)
         except AuthError:
             return None
     return None
@@ -41,7 +41,7 @@ async def optional_principal(request: Request, rt: RuntimeDep) -> Principal | No
     dependencies=[guarded("otp_send", captcha=True)],
 )
 async def send_code(body: OtpSendIn, request: Request, rt: RuntimeDep) -> MessageOut:
-    principal = await optional_principal(request, rt)
+    principal = await optional_principal(request)
     destination = one_time_codes.destination_of(body.channel, phone=body.phone, email=body.email)
     await one_time_codes.send_code(
         rt,
@@ -65,7 +65,7 @@ async def verify_code(
         # The second step of a sign-in: the same challenge /mfa/verify redeems, with this code.
         result = await mfa.verify_challenge(rt, mfa_token=body.mfa_token, code=body.code, method=None, ctx=ctx)
     else:
-        principal = await optional_principal(request, rt)
+        principal = await optional_principal(request)
         check = one_time_codes.CodeCheck(
             channel=body.channel,
             code=body.code,
