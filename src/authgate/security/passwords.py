@@ -8,14 +8,17 @@ runs it in a thread pool sized to the cores (bcrypt releases the GIL) and never 
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import base64
 import hashlib
+import importlib.util
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import bcrypt
 
@@ -84,10 +87,18 @@ class PasswordHasher:
 
 @lru_cache(maxsize=1)
 def common_passwords() -> frozenset[str]:
-    """The 30,000 most common passwords, lower-cased (shipped by the zxcvbn package)."""
-    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+    """The 30,000 most common passwords, lower-cased, as the zxcvbn package ships them.
 
-    return frozenset(p.lower() for p in FREQUENCY_LISTS["passwords"])
+    Read from the package's data file, not imported: importing it builds every one of its
+    word lists (about 16 MB per process, most of an idle worker's budget) for the one we use."""
+    spec = importlib.util.find_spec("zxcvbn")  # finds the package without running it
+    assert spec is not None and spec.submodule_search_locations
+    source = Path(spec.submodule_search_locations[0], "frequency_lists.py").read_text("utf-8")
+    line = next(line for line in source.splitlines() if line.lstrip().startswith('"passwords":'))
+    # The line reads `"passwords": "123456,password,...".split(","),`: the string literal.
+    literal = line.split(":", 1)[1].strip().removesuffix(".split(\",\"),")
+    listed: str = ast.literal_eval(literal)
+    return frozenset(password.lower() for password in listed.split(","))
 
 
 @dataclass(frozen=True)
