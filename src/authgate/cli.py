@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -46,6 +48,22 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate_and_exit(settings: Settings) -> None:
+    asyncio.run(_migrate(settings))
+
+
+def _migrate_apart(settings: Settings) -> bool:
+    """Apply pending migrations in a forked child, so that the migration tooling (Alembic and
+    the scripts, about 11 MB) never loads into the process that then serves. True if done."""
+    if not hasattr(os, "fork"):
+        asyncio.run(_migrate(settings))
+        return True
+    child = multiprocessing.get_context("fork").Process(target=_migrate_and_exit, args=(settings,), name="migrate")
+    child.start()
+    child.join()
+    return child.exitcode == 0
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -54,7 +72,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     settings = _settings()
     signal.signal(signal.SIGTERM, _stopped_on_request)
-    asyncio.run(_migrate(settings))
+    if not _migrate_apart(settings):
+        return 1
     share_across_workers(args.workers)  # before the workers start: one /metrics sums every worker
     options: dict[str, Any] = {
         "app": "authgate.app:create_app",
