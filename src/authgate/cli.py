@@ -67,7 +67,7 @@ def _migrate_apart(settings: Settings) -> bool:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from authgate.observability.metrics import share_across_workers
+    from authgate.observability.workers import share_across_workers
     from authgate.serving import Supervisor, WorkerOptions, check_free, spreads_connections
 
     settings = _settings()

@@ -12,10 +12,16 @@ The parent only supervises. It first checks that nothing listens on the address 
 without SO_REUSEPORT fails while any socket holds it, so a second server never silently shares
 the port with the first), starts the workers, starts a new one when one dies, and on SIGTERM or
 SIGINT passes SIGTERM on and waits for the workers to finish their requests.
+
+Where processes can fork, the parent imports the application's code once (no app, no thread,
+no connection yet), freezes those objects out of the garbage collector's reach, and forks the
+workers from it: the pages of code and module state stay shared between workers until one
+writes to them, instead of every worker importing its own copy.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import signal
 import socket
@@ -84,6 +90,22 @@ def run_worker(options: WorkerOptions) -> None:
         raise SystemExit(STARTUP_FAILURE)
 
 
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _preload() -> None:
+    """Import the application's modules in the parent, before any worker is forked, and move
+    every object made so far out of the collector's reach, so that a collection in a worker
+    does not write to (and so copy) the pages it shares with the others."""
+    import uvicorn  # noqa: F401
+
+    import authgate.app  # noqa: F401
+
+    gc.collect()
+    gc.freeze()
+
+
 class Supervisor:
     """Keeps `count` workers running until SIGTERM or SIGINT, then stops them."""
 
@@ -92,7 +114,7 @@ class Supervisor:
         self.count = count
         self.stop_timeout = stop_timeout + STOP_GRACE_SECONDS
         self.stopping = False
-        self._context = multiprocessing.get_context("spawn")
+        self._context = multiprocessing.get_context("fork") if _can_fork() else multiprocessing.get_context("spawn")
         self._workers: dict[BaseProcess, float] = {}  # worker -> when it started
 
     def _start_worker(self) -> None:
@@ -106,6 +128,8 @@ class Supervisor:
     def run(self) -> int:
         """0 after a requested stop; 1 if a worker could not start."""
         previous = {signum: signal.signal(signum, self._request_stop) for signum in (signal.SIGTERM, signal.SIGINT)}
+        if self._context.get_start_method() == "fork":
+            _preload()
         try:
             where = f"{self.options.host}:{self.options.port}"
             print(f"authgate: {self.count} workers listening on {where}", file=sys.stderr, flush=True)

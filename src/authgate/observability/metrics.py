@@ -1,36 +1,22 @@
 """Prometheus metrics, one registry per app so that several apps (tests) never collide.
 
 Under `authgate serve --workers N` each worker is its own process with its own counters, and a
-scrape reaches one of them. `share_across_workers` puts prometheus_client in multiprocess mode
+scrape reaches one of them. `observability.workers` puts prometheus_client in multiprocess mode
 before the workers start: every worker writes its values to files in one private directory,
 and `render` adds up the files of all of them.
 """
 
 from __future__ import annotations
 
-import atexit
 import os
-import shutil
-import tempfile
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.multiprocess import MultiProcessCollector, mark_process_dead
 
-__all__ = ["CONTENT_TYPE_LATEST", "Metrics", "share_across_workers"]
+from authgate.observability.workers import SHARED_DIRECTORY_VARIABLE
 
-SHARED_DIRECTORY_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"  # read by prometheus_client when it is imported
-
-
-def share_across_workers(workers: int) -> None:
-    """With several workers, give them a fresh private directory to count in, removed when the
-    server exits. It must be set before the workers start: prometheus_client chooses where a
-    value lives when it is imported. A directory left from an earlier run would add its counts."""
-    if workers <= 1:
-        return
-    directory = tempfile.mkdtemp(prefix="authgate-metrics-")  # mode 0700
-    os.environ[SHARED_DIRECTORY_VARIABLE] = directory
-    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+__all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
 
 
 class Metrics:
