@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
-    problems.install(app)
+    problems.install(app, settings)
     for router in ROOT:
         app.include_router(router)
     primary = settings.route_prefixes[0]

@@ -13,14 +13,17 @@ from __future__ import annotations
 import hashlib
 import time
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from limits import RateLimitItem
 from limits.aio.storage import MemoryStorage, RedisStorage
 from limits.aio.strategies import MovingWindowRateLimiter
-from redis.asyncio import Redis
 
 from authgate.errors import rate_limited
 from authgate.observability.logging import get_logger
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = get_logger("authgate.abuse")
 

@@ -26,13 +26,14 @@ import asyncio
 import math
 import time
 from dataclasses import dataclass
-from typing import Protocol
-
-from redis.asyncio import Redis
+from typing import TYPE_CHECKING, Protocol
 
 from authgate.abuse.limiter import hashed
 from authgate.errors import account_locked, rate_limited, temporarily_unavailable
 from authgate.observability.logging import get_logger
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = get_logger("authgate.abuse")
 

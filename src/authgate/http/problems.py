@@ -14,8 +14,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from authgate.errors import AuthError, ErrorCode, temporarily_unavailable
-from authgate.http.unavailable import CANDIDATES, OutageLog, unavailable_part
+from authgate.http.unavailable import OutageLog, candidates, unavailable_part
 from authgate.observability.logging import get_logger
+from authgate.settings import Settings
+from authgate.storage.db import is_sqlite
 
 PROBLEM_JSON = "application/problem+json"
 log = get_logger("authgate.http")
@@ -121,12 +123,12 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(500, ErrorCode.INTERNAL_ERROR.value, "Internal error", "Something went wrong on our side.")
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, settings: Settings) -> None:
     app.add_exception_handler(AuthError, _on_auth_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _on_validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http_error)  # type: ignore[arg-type]
     # Handled here rather than as a 500: the server logs no traceback for an answered request.
     on_unavailable = _on_unavailable(OutageLog())
-    for candidate in CANDIDATES:
+    for candidate in candidates(postgres=not is_sqlite(settings.database_url), redis=bool(settings.redis_url)):
         app.add_exception_handler(candidate, on_unavailable)
     app.add_exception_handler(Exception, _on_unexpected)

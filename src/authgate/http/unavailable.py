@@ -10,32 +10,52 @@ from __future__ import annotations
 
 import errno
 import socket
+import sys
 import time
 
-import asyncpg
-import redis.exceptions
 import sqlalchemy.exc
 
 from authgate.observability.logging import get_logger
 
 log = get_logger("authgate.http")
 
-# Classes worth a look: anything that may be, or may wrap, a connection-level failure.
-CANDIDATES: tuple[type[Exception], ...] = (
-    OSError,
-    sqlalchemy.exc.SQLAlchemyError,
-    asyncpg.PostgresError,
-    asyncpg.InterfaceError,
-    redis.exceptions.RedisError,
-)
+# The drivers' own classes are looked up only once their library is loaded: an error of a
+# library that was never imported cannot happen, and on SQLite without Redis neither asyncpg
+# nor redis is imported at all (about 9 MB per worker).
 
-_POSTGRES_AWAY = (
-    asyncpg.PostgresConnectionError,  # class 08: the connection failed or is gone
-    asyncpg.CannotConnectNowError,  # starting up or shutting down
-    asyncpg.AdminShutdownError,
-    asyncpg.CrashShutdownError,
-    asyncpg.TooManyConnectionsError,
-)
+
+def candidates(*, postgres: bool, redis: bool) -> tuple[type[Exception], ...]:
+    """Classes worth a look: anything that may be, or may wrap, a connection-level failure.
+    A driver's own classes only when it is in use (and so loaded anyway)."""
+    found: list[type[Exception]] = [OSError, sqlalchemy.exc.SQLAlchemyError]
+    if postgres:
+        import asyncpg
+
+        found += [asyncpg.PostgresError, asyncpg.InterfaceError]
+    if redis:
+        from redis.exceptions import RedisError
+
+        found.append(RedisError)
+    return tuple(found)
+
+
+def _driver_says_away(exc: BaseException) -> str | None:
+    if (redis_exceptions := sys.modules.get("redis.exceptions")) is not None and isinstance(
+        exc, redis_exceptions.ConnectionError | redis_exceptions.TimeoutError
+    ):
+        return "redis"
+    if (asyncpg := sys.modules.get("asyncpg")) is not None and isinstance(
+        exc,
+        asyncpg.PostgresConnectionError  # class 08: the connection failed or is gone
+        | asyncpg.CannotConnectNowError  # starting up or shutting down
+        | asyncpg.AdminShutdownError
+        | asyncpg.CrashShutdownError
+        | asyncpg.TooManyConnectionsError,
+    ):
+        return "database"
+    return None
+
+
 _NETWORK_ERRNOS = {
     errno.ECONNREFUSED,
     errno.ECONNRESET,
@@ -51,11 +71,12 @@ _NETWORK_ERRNOS = {
 
 def _is_away(exc: BaseException) -> str | None:
     """The part that is away if `exc` itself says so (not looking at its causes)."""
-    if isinstance(exc, redis.exceptions.ConnectionError | redis.exceptions.TimeoutError):
-        return "redis"
+    driver = _driver_says_away(exc)
+    if driver is not None:
+        return driver
     if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated:
         return "database"
-    if isinstance(exc, (sqlalchemy.exc.TimeoutError, *_POSTGRES_AWAY)):  # TimeoutError: no free connection in the pool
+    if isinstance(exc, sqlalchemy.exc.TimeoutError):  # no free connection in the pool
         return "database"
     if isinstance(exc, ConnectionError | TimeoutError | socket.gaierror):
         return "network"
