@@ -63,6 +63,18 @@ def _tune_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
+    dialect = engine.sync_engine.dialect
+
+    def rollback_if_open(dbapi_connection: Any) -> None:
+        # Every rollback is a hand-off to the driver's thread, and one runs each time a
+        # connection goes back to the pool; after an autocommit read (most requests) no
+        # transaction is open and there is nothing to roll back. SQLite itself says whether
+        # one is (sqlite3's in_transaction: false outside BEGIN ... COMMIT).
+        if dbapi_connection._connection.in_transaction:
+            dbapi_connection.rollback()
+
+    dialect.do_rollback = rollback_if_open  # type: ignore[method-assign]
+
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
         # Autocommit sessions (make_sessionmaker(autocommit=True)) run each statement on its
