@@ -11,8 +11,12 @@ from __future__ import annotations
 import ast
 import asyncio
 import base64
+import contextlib
 import hashlib
 import importlib.util
+import os
+import sys
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -46,8 +50,22 @@ def hash_rounds(hashed: str) -> int:
     return int(hashed.split("$")[2])
 
 
+HASHING_NICENESS = 10  # scheduler weight about a tenth of the event loop's (nice 0)
+
+
+def _yield_to_requests() -> None:
+    """Run in each hashing thread as it starts: lower the thread's scheduling priority (Linux
+    gives every thread its own nice value), so that while logins keep every core hashing, the
+    event loop still gets a core the moment it has a request to answer. Hashing loses nothing
+    when the loop is idle: an idle core goes to it whatever its priority."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
+
+
 class PasswordHasher:
-    """Hashes and verifies off the event loop, in a pool sized to the cores."""
+    """Hashes and verifies off the event loop, in a pool sized to the cores, at a lower
+    scheduling priority than the loop (see `_yield_to_requests`)."""
 
     def __init__(
         self,
@@ -56,7 +74,9 @@ class PasswordHasher:
         observe: Callable[[str, float], None] | None = None,
     ) -> None:
         self.rounds = rounds
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="bcrypt")
+        self._pool = ThreadPoolExecutor(
+            max_workers=workers, thread_name_prefix="bcrypt", initializer=_yield_to_requests
+        )
         self._observe = observe or (lambda _op, _seconds: None)
         # A real hash of a random password, verified against when the account does not
         # exist, so that unknown accounts cost the same time as wrong passwords.
@@ -96,7 +116,7 @@ def common_passwords() -> frozenset[str]:
     source = Path(spec.submodule_search_locations[0], "frequency_lists.py").read_text("utf-8")
     line = next(line for line in source.splitlines() if line.lstrip().startswith('"passwords":'))
     # The line reads `"passwords": "123456,password,...".split(","),`: the string literal.
-    literal = line.split(":", 1)[1].strip().removesuffix(".split(\",\"),")
+    literal = line.split(":", 1)[1].strip().removesuffix('.split(","),')
     listed: str = ast.literal_eval(literal)
     return frozenset(password.lower() for password in listed.split(","))
 
