@@ -14,7 +14,7 @@ from authgate.storage.models import RetiredRefreshToken, Session, User, utcnow
 SESSION_COLUMNS = tuple(Session.__table__.columns)
 USER_COLUMNS = tuple(User.__table__.columns)
 
-# The statements of every refresh, for the SQLite driver lane (storage/driver_lane.py).
+# The statements of every refresh, for the driver lane (storage/driver_lane.py).
 _FIND_BY_REFRESH = driver_lane.Statement(
     select(*SESSION_COLUMNS, *USER_COLUMNS)
     .join_from(Session, User, User.id == Session.user_id)
@@ -94,7 +94,7 @@ async def get(session: AsyncSession, *, session_id: str) -> Session | None:
 
 async def find_by_refresh_hash(session: AsyncSession, *, token_hash: str) -> tuple[Session, User] | None:
     """The session whose current or just-rotated refresh token has this digest, and its user
-    (on SQLite through the driver lane: detached objects, for reading)."""
+    (through the driver lane where the connection takes it: detached objects, for reading)."""
     if driver_lane.takes_lane(session):
         found = await driver_lane.rows(session, _FIND_BY_REFRESH, {"h": token_hash})
         if not found:
