@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import httpx
-from run import PASSWORD, free_port, start_server
+from harness import PASSWORD, start_authgate
 
 CASES = [
     ("/login", lambda email: {"email": email, "password": "Wrong-Pass-123"}, 401),
@@ -34,11 +34,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=60)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        port = free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = start_server(Path(tmp), port, {})
+        server = start_authgate(Path(tmp), f"sqlite+aiosqlite:///{tmp}/authgate.db")
         try:
-            with httpx.Client(base_url=base, timeout=30) as client:
+            with httpx.Client(base_url=server.base, timeout=30) as client:
                 client.post("/register", json={"email": "known@example.com", "password": PASSWORD})
                 print("| endpoint | known p50 ms | unknown p50 ms | difference |")
                 print("|---|---:|---:|---:|")
@@ -57,8 +55,7 @@ def main() -> None:
                         f"| {path} | {known:.2f} | {unknown:.2f} | {abs(known - unknown) / max(known, unknown):.1%} |"
                     )
         finally:
-            server.terminate()
-            server.wait(timeout=10)
+            server.stop()
 
 
 if __name__ == "__main__":
