@@ -190,6 +190,13 @@ def wrk(
     return load
 
 
+def wrk_refresh(name: str, server: Server, seconds: float, chains: Path, count: int) -> Load:
+    """POST /refresh along `count` rotation chains (the tokens in `chains`, one per line), one
+    chain per wrk thread and connection (bench/refresh.lua)."""
+    script, env = HERE / "refresh.lua", {"BENCH_TOKENS": str(chains)}
+    return wrk(name, server, "/refresh", seconds, count, threads=count, script=script, env=env)
+
+
 def wrk_together(server: Server, runs: Sequence[tuple[str, list[str], dict[str, str]]], seconds: float) -> list[Load]:
     """Several wrk runs (name, command, env) at once against one server, e.g. reads while
     logins load the CPU. Their CPU is not split between them, so it is not reported."""

@@ -45,6 +45,7 @@ from harness import (
     warm_up,
     wrk,
     wrk_command,
+    wrk_refresh,
     wrk_together,
 )
 
@@ -117,16 +118,7 @@ def authgate_section(run: Run, workdir: Path, name: str, database_url: str, *, w
             )
             settle(server)
             chains = refresh_chains(server.base, email, REFRESH_CHAINS, workdir / f"{name}-chains.txt")
-            loads["refresh"] = wrk(
-                "POST /refresh",
-                server,
-                "/refresh",
-                s,
-                REFRESH_CHAINS,
-                threads=REFRESH_CHAINS,
-                script=HERE / "refresh.lua",
-                env={"BENCH_TOKENS": str(chains)},
-            )
+            loads["refresh"] = wrk_refresh("POST /refresh", server, s, chains, REFRESH_CHAINS)
             loads["profile_idle"] = wrk(
                 "GET /profile (4 conn.)", server, "/profile", s, LATENCY_CONNECTIONS, headers=auth
             )
@@ -243,16 +235,7 @@ def scale_point(run: Run, workdir: Path, label: str, database_url: str, first: i
                 script=HERE / "profile_many.lua",
                 env={"BENCH_TOKENS": str(tokens)},
             ),
-            "refresh": wrk(
-                f"POST /refresh ({label})",
-                server,
-                "/refresh",
-                s,
-                LATENCY_CONNECTIONS,
-                threads=LATENCY_CONNECTIONS,
-                script=HERE / "refresh.lua",
-                env={"BENCH_TOKENS": str(chains)},
-            ),
+            "refresh": wrk_refresh(f"POST /refresh ({label})", server, s, chains, LATENCY_CONNECTIONS),
         }
         rss = memory(server.process.pid).rss_mb
         return {"loads": loads, "rss_mb": rss}
