@@ -3,6 +3,7 @@ memory those processes use. Every loop is bounded in time and count and aims onl
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import resource
@@ -90,6 +91,29 @@ class Server:
             self.process.wait()
 
 
+SERVER_VENV = HERE / ".work" / "server-venv"
+
+
+def server_python() -> Path:
+    """A venv with authgate as users install it: its dependencies, none of the test tools
+    (selenium, for one, brings trio, which httpx then imports: memory a server would not have).
+    authgate itself is installed editable, so the code measured is this checkout's."""
+    python = SERVER_VENV / "bin" / "python"
+    marker = SERVER_VENV / ".pyproject-sha256"
+    wanted = hashlib.sha256((HERE.parent / "pyproject.toml").read_bytes()).hexdigest()
+    if python.exists() and marker.exists() and marker.read_text() == wanted:
+        return python
+    log("installing authgate without its test tools into bench/.work/server-venv")
+    subprocess.run([sys.executable, "-m", "venv", "--clear", str(SERVER_VENV)], check=True)
+    installed = subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "-e", str(HERE.parent)], capture_output=True, text=True
+    )
+    if installed.returncode != 0:
+        raise SystemExit(f"pip install of authgate failed:\n{installed.stderr[-2000:]}")
+    marker.write_text(wanted)
+    return python
+
+
 def start_authgate(workdir: Path, database_url: str, *, workers: int = 1, **env: str) -> Server:
     """`authgate serve` with production settings (bcrypt cost 12, sessions checked on every
     request). Rate limits are off: wrk signs in thousands of times from one address, and the
@@ -105,7 +129,7 @@ def start_authgate(workdir: Path, database_url: str, *, workers: int = 1, **env:
         "AUTHGATE_RATE_LIMITS": "off",
         **env,
     }
-    command = [sys.executable, "-m", "authgate", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command = [str(server_python()), "-m", "authgate", "serve", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--workers", str(workers)]
     return Server.start(command, env=environment, cwd=workdir, port=port, ready_path="/healthz", name="authgate")
 
