@@ -40,8 +40,22 @@ class Session(Base):
 
     __table_args__ = (
         Index("ix_sessions_user_id", "user_id"),
-        Index("ix_sessions_refresh_hash", "refresh_hash", unique=True),
-        Index("ix_sessions_previous_refresh_hash", "previous_refresh_hash", unique=True),
+        # Partial (migration 0012): empty digests out of the index, so that statistics do not
+        # make the planner judge an equality lookup worse than reading the table.
+        Index(
+            "ix_sessions_refresh_hash",
+            "refresh_hash",
+            unique=True,
+            sqlite_where=text("refresh_hash IS NOT NULL"),
+            postgresql_where=text("refresh_hash IS NOT NULL"),
+        ),
+        Index(
+            "ix_sessions_previous_refresh_hash",
+            "previous_refresh_hash",
+            unique=True,
+            sqlite_where=text("previous_refresh_hash IS NOT NULL"),
+            postgresql_where=text("previous_refresh_hash IS NOT NULL"),
+        ),
         # The purge of ended sessions (migration 0011).
         Index("ix_sessions_expires_at", "expires_at"),
         Index("ix_sessions_revoked_at", "revoked_at"),
