@@ -7,21 +7,27 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from tests.conftest import TEST_SECRET
 
 PROBE = """
-import json, os, sys
+import gc, json, os, sys
+import httpx
 import authgate.app
+from authgate.services.runtime import Runtime
+from authgate.settings import Settings
 app = authgate.app.create_app()
+runtime = Runtime.build(Settings())
 print(json.dumps({
     "loaded": sorted(m for m in ("redis", "asyncpg", "alembic", "zxcvbn") if m in sys.modules),
     "handled": sorted({c.__module__.split(".")[0] for c in app.exception_handlers if isinstance(c, type)}),
+    "http_clients": sum(isinstance(o, httpx.AsyncClient) for o in gc.get_objects()),
 }))
 """
 
 
-def probe(**env: str) -> dict[str, list[str]]:
+def probe(**env: str) -> dict[str, Any]:
     result = subprocess.run(
         [sys.executable, "-c", PROBE],
         env={"PATH": "/usr/bin:/bin", "JWT_SECRET": TEST_SECRET, **env},
@@ -30,7 +36,7 @@ def probe(**env: str) -> dict[str, list[str]]:
         timeout=60,
         check=True,
     )
-    answer: dict[str, list[str]] = json.loads(result.stdout.splitlines()[-1])
+    answer: dict[str, Any] = json.loads(result.stdout.splitlines()[-1])
     return answer
 
 
@@ -47,3 +53,16 @@ def test_postgres_and_redis_errors_are_still_handled_when_configured() -> None:
     )
     assert {"asyncpg", "redis"} <= set(seen["loaded"])
     assert {"asyncpg", "redis"} <= set(seen["handled"])
+
+
+def test_no_outbound_http_client_until_a_provider_needs_one(tmp_path: Path) -> None:
+    """Each client holds a TLS context (about 7 MB). Webhook deliveries make theirs on the
+    first delivery (tests/webhooks prove those still arrive)."""
+    database = f"sqlite+aiosqlite:///{tmp_path}/a.db"
+    assert probe(AUTHGATE_DATABASE_URL=database)["http_clients"] == 0
+    with_provider = probe(
+        AUTHGATE_DATABASE_URL=database,
+        AUTHGATE_OAUTH_GITHUB_CLIENT_ID="id",
+        AUTHGATE_OAUTH_GITHUB_CLIENT_SECRET="secret",
+    )
+    assert with_provider["http_clients"] == 1

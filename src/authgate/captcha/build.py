@@ -10,7 +10,10 @@ from authgate.captcha.siteverify import SITEVERIFY_URLS, SiteVerify
 from authgate.settings import Settings
 
 
-def verifier_from_settings(settings: Settings, client: httpx.AsyncClient, claims: Claims) -> CaptchaVerifier | None:
+def verifier_from_settings(
+    settings: Settings, client: httpx.AsyncClient | None, claims: Claims
+) -> CaptchaVerifier | None:
+    """`client` is for the hosted providers' siteverify calls (None when none is configured)."""
     provider = settings.captcha_provider
     if provider == "none":
         return None
@@ -18,6 +21,7 @@ def verifier_from_settings(settings: Settings, client: httpx.AsyncClient, claims
         key = settings.captcha_secret or derived_key(settings.jwt_secret)
         return AltchaVerifier(hmac_key=key, claims=claims)
     assert settings.captcha_secret is not None  # settings refuse a hosted provider without it
+    assert client is not None  # the runtime makes one whenever a hosted provider is configured
     return SiteVerify(
         provider=provider,
         url=settings.captcha_verify_url or SITEVERIFY_URLS[provider],

@@ -103,10 +103,7 @@ class WebhookHandler:
         self.max_attempts = max_attempts
         self.retry_base_seconds = retry_base_seconds
         self.longest_send_seconds = timeout  # name resolution and the request together
-        # No proxy from the environment: the request must reach the address that was checked.
-        self._client = httpx.AsyncClient(
-            timeout=timeout, follow_redirects=False, trust_env=False, headers={"User-Agent": "authgate-webhooks"}
-        )
+        self._client: httpx.AsyncClient | None = None  # made on the first delivery (about 7 MB)
 
     async def deliver(self, row: OutboxMessage) -> Done:
         async with self._reads() as db:
@@ -131,7 +128,7 @@ class WebhookHandler:
         for address in addresses:
             url, host, extensions = pinned(target, address)
             try:
-                async with self._client.stream(
+                async with self._http().stream(
                     "POST", url, content=body, headers={**headers, **host}, extensions=extensions
                 ) as response:
                     status = response.status_code  # the body is never read: it could be anything
@@ -147,8 +144,20 @@ class WebhookHandler:
             return
         raise DeliveryError(failure)
 
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            # No proxy from the environment: the request must reach the address that was checked.
+            self._client = httpx.AsyncClient(
+                timeout=self.timeout,
+                follow_redirects=False,
+                trust_env=False,
+                headers={"User-Agent": "authgate-webhooks"},
+            )
+        return self._client
+
     async def close(self) -> None:
-        await self._client.aclose()
+        if self._client is not None:
+            await self._client.aclose()
 
 
 class EventFanOut:

@@ -67,7 +67,7 @@ class Runtime:
     courier: Courier  # mail, SMS and webhook deliveries (delivery/outbox.py)
     codes: CodeHasher
     methods: Methods
-    outbound: httpx.AsyncClient  # calls to sign-in providers
+    outbound: httpx.AsyncClient | None  # calls to sign-in and CAPTCHA providers; None: none configured
     providers: dict[str, Provider]  # sign-in providers by name (AUTHGATE_OAUTH_<NAME>_*)
     limiter: RateLimiter  # request and sending rate limits (abuse/limiter.py)
     lockout: Lockout  # failed checks of secrets (abuse/lockout.py)
@@ -110,7 +110,8 @@ class Runtime:
             ),
         }
         courier = Courier(db=db, reads=autocommit, handlers=handlers, feeders=(EventFanOut(db),))
-        outbound = httpx.AsyncClient(headers={"User-Agent": "authgate"})
+        # Made only when a provider is configured: a client's TLS context costs about 7 MB.
+        outbound = httpx.AsyncClient(headers={"User-Agent": "authgate"}) if _calls_out(settings) else None
         redis = _redis_client(settings.redis_url) if settings.redis_url else None
         prefix = settings.redis_key_prefix
         keys = KeyRing(algorithm=settings.jwt_algorithm, secret=settings.jwt_secret, reads=autocommit, box=box)
@@ -143,7 +144,7 @@ class Runtime:
             codes=CodeHasher(settings.encryption_key or settings.jwt_secret),
             methods=methods_from_settings(settings),
             outbound=outbound,
-            providers=providers_from_settings(settings, outbound),
+            providers=providers_from_settings(settings, outbound) if outbound is not None else {},
         )
 
     def uow(self) -> AbstractAsyncContextManager[UnitOfWork]:
@@ -191,11 +192,17 @@ class Runtime:
         await self.roles.close()
         await self.keys.close()
         await self.courier.close()
-        await self.outbound.aclose()
+        if self.outbound is not None:
+            await self.outbound.aclose()
         self.hasher.close()
         await self.engine.dispose()
         if self.redis is not None:
             await self.redis.aclose()
+
+
+def _calls_out(settings: Settings) -> bool:
+    """Whether a sign-in provider or a hosted CAPTCHA is configured (they are set only by settings)."""
+    return bool(settings.oauth_providers) or settings.captcha_provider not in ("none", "altcha")
 
 
 def _redis_client(url: str) -> Redis:
