@@ -10,6 +10,13 @@ from sqlalchemy.orm import Mapped, mapped_column
 from authgate.storage.models.base import Base, UTCDateTime, new_id, utcnow
 
 
+def _digest_index(column: str) -> Index:
+    """Unique, and partial (migration 0012): empty digests stay out of the index, so that
+    statistics do not make the planner judge an equality lookup worse than reading the table."""
+    present = text(f"{column} IS NOT NULL")
+    return Index(f"ix_sessions_{column}", column, unique=True, sqlite_where=present, postgresql_where=present)
+
+
 class Session(Base):
     """One signed-in device. Its id is the access token's `sid`.
 
@@ -40,22 +47,8 @@ class Session(Base):
 
     __table_args__ = (
         Index("ix_sessions_user_id", "user_id"),
-        # Partial (migration 0012): empty digests out of the index, so that statistics do not
-        # make the planner judge an equality lookup worse than reading the table.
-        Index(
-            "ix_sessions_refresh_hash",
-            "refresh_hash",
-            unique=True,
-            sqlite_where=text("refresh_hash IS NOT NULL"),
-            postgresql_where=text("refresh_hash IS NOT NULL"),
-        ),
-        Index(
-            "ix_sessions_previous_refresh_hash",
-            "previous_refresh_hash",
-            unique=True,
-            sqlite_where=text("previous_refresh_hash IS NOT NULL"),
-            postgresql_where=text("previous_refresh_hash IS NOT NULL"),
-        ),
+        _digest_index("refresh_hash"),
+        _digest_index("previous_refresh_hash"),
         # The purge of ended sessions (migration 0011).
         Index("ix_sessions_expires_at", "expires_at"),
         Index("ix_sessions_revoked_at", "revoked_at"),
