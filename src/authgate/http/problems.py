@@ -14,10 +14,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from authgate.errors import AuthError, ErrorCode, temporarily_unavailable
-from authgate.http.unavailable import OutageLog, candidates, unavailable_part
 from authgate.observability.logging import get_logger
+from authgate.services.outages import OutageLog, candidates, unavailable_part
 from authgate.settings import Settings
-from authgate.storage.db import is_sqlite
 
 PROBLEM_JSON = "application/problem+json"
 log = get_logger("authgate.http")
@@ -129,6 +128,6 @@ def install(app: FastAPI, settings: Settings) -> None:
     app.add_exception_handler(StarletteHTTPException, _on_http_error)  # type: ignore[arg-type]
     # Handled here rather than as a 500: the server logs no traceback for an answered request.
     on_unavailable = _on_unavailable(OutageLog())
-    for candidate in candidates(postgres=not is_sqlite(settings.database_url), redis=bool(settings.redis_url)):
+    for candidate in candidates(settings):
         app.add_exception_handler(candidate, on_unavailable)
     app.add_exception_handler(Exception, _on_unexpected)

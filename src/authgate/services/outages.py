@@ -16,23 +16,25 @@ import time
 import sqlalchemy.exc
 
 from authgate.observability.logging import get_logger
+from authgate.settings import Settings
+from authgate.storage.db import is_sqlite
 
-log = get_logger("authgate.http")
+log = get_logger("authgate.http")  # the name operators already filter on
 
 # The drivers' own classes are looked up only once their library is loaded: an error of a
 # library that was never imported cannot happen, and on SQLite without Redis neither asyncpg
 # nor redis is imported at all (about 9 MB per worker).
 
 
-def candidates(*, postgres: bool, redis: bool) -> tuple[type[Exception], ...]:
+def candidates(settings: Settings) -> tuple[type[Exception], ...]:
     """Classes worth a look: anything that may be, or may wrap, a connection-level failure.
     A driver's own classes only when it is in use (and so loaded anyway)."""
     found: list[type[Exception]] = [OSError, sqlalchemy.exc.SQLAlchemyError]
-    if postgres:
+    if not is_sqlite(settings.database_url):
         import asyncpg
 
         found += [asyncpg.PostgresError, asyncpg.InterfaceError]
-    if redis:
+    if settings.redis_url:
         from redis.exceptions import RedisError
 
         found.append(RedisError)
