@@ -10,6 +10,11 @@ from authgate.captcha.siteverify import SITEVERIFY_URLS, SiteVerify
 from authgate.settings import Settings
 
 
+def asks_over_http(settings: Settings) -> bool:
+    """Whether the configured provider is a hosted one, asked over HTTP (ALTCHA is checked here)."""
+    return settings.captcha_provider in SITEVERIFY_URLS
+
+
 def verifier_from_settings(
     settings: Settings, client: httpx.AsyncClient | None, claims: Claims
 ) -> CaptchaVerifier | None:
@@ -21,7 +26,7 @@ def verifier_from_settings(
         key = settings.captcha_secret or derived_key(settings.jwt_secret)
         return AltchaVerifier(hmac_key=key, claims=claims)
     assert settings.captcha_secret is not None  # settings refuse a hosted provider without it
-    assert client is not None  # the runtime makes one whenever a hosted provider is configured
+    assert client is not None  # the runtime makes one whenever `asks_over_http`
     return SiteVerify(
         provider=provider,
         url=settings.captcha_verify_url or SITEVERIFY_URLS[provider],

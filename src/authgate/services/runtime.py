@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from authgate.abuse.limiter import RateLimiter
 from authgate.abuse.lockout import Lockout, LockoutState, MemoryLockoutState, RedisLockoutState
-from authgate.captcha import CaptchaVerifier, verifier_from_settings
+from authgate.captcha import CaptchaVerifier, asks_over_http, verifier_from_settings
 from authgate.delivery.messages import message_handlers
 from authgate.delivery.outbox import Courier, Handler
 from authgate.delivery.webhooks import WEBHOOK, EventFanOut, WebhookHandler
@@ -202,7 +202,7 @@ class Runtime:
 
 def _calls_out(settings: Settings) -> bool:
     """Whether a sign-in provider or a hosted CAPTCHA is configured (they are set only by settings)."""
-    return bool(settings.oauth_providers) or settings.captcha_provider not in ("none", "altcha")
+    return bool(settings.oauth_providers) or asks_over_http(settings)
 
 
 def _redis_client(url: str) -> Redis:
