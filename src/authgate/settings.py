@@ -210,6 +210,9 @@ class Settings(BaseSettings):
     """Larger request bodies are refused with 413 before parsing."""
     shutdown_timeout_seconds: float = Field(default=30.0, ge=0)
     """On SIGTERM, requests in flight get this long to finish before the process exits."""
+    api_docs: bool = True
+    """Serve the OpenAPI document at `/openapi.json` and its browsable page at `/docs` (root only); `false` turns
+    both off."""
     metrics_token: str | None = Field(default=None, min_length=32, repr=False)
     """`/metrics` asks for `Authorization: Bearer <this>` (at least 32 characters); unset: it answers direct loopback
     connections only (docs/metrics.md)."""

@@ -35,7 +35,7 @@ async def test_every_label_is_a_route_template_or_unmatched(client: httpx.AsyncC
     await client.get(f"/auth/{uuid.uuid4()}")
     templates = set((await client.get("/openapi.json")).json()["paths"])
     routes = {route for route, _, _ in requests_by_route(await metrics_text(client))}
-    assert routes <= templates | {"unmatched"}
+    assert routes <= templates | {"unmatched", "/openapi.json"}  # the document does not list itself
     assert {"/register", "/sessions/{session_id}", "unmatched"} <= routes
 
 

@@ -21,6 +21,7 @@ from fastapi import Depends, Request
 from authgate.abuse.lockout import identifier
 from authgate.captcha import require as require_captcha
 from authgate.http.deps import Context, RuntimeDep
+from authgate.http.openapi import problem_statuses
 from authgate.security.identifiers import email_key, normalize_email, normalize_phone, username_key
 
 Body = dict[str, Any]
@@ -71,6 +72,7 @@ def guarded(area: str, *, identifier: Callable[[Body], str | None] | None = None
     """The dependency that limits `area` (see the module docstring)."""
     ip_rule, identifier_rule = f"{area}.ip", f"{area}.identifier"
 
+    @problem_statuses(429)
     async def guard(request: Request, rt: RuntimeDep, ctx: Context) -> None:
         await rt.limiter.hit(ip_rule, ctx.ip_address)
         counts_identifier = identifier is not None and rt.limiter.limits(identifier_rule)

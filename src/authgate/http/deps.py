@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from authgate.errors import forbidden, invalid_token
 from authgate.http.cookies import ACCESS_COOKIE
 from authgate.http.csrf import check_cookie_request
+from authgate.http.openapi import problem_statuses
 from authgate.http.request_scope import context_of
 from authgate.services.context import RequestContext, act_as
 from authgate.services.context import current as current_scope
@@ -44,6 +45,7 @@ def bearer_token(request: Request) -> str | None:
     return None
 
 
+@problem_statuses(401, 403)
 async def get_principal(request: Request) -> Principal:
     """The caller, by `Authorization: Bearer` or else by the `accessToken` cookie; a
     state-changing request authenticated by the cookie alone must pass the CSRF check.
@@ -67,6 +69,7 @@ CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
 def require_caps(*needed: str) -> Any:
     """The caller, if their role carries every capability in `needed`; 403 otherwise."""
 
+    @problem_statuses(403)
     async def check(principal: CurrentPrincipal, rt: RuntimeDep) -> Principal:
         if not has_caps(rt.roles.caps(principal.user.role), *needed):
             raise forbidden(f"This needs the {', '.join(needed)} capability.")

@@ -1,21 +1,29 @@
 """Pure ASGI middleware (no BaseHTTPMiddleware: it costs a task per request).
 
 `PathGuard` refuses a path with control characters (a `%00` in an id would reach the database).
-`BodyGuard` refuses oversized and non-JSON bodies before any route, parser or hash sees them.
+`BodyGuard` refuses oversized, non-JSON and ambiguous JSON bodies before any route, parser or
+hash sees them.
+`SecurityHeaders` puts the headers every answer needs (no caching, no sniffing, HSTS).
 `RequestMetrics` counts requests and latencies by route template.
+`Unexpected` answers any other exception with a bare 500 problem, and logs it without secrets.
 `PrefixAliases` serves every route prefix from one set of routes.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import time
+import traceback
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import orjson
 
+from authgate.observability.logging import get_logger
 from authgate.observability.metrics import Metrics
 from authgate.security.text import has_control_characters
+from authgate.services.outages import database_error_type
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -29,16 +37,19 @@ UNMATCHED = "unmatched"
 FORM_TYPES = (b"application/x-www-form-urlencoded", b"multipart/form-data")
 
 
-async def send_problem(send: Send, status: int, code: str, title: str, detail: str) -> None:
-    body = orjson.dumps(
-        {
-            "type": f"https://authgate.dev/problems/{code.replace('_', '-')}",
-            "title": title,
-            "status": status,
-            "detail": detail,
-            "code": code,
-        }
-    )
+async def send_problem(
+    send: Send, status: int, code: str, title: str, detail: str, errors: list[dict[str, str]] | None = None
+) -> None:
+    problem: dict[str, Any] = {
+        "type": f"https://authgate.dev/problems/{code.replace('_', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
+    if errors:
+        problem["errors"] = errors
+    body = orjson.dumps(problem)
     await send(
         {
             "type": "http.response.start",
@@ -52,6 +63,38 @@ async def send_problem(send: Send, status: int, code: str, title: str, detail: s
 def _is_json(content_type: bytes) -> bool:
     media = content_type.split(b";", 1)[0].strip().lower()
     return media == b"application/json" or (media.startswith(b"application/") and media.endswith(b"+json"))
+
+
+class DuplicateKey(ValueError):
+    pass
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    found = dict(pairs)
+    if len(found) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DuplicateKey(key)
+            seen.add(key)
+    return found
+
+
+def json_ambiguity(body: bytes) -> str | None:
+    """Why a JSON body that parses cannot be taken as meant, or None. A key given twice is
+    read differently by different parsers (Python keeps the last, others the first), so a
+    check on one copy and a use of the other could disagree; nesting deeper than the parser's
+    recursion limit would be an error deep inside it. Bodies that do not parse at all are left
+    to the route's own parser, which names the position."""
+    try:
+        json.loads(body, object_pairs_hook=_refuse_duplicates)
+    except DuplicateKey as exc:
+        return f"The key {json.dumps(str(exc))} appears more than once."
+    except RecursionError:
+        return "The body is nested too deeply."
+    except ValueError:
+        return None
+    return None
 
 
 def _path_matches(path: str, pattern: str) -> bool:
@@ -82,7 +125,8 @@ class PathGuard:
 
 
 class BodyGuard:
-    """Buffers the (small) body, refusing > max_bytes with 413 and non-JSON with 415.
+    """Buffers the (small) body, refusing > max_bytes with 413, non-JSON with 415, and JSON
+    with a repeated key or too deep a nesting with 400 (`json_ambiguity`).
 
     `form_paths` lists path suffixes that may also take an HTML form post; a `*` segment
     matches any one path segment (e.g. `/password/reset/*`, whose last segment is a token).
@@ -126,6 +170,16 @@ class BodyGuard:
             more = message.get("more_body", False)
         body = b"".join(chunks)
         content_type = headers.get(b"content-type", b"")
+        if body and _is_json(content_type) and (reason := json_ambiguity(body)) is not None:
+            await send_problem(
+                send,
+                400,
+                "validation_failed",
+                "Validation failed",
+                "The request has invalid fields.",
+                [{"field": "body", "message": reason}],
+            )
+            return
         if body and not _is_json(content_type):
             allowed_form = content_type.split(b";", 1)[0].strip().lower() in FORM_TYPES and any(
                 _path_matches(scope["path"], p) for p in self.form_paths
@@ -146,6 +200,38 @@ class BodyGuard:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+class SecurityHeaders:
+    """Headers every answer carries. `Cache-Control: no-store` unless the route chose its own
+    (the JWKS is public and cacheable): nearly every answer holds a token, a secret or a user's
+    data, and a shared cache or a browser's back button must keep none of them.
+    `X-Content-Type-Options: nosniff`, so no answer is read as anything but its declared type.
+    `Strict-Transport-Security` when cookies are `Secure`, that is when the service is reached
+    over HTTPS: a browser then never tries plain HTTP, where a cookie could be stripped."""
+
+    def __init__(self, app: ASGIApp, hsts: bool) -> None:
+        self.app = app
+        self.always: list[tuple[bytes, bytes]] = [(b"x-content-type-options", b"nosniff")]
+        if hsts:
+            self.always.append((b"strict-transport-security", b"max-age=31536000"))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                names = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in self.always if name not in names]
+                if b"cache-control" not in names:
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 class RequestMetrics:
@@ -192,6 +278,53 @@ class RequestMetrics:
         return send_wrapper
 
 
+def first_segment(path: str) -> str:
+    """`/docs` for `/docs/swagger-ui.css`."""
+    return "/" + path.split("/", 2)[1] if path.startswith("/") else path
+
+
+def _raised_in(exc: BaseException) -> str:
+    """The innermost frame of our own code the exception passed through (`module:line`)."""
+    marker = f"{os.sep}authgate{os.sep}"
+    ours = [frame for frame in traceback.extract_tb(exc.__traceback__) if marker in frame.filename]
+    return f"{ours[-1].filename.rsplit(marker, 1)[-1]}:{ours[-1].lineno}" if ours else "unknown"
+
+
+class Unexpected:
+    """The last net, outermost: an exception no handler took is a bug. The client gets a 500
+    problem with no detail; the log gets one line. The exception goes no further, so the
+    server does not print it again: a database error's text holds the statement and often the
+    values it was given (a unique violation names the key's value), so it is logged by its
+    classes and the line of our code it came through, without the traceback; any other
+    exception with its traceback."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self.log = get_logger("authgate.http")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watch(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watch)
+        except Exception as exc:
+            path = scope.get("authgate.path", scope["path"])
+            if (db_error := database_error_type(exc)) is not None:
+                self.log.error("unhandled_error", path=path, error_type=db_error, raised_in=_raised_in(exc))
+            else:
+                self.log.error("unhandled_error", path=path, error_type=type(exc).__name__, exc_info=exc)
+            if not started:
+                await send_problem(send, 500, "internal_error", "Internal error", "Something went wrong on our side.")
+
+
 class PrefixAliases:
     """Serves the routes registered under the first prefix at every other prefix too.
 
@@ -200,11 +333,16 @@ class PrefixAliases:
     before it (half the hello-world throughput). Instead the other prefixes are rewritten to
     the first before routing, in a copy of the scope; the original path is kept in the copy's
     `scope["authgate.path"]`, and the route the router matched is handed back to the original.
+
+    `root_only` are the first segments of the paths served at the root and nowhere else
+    (health, metrics, the API docs): with the empty prefix first, `/auth/metrics` would otherwise become `/metrics`, and
+    a proxy that exposes only `/auth/` would expose them too.
     """
 
-    def __init__(self, app: ASGIApp, primary: str, aliases: list[str]) -> None:
+    def __init__(self, app: ASGIApp, primary: str, aliases: list[str], root_only: frozenset[str]) -> None:
         self.app = app
         self.primary = primary
+        self.root_only = root_only
         # Longest first, so "/api/v1/auth" wins over "/api" if both are configured.
         self.aliases = sorted((a for a in aliases if a != primary), key=len, reverse=True)
 
@@ -214,6 +352,8 @@ class PrefixAliases:
             for alias in self.aliases:
                 if path.startswith(alias) and (len(path) == len(alias) or path[len(alias)] == "/"):
                     rest = path[len(alias) :] or "/"
+                    if first_segment(rest) in self.root_only:
+                        break
                     routed = {**scope, "path": self.primary + rest, "authgate.path": path}
                     try:
                         await self.app(routed, receive, send)

@@ -11,7 +11,10 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import RedirectResponse
+from starlette.routing import Match, compile_path
 
 from authgate.errors import AuthError, ErrorCode, temporarily_unavailable
 from authgate.observability.logging import get_logger
@@ -97,7 +100,36 @@ STATUS_CODES = {
 }
 
 
-async def _on_http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+def _served_without_slash(request: Request) -> str | None:
+    """Where a path that ends in a slash is served without it: a relative reference (the
+    path as the client sent it, and its query), never a URL built from the `Host` header,
+    which the client chooses. None if no route takes the path without its slash."""
+    path: str = request.scope["path"]
+    sent: str = request.scope.get("authgate.path", path)
+    if not path.endswith("/") or path == "/" or sent.startswith("//"):
+        return None
+    trimmed = {**request.scope, "path": path.rstrip("/")}
+    if not any(route.matches(trimmed)[0] is not Match.NONE for route in request.app.router.routes):
+        return None
+    query = request.scope.get("query_string", b"").decode("latin-1")
+    return sent.rstrip("/") + (f"?{query}" if query else "")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route takes at this path (Starlette names only the first route's,
+    and /token/refresh, say, is two routes: POST and GET)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):
+        if route.methods and route.path and compile_path(route.path)[0].match(request.scope["path"]):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
+async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse | RedirectResponse:
+    if exc.status_code == 404 and (location := _served_without_slash(request)) is not None:
+        return RedirectResponse(location, status_code=307)
+    if exc.status_code == 405:
+        exc.headers = {**(exc.headers or {}), "Allow": _allowed_methods(request)}
     fallback = ErrorCode.VALIDATION_FAILED if exc.status_code < 500 else ErrorCode.INTERNAL_ERROR
     code = STATUS_CODES.get(exc.status_code, fallback)
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Request refused")
@@ -108,7 +140,7 @@ def _on_unavailable(outages: OutageLog) -> Callable[[Request, Exception], Awaita
     async def handle(request: Request, exc: Exception) -> JSONResponse:
         part = unavailable_part(exc)
         if part is None:
-            raise exc  # not an outage: a bug, answered 500 by _on_unexpected
+            raise exc  # not an outage: a bug, answered 500 by middleware.Unexpected
         outages.refused(part=part, error_type=type(exc).__name__, path=request.url.path)
         return from_auth_error(
             temporarily_unavailable("A service this request needs does not answer. Try again in a few seconds.")
@@ -117,12 +149,8 @@ def _on_unavailable(outages: OutageLog) -> Callable[[Request, Exception], Awaita
     return handle
 
 
-async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.error("unhandled_error", path=request.url.path, error_type=type(exc).__name__, exc_info=exc)
-    return problem_response(500, ErrorCode.INTERNAL_ERROR.value, "Internal error", "Something went wrong on our side.")
-
-
 def install(app: FastAPI, settings: Settings) -> None:
+    app.router.redirect_slashes = False  # Starlette's redirect names the Host header: _served_without_slash
     app.add_exception_handler(AuthError, _on_auth_error)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, _on_validation)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, _on_http_error)  # type: ignore[arg-type]
@@ -130,4 +158,3 @@ def install(app: FastAPI, settings: Settings) -> None:
     on_unavailable = _on_unavailable(OutageLog())
     for candidate in candidates(settings):
         app.add_exception_handler(candidate, on_unavailable)
-    app.add_exception_handler(Exception, _on_unexpected)

@@ -103,6 +103,16 @@ def unavailable_part(exc: BaseException) -> str | None:
     return None
 
 
+def database_error_type(exc: BaseException) -> str | None:
+    """`IntegrityError(UniqueViolationError)` for an error the database or its driver raised,
+    None for anything else. Such an error's text holds the statement and often the values (a
+    unique violation names the key and its value), so it is logged by its classes only."""
+    if not isinstance(exc, sqlalchemy.exc.SQLAlchemyError):
+        return None
+    orig = getattr(exc, "orig", None)
+    return type(exc).__name__ + (f"({type(orig).__name__})" if orig is not None else "")
+
+
 class OutageLog:
     """One warning when requests start being refused for an outage, then at most one every
     `every` seconds with how many were refused since: an outage under load leaves a few lines,

@@ -8,6 +8,7 @@ from authgate.errors import FieldError, validation_failed
 from authgate.http.abuse import guarded, login_identifier
 from authgate.http.cookies import set_auth_cookies
 from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep
+from authgate.http.openapi import SIGN_IN, problems
 from authgate.http.responses import json_response, login_out, user_out
 from authgate.http.routes.users import changes
 from authgate.http.schemas.accounts import LoginIn, LoginOut, RegisteredOut, RegisterIn, UpdateUserIn
@@ -27,6 +28,7 @@ VERIFY_FIRST = "User registered successfully. Verify your email address to sign 
     "/register",
     status_code=status.HTTP_201_CREATED,
     response_model=LoginOut | RegisteredOut,
+    responses=problems(409),
     dependencies=[guarded("register", captcha=True)],
 )
 async def register(body: RegisterIn, response: Response, rt: RuntimeDep, ctx: Context) -> LoginOut | RegisteredOut:
@@ -73,7 +75,10 @@ def password_login(body: LoginIn) -> PasswordAttempt:
 
 
 @router.post(
-    "/login", response_model=LoginOut, dependencies=[guarded("login", identifier=login_identifier, captcha=True)]
+    "/login",
+    response_model=LoginOut,
+    responses=SIGN_IN,
+    dependencies=[guarded("login", identifier=login_identifier, captcha=True)],
 )
 async def sign_in(body: LoginIn, response: Response, rt: RuntimeDep, ctx: Context) -> LoginOut:
     result = await accounts.login(rt, password_login(body), body.mfa_code, ctx)
@@ -98,7 +103,7 @@ async def current_user(principal: CurrentPrincipal, rt: RuntimeDep) -> Response:
     return json_response(CurrentUserOut(**user, has_password=has_password, identities=identities))
 
 
-@router.put("/user", response_model=UserOut)
+@router.put("/user", response_model=UserOut, responses=problems(409))
 async def update_current_user(body: UpdateUserIn, principal: CurrentPrincipal, rt: RuntimeDep, ctx: Context) -> UserOut:
     """The same as `PUT /user/{your id}`."""
     profile, admin = changes(body)

@@ -13,6 +13,7 @@ from authgate.errors import AuthError, ErrorCode
 from authgate.http.abuse import guarded
 from authgate.http.cookies import set_auth_cookies
 from authgate.http.deps import Context, RuntimeDep
+from authgate.http.openapi import SIGN_IN, pages
 from authgate.http.pages import page, reset_form, text, wants_html
 from authgate.http.responses import login_out
 from authgate.http.schemas.accounts import LoginOut
@@ -53,7 +54,7 @@ async def request_verification(body: LinkRequestIn, rt: RuntimeDep) -> MessageOu
 @router.get(
     "/email/verify/{token}",
     response_model=EmailVerifiedOut,
-    responses={302: {}, 400: {}},
+    responses={302: {}, **pages(200, 400)},
     dependencies=[guarded("link")],
 )
 async def verify_email(token: str, request: Request, rt: RuntimeDep) -> Response | EmailVerifiedOut:
@@ -84,7 +85,7 @@ async def forgot_password(body: LinkRequestIn, rt: RuntimeDep) -> MessageOut:
 
 
 @router.get(
-    "/password/reset/{token}", response_model=ResetValidOut, responses={400: {}}, dependencies=[guarded("link")]
+    "/password/reset/{token}", response_model=ResetValidOut, responses=pages(200, 400), dependencies=[guarded("link")]
 )
 async def check_reset_link(token: str, request: Request, rt: RuntimeDep) -> Response | ResetValidOut:
     try:
@@ -123,6 +124,7 @@ async def _reset_from_form(token: str, request: Request, rt: RuntimeDep) -> Resp
 @router.post(
     "/password/reset/{token}",
     response_model=MessageOut,
+    responses={303: {}, **pages(200, 400)},  # the HTML form's post: pages, and a redirect to redirectTo
     openapi_extra=RESET_BODY_DOC,
     dependencies=[guarded("link")],
 )
@@ -151,7 +153,7 @@ async def request_magic_link(body: LinkRequestIn, rt: RuntimeDep) -> MessageOut:
 @router.get(
     "/login/magic/{token}",
     response_model=LoginOut,
-    responses={302: {}, 400: {}},
+    responses={302: {}, **SIGN_IN},
     dependencies=[guarded("link")],
 )
 async def magic_sign_in(token: str, response: Response, rt: RuntimeDep, ctx: Context) -> Response | LoginOut:

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Response
 from authgate.http.abuse import guarded
 from authgate.http.cookies import set_auth_cookies
 from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep
+from authgate.http.openapi import SIGN_IN, problems
 from authgate.http.responses import login_out
 from authgate.http.schemas.accounts import LoginOut
 from authgate.http.schemas.mfa import DisableIn, EnableIn, EnableOut, MessageOut, SetupIn, TotpSetupOut, VerifyIn
@@ -14,18 +15,19 @@ from authgate.services import mfa
 from authgate.services.reauth import Reauthentication
 
 router = APIRouter(tags=["mfa"])
+ALREADY = problems(409)  # an authenticator app is already on (setup, enable), or none is (disable)
 
 
-@router.post("/mfa/setup", response_model=TotpSetupOut)
-@router.post("/authenticator/setup", response_model=TotpSetupOut)
+@router.post("/mfa/setup", responses=ALREADY, response_model=TotpSetupOut)
+@router.post("/authenticator/setup", responses=ALREADY, response_model=TotpSetupOut)
 async def setup(principal: CurrentPrincipal, rt: RuntimeDep, ctx: Context, body: SetupIn | None = None) -> TotpSetupOut:
     reauth = Reauthentication(body.current_password, body.mfa_code) if body else Reauthentication()
     result = await mfa.setup_totp(rt, principal=principal, reauth=reauth, ctx=ctx)
     return TotpSetupOut(secret=result.secret, otpauth_url=result.otpauth_url, qr_code_url=result.qr_code_url)
 
 
-@router.post("/mfa/enable", response_model=EnableOut)
-@router.post("/authenticator/verify", response_model=EnableOut)
+@router.post("/mfa/enable", responses=ALREADY, response_model=EnableOut)
+@router.post("/authenticator/verify", responses=ALREADY, response_model=EnableOut)
 async def enable(body: EnableIn, principal: CurrentPrincipal, rt: RuntimeDep, ctx: Context) -> EnableOut:
     codes = await mfa.enable_totp(
         rt,
@@ -41,7 +43,7 @@ async def enable(body: EnableIn, principal: CurrentPrincipal, rt: RuntimeDep, ct
     )
 
 
-@router.post("/mfa/verify", response_model=LoginOut, dependencies=[guarded("mfa")])
+@router.post("/mfa/verify", response_model=LoginOut, responses=SIGN_IN, dependencies=[guarded("mfa")])
 async def verify(body: VerifyIn, response: Response, rt: RuntimeDep, ctx: Context) -> LoginOut:
     result = await mfa.verify_challenge(rt, mfa_token=body.mfa_token, code=body.code, method=body.method, ctx=ctx)
     if body.options.set_cookie:
@@ -49,8 +51,8 @@ async def verify(body: VerifyIn, response: Response, rt: RuntimeDep, ctx: Contex
     return login_out(rt, result, "Login successful")
 
 
-@router.post("/mfa/disable", response_model=MessageOut)
-@router.post("/mfa/remove", response_model=MessageOut)
+@router.post("/mfa/disable", responses=ALREADY, response_model=MessageOut)
+@router.post("/mfa/remove", responses=ALREADY, response_model=MessageOut)
 async def disable(body: DisableIn, principal: CurrentPrincipal, rt: RuntimeDep, ctx: Context) -> MessageOut:
     await mfa.disable_totp(rt, user=principal.user, code=body.verification_code, ctx=ctx)
     return MessageOut(message="MFA disabled")

@@ -17,6 +17,7 @@ from authgate.errors import AuthError, ErrorCode
 from authgate.http.abuse import guarded
 from authgate.http.cookies import oauth_browser_cookie, set_auth_cookies, set_cookie
 from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep
+from authgate.http.openapi import pages
 from authgate.http.pages import page, text, wants_html
 from authgate.http.responses import json_response, login_out
 from authgate.http.schemas.accounts import LoginOut
@@ -80,7 +81,7 @@ def _error_redirect(target: str, exc: AuthError) -> Response:
 @router.get(
     "/oauth/{provider}/callback",
     response_model=LoginOut | LinkedOut,
-    responses={302: {}, 400: {}, 401: {}, 403: {}, 404: {}, 409: {}, 502: {}},
+    responses={302: {}, **pages(400, 401, 403, 404), 409: {}, 502: {}},
 )
 async def callback(
     provider: str,

@@ -8,6 +8,7 @@ from authgate.errors import AuthError, invalid_token
 from authgate.http.abuse import code_identifier, guarded
 from authgate.http.cookies import ACCESS_COOKIE, set_auth_cookies
 from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep, bearer_token, get_principal
+from authgate.http.openapi import SIGN_IN, problems
 from authgate.http.responses import login_out, user_out
 from authgate.http.schemas.accounts import LoginOut
 from authgate.http.schemas.links import MessageOut
@@ -38,6 +39,7 @@ async def optional_principal(request: Request) -> Principal | None:
     "/otp/send",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=MessageOut,
+    responses=problems(401),  # a Bearer token that is not valid
     dependencies=[guarded("otp_send", captcha=True)],
 )
 async def send_code(body: OtpSendIn, request: Request, rt: RuntimeDep) -> MessageOut:
@@ -56,6 +58,7 @@ async def send_code(body: OtpSendIn, request: Request, rt: RuntimeDep) -> Messag
 @router.post(
     "/otp/verify",
     response_model=LoginOut | VerifiedOut | FactorOut,
+    responses=SIGN_IN,
     dependencies=[guarded("otp_verify", identifier=code_identifier)],
 )
 async def verify_code(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response, status
 
 from authgate.http.deps import CurrentPrincipal, RuntimeDep
+from authgate.http.openapi import problems
 from authgate.http.schemas.sessions import RevokedOut, SessionOut
 from authgate.services import sessions
 
@@ -17,7 +18,9 @@ async def list_sessions(principal: CurrentPrincipal, rt: RuntimeDep) -> list[Ses
     return [SessionOut.of(row, current_id=principal.session_id) for row in rows]
 
 
-@router.delete("/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response)
+@router.delete(
+    "/sessions/{session_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=problems(404)
+)
 async def revoke_session(session_id: str, principal: CurrentPrincipal, rt: RuntimeDep) -> Response:
     await sessions.revoke_own_session(rt, user_id=principal.user_id, session_id=session_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -9,6 +9,7 @@ from authgate.errors import AuthError, invalid_token
 from authgate.http.cookies import ACCESS_COOKIE, REFRESH_COOKIE, clear_auth_cookies, set_auth_cookies
 from authgate.http.csrf import check_cookie_action
 from authgate.http.deps import RuntimeDep, bearer_token
+from authgate.http.openapi import SIGN_IN, problems
 from authgate.http.problems import from_auth_error
 from authgate.http.responses import json_response, login_out
 from authgate.http.schemas.accounts import LoginOut
@@ -17,6 +18,8 @@ from authgate.services import refresh as refresh_service
 
 router = APIRouter(tags=["tokens"])
 
+LOGOUT = "End the current session and delete the cookies"
+COOKIE_CHECK = problems(403)  # a cookie request from an untrusted origin
 REFRESHED = "Access token refreshed successfully"
 LOGGED_OUT = "Logout successful"
 
@@ -44,13 +47,20 @@ async def _refresh(request: Request, rt: RuntimeDep, body_token: str | None) -> 
     return answer
 
 
-@router.post("/refresh", response_model=LoginOut, summary="Exchange a refresh token for a new pair")
-@router.post("/token/refresh", response_model=LoginOut, summary="Exchange a refresh token for a new pair")
+@router.post("/refresh", response_model=LoginOut, responses=SIGN_IN, summary="Exchange a refresh token for a new pair")
+@router.post(
+    "/token/refresh", response_model=LoginOut, responses=SIGN_IN, summary="Exchange a refresh token for a new pair"
+)
 async def refresh(request: Request, rt: RuntimeDep, body: RefreshIn | None = None) -> Response:
     return await _refresh(request, rt, body.refresh_token if body else None)
 
 
-@router.get("/token/refresh", response_model=LoginOut, summary="Exchange the refreshToken cookie for a new pair")
+@router.get(
+    "/token/refresh",
+    response_model=LoginOut,
+    responses=SIGN_IN,
+    summary="Exchange the refreshToken cookie for a new pair",
+)
 async def refresh_by_get(request: Request, rt: RuntimeDep) -> Response:
     return await _refresh(request, rt, None)
 
@@ -68,12 +78,27 @@ async def _logout(request: Request, response: Response, rt: RuntimeDep, body_tok
     return MessageOut(message=LOGGED_OUT)
 
 
-@router.post("/logout", response_model=MessageOut, summary="End the current session and delete the cookies")
-@router.post("/token/revoke", response_model=MessageOut, summary="End the current session and delete the cookies")
+@router.post(
+    "/logout",
+    response_model=MessageOut,
+    responses=COOKIE_CHECK,
+    summary="End the current session and delete the cookies",
+)
+@router.post(
+    "/token/revoke",
+    response_model=MessageOut,
+    responses=COOKIE_CHECK,
+    summary="End the current session and delete the cookies",
+)
 async def logout(request: Request, response: Response, rt: RuntimeDep, body: RefreshIn | None = None) -> MessageOut:
     return await _logout(request, response, rt, body.refresh_token if body else None)
 
 
-@router.get("/token/revoke", response_model=MessageOut, summary="End the current session and delete the cookies")
+@router.get(
+    "/token/revoke",
+    response_model=MessageOut,
+    responses=COOKIE_CHECK,
+    summary="End the current session and delete the cookies",
+)
 async def logout_by_get(request: Request, response: Response, rt: RuntimeDep) -> MessageOut:
     return await _logout(request, response, rt, None)
