@@ -1,8 +1,15 @@
-"""RFC 8725: only well-formed, correctly signed, unexpired access tokens pass."""
+"""RFC 8725 (JWT best current practice): only a well-formed access token, signed by one of our
+own keys with that key's algorithm, unexpired, for us, of a live session, passes. Each test is
+an attack: `alg: none` in any spelling, another algorithm with the same secret, tampered
+claims, headers that try to choose or fetch the key (`kid`, `jku`, `x5u`, `jwk`), and every
+other kind of token or secret the service hands out, presented as an access token.
+(The asymmetric-key variants, such as HS256 signed with the public key: tests/keys.)"""
 
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import time
 from typing import Any
@@ -13,6 +20,8 @@ import pytest
 
 from tests.conftest import TEST_SECRET
 from tests.helpers import bearer, register
+from tests.messaging.conftest import Mailbox, link_in
+from tests.mfa.support import enrol, mfa_token
 
 
 def b64(data: dict[str, Any]) -> str:
@@ -44,8 +53,10 @@ async def test_valid_token_has_the_spec_claims(client: httpx.AsyncClient) -> Non
 
 async def test_alg_none_is_refused(client: httpx.AsyncClient) -> None:
     _, claims = await claims_of(client)
-    for alg in ("none", "None", "NONE"):
-        await assert_refused(client, f"{b64({'alg': alg, 'typ': 'JWT'})}.{b64(claims)}.")
+    for alg in ("none", "None", "NONE", "nOnE", ""):
+        unsigned = f"{b64({'alg': alg, 'typ': 'JWT'})}.{b64(claims)}"
+        await assert_refused(client, unsigned + ".")
+        await assert_refused(client, unsigned + ".c2lnbmF0dXJl")  # any signature part with it
 
 
 @pytest.mark.filterwarnings("ignore::jwt.warnings.InsecureKeyLengthWarning")
@@ -55,11 +66,15 @@ async def test_other_algorithm_with_same_secret_is_refused(client: httpx.AsyncCl
         await assert_refused(client, jwt.encode(claims, TEST_SECRET, algorithm=alg))
 
 
-async def test_tampered_payload_is_refused(client: httpx.AsyncClient) -> None:
+@pytest.mark.parametrize(
+    "change",
+    [{"role": "admin", "caps": ["*"]}, {"sub": "00000000-0000-0000-0000-000000000000"}, {"exp": 4102444800}],
+    ids=["privileges", "subject", "lifetime"],
+)
+async def test_tampered_claims_are_refused(client: httpx.AsyncClient, change: dict[str, Any]) -> None:
     token, claims = await claims_of(client)
     header, _, signature = token.split(".")
-    forged = {**claims, "role": "admin", "caps": ["*"]}
-    await assert_refused(client, f"{header}.{b64(forged)}.{signature}")
+    await assert_refused(client, f"{header}.{b64({**claims, **change})}.{signature}")
 
 
 async def test_wrong_secret_is_refused(client: httpx.AsyncClient) -> None:
@@ -92,15 +107,66 @@ async def test_other_purpose_is_not_an_access_token(client: httpx.AsyncClient) -
         await assert_refused(client, jwt.encode(forged, TEST_SECRET, algorithm="HS256"))
 
 
-async def test_kid_and_jku_headers_do_not_choose_keys(client: httpx.AsyncClient) -> None:
+ATTACKER_KEY = "attacker-key-that-is-long-enough-000000"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"kid": "../../../../dev/null"},
+        {"kid": "' OR '1'='1"},
+        {"kid": "hs-0000"},
+        {"jku": "https://evil.example/jwks.json"},
+        {"x5u": "https://evil.example/cert.pem"},
+        {"jwk": {"kty": "oct", "k": base64.urlsafe_b64encode(ATTACKER_KEY.encode()).decode().rstrip("=")}},
+    ],
+    ids=["kid_path_traversal", "kid_sql_injection", "kid_unknown", "jku", "x5u", "jwk"],
+)
+async def test_headers_never_choose_or_fetch_the_key(client: httpx.AsyncClient, headers: dict[str, Any]) -> None:
+    """RFC 8725 §3.10: a token signed with the attacker's key, naming that key (or where to
+    fetch it) in its header, is refused: keys come only from our own ring, by our `kid`."""
     _, claims = await claims_of(client)
-    token = jwt.encode(
-        claims,
-        "attacker-key-that-is-long-enough-000000",
-        algorithm="HS256",
-        headers={"kid": "../../dev/null", "jku": "https://evil.example/jwks.json"},
-    )
-    await assert_refused(client, token)
+    await assert_refused(client, jwt.encode(claims, ATTACKER_KEY, algorithm="HS256", headers=headers))
+
+
+async def test_a_kid_that_is_not_a_string_is_refused(client: httpx.AsyncClient) -> None:
+    """PyJWT will not write such a header, so it is signed here, as an attacker would."""
+    _, claims = await claims_of(client)
+    signing_input = f"{b64({'alg': 'HS256', 'typ': 'JWT', 'kid': ['a', 'list']})}.{b64(claims)}"
+    mac = hmac.new(TEST_SECRET.encode(), signing_input.encode(), hashlib.sha256).digest()
+    await assert_refused(client, f"{signing_input}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}")
+
+
+async def test_our_kid_on_a_token_signed_with_another_key_is_refused(client: httpx.AsyncClient) -> None:
+    token, claims = await claims_of(client)
+    our_kid = jwt.get_unverified_header(token)["kid"]
+    await assert_refused(client, jwt.encode(claims, ATTACKER_KEY, algorithm="HS256", headers={"kid": our_kid}))
+
+
+async def test_token_type_confusion_no_other_token_is_an_access_token(
+    mclient: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
+    """RFC 8725 §3.11: everything else the service issues (a refresh token, an mfaToken, the
+    token of a magic, verification or reset link, a TOTP seed, a recovery code) is refused as
+    a Bearer access token, and as the access-token cookie."""
+    account = await enrol(mclient, email="ada@example.com")
+    signed_in = (
+        await mclient.post("/login", json={**account.login_body(), "mfaCode": await account.app.code()})
+    ).json()
+    pending = await mfa_token(mclient, account)
+    links = []
+    for path, prefix in (("/login/magic", "/login/magic/"), ("/password/forgot", "/password/reset/")):
+        assert (await mclient.post(path, json={"email": account.email})).status_code == 202
+        links.append(link_in(await mailbox.wait_for(account.email, len(links) + 1), prefix).rsplit("/", 1)[1])
+    others = [signed_in["refreshToken"], pending, *links, account.secret, account.recovery_codes[0]]
+    for other in others:
+        await assert_refused(client=mclient, token=other)
+        mclient.cookies.clear()
+        mclient.cookies.set("accessToken", other)
+        answer = await mclient.get("/user")
+        assert answer.status_code == 401 and answer.json()["code"] == "invalid_token"
+    mclient.cookies.clear()
+    assert (await mclient.get("/user", headers=bearer(signed_in["token"]))).status_code == 200
 
 
 async def test_token_of_unknown_session_is_refused(client: httpx.AsyncClient) -> None:
