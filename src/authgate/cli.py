@@ -67,6 +67,7 @@ def _migrate_apart(settings: Settings) -> bool:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from authgate.connection import BoundedHeadersProtocol
     from authgate.observability.workers import share_across_workers
     from authgate.serving import Supervisor, WorkerOptions, check_free, spreads_connections
 
@@ -82,6 +83,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "port": args.port,
         "proxy_headers": False,  # X-Forwarded-For is judged by AUTHGATE_TRUSTED_PROXIES, not uvicorn
         "server_header": False,
+        "http": BoundedHeadersProtocol,  # headers bounded in size and time (connection.py)
         "access_log": args.access_log,
         "log_level": settings.log_level.lower(),
         # In-flight requests may finish. uvicorn hands it to asyncio.wait_for: a float works, though typed int.
