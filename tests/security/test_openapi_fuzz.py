@@ -2,7 +2,7 @@
 operation, bounded generated requests, valid and not, anonymous and with a valid bearer token
 of a fresh administrator (so the authenticated operations are fuzzed, not just refused).
 
-Every answer must be below 500, have a status the document lists for that operation, match
+It runs on SQLite and on PostgreSQL. Every answer must be below 500, have a status the document lists for that operation, match
 the documented schema and content type, and (for a 405) list exactly the methods served.
 
 Left out, on purpose: `positive_data_acceptance`, which wants every schema-valid request
@@ -12,11 +12,15 @@ check on `/oauth/link`, whose path the `GET /oauth/{provider}` route also serves
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 import schemathesis
@@ -25,21 +29,57 @@ from schemathesis.specs.openapi.checks import allow_header_conformance, positive
 
 from authgate.app import create_app
 from authgate.settings import Settings
-from tests.conftest import TEST_SECRET
+from tests.conftest import TEST_SECRET, fresh_pg_database
 from tests.e2e.server import Server
 from tests.helpers import STRONG_PASSWORD
 
 EXAMPLES = 12  # per operation and mode: about 1,500 requests in all, well under a minute
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
+@dataclass
+class Fuzzed:
+    """The server under test, and how to make one of its accounts an administrator."""
+
+    server: Server
+    promote: Callable[[str], None]
+
+
+def _sqlite_promoter(path: Path) -> Callable[[str], None]:
+    def promote(email: str) -> None:
+        with sqlite3.connect(path) as db:
+            db.execute("UPDATE users SET role = 'admin' WHERE email = ?", (email,))
+
+    return promote
+
+
+def _postgres_promoter(url: str) -> Callable[[str], None]:
+    async def update(email: str) -> None:
+        conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
+        try:
+            await conn.execute("UPDATE users SET role = 'admin' WHERE email = $1", email)
+        finally:
+            await conn.close()
+
+    return lambda email: asyncio.run(update(email))
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fuzzed]:
+    """One server per backend (PostgreSQL refuses some values SQLite stores: a NUL byte)."""
     workdir = tmp_path_factory.mktemp("fuzz")
-    server = Server(workdir, "fuzz", AUTHGATE_LOG_LEVEL="WARNING")
-    try:
-        yield server, workdir
-    finally:
-        server.stop()
+    with ExitStack() as stack:
+        if request.param == "postgres":
+            url = stack.enter_context(fresh_pg_database("fuzz"))
+            env = {"AUTHGATE_DATABASE_URL": url}
+            promote = _postgres_promoter(url)
+        else:
+            env = {}
+            promote = _sqlite_promoter(workdir / "authgate.db")
+        server = Server(workdir, "fuzz", AUTHGATE_LOG_LEVEL="WARNING", **env)
+        try:
+            yield Fuzzed(server, promote)
+        finally:
+            server.stop()
     log = server.log_path.read_text()
     assert "unhandled_error" not in log and "Traceback" not in log, log[-4000:]
 
@@ -59,14 +99,13 @@ def excluded(case: schemathesis.Case) -> list[object]:
     return checks
 
 
-def fresh_admin_token(server: Server, workdir: Path) -> str:
+def fresh_admin_token(fuzzed: Fuzzed) -> str:
     """A new account made an administrator: whatever the last example did to its own account
     (signed out, changed its address, deleted itself), the next one starts signed in."""
     email = f"fuzz-{uuid.uuid4().hex[:12]}@example.com"
-    registered = httpx.post(f"{server.base}/register", json={"email": email, "password": STRONG_PASSWORD})
+    registered = httpx.post(f"{fuzzed.server.base}/register", json={"email": email, "password": STRONG_PASSWORD})
     assert registered.status_code == 201, registered.text
-    with sqlite3.connect(workdir / "authgate.db") as db:
-        db.execute("UPDATE users SET role = 'admin' WHERE email = ?", (email,))
+    fuzzed.promote(email)
     token: str = registered.json()["token"]
     return token
 
@@ -84,12 +123,11 @@ def fuzz(server: Server, path: str, method: str, headers: Callable[[], dict[str,
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("path", "method"), OPERATIONS)
-def test_anonymous_requests_get_documented_answers(served: tuple[Server, Path], path: str, method: str) -> None:
-    fuzz(served[0], path, method, dict)
+def test_anonymous_requests_get_documented_answers(served: Fuzzed, path: str, method: str) -> None:
+    fuzz(served.server, path, method, dict)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("path", "method"), OPERATIONS)
-def test_authenticated_requests_get_documented_answers(served: tuple[Server, Path], path: str, method: str) -> None:
-    server, workdir = served
-    fuzz(server, path, method, lambda: {"Authorization": f"Bearer {fresh_admin_token(server, workdir)}"})
+def test_authenticated_requests_get_documented_answers(served: Fuzzed, path: str, method: str) -> None:
+    fuzz(served.server, path, method, lambda: {"Authorization": f"Bearer {fresh_admin_token(served)}"})
