@@ -15,20 +15,14 @@ import asyncio
 import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from authgate.http.problems import problem_document
+
 MAX_HEADER_BYTES = 32 * 1024  # nginx's default limit is of the same order
 HEADER_TIMEOUT_SECONDS = 10.0
 
 
 def _problem(status: int, reason: str, code: str, detail: str) -> bytes:
-    body = orjson.dumps(
-        {
-            "type": f"https://authgate.dev/problems/{code.replace('_', '-')}",
-            "title": reason,
-            "status": status,
-            "detail": detail,
-            "code": code,
-        }
-    )
+    body = orjson.dumps(problem_document(status, code, reason, detail))
     head = (
         f"HTTP/1.1 {status} {reason}\r\ncontent-type: application/problem+json\r\n"
         f"content-length: {len(body)}\r\nconnection: close\r\n\r\n"

@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 
+from authgate.http.problems import problem_document
 from authgate.observability.logging import get_logger
 from authgate.observability.metrics import Metrics
 from authgate.security.text import has_control_characters
@@ -40,16 +41,7 @@ FORM_TYPES = (b"application/x-www-form-urlencoded", b"multipart/form-data")
 async def send_problem(
     send: Send, status: int, code: str, title: str, detail: str, errors: list[dict[str, str]] | None = None
 ) -> None:
-    problem: dict[str, Any] = {
-        "type": f"https://authgate.dev/problems/{code.replace('_', '-')}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-        "code": code,
-    }
-    if errors:
-        problem["errors"] = errors
-    body = orjson.dumps(problem)
+    body = orjson.dumps(problem_document(status, code, title, detail, errors))
     await send(
         {
             "type": "http.response.start",

@@ -25,15 +25,10 @@ PROBLEM_JSON = "application/problem+json"
 log = get_logger("authgate.http")
 
 
-def problem_response(
-    status: int,
-    code: str,
-    title: str,
-    detail: str | None = None,
-    errors: list[dict[str, str]] | None = None,
-    headers: dict[str, str] | None = None,
-    **extra: Any,
-) -> JSONResponse:
+def problem_document(
+    status: int, code: str, title: str, detail: str | None = None, errors: list[dict[str, str]] | None = None
+) -> dict[str, Any]:
+    """The RFC 9457 body every refusal carries, wherever it is written."""
     body: dict[str, Any] = {
         "type": f"https://authgate.dev/problems/{code.replace('_', '-')}",
         "title": title,
@@ -43,6 +38,19 @@ def problem_response(
     }
     if errors:
         body["errors"] = errors
+    return body
+
+
+def problem_response(
+    status: int,
+    code: str,
+    title: str,
+    detail: str | None = None,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = problem_document(status, code, title, detail, errors)
     body.update(extra)
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
