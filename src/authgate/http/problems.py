@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import RedirectResponse
-from starlette.routing import Match, compile_path
+from starlette.routing import compile_path
 
 from authgate.errors import AuthError, ErrorCode, temporarily_unavailable
 from authgate.observability.logging import get_logger
@@ -108,36 +108,33 @@ STATUS_CODES = {
 }
 
 
+def _methods_at(request: Request, path: str) -> set[str]:
+    """Every method some route takes at `path` (Starlette's 405 names only the first route's,
+    and /token/refresh, say, is two routes: POST and GET)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):
+        if route.methods and route.path and compile_path(route.path)[0].match(path):
+            methods |= route.methods
+    return methods
+
+
 def _served_without_slash(request: Request) -> str | None:
     """Where a path that ends in a slash is served without it: a relative reference (the
     path as the client sent it, and its query), never a URL built from the `Host` header,
     which the client chooses. None if no route takes the path without its slash."""
     path: str = request.scope["path"]
     sent: str = request.scope.get("authgate.path", path)
-    if not path.endswith("/") or path == "/" or sent.startswith("//"):
-        return None
-    trimmed = {**request.scope, "path": path.rstrip("/")}
-    if not any(route.matches(trimmed)[0] is not Match.NONE for route in request.app.router.routes):
+    if not path.endswith("/") or path == "/" or sent.startswith("//") or not _methods_at(request, path.rstrip("/")):
         return None
     query = request.scope.get("query_string", b"").decode("latin-1")
     return sent.rstrip("/") + (f"?{query}" if query else "")
-
-
-def _allowed_methods(request: Request) -> str:
-    """Every method some route takes at this path (Starlette names only the first route's,
-    and /token/refresh, say, is two routes: POST and GET)."""
-    methods: set[str] = set()
-    for route in iter_route_contexts(request.app.router.routes):
-        if route.methods and route.path and compile_path(route.path)[0].match(request.scope["path"]):
-            methods |= route.methods
-    return ", ".join(sorted(methods))
 
 
 async def _on_http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse | RedirectResponse:
     if exc.status_code == 404 and (location := _served_without_slash(request)) is not None:
         return RedirectResponse(location, status_code=307)
     if exc.status_code == 405:
-        exc.headers = {**(exc.headers or {}), "Allow": _allowed_methods(request)}
+        exc.headers = {**(exc.headers or {}), "Allow": ", ".join(sorted(_methods_at(request, request.scope["path"])))}
     fallback = ErrorCode.VALIDATION_FAILED if exc.status_code < 500 else ErrorCode.INTERNAL_ERROR
     code = STATUS_CODES.get(exc.status_code, fallback)
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "Request refused")
