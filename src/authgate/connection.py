@@ -15,6 +15,7 @@ import asyncio
 import orjson
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from authgate.errors import ErrorCode
 from authgate.http.problems import problem_document
 
 MAX_HEADER_BYTES = 32 * 1024  # nginx's default limit is of the same order
@@ -31,9 +32,12 @@ def _problem(status: int, reason: str, code: str, detail: str) -> bytes:
 
 
 TOO_LARGE = _problem(
-    431, "Request Header Fields Too Large", "headers_too_large", f"Headers must be at most {MAX_HEADER_BYTES} bytes."
+    431,
+    "Request Header Fields Too Large",
+    ErrorCode.HEADERS_TOO_LARGE,
+    f"Headers must be at most {MAX_HEADER_BYTES} bytes.",
 )
-TOO_SLOW = _problem(408, "Request Timeout", "request_timeout", "The request's headers did not arrive in time.")
+TOO_SLOW = _problem(408, "Request Timeout", ErrorCode.REQUEST_TIMEOUT, "The request's headers did not arrive in time.")
 
 
 class BoundedHeadersProtocol(HttpToolsProtocol):

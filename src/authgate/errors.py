@@ -41,6 +41,8 @@ class ErrorCode(StrEnum):
     ROLE_EXISTS = "role_exists"
     ROLE_IN_USE = "role_in_use"
     TEMPORARILY_UNAVAILABLE = "temporarily_unavailable"
+    HEADERS_TOO_LARGE = "headers_too_large"
+    REQUEST_TIMEOUT = "request_timeout"
     INTERNAL_ERROR = "internal_error"
 
 
