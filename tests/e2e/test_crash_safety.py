@@ -31,7 +31,9 @@ from tests.webhooks.conftest import WebhookReceiver
 
 CHAINS = 4
 REGISTRARS = 4
-LOAD_SECONDS = 1.5
+LOADED = 8  # the kill waits for this many answers of each kind (registrations, refreshes) ...
+IN_FLIGHT_SECONDS = 0.3  # ... then for requests to be in flight again, so that some are cut off
+LOAD_DEADLINE_SECONDS = 60  # a slow machine gets there; a server that answers nothing fails the test
 
 
 @pytest.fixture
@@ -51,7 +53,7 @@ class Load:
 
 async def _drive(base: str, load: Load, stop: threading.Event) -> None:
     async def registrar(n: int) -> None:
-        async with httpx.AsyncClient(base_url=base, timeout=5) as client:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             while not stop.is_set():
                 email = f"crash-{n}-{uuid.uuid4().hex[:10]}@example.com"
                 try:
@@ -62,7 +64,7 @@ async def _drive(base: str, load: Load, stop: threading.Event) -> None:
                 load.registered.append(email)
 
     async def chain(email: str) -> None:
-        async with httpx.AsyncClient(base_url=base, timeout=5) as client:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
             while not stop.is_set():
                 try:
                     answer = await client.post("/token/refresh", json={"refreshToken": load.chains[email]})
@@ -76,8 +78,21 @@ async def _drive(base: str, load: Load, stop: threading.Event) -> None:
 
 
 def _kill_under_load(server: Server, load: Load) -> None:
+    """Kill once the load has reached the server, not after a fixed time: on a slow, shared
+    machine a fixed second and a half could pass before the first rotation was answered."""
     stop = threading.Event()
-    killer = threading.Timer(LOAD_SECONDS, lambda: (server.kill(), stop.set()))
+
+    def killer_run() -> None:
+        deadline = time.monotonic() + LOAD_DEADLINE_SECONDS
+        while time.monotonic() < deadline and not (
+            len(load.registered) >= CHAINS + LOADED and load.refreshes >= LOADED
+        ):
+            time.sleep(0.05)
+        time.sleep(IN_FLIGHT_SECONDS)
+        server.kill()
+        stop.set()
+
+    killer = threading.Thread(target=killer_run)
     killer.start()
     try:
         asyncio.run(_drive(server.base, load, stop))
