@@ -22,7 +22,7 @@ from starlette.exceptions import HTTPException
 
 router = APIRouter(include_in_schema=False)
 
-ASSETS = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css"}
+ASSETS = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css", "init.js": "text/javascript"}
 INIT_JS = b"""window.onload = function () {
   window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true});
 };
@@ -72,7 +72,7 @@ async def docs_page() -> HTMLResponse:
 
 @router.get("/docs/{name}")
 async def docs_asset(name: str) -> Response:
-    media_type = "text/javascript" if name == "init.js" else ASSETS.get(name)
+    media_type = ASSETS.get(name)
     if media_type is None:
         raise HTTPException(404)
     # Immutable for as long as this version runs; a new release changes the integrity digests.

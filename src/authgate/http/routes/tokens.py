@@ -19,6 +19,7 @@ from authgate.services import refresh as refresh_service
 router = APIRouter(tags=["tokens"])
 
 LOGOUT = "End the current session and delete the cookies"
+REFRESH = "Exchange a refresh token for a new pair"
 COOKIE_CHECK = problems(403)  # a cookie request from an untrusted origin
 REFRESHED = "Access token refreshed successfully"
 LOGGED_OUT = "Logout successful"
@@ -47,10 +48,8 @@ async def _refresh(request: Request, rt: RuntimeDep, body_token: str | None) -> 
     return answer
 
 
-@router.post("/refresh", response_model=LoginOut, responses=SIGN_IN, summary="Exchange a refresh token for a new pair")
-@router.post(
-    "/token/refresh", response_model=LoginOut, responses=SIGN_IN, summary="Exchange a refresh token for a new pair"
-)
+@router.post("/refresh", response_model=LoginOut, responses=SIGN_IN, summary=REFRESH)
+@router.post("/token/refresh", response_model=LoginOut, responses=SIGN_IN, summary=REFRESH)
 async def refresh(request: Request, rt: RuntimeDep, body: RefreshIn | None = None) -> Response:
     return await _refresh(request, rt, body.refresh_token if body else None)
 
@@ -82,13 +81,13 @@ async def _logout(request: Request, response: Response, rt: RuntimeDep, body_tok
     "/logout",
     response_model=MessageOut,
     responses=COOKIE_CHECK,
-    summary="End the current session and delete the cookies",
+    summary=LOGOUT,
 )
 @router.post(
     "/token/revoke",
     response_model=MessageOut,
     responses=COOKIE_CHECK,
-    summary="End the current session and delete the cookies",
+    summary=LOGOUT,
 )
 async def logout(request: Request, response: Response, rt: RuntimeDep, body: RefreshIn | None = None) -> MessageOut:
     return await _logout(request, response, rt, body.refresh_token if body else None)
@@ -98,7 +97,7 @@ async def logout(request: Request, response: Response, rt: RuntimeDep, body: Ref
     "/token/revoke",
     response_model=MessageOut,
     responses=COOKIE_CHECK,
-    summary="End the current session and delete the cookies",
+    summary=LOGOUT,
 )
 async def logout_by_get(request: Request, response: Response, rt: RuntimeDep) -> MessageOut:
     return await _logout(request, response, rt, None)
