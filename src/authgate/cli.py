@@ -1,4 +1,4 @@
-"""The `authgate` command: serve, migrate, user create, audit verify, service, openapi."""
+"""The `authgate` command: serve, migrate, mail, user create, audit verify, service, keys, openapi."""
 
 from __future__ import annotations
 
@@ -71,7 +71,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from authgate.observability.workers import share_across_workers
     from authgate.serving import Supervisor, WorkerOptions, check_free, spreads_connections
 
-    settings = _settings()
+    settings = _serving_settings(args.host, args.port)
     signal.signal(signal.SIGTERM, _stopped_on_request)
     if not _migrate_apart(settings):
         return 1
@@ -99,6 +99,22 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return Supervisor(worker_options, args.workers, settings.shutdown_timeout_seconds).run()
     uvicorn.run(workers=args.workers, **options)
     return 0
+
+
+def _serving_settings(host: str, port: int) -> Settings:
+    """The settings, with the public URL taken from the address served when none is configured
+    (so `authgate serve --port 8765` mails links and issues tokens for :8765, not :8000). Set
+    in the environment, so that every worker reads the same."""
+    settings = _settings()
+    if "public_url" in settings.model_fields_set:
+        return settings
+    wildcard = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}  # noqa: S104 (naming it, not binding)
+    shown = wildcard.get(host, host)
+    if ":" in shown:  # an IPv6 address
+        shown = f"[{shown.strip('[]')}]"
+    os.environ["AUTHGATE_PUBLIC_URL"] = f"http://{shown}:{port}"
+    print(f"authgate: AUTHGATE_PUBLIC_URL is not set; using http://{shown}:{port}", file=sys.stderr, flush=True)
+    return _settings()
 
 
 def _stopped_on_request(_signum: int, _frame: FrameType | None) -> None:
@@ -254,6 +270,16 @@ def cmd_keys(args: argparse.Namespace) -> int:
     return asyncio.run(_keys(_settings(), args))
 
 
+def cmd_mail(args: argparse.Namespace) -> int:
+    from authgate.delivery.mailview import show
+
+    try:
+        asyncio.run(show(_settings(), limit=args.limit, follow=args.follow, body=args.body))
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="authgate", description="Self-hosted authentication service.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -267,6 +293,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     migrate = sub.add_parser("migrate", help="apply pending database migrations")
     migrate.set_defaults(func=cmd_migrate)
+
+    mail = sub.add_parser("mail", help="show the outbox: each message's recipient, kind, and link or code")
+    mail.add_argument("--limit", type=int, default=10, help="how many of the newest messages (default 10)")
+    mail.add_argument("-f", "--follow", action="store_true", help="keep printing new messages as they are queued")
+    mail.add_argument("--body", action="store_true", help="print each message's subject and text too")
+    mail.set_defaults(func=cmd_mail)
 
     openapi = sub.add_parser("openapi", help="print the OpenAPI document")
     openapi.set_defaults(func=cmd_openapi)

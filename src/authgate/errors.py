@@ -147,12 +147,12 @@ def mfa_required(mfa_token: str, methods: list[str]) -> AuthError:
     )
 
 
-def invalid_mfa_code(*, field_name: str | None = None) -> AuthError:
-    """401 while signing in; 400 with a field error when a signed-in user confirms an MFA change."""
-    detail = "The code is not correct, or it was already used."
-    if field_name is None:
-        return AuthError(ErrorCode.INVALID_MFA_CODE, 401, "Invalid MFA code", detail)
-    return AuthError(ErrorCode.INVALID_MFA_CODE, 400, "Invalid MFA code", detail, [FieldError(field_name, detail)])
+def invalid_mfa_code() -> AuthError:
+    """A wrong second-factor code, wherever one is entered: signing in, turning a factor on or
+    off, re-authenticating. One answer everywhere: 401 `invalid_mfa_code`."""
+    return AuthError(
+        ErrorCode.INVALID_MFA_CODE, 401, "Invalid MFA code", "The code is not correct, or it was already used."
+    )
 
 
 def reauthentication_required(detail: str = "Sign in again, or confirm with your current password.") -> AuthError:

@@ -23,6 +23,7 @@ from pydantic_settings import (
 )
 
 from authgate.abuse.rules import parse_rules, sms_budget
+from authgate.security.redirects import allowed_targets, app_entry
 
 
 def _split_csv(value: object) -> object:
@@ -197,7 +198,20 @@ class Settings(BaseSettings):
     in the list (docs/abuse-protection.md#which-address-is-the-clients)."""
     redirect_allowlist: Annotated[list[str], NoDecode] = []
     """Comma-separated origins that `redirectTo` may point at, and that cookie-authenticated state-changing requests may
-    come from (CSRF); unset: the public URL's origin. Wildcards are refused."""
+    come from (CSRF), and native apps' own URLs (`myapp://auth`, `com.example.app:/oauth`: a redirect must lie under
+    one); unset: the public URL's origin, and `AUTHGATE_APP_URL`'s when that is set. Wildcards are refused."""
+    app_url: str | None = None
+    """The web app's base URL (`https://app.example.com`): links in emails open the app's pages, which finish the flow
+    through the API: `{AUTHGATE_APP_URL}/auth/verify-email?token=…`, `/auth/reset-password?token=…` and
+    `/auth/magic-link?token=…` (docs/guides/spa-and-api.md). Unset: links open authgate's own pages."""
+    app_verify_email_url: str | None = None
+    """The app's page for verification links, instead of `{AUTHGATE_APP_URL}/auth/verify-email`; `?token=…` is added."""
+    app_reset_password_url: str | None = None
+    """The app's page for reset links, instead of `{AUTHGATE_APP_URL}/auth/reset-password`; `?token=…` is added."""
+    app_magic_link_url: str | None = None
+    """The app's page for magic links, instead of `{AUTHGATE_APP_URL}/auth/magic-link`; `?token=…` is added. A
+    magic link asked for with a `codeChallenge` (native apps) always opens authgate's own route, which redirects to the
+    app."""
     cors_origins: Annotated[list[str], NoDecode] = []
     """Comma-separated browser origins allowed to call the API with credentials (CORS); they also pass the CSRF origin
     check (docs/browser-apps.md). Exact origins only."""
@@ -419,16 +433,28 @@ class Settings(BaseSettings):
             raise ValueError("must be an absolute http(s) URL")
         return value or None
 
+    @field_validator("app_url", "app_verify_email_url", "app_reset_password_url", "app_magic_link_url")
+    @classmethod
+    def _app_urls(cls, value: str | None) -> str | None:
+        url = _absolute_url(value)
+        if url and (urlsplit(url).username or urlsplit(url).fragment):
+            raise ValueError(f"{url!r} must not have user information or a fragment")
+        return url.rstrip("/") if url else None
+
     @field_validator("redirect_allowlist", "cors_origins")
     @classmethod
     def _origins(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        """Each entry one exact origin: a wildcard would look allowed here and match nothing."""
+        """Each entry one exact origin (or, in the redirect allow-list, an app's own URL): a
+        wildcard would look allowed here and match nothing."""
         for entry in value:
             parts = urlsplit(entry)
             if "*" in entry:
                 raise ValueError(
                     f"{entry!r}: wildcards are not supported; list each origin, such as https://app.example.com"
                 )
+            if info.field_name == "redirect_allowlist" and parts.scheme.lower() not in {"http", "https"}:
+                app_entry(entry)  # an app's own scheme (ValueError says why it is not one)
+                continue
             if parts.scheme not in {"http", "https"} or not parts.hostname or parts.username or parts.password:
                 raise ValueError(f"{entry!r} is not an http(s) origin such as https://app.example.com")
             if info.field_name == "cors_origins" and (parts.path not in {"", "/"} or parts.query or parts.fragment):
@@ -477,6 +503,11 @@ class Settings(BaseSettings):
     @property
     def issuer(self) -> str:
         return self.public_url
+
+    @cached_property
+    def redirect_targets(self) -> list[str]:
+        """What `redirectTo` may point at: the allow-list, or by default the public URL's and the app's origins."""
+        return allowed_targets(self.redirect_allowlist, self.public_url, self.app_url)
 
     @cached_property
     def public_origin(self) -> str:

@@ -23,7 +23,7 @@ DEFAULTS: dict[str, str] = {
     "password_forgot.ip": "10/minute;50/hour",
     "magic_link.ip": "10/minute;50/hour",
     "email_verify.ip": "10/minute;50/hour",  # asking for a verification mail
-    "link.ip": "30/minute",  # following an emailed link, or posting the new password of a reset
+    "link.ip": "30/minute",  # following an emailed link, posting a reset's new password, exchanging an app's code
     "oauth.ip": "30/minute",  # starting a sign-in with a provider
     "captcha.ip": "30/minute",  # ALTCHA challenges
     # Messages sent (codes, links, reset mails), per recipient, whoever asks.

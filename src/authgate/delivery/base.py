@@ -18,6 +18,7 @@ class Message:
     text: str
     subject: str = ""
     html: str | None = None
+    action: str | None = None  # the link or code it carries, for `authgate mail` (never sent as such)
 
     def to_json(self) -> str:
         return orjson.dumps(asdict(self)).decode("utf-8")
@@ -31,6 +32,7 @@ class Message:
             text=str(data["text"]),
             subject=str(data.get("subject") or ""),
             html=data.get("html"),
+            action=data.get("action"),
         )
 
 

@@ -37,9 +37,11 @@ def lifetime_words(seconds: int) -> str:
 
 def render(kind: str, *, channel: str, to: str, app: str, **values: str) -> Message:
     """The message of `kind` for `to`; `values` fill the template (`link`, `code`, ...)."""
+    action = values.get("link") or values.get("code")
     values = {"app": app, **values}
     if channel == SMS:
-        return Message(channel=SMS, to=to, text=_template(f"{kind}.sms.txt").substitute(values).strip())
+        text = _template(f"{kind}.sms.txt").substitute(values).strip()
+        return Message(channel=SMS, to=to, text=text, action=action)
     if channel != EMAIL:
         raise ValueError(f"unknown channel {channel!r}")
     subject = SUBJECTS[kind]
@@ -52,4 +54,5 @@ def render(kind: str, *, channel: str, to: str, app: str, **values: str) -> Mess
         subject=subject,
         text=_template(f"{kind}.txt").substitute(values),
         html=page,
+        action=action,
     )

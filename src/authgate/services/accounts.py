@@ -244,4 +244,4 @@ async def _confirm_phone_move(rt: Runtime, tx: UnitOfWork, *, user: User, code: 
         raise validation_failed(
             FieldError("mfaCode", "Your second factor is this phone: confirm the change with a current code.")
         )
-    await signin.confirm_current_factor(rt, tx, user=user, code=code, field_name="mfaCode")
+    await signin.confirm_current_factor(rt, tx, user=user, code=code)

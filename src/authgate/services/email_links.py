@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import quote
 
 from authgate.delivery.base import EMAIL
 from authgate.delivery.outbox import suppressed
@@ -18,15 +19,22 @@ from authgate.delivery.templates import lifetime_words
 from authgate.errors import AuthError, ErrorCode, FieldError, validation_failed
 from authgate.methods.link import LINK
 from authgate.security.identifiers import email_key, normalize_email
-from authgate.security.redirects import UnsafeRedirect, allowed_origins, check_redirect
+from authgate.security.redirects import UnsafeRedirect, check_redirect
 from authgate.security.tokens import digest
-from authgate.services import one_time, signin
+from authgate.services import code_exchange, one_time, signin
 from authgate.services.context import RequestContext
 from authgate.services.outbound import Allowed, allow_message, link_url, message_row
 from authgate.services.runtime import Runtime
 from authgate.services.sessions import LoginResult, revoke_user_sessions
 from authgate.storage.models import User, utcnow
-from authgate.storage.models.one_time import CODE_LOGIN, CODE_MFA, CODE_VERIFY, MFA_CHALLENGE, OAUTH_STATE
+from authgate.storage.models.one_time import (
+    CODE_EXCHANGE,
+    CODE_LOGIN,
+    CODE_MFA,
+    CODE_VERIFY,
+    MFA_CHALLENGE,
+    OAUTH_STATE,
+)
 from authgate.storage.models.one_time import MAGIC_LINK as MAGIC_LINK
 from authgate.storage.models.one_time import RESET_PASSWORD as RESET_PASSWORD
 from authgate.storage.models.one_time import VERIFY_EMAIL as VERIFY_EMAIL
@@ -41,6 +49,8 @@ LIFETIMES = {
     MAGIC_LINK: timedelta(minutes=15),
 }
 PATHS = {VERIFY_EMAIL: "/email/verify/", RESET_PASSWORD: "/password/reset/", MAGIC_LINK: "/login/magic/"}
+# The app's page for each link under AUTHGATE_APP_URL, unless its own setting names another.
+APP_PAGES = {VERIFY_EMAIL: "/auth/verify-email", RESET_PASSWORD: "/auth/reset-password", MAGIC_LINK: "/auth/magic-link"}
 MAX_TOKEN_CHARS = 128
 # What a password change voids: anything that could still sign in, set a password, or link a
 # provider (a link flow started before the change).
@@ -52,6 +62,7 @@ VOIDED_BY_PASSWORD_CHANGE = (
     CODE_MFA,
     MFA_CHALLENGE,
     OAUTH_STATE,
+    CODE_EXCHANGE,
 )
 
 
@@ -62,6 +73,22 @@ def bad_link() -> AuthError:
     )
 
 
+def emailed_link(rt: Runtime, purpose: str, token: str, *, to_authgate: bool = False) -> str:
+    """Where the link in the email goes: the app's page for this flow with `?token=` when the
+    app's URL is configured (the app then finishes the flow through the API), else, or with
+    `to_authgate`, authgate's own route. Built from settings only, never from the request."""
+    settings = rt.settings
+    overrides = {
+        VERIFY_EMAIL: settings.app_verify_email_url,
+        RESET_PASSWORD: settings.app_reset_password_url,
+        MAGIC_LINK: settings.app_magic_link_url,
+    }
+    page = overrides[purpose] or (settings.app_url + APP_PAGES[purpose] if settings.app_url else None)
+    if page is None or to_authgate:
+        return link_url(rt, PATHS[purpose], token)
+    return f"{page}{'&' if '?' in page else '?'}token={quote(token, safe='')}"
+
+
 def checked_redirect(rt: Runtime, value: str | None) -> str | None:
     """The absolute URL to send the browser to, or 400 when `redirectTo` is not allowed."""
     if value is None:
@@ -69,7 +96,7 @@ def checked_redirect(rt: Runtime, value: str | None) -> str | None:
     try:
         return check_redirect(
             value,
-            allowed_origins=allowed_origins(rt.settings.redirect_allowlist, rt.settings.public_url),
+            allowed=rt.settings.redirect_targets,
             base_url=rt.settings.public_url,
         )
     except UnsafeRedirect as exc:
@@ -93,9 +120,11 @@ async def queue_link(
     purpose: str,
     allowed: Allowed,
     redirect_to: str | None = None,
+    code_challenge: str | None = None,
 ) -> None:
     """A link and its message, in `tx`; with no user, the same rows as a decoy never sent.
-    `allowed`: the message was counted against the sending limits (`outbound.allow_message`)."""
+    `allowed`: the message was counted against the sending limits (`outbound.allow_message`).
+    A magic link with a `code_challenge` ends in a code for the app (services/code_exchange.py)."""
     lifetime = LIFETIMES[purpose]
     to = user.email if user is not None else address
     token, row = one_time.token_row(
@@ -105,6 +134,7 @@ async def queue_link(
         channel=EMAIL,
         address=email_key(to),
         redirect_to=redirect_to,
+        data=code_challenge,
     )
     message = message_row(
         rt,
@@ -113,7 +143,7 @@ async def queue_link(
         channel=EMAIL,
         to=to,
         expires_at=row.expires_at,
-        link=link_url(rt, PATHS[purpose], token),
+        link=emailed_link(rt, purpose, token, to_authgate=code_challenge is not None),
         email=to,
         lifetime=lifetime_words(int(lifetime.total_seconds())),
     )
@@ -129,19 +159,37 @@ def _address(raw: str) -> str:
         raise validation_failed(FieldError("email", str(exc))) from None
 
 
-async def request_link(rt: Runtime, *, purpose: str, email: str, redirect_to: str | None = None) -> None:
+async def request_link(
+    rt: Runtime,
+    *,
+    purpose: str,
+    email: str,
+    redirect_to: str | None = None,
+    code_challenge: str | None = None,
+    code_challenge_method: str | None = None,
+) -> None:
     """Send a link of `purpose` to the account with this address, if there is one that should
     get it; answer the same either way (no account enumeration). The sending limits are
     counted on the address before the account is looked up, so they answer alike for both."""
     address = _address(email)
     target = checked_redirect(rt, redirect_to)
+    challenge = code_exchange.checked_challenge(code_challenge, code_challenge_method, target)
     allowed = await allow_message(rt, channel=EMAIL, to=address)
     async with rt.read() as db:
         user = await user_repo.get_by_email(db, email_key=email_key(address))
     if user is not None and (user.disabled or (purpose == VERIFY_EMAIL and user.email_verified)):
         user = None
     async with rt.uow() as tx:
-        await queue_link(tx, rt, user=user, address=address, purpose=purpose, allowed=allowed, redirect_to=target)
+        await queue_link(
+            tx,
+            rt,
+            user=user,
+            address=address,
+            purpose=purpose,
+            allowed=allowed,
+            redirect_to=target,
+            code_challenge=challenge,
+        )
 
 
 def _token_digest(token: str) -> str:
@@ -155,6 +203,7 @@ class UsedLink:
     user_id: str
     address: str  # the key of the address it was sent to
     redirect_to: str | None
+    code_challenge: str | None  # a magic link for a native app (services/code_exchange.py)
 
 
 async def _use(tx: UnitOfWork, *, purpose: str, token: str) -> UsedLink:
@@ -163,7 +212,7 @@ async def _use(tx: UnitOfWork, *, purpose: str, token: str) -> UsedLink:
     row = await one_time_repo.consume_by_digest(tx.db, purpose=purpose, digest=_token_digest(token), now=utcnow())
     if row is None or row.user_id is None or row.address is None:
         raise bad_link()
-    return UsedLink(user_id=row.user_id, address=row.address, redirect_to=row.redirect_to)
+    return UsedLink(user_id=row.user_id, address=row.address, redirect_to=row.redirect_to, code_challenge=row.data)
 
 
 # --- email verification ---------------------------------------------------------------------
@@ -241,17 +290,25 @@ async def reset_password(rt: Runtime, *, token: str, password: str) -> ResetDone
 
 @dataclass(frozen=True)
 class MagicSignIn:
-    result: LoginResult
+    result: LoginResult | None  # None when the app gets a code instead
     redirect_to: str | None
+    code: str | None = None  # for the app to exchange at POST /token
 
 
 async def sign_in_with_link(rt: Runtime, *, token: str, ctx: RequestContext) -> MagicSignIn:
     """Use up a magic link, prove the mailbox (claiming a never-verified account) and sign in
-    through the gate, all in one transaction."""
+    through the gate, all in one transaction. A link asked for with a code challenge ends in
+    a code for the app instead; the gate then runs when the app exchanges it."""
     async with rt.uow() as tx:
         link = await _use(tx, purpose=MAGIC_LINK, token=token)
         user = await signin.prove_address(tx, rt, user_id=link.user_id, email_key=link.address)
         if user is None:
             raise bad_link()
+        redirect_to = still_allowed(rt, link.redirect_to)
+        if link.code_challenge is not None:
+            if redirect_to is None:  # the app's URL was taken off the allow-list meanwhile
+                raise bad_link()
+            code = await code_exchange.issue(tx, user_id=user.id, proofs=[LINK.proof], challenge=link.code_challenge)
+            return MagicSignIn(result=None, redirect_to=redirect_to, code=code)
         outcome = await signin.complete(tx, rt, user=user, proofs=[LINK.proof], ctx=ctx)
-    return MagicSignIn(result=await signin.finish(rt, outcome), redirect_to=still_allowed(rt, link.redirect_to))
+    return MagicSignIn(result=await signin.finish(rt, outcome), redirect_to=redirect_to)

@@ -91,10 +91,11 @@ async def setup_totp(rt: Runtime, *, principal: Principal, reauth: Reauthenticat
 
 
 async def enable_totp(
-    rt: Runtime, *, principal: Principal, secret: str, code: str, reauth: Reauthentication, ctx: RequestContext
+    rt: Runtime, *, principal: Principal, secret: str | None, code: str, reauth: Reauthentication, ctx: RequestContext
 ) -> list[str]:
-    """Turn TOTP on if `secret` is the one setup issued to this user and `code` is right for
-    it; returns ten fresh recovery codes (shown this once, stored as digests)."""
+    """Turn TOTP on if `code` is right for the secret setup issued to this user (which the
+    server holds: `secret` may be left out, and when given must be that one); returns ten
+    fresh recovery codes (shown this once, stored as digests)."""
     await require_recent_sign_in(rt, principal, reauth, ctx=ctx)
     user = principal.user
     async with rt.read() as db:
@@ -107,12 +108,12 @@ async def enable_totp(
         pending = rt.box.open(row.pending_secret, context=user.id)
     except ValueError:  # sealed under an earlier AUTHGATE_ENCRYPTION_KEY: set up again
         raise validation_failed(FieldError("secret", "Start again with /mfa/setup.")) from None
-    if not hmac.compare_digest(totp.normalize_secret(secret).encode(), pending.encode()):
+    if secret is not None and not hmac.compare_digest(totp.normalize_secret(secret).encode(), pending.encode()):
         raise validation_failed(FieldError("secret", "This is not the secret /mfa/setup issued to this account."))
     async with signin.counting(rt, ctx, subject=account(user.id)):
         step = totp.matching_step(pending, code, now=time.time())
         if step is None:
-            raise WrongSecret(invalid_mfa_code(field_name="verificationCode"), user_id=user.id, method=TOTP.name)
+            raise WrongSecret(invalid_mfa_code(), user_id=user.id, method=TOTP.name)
 
     codes = recovery_codes.new_codes()
     now = utcnow()
@@ -137,9 +138,7 @@ async def disable_totp(rt: Runtime, *, user: User, code: str, ctx: RequestContex
     if enabled is None:
         raise AuthError(ErrorCode.CONFLICT, 409, "Conflict", "No authenticator app is enabled.")
     async with signin.counting(rt, ctx, subject=account(user.id)), rt.uow() as tx:
-        await signin.confirm_current_factor(
-            rt, tx, user=user, code=code, field_name="verificationCode", only=AUTHENTICATOR_FACTORS
-        )
+        await signin.confirm_current_factor(rt, tx, user=user, code=code, only=AUTHENTICATOR_FACTORS)
         await mfa_repo.delete_totp(tx.db, user_id=user.id)
         await mfa_repo.delete_recovery_codes(tx.db, user_id=user.id)
         # Another factor (SMS/email codes) may still be on: the flag follows the factors.
@@ -199,7 +198,7 @@ async def remove_code_factor(rt: Runtime, *, user: User, code: str, ctx: Request
     if factor is None:
         raise validation_failed(FieldError("verificationCode", "The one-time-code second factor is not on."))
     async with signin.counting(rt, ctx, subject=account(user.id)), rt.uow() as tx:
-        await signin.confirm_current_factor(rt, tx, user=user, code=code, field_name="verificationCode")
+        await signin.confirm_current_factor(rt, tx, user=user, code=code)
         await mfa_repo.delete_code_factor(tx.db, user_id=user.id)
         await sync_mfa_flag(tx, rt, user_id=user.id)
         tx.audit("mfa.disabled", user_id=user.id, factor=CODE.name)

@@ -47,6 +47,6 @@ async def require_recent_sign_in(
         return
     if proof.factor_code:
         async with counting(rt, ctx, subject=account(principal.user_id)), rt.uow() as tx:
-            await confirm_current_factor(rt, tx, user=principal.user, code=proof.factor_code, field_name="mfaCode")
+            await confirm_current_factor(rt, tx, user=principal.user, code=proof.factor_code)
         return
     raise reauthentication_required()

@@ -50,6 +50,7 @@ from authgate.services.runtime import Runtime
 from authgate.services.sessions import LoginResult, revoke_user_sessions, start_session
 from authgate.storage.models import User, utcnow
 from authgate.storage.models.one_time import (
+    CODE_EXCHANGE,
     CODE_LOGIN,
     CODE_MFA,
     MAGIC_LINK,
@@ -213,10 +214,9 @@ async def check_second_factor(
     user: User,
     factors: list[tuple[SecondFactor, Proof]],
     step: SecondStep,
-    field_name: str | None = None,
 ) -> Proof:
     """The proof of the factor that accepts (and uses up) the code; otherwise WrongSecret:
-    `invalid_mfa_code` (401, or 400 naming `field_name` for a signed-in user's change)."""
+    `invalid_mfa_code` (401)."""
     if step.method is not None:
         factors = [(f, p) for f, p in factors if f.name == step.method]
         if not factors:
@@ -224,23 +224,30 @@ async def check_second_factor(
     for factor, proof in factors:
         if step.code and await factor.verify(rt, tx, user, step.code):
             return proof
-    raise WrongSecret(invalid_mfa_code(field_name=field_name), user_id=user.id, method="second_factor")
+    raise WrongSecret(invalid_mfa_code(), user_id=user.id, method="second_factor")
 
 
 async def confirm_current_factor(
-    rt: Runtime, tx: UnitOfWork, *, user: User, code: str, field_name: str, only: set[str] | None = None
+    rt: Runtime, tx: UnitOfWork, *, user: User, code: str, only: set[str] | None = None
 ) -> Proof:
     """A signed-in user proves a second factor they have now (to turn one off, or to move
     the SMS factor): any enrolled factor, or only those named in `only`."""
     factors = [
         (f, p) for f in rt.methods.second if (only is None or f.name in only) and (p := await f.enrolled(tx.db, user))
     ]
-    return await check_second_factor(
-        rt, tx, user=user, factors=factors, step=SecondStep(code=code), field_name=field_name
-    )
+    return await check_second_factor(rt, tx, user=user, factors=factors, step=SecondStep(code=code))
 
 
 # --- the mfaToken ---------------------------------------------------------------------------
+
+
+def proofs_data(proofs: list[Proof]) -> list[list[str]]:
+    """The first factor's proofs as kept with a sign-in waiting for its next step."""
+    return [[p.method, p.amr, p.channel] for p in proofs]
+
+
+def proofs_from(data: list[list[str]]) -> list[Proof]:
+    return [Proof(method=m, amr=a, channel=c) for m, a, c in data]
 
 
 def challenge_refused() -> Exception:
@@ -250,7 +257,7 @@ def challenge_refused() -> Exception:
 async def issue_challenge(tx: UnitOfWork, rt: Runtime, *, user: User, proofs: list[Proof]) -> str:
     """The `mfaToken`: an opaque random token (not a JWT, so no access-token check can accept
     it), kept as a digest, with the first factor's proofs; `mfa_token_max_attempts` tries."""
-    data = orjson.dumps([[p.method, p.amr, p.channel] for p in proofs]).decode()
+    data = orjson.dumps(proofs_data(proofs)).decode()
     token, row = one_time.token_row(
         purpose=MFA_CHALLENGE,
         user_id=user.id,
@@ -277,7 +284,7 @@ async def charge_challenge(rt: Runtime, token: str) -> Challenge:
         row = await one_time_repo.spend_attempt(tx.db, purpose=MFA_CHALLENGE, digest=digest(token), now=utcnow())
     if row is None or row.user_id is None:
         raise challenge_refused()
-    proofs = [Proof(method=m, amr=a, channel=c) for m, a, c in orjson.loads(row.data or "[]")]
+    proofs = proofs_from(orjson.loads(row.data or "[]"))
     return Challenge(id=row.id, user_id=row.user_id, proofs=proofs)
 
 
@@ -297,7 +304,7 @@ async def prove_address(tx: UnitOfWork, rt: Runtime, *, user_id: str, email_key:
         await mfa_repo.delete_all_factors(tx.db, user_id=user_id)
         await identity_repo.remove_all(tx.db, user_id=user_id)
         await revoke_user_sessions(tx, rt, user_id=user_id, reason="account_claimed")
-        purposes = (RESET_PASSWORD, MAGIC_LINK, CODE_LOGIN, CODE_MFA, MFA_CHALLENGE, OAUTH_STATE)
+        purposes = (RESET_PASSWORD, MAGIC_LINK, CODE_LOGIN, CODE_MFA, MFA_CHALLENGE, OAUTH_STATE, CODE_EXCHANGE)
         await one_time_repo.void(tx.db, now=now, purposes=purposes, user_id=user_id)
         tx.audit("account.claimed", user_id=user_id)
     elif not await user_repo.mark_email_verified(tx.db, user_id=user_id, email_key=email_key, now=now):

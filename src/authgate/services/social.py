@@ -16,6 +16,8 @@ goes on); only then is the code exchanged. What the identity opens, in one trans
   account is claimed first: `signin.prove_address`);
 - else nothing: 409 `identity_not_linked`, sign in another way and link.
 The sign-in is then finished by the gate (disabled accounts, verification, second factor).
+A flow started with a `codeChallenge` (a native app) ends instead in a code for the app, and
+the gate runs when the app exchanges it (services/code_exchange.py).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from authgate.observability.logging import get_logger
 from authgate.security.identifiers import email_key, normalize_email
 from authgate.security.text import has_control_characters, strip_control_characters
 from authgate.security.tokens import digest, random_token
-from authgate.services import accounts, one_time, signin
+from authgate.services import accounts, code_exchange, one_time, signin
 from authgate.services.context import RequestContext
 from authgate.services.email_links import checked_redirect, still_allowed
 from authgate.services.runtime import Runtime
@@ -99,11 +101,19 @@ def browser_value(cookie: str | None) -> str:
 
 
 async def begin(
-    rt: Runtime, *, provider: str, redirect_to: str | None, browser_cookie: str | None, link_to: str | None = None
+    rt: Runtime,
+    *,
+    provider: str,
+    redirect_to: str | None,
+    browser_cookie: str | None,
+    link_to: str | None = None,
+    code_challenge: str | None = None,
+    code_challenge_method: str | None = None,
 ) -> Started:
     """Start a sign-in (or, with `link_to`, a link to that account) at the provider."""
     chosen = provider_named(rt, provider)
     target = checked_redirect(rt, redirect_to)
+    challenge = code_exchange.checked_challenge(code_challenge, code_challenge_method, target)
     browser = browser_value(browser_cookie)
     state, row = one_time.token_row(
         purpose=OAUTH_STATE,
@@ -111,6 +121,7 @@ async def begin(
         lifetime=STATE_LIFETIME,
         redirect_to=target,
         address=_issued_to(provider, browser),
+        data=challenge,
     )
     try:
         url = await chosen.authorization_url(
@@ -136,6 +147,7 @@ class Flow:
     state: str
     link_to: str | None
     redirect_to: str | None
+    code_challenge: str | None = None  # a native app's sign-in: it ends in a code
 
 
 async def take_state(rt: Runtime, *, provider: str, state: str | None, browser_cookie: str | None) -> Flow:
@@ -154,7 +166,10 @@ async def take_state(rt: Runtime, *, provider: str, state: str | None, browser_c
         )
     if row is None:
         raise invalid_state()
-    return Flow(provider=provider, state=state, link_to=row.user_id, redirect_to=still_allowed(rt, row.redirect_to))
+    redirect_to = still_allowed(rt, row.redirect_to)
+    if row.data is not None and redirect_to is None:  # the app's URL left the allow-list meanwhile
+        raise invalid_state()
+    return Flow(provider=provider, state=state, link_to=row.user_id, redirect_to=redirect_to, code_challenge=row.data)
 
 
 @dataclass(frozen=True)
@@ -162,9 +177,16 @@ class Linked:
     provider: str
 
 
+@dataclass(frozen=True)
+class CodeIssued:
+    """A native app's sign-in: the code to send to its `redirectTo`."""
+
+    code: str
+
+
 async def finish(
     rt: Runtime, flow: Flow, *, code: str | None, error: str | None, ctx: RequestContext
-) -> LoginResult | Linked:
+) -> LoginResult | Linked | CodeIssued:
     """Exchange the code, then sign in or link (see the module docstring)."""
     if error is not None:
         reason = "".join(ch for ch in error[:64] if ch.isalnum() or ch == "_") or "error"
@@ -190,9 +212,14 @@ async def finish(
     if flow.link_to is not None:
         await _link(rt, user_id=flow.link_to, provider=flow.provider, identity=identity, ctx=ctx)
         return Linked(provider=flow.provider)
+    proofs = [OAUTH.proof(flow.provider)]
     async with rt.uow() as tx:
         user = await _account_for(tx, rt, provider=flow.provider, identity=identity, ctx=ctx)
-        outcome = await signin.complete(tx, rt, user=user, proofs=[OAUTH.proof(flow.provider)], ctx=ctx)
+        if flow.code_challenge is not None:
+            return CodeIssued(
+                await code_exchange.issue(tx, user_id=user.id, proofs=proofs, challenge=flow.code_challenge)
+            )
+        outcome = await signin.complete(tx, rt, user=user, proofs=proofs, ctx=ctx)
     return await signin.finish(rt, outcome)
 
 

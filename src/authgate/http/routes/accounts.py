@@ -81,7 +81,7 @@ def password_login(body: LoginIn) -> PasswordAttempt:
     dependencies=[guarded("login", identifier=login_identifier, captcha=True)],
 )
 async def sign_in(body: LoginIn, response: Response, rt: RuntimeDep, ctx: Context) -> LoginOut:
-    result = await accounts.login(rt, password_login(body), body.mfa_code, ctx)
+    result = await accounts.login(rt, password_login(body), body.typed_code(), ctx)
     if body.options.set_cookie:
         set_auth_cookies(response, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)
     return login_out(rt, result, "Login successful")

@@ -17,7 +17,15 @@ from authgate.http.openapi import SIGN_IN, pages
 from authgate.http.pages import page, reset_form, text, wants_html
 from authgate.http.responses import login_out
 from authgate.http.schemas.accounts import LoginOut
-from authgate.http.schemas.links import EmailVerifiedOut, LinkRequestIn, MessageOut, ResetIn, ResetValidOut
+from authgate.http.schemas.links import (
+    EmailVerifiedOut,
+    LinkRequestIn,
+    MagicLinkIn,
+    MessageOut,
+    ResetIn,
+    ResetValidOut,
+)
+from authgate.security.redirects import with_query
 from authgate.services import email_links
 
 router = APIRouter(tags=["email links"])
@@ -145,8 +153,15 @@ async def reset_password(token: str, request: Request, rt: RuntimeDep) -> Respon
     response_model=MessageOut,
     dependencies=[guarded("magic_link", captcha=True)],
 )
-async def request_magic_link(body: LinkRequestIn, rt: RuntimeDep) -> MessageOut:
-    await email_links.request_link(rt, purpose=email_links.MAGIC_LINK, email=body.email, redirect_to=body.redirect_to)
+async def request_magic_link(body: MagicLinkIn, rt: RuntimeDep) -> MessageOut:
+    await email_links.request_link(
+        rt,
+        purpose=email_links.MAGIC_LINK,
+        email=body.email,
+        redirect_to=body.redirect_to,
+        code_challenge=body.code_challenge,
+        code_challenge_method=body.code_challenge_method,
+    )
     return MessageOut(message=ACCEPTED)
 
 
@@ -159,6 +174,10 @@ async def request_magic_link(body: LinkRequestIn, rt: RuntimeDep) -> MessageOut:
 async def magic_sign_in(token: str, response: Response, rt: RuntimeDep, ctx: Context) -> Response | LoginOut:
     signed_in = await email_links.sign_in_with_link(rt, token=token, ctx=ctx)
     result = signed_in.result
+    if result is None:  # a native app's link: the code goes to the app, which exchanges it at POST /token
+        assert signed_in.redirect_to is not None and signed_in.code is not None
+        target = with_query(signed_in.redirect_to, {"code": signed_in.code})
+        return RedirectResponse(target, status_code=status.HTTP_302_FOUND)
     if signed_in.redirect_to:
         redirect = RedirectResponse(signed_in.redirect_to, status_code=status.HTTP_302_FOUND)
         set_auth_cookies(redirect, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)

@@ -21,7 +21,7 @@ ALREADY = problems(409)  # an authenticator app is already on (setup, enable), o
 @router.post("/mfa/setup", responses=ALREADY, response_model=TotpSetupOut)
 @router.post("/authenticator/setup", responses=ALREADY, response_model=TotpSetupOut)
 async def setup(principal: CurrentPrincipal, rt: RuntimeDep, ctx: Context, body: SetupIn | None = None) -> TotpSetupOut:
-    reauth = Reauthentication(body.current_password, body.mfa_code) if body else Reauthentication()
+    reauth = Reauthentication(body.current_password, body.typed_code()) if body else Reauthentication()
     result = await mfa.setup_totp(rt, principal=principal, reauth=reauth, ctx=ctx)
     return TotpSetupOut(secret=result.secret, otpauth_url=result.otpauth_url, qr_code_url=result.qr_code_url)
 
@@ -33,8 +33,8 @@ async def enable(body: EnableIn, principal: CurrentPrincipal, rt: RuntimeDep, ct
         rt,
         principal=principal,
         secret=body.secret,
-        code=body.verification_code,
-        reauth=Reauthentication(body.current_password, body.mfa_code),
+        code=body.required_code("verificationCode"),
+        reauth=Reauthentication(body.current_password, body.reauthentication_code()),
         ctx=ctx,
     )
     return EnableOut(
@@ -45,7 +45,9 @@ async def enable(body: EnableIn, principal: CurrentPrincipal, rt: RuntimeDep, ct
 
 @router.post("/mfa/verify", response_model=LoginOut, responses=SIGN_IN, dependencies=[guarded("mfa")])
 async def verify(body: VerifyIn, response: Response, rt: RuntimeDep, ctx: Context) -> LoginOut:
-    result = await mfa.verify_challenge(rt, mfa_token=body.mfa_token, code=body.code, method=body.method, ctx=ctx)
+    result = await mfa.verify_challenge(
+        rt, mfa_token=body.mfa_token, code=body.required_code("code"), method=body.method, ctx=ctx
+    )
     if body.options.set_cookie:
         set_auth_cookies(response, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)
     return login_out(rt, result, "Login successful")
@@ -54,5 +56,6 @@ async def verify(body: VerifyIn, response: Response, rt: RuntimeDep, ctx: Contex
 @router.post("/mfa/disable", responses=ALREADY, response_model=MessageOut)
 @router.post("/mfa/remove", responses=ALREADY, response_model=MessageOut)
 async def disable(body: DisableIn, principal: CurrentPrincipal, rt: RuntimeDep, ctx: Context) -> MessageOut:
-    await mfa.disable_totp(rt, user=principal.user, code=body.verification_code, ctx=ctx)
+    code = body.required_code("verificationCode")
+    await mfa.disable_totp(rt, user=principal.user, code=code, ctx=ctx)
     return MessageOut(message="MFA disabled")

@@ -8,7 +8,6 @@ an error goes back to the `redirectTo` of the flow as `?error=<code>` when there
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
@@ -23,6 +22,7 @@ from authgate.http.responses import json_response, login_out
 from authgate.http.schemas.accounts import LoginOut
 from authgate.http.schemas.oauth import AuthorizationOut, LinkedOut, LinkIn
 from authgate.security.redirects import MAX_LENGTH as MAX_REDIRECT_CHARS
+from authgate.security.redirects import with_query
 from authgate.services import social
 from authgate.services.reauth import Reauthentication, require_recent_sign_in
 from authgate.services.runtime import Runtime
@@ -53,19 +53,22 @@ async def start(
     request: Request,
     rt: RuntimeDep,
     redirect_to: Annotated[str | None, Query(alias="redirectTo", max_length=MAX_REDIRECT_CHARS)] = None,
+    code_challenge: Annotated[str | None, Query(alias="codeChallenge", max_length=128)] = None,
+    code_challenge_method: Annotated[str | None, Query(alias="codeChallengeMethod", max_length=16)] = None,
 ) -> Response:
+    """With `codeChallenge` (a native app), the flow ends in a redirect to `redirectTo?code=…`
+    instead of cookies; the app exchanges the code at `POST /token`."""
     started = await social.begin(
-        rt, provider=provider, redirect_to=redirect_to, browser_cookie=_browser(request, rt.settings)
+        rt,
+        provider=provider,
+        redirect_to=redirect_to,
+        browser_cookie=_browser(request, rt.settings),
+        code_challenge=code_challenge,
+        code_challenge_method=code_challenge_method,
     )
     response = RedirectResponse(started.url, status_code=status.HTTP_302_FOUND, headers=NO_STORE)
     _bind_browser(response, rt.settings, started.browser)
     return response
-
-
-def _with_query(url: str, params: dict[str, str], fragment: dict[str, str] | None = None) -> str:
-    parts = urlsplit(url)
-    query = urlencode([*parse_qsl(parts.query, keep_blank_values=True), *params.items()])
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, urlencode(fragment) if fragment else ""))
 
 
 def _error_redirect(target: str, exc: AuthError) -> Response:
@@ -74,7 +77,7 @@ def _error_redirect(target: str, exc: AuthError) -> Response:
     fragment = None
     if exc.code == ErrorCode.MFA_REQUIRED:
         fragment = {"mfaToken": exc.extra["mfaToken"], "mfaMethods": ",".join(exc.extra["mfaMethods"])}
-    url = _with_query(target, {"error": exc.code.value, "error_description": exc.detail or exc.title}, fragment)
+    url = with_query(target, {"error": exc.code.value, "error_description": exc.detail or exc.title}, fragment)
     return RedirectResponse(url, status_code=status.HTTP_302_FOUND, headers=NO_STORE)
 
 
@@ -108,9 +111,13 @@ async def callback(
         if flow.redirect_to:
             return _error_redirect(flow.redirect_to, exc)
         raise
+    if isinstance(outcome, social.CodeIssued):
+        assert flow.redirect_to is not None  # a flow with a challenge always has one
+        url = with_query(flow.redirect_to, {"code": outcome.code})
+        return RedirectResponse(url, status_code=status.HTTP_302_FOUND, headers=NO_STORE)
     if isinstance(outcome, social.Linked):
         if flow.redirect_to:
-            url = _with_query(flow.redirect_to, {"linked": outcome.provider})
+            url = with_query(flow.redirect_to, {"linked": outcome.provider})
             return RedirectResponse(url, status_code=status.HTTP_302_FOUND, headers=NO_STORE)
         return LinkedOut(message="Provider linked", provider=outcome.provider)
     return _signed_in(rt, outcome, flow.redirect_to, response)
@@ -133,7 +140,7 @@ async def start_link(
 ) -> Response:
     """Linking adds a way into the account: it needs a recent sign-in, or the current
     password or a second factor's code in the body."""
-    proof = Reauthentication(current_password=body.current_password, factor_code=body.mfa_code)
+    proof = Reauthentication(current_password=body.current_password, factor_code=body.typed_code())
     await require_recent_sign_in(rt, principal, proof, ctx=ctx)
     started = await social.begin(
         rt,

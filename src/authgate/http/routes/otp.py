@@ -64,14 +64,15 @@ async def send_code(body: OtpSendIn, request: Request, rt: RuntimeDep) -> Messag
 async def verify_code(
     body: OtpVerifyIn, request: Request, response: Response, rt: RuntimeDep, ctx: Context
 ) -> LoginOut | VerifiedOut | FactorOut:
+    code = body.required_code("code")
     if body.mfa_token is not None:
         # The second step of a sign-in: the same challenge /mfa/verify redeems, with this code.
-        result = await mfa.verify_challenge(rt, mfa_token=body.mfa_token, code=body.code, method=None, ctx=ctx)
+        result = await mfa.verify_challenge(rt, mfa_token=body.mfa_token, code=code, method=None, ctx=ctx)
     else:
         principal = await optional_principal(request)
         check = one_time_codes.CodeCheck(
             channel=body.channel,
-            code=body.code,
+            code=code,
             destination=one_time_codes.destination_of(body.channel, phone=body.phone, email=body.email),
         )
         if body.purpose == one_time_codes.VERIFY:
@@ -85,7 +86,7 @@ async def verify_code(
                 rt,
                 principal=principal,
                 check=check,
-                reauth=Reauthentication(body.current_password, body.mfa_code),
+                reauth=Reauthentication(body.current_password, body.reauthentication_code()),
                 ctx=ctx,
             )
             return FactorOut(message="One-time-code second factor enabled", channel=channel)
@@ -97,5 +98,6 @@ async def verify_code(
 
 @router.post("/otp/remove", response_model=MessageOut)
 async def remove_factor(body: OtpRemoveIn, principal: CurrentPrincipal, rt: RuntimeDep, ctx: Context) -> MessageOut:
-    await mfa.remove_code_factor(rt, user=principal.user, code=body.verification_code, ctx=ctx)
+    code = body.required_code("verificationCode")
+    await mfa.remove_code_factor(rt, user=principal.user, code=code, ctx=ctx)
     return MessageOut(message="One-time-code second factor removed")

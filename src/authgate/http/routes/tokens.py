@@ -1,19 +1,22 @@
-"""Refresh and logout: the refresh token comes from the `refreshToken`
-cookie or the body; the answer renews (or deletes) both cookies."""
+"""Refresh and logout: the refresh token comes from the `refreshToken` cookie or the body; the
+answer renews (or deletes) both cookies. And `POST /token`, where a native app exchanges the
+code its sign-in ended with (services/code_exchange.py)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
 from authgate.errors import AuthError, invalid_token
+from authgate.http.abuse import guarded
 from authgate.http.cookies import ACCESS_COOKIE, REFRESH_COOKIE, clear_auth_cookies, set_auth_cookies
 from authgate.http.csrf import check_cookie_action
-from authgate.http.deps import RuntimeDep, bearer_token
+from authgate.http.deps import Context, RuntimeDep, bearer_token
 from authgate.http.openapi import SIGN_IN, problems
 from authgate.http.problems import from_auth_error
 from authgate.http.responses import json_response, login_out
 from authgate.http.schemas.accounts import LoginOut
-from authgate.http.schemas.sessions import MessageOut, RefreshIn
+from authgate.http.schemas.sessions import MessageOut, RefreshIn, TokenIn
+from authgate.services import code_exchange
 from authgate.services import refresh as refresh_service
 
 router = APIRouter(tags=["tokens"])
@@ -25,7 +28,8 @@ REFRESHED = "Access token refreshed successfully"
 LOGGED_OUT = "Logout successful"
 
 
-async def _refresh(request: Request, rt: RuntimeDep, body_token: str | None) -> Response:
+async def _refresh(request: Request, rt: RuntimeDep, body: RefreshIn | None) -> Response:
+    body_token = body.refresh_token if body else None
     token = body_token
     from_cookie = False
     if not token:
@@ -44,14 +48,15 @@ async def _refresh(request: Request, rt: RuntimeDep, body_token: str | None) -> 
             clear_auth_cookies(failed, rt.settings)  # a dead cookie is no use to the browser
         return failed
     answer = json_response(login_out(rt, result, REFRESHED))
-    set_auth_cookies(answer, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)
+    if body is None or body.options.set_cookie:
+        set_auth_cookies(answer, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)
     return answer
 
 
 @router.post("/refresh", response_model=LoginOut, responses=SIGN_IN, summary=REFRESH)
 @router.post("/token/refresh", response_model=LoginOut, responses=SIGN_IN, summary=REFRESH)
 async def refresh(request: Request, rt: RuntimeDep, body: RefreshIn | None = None) -> Response:
-    return await _refresh(request, rt, body.refresh_token if body else None)
+    return await _refresh(request, rt, body)
 
 
 @router.get(
@@ -62,6 +67,21 @@ async def refresh(request: Request, rt: RuntimeDep, body: RefreshIn | None = Non
 )
 async def refresh_by_get(request: Request, rt: RuntimeDep) -> Response:
     return await _refresh(request, rt, None)
+
+
+@router.post(
+    "/token",
+    response_model=LoginOut,
+    responses={**SIGN_IN, **problems(400)},
+    summary="Exchange a native app's code and verifier for the login response",
+    dependencies=[guarded("link")],
+)
+async def exchange_code(body: TokenIn, rt: RuntimeDep, ctx: Context) -> Response:
+    result = await code_exchange.exchange(rt, code=body.code, verifier=body.code_verifier, ctx=ctx)
+    answer = json_response(login_out(rt, result, "Login successful"))
+    if body.options.set_cookie:
+        set_auth_cookies(answer, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)
+    return answer
 
 
 async def _logout(request: Request, response: Response, rt: RuntimeDep, body_token: str | None) -> MessageOut:

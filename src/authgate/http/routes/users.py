@@ -31,7 +31,7 @@ def changes(body: UpdateUserIn) -> tuple[ProfileChange, users_admin.AdminChange]
         phone=body.phone,
         password=body.password,
         current_password=body.current_password,
-        mfa_code=body.mfa_code,
+        mfa_code=body.typed_code(),
     )
     admin = users_admin.AdminChange(
         role=body.role, disabled=body.disabled, email_verified=body.email_verified, phone_verified=body.phone_verified
@@ -97,7 +97,7 @@ async def delete_user(
 ) -> Response:
     """Oneself (a recent sign-in, or `currentPassword` / `mfaCode`), or anyone with `users:write`."""
     proof = Reauthentication(
-        current_password=body.current_password if body else None, factor_code=body.mfa_code if body else None
+        current_password=body.current_password if body else None, factor_code=body.typed_code() if body else None
     )
     await users_admin.delete_user(rt, caller=caller, user_id=user_id, proof=proof, ctx=ctx)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

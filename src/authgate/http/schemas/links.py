@@ -15,6 +15,13 @@ class LinkRequestIn(In):
     captcha_token: str | None = CaptchaToken
 
 
+class MagicLinkIn(LinkRequestIn):
+    """With a `codeChallenge` (a native app), the link ends in a code for the app (`POST /token`)."""
+
+    code_challenge: str | None = Field(default=None, alias="codeChallenge", max_length=128)
+    code_challenge_method: str | None = Field(default=None, alias="codeChallengeMethod", max_length=16)
+
+
 class ResetIn(In):
     password: str = Field(max_length=MAX_PASSWORD_CHARS)
 

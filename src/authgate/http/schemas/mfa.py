@@ -1,4 +1,5 @@
-"""Bodies of the multi-factor endpoints (`secret`, `verificationCode`, as authenticator-app clients send them)."""
+"""Bodies of the multi-factor endpoints (`secret`, `verificationCode`, as authenticator-app clients send them;
+the code under any of its names, see `TypedCode`)."""
 
 from __future__ import annotations
 
@@ -6,17 +7,14 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from authgate.http.schemas.accounts import CurrentPassword, FactorCode, In, LoginOptions
-
-Code = Field(min_length=1, max_length=64)
+from authgate.http.schemas.accounts import CurrentPassword, LoginOptions, TypedCode
 
 
-class SetupIn(In):
+class SetupIn(TypedCode):
     """Optional: the current password or a current second factor's code, when the sign-in
     is not recent enough."""
 
     current_password: str | None = CurrentPassword
-    mfa_code: str | None = FactorCode
 
 
 class TotpSetupOut(BaseModel):
@@ -25,11 +23,11 @@ class TotpSetupOut(BaseModel):
     qr_code_url: str = Field(serialization_alias="qrCodeUrl")
 
 
-class EnableIn(In):
-    secret: str = Field(min_length=1, max_length=128)
-    verification_code: str = Field(alias="verificationCode", min_length=1, max_length=64)
+class EnableIn(TypedCode):
+    """`secret` may be left out: the server holds the one setup issued; when given, it must be that one."""
+
+    secret: str | None = Field(default=None, min_length=1, max_length=128)
     current_password: str | None = CurrentPassword
-    mfa_code: str | None = FactorCode
 
 
 class EnableOut(BaseModel):
@@ -37,13 +35,12 @@ class EnableOut(BaseModel):
     recovery_codes: list[str] = Field(serialization_alias="recoveryCodes")
 
 
-class DisableIn(In):
-    verification_code: str = Field(alias="verificationCode", min_length=1, max_length=64)
+class DisableIn(TypedCode):
+    pass
 
 
-class VerifyIn(In):
+class VerifyIn(TypedCode):
     mfa_token: str = Field(alias="mfaToken", min_length=1, max_length=4096)
-    code: str = Code
     method: Literal["totp", "recovery", "code"] | None = None
     options: LoginOptions = Field(default_factory=LoginOptions)
 

@@ -7,17 +7,16 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
-from authgate.http.schemas.accounts import CurrentPassword, FactorCode, In
+from authgate.http.schemas.accounts import CurrentPassword, TypedCode
 from authgate.http.schemas.users import UserOut
 from authgate.security.redirects import MAX_LENGTH as MAX_REDIRECT_CHARS
 from authgate.wire import iso_z
 
 
-class LinkIn(In):
+class LinkIn(TypedCode):
     provider: str = Field(max_length=32)
     redirect_to: str | None = Field(default=None, alias="redirectTo", max_length=MAX_REDIRECT_CHARS)
     current_password: str | None = CurrentPassword
-    mfa_code: str | None = FactorCode
 
 
 class AuthorizationOut(BaseModel):

@@ -7,7 +7,7 @@ from typing import Protocol
 
 from pydantic import BaseModel, Field
 
-from authgate.http.schemas.accounts import In
+from authgate.http.schemas.accounts import In, LoginOptions
 from authgate.wire import iso_z
 
 
@@ -22,10 +22,19 @@ class Session(Protocol):
     user_agent: str | None
 
 
+class TokenIn(In):
+    """`POST /token`: a native app's code and the verifier its challenge was made from."""
+
+    code: str = Field(max_length=128)
+    code_verifier: str = Field(alias="codeVerifier", max_length=128)
+    options: LoginOptions = Field(default_factory=LoginOptions)
+
+
 class RefreshIn(In):
     """Optional: browsers send the `refreshToken` cookie instead."""
 
     refresh_token: str | None = Field(default=None, alias="refreshToken", max_length=512)
+    options: LoginOptions = Field(default_factory=LoginOptions)
 
 
 class MessageOut(BaseModel):

@@ -1,4 +1,5 @@
-"""The user object (`created_at` in snake case, as the `/api/v1/auth` JWT API has it)."""
+"""The user object: every field in camelCase, and `created_at` in snake case too, as the `/api/v1/auth` JWT
+API has it (the same instant as `createdAt`)."""
 
 from __future__ import annotations
 
@@ -44,11 +45,13 @@ class UserOut(BaseModel):
     phone_verified: bool = Field(serialization_alias="phoneVerified")
     mfa_enabled: bool = Field(serialization_alias="mfaEnabled")
     created_at: str
+    created_at_camel: str = Field(serialization_alias="createdAt")
     updated_at: str = Field(serialization_alias="updatedAt")
 
     @classmethod
     def of(cls, user: User, caps: list[str]) -> UserOut:
         """`caps`: what the user's role carries now (`rt.roles.caps(user.role)`)."""
+        created = iso_z(user.created_at)
         return cls(
             id=user.id,
             email=user.email,
@@ -60,7 +63,8 @@ class UserOut(BaseModel):
             email_verified=user.email_verified,
             phone_verified=user.phone_verified,
             mfa_enabled=user.mfa_enabled,
-            created_at=iso_z(user.created_at),
+            created_at=created,
+            created_at_camel=created,
             updated_at=iso_z(user.updated_at),
         )
 

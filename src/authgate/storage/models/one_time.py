@@ -25,6 +25,7 @@ CODE_VERIFY = "code_verify"  # a code that verifies a phone or an address
 CODE_MFA = "code_mfa"  # a code that enrols or passes the one-time-code second factor
 MFA_CHALLENGE = "mfa_challenge"  # the mfaToken: a sign-in waiting for its second factor
 OAUTH_STATE = "oauth_state"  # a sign-in or link at a provider, waiting for its callback
+CODE_EXCHANGE = "code_exchange"  # a native app's sign-in, waiting for POST /token with its verifier
 
 
 class OneTimeSecret(Base):
