@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from authgate.security.redirects import UnsafeRedirect, allowed_origins, check_redirect, origin_of
+from authgate.security.redirects import (
+    UnsafeRedirect,
+    allowed_targets,
+    app_entry,
+    check_redirect,
+    origin_of,
+    with_query,
+)
 
 ALLOWED = ["https://app.com", "http://localhost:3000"]
 BASE = "https://auth.app.com/base"
 
 
 def check(value: str, allowed: list[str] | None = None) -> str:
-    return check_redirect(value, allowed_origins=ALLOWED if allowed is None else allowed, base_url=BASE)
+    return check_redirect(value, allowed=ALLOWED if allowed is None else allowed, base_url=BASE)
 
 
 @pytest.mark.parametrize(
@@ -122,9 +129,78 @@ def test_refused(value: str) -> None:
         check(value, [*ALLOWED, "https://auth.app.com"])
 
 
-def test_default_allow_list_is_the_public_origin() -> None:
-    assert allowed_origins([], "https://auth.app.com/prefix") == ["https://auth.app.com"]
-    assert allowed_origins(["https://app.com"], "https://auth.app.com") == ["https://app.com"]
+def test_default_allow_list_is_the_public_origin_and_the_apps() -> None:
+    assert allowed_targets([], "https://auth.app.com/prefix", None) == ["https://auth.app.com"]
+    assert allowed_targets([], "https://auth.app.com", "https://app.com/spa") == [
+        "https://auth.app.com",
+        "https://app.com",
+    ]
+    assert allowed_targets(["https://app.com"], "https://auth.app.com", "https://x.com") == ["https://app.com"]
+
+
+APPS = [*ALLOWED, "myapp://auth", "com.example.app:/oauth"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "myapp://auth",
+        "myapp://auth/cb",
+        "MyApp://auth/cb?x=1",
+        "myapp://auth?x=1",
+        "com.example.app:/oauth",
+        "com.example.app:/oauth/cb",
+    ],
+)
+def test_an_apps_own_scheme_is_allowed_under_its_entry(value: str) -> None:
+    assert check(value, APPS) == value
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "myapp://auth.evil/cb",  # another host of the scheme
+        "myapp://auth@evil/cb",  # user information
+        "myapp://authx",
+        "myapp://other/cb",
+        "otherapp://auth/cb",  # a scheme not listed
+        "myapp:auth/cb",
+        "myapp://auth%40evil/",
+        "myapp://auth\\@evil",
+        "myapp://auth/\x00",
+        "javascript://auth/%0aalert(1)",
+        "data://auth/x",
+        "com.example.app:/oauthx",
+        "com.example.app://oauth",
+    ],
+)
+def test_an_apps_own_scheme_is_refused_outside_its_entry(value: str) -> None:
+    with pytest.raises(UnsafeRedirect):
+        check(value, APPS)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "javascript://x",
+        "data://x",
+        "file:///etc",
+        "myapp:",
+        "myapp://",
+        "myapp:x",
+        "myapp://a@b",
+        "my_app://x",
+        "ws://x",
+    ],
+)
+def test_dangerous_or_vague_app_entries_are_refused(entry: str) -> None:
+    with pytest.raises(ValueError):
+        app_entry(entry)
+
+
+def test_with_query_keeps_what_is_there() -> None:
+    assert with_query("myapp://auth/cb?x=1", {"code": "a b"}) == "myapp://auth/cb?x=1&code=a+b"
+    assert with_query("com.example.app:/oauth", {"code": "c"}) == "com.example.app:/oauth?code=c"
 
 
 @pytest.mark.parametrize(
