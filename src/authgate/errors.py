@@ -72,8 +72,10 @@ def validation_failed(*errors: FieldError, detail: str = "The request has invali
     return AuthError(ErrorCode.VALIDATION_FAILED, 400, "Validation failed", detail, list(errors))
 
 
-def invalid_credentials() -> AuthError:
-    return AuthError(ErrorCode.INVALID_CREDENTIALS, 401, "Invalid credentials", "Invalid credentials.")
+def invalid_credentials(detail: str = "Invalid credentials.") -> AuthError:
+    """A wrong password or PIN (or sign-in code), wherever it is entered: signing in, or a
+    signed-in user confirming the current one. One answer everywhere: 401 `invalid_credentials`."""
+    return AuthError(ErrorCode.INVALID_CREDENTIALS, 401, "Invalid credentials", detail)
 
 
 def invalid_token(detail: str = "The token is missing, malformed or not valid.") -> AuthError:

@@ -86,7 +86,7 @@ async def test_password_change_needs_the_current_password(client: httpx.AsyncCli
     wrong = await client.put(
         "/user", headers=bearer(token), json={"password": NEW_PASSWORD, "currentPassword": "Not-It-123"}
     )
-    assert wrong.status_code == 400
+    assert (wrong.status_code, wrong.json()["code"]) == (401, "invalid_credentials")
     weak = await client.put(
         "/user", headers=bearer(token), json={"password": "weak", "currentPassword": STRONG_PASSWORD}
     )

@@ -36,6 +36,7 @@ async def test_register_answers_201_with_the_login_response(client: httpx.AsyncC
         "phoneVerified",
         "mfaEnabled",
         "created_at",
+        "createdAt",
         "updatedAt",
     }
     assert user["role"] == "user" and user["caps"] == [] and user["emailVerified"] is False

@@ -125,7 +125,7 @@ async def test_factor_re_pointing_sms_factor_needs_a_current_factor(
     thief = await mclient.put("/user", headers=auth, json={"phone": "+14155550199"})
     assert thief.status_code == 400 and thief.json()["errors"][0]["field"] == "mfaCode"
     guess = await mclient.put("/user", headers=auth, json={"phone": "+14155550199", "mfaCode": "000000"})
-    assert guess.status_code == 400 and guess.json()["code"] == "invalid_mfa_code"
+    assert guess.status_code == 401 and guess.json()["code"] == "invalid_mfa_code"
     assert (await mclient.get("/user", headers=auth)).json()["phone"] == PHONE
 
     await mclient.post("/otp/send", json={"channel": "sms", "purpose": "mfa"}, headers=auth)
@@ -141,7 +141,7 @@ async def test_sensitive_changes_need_a_recent_sign_in(messaging_client: object)
         setup = await client.post("/mfa/setup", headers=auth)
         assert setup.status_code == 401 and setup.json()["code"] == "reauthentication_required"
         wrong = await client.post("/mfa/setup", headers=auth, json={"currentPassword": "Not-The-Password-1"})
-        assert wrong.status_code == 400 and wrong.json()["errors"][0]["field"] == "currentPassword"
+        assert wrong.status_code == 401 and wrong.json()["code"] == "invalid_credentials"
         ok = await client.post("/mfa/setup", headers=auth, json={"currentPassword": STRONG_PASSWORD})
         assert ok.status_code == 200
         enable = await client.post(
@@ -206,14 +206,14 @@ async def test_a_current_factor_re_authenticates_too(messaging_client: object) -
         )
         assert enabled.status_code == 200, enabled.text
         guess = await client.put("/user", headers=auth, json={"phone": "+14155550123", "mfaCode": app.wrong_code()})
-        assert guess.status_code == 400 and guess.json()["errors"][0]["field"] == "mfaCode"
+        assert guess.status_code == 401 and guess.json()["code"] == "invalid_mfa_code"
         moved = await client.put("/user", headers=auth, json={"phone": "+14155550123", "mfaCode": await app.code()})
         assert moved.status_code == 200, moved.text
         recovery = enabled.json()["recoveryCodes"][0]
         again = await client.put("/user", headers=auth, json={"phone": "+14155550124", "mfaCode": recovery})
         assert again.status_code == 200, again.text
         replayed = await client.put("/user", headers=auth, json={"phone": "+14155550125", "mfaCode": recovery})
-        assert replayed.status_code == 400  # a recovery code works once
+        assert replayed.status_code == 401  # a recovery code works once
 
 
 async def test_factors_are_independent_one_method_cannot_be_both(

@@ -321,7 +321,7 @@ async def test_deleting_ones_own_account_needs_a_recent_sign_in(make_client: Cli
         headers, me = bearer(ada["token"]), ada["user"]["id"]
         assert_problem(await client.delete(f"/user/{me}", headers=headers), 401, "reauthentication_required")
         wrong = await client.request("DELETE", f"/user/{me}", headers=headers, json={"currentPassword": "Wrong-1x"})
-        assert_problem(wrong, 400, "validation_failed")
+        assert_problem(wrong, 401, "invalid_credentials")
         right = await client.request(
             "DELETE", f"/user/{me}", headers=headers, json={"currentPassword": STRONG_PASSWORD}
         )

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from authgate.abuse import lockout
-from authgate.errors import FieldError, WrongSecret, invalid_credentials, validation_failed
+from authgate.errors import WrongSecret, invalid_credentials
 from authgate.methods.base import KNOWLEDGE, Proof
 from authgate.security.identifiers import email_key, username_key
 from authgate.storage.repositories import users as user_repo
@@ -61,11 +61,11 @@ async def verify(rt: Runtime, attempt: PasswordAttempt, user: User | None) -> Us
     return user
 
 
-async def confirm(rt: Runtime, *, user_id: str, password: str, field: str = "currentPassword") -> None:
+async def confirm(rt: Runtime, *, user_id: str, password: str) -> None:
     """A signed-in user re-enters the current password (re-authentication); a wrong one is
-    a 400 naming `field`, and counted like any failed sign-in."""
+    401 `invalid_credentials`, as at sign-in, and counted like any failed sign-in."""
     async with rt.read() as db:
         user = await user_repo.get(db, user_id=user_id)
     if not await rt.hasher.verify(password, user.password_hash if user else None):
-        error = validation_failed(FieldError(field, "The current password is not correct."))
+        error = invalid_credentials("The current password is not correct.")
         raise WrongSecret(error, user_id=user_id, method=PASSWORD.name)
