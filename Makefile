@@ -7,7 +7,7 @@ PORT ?= 8000
 # pytest-xdist processes: most tests wait on I/O (servers, databases), not the CPU
 TEST_WORKERS ?= 4
 
-.PHONY: run test lint bench docs clean
+.PHONY: run mail test lint bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	@echo "AUTHGATE_COOKIE_SECURE=false" >> .env
 	@echo "make: wrote a random JWT_SECRET (and AUTHGATE_COOKIE_SECURE=false for plain http) to .env"
 
+# Unless AUTHGATE_PUBLIC_URL is set, links and tokens name http://$(HOST):$(PORT), the address served.
 run: $(VENV)/.installed .env
 	$(BIN)/authgate serve --host $(HOST) --port $(PORT)
+
+# Development mail: each message's recipient, kind, and link or code, as it is queued (Ctrl-C stops).
+mail: $(VENV)/.installed .env
+	$(BIN)/authgate mail --follow
 
 test: $(VENV)/.installed
 	$(BIN)/ruff check src tests bench examples
