@@ -16,22 +16,32 @@ from tests.e2e.server import free_port, run_authgate, server_env, wait_healthy
 from tests.helpers import STRONG_PASSWORD
 
 
-def test_serve_links_use_the_address_served_and_mail_shows_them(tmp_path: Path) -> None:
+def serve(workdir: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    """`authgate serve --port <free>` with `env`, healthy; the process and its base URL."""
     port = free_port()
+    with (workdir / "server.log").open("ab") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "authgate", "serve", "--port", str(port)],
+            cwd=workdir,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(server, base, workdir / "server.log")
+    except BaseException:
+        server.kill()
+        raise
+    return server, base
+
+
+def test_serve_links_use_the_address_served_and_mail_shows_them(tmp_path: Path) -> None:
     env = server_env(tmp_path, None)
     env.pop("AUTHGATE_PUBLIC_URL", None)
-    log = (tmp_path / "server.log").open("ab")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "authgate", "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    server, base = serve(tmp_path, env)
     follower = None
     try:
-        base = f"http://127.0.0.1:{port}"
-        wait_healthy(server, base, tmp_path / "server.log")
         assert f"AUTHGATE_PUBLIC_URL is not set; using {base}" in (tmp_path / "server.log").read_text()
         follower = subprocess.Popen(
             [sys.executable, "-m", "authgate", "mail", "--follow"],
@@ -66,7 +76,6 @@ def test_serve_links_use_the_address_served_and_mail_shows_them(tmp_path: Path) 
             follower.communicate(timeout=10)
         server.terminate()
         server.wait(timeout=10)
-        log.close()
 
     reset_line = next(line for line in followed if "reset_password" in line)
     assert "ada@example.com" in reset_line and f"{base}/password/reset/" in reset_line
@@ -81,19 +90,9 @@ def test_serve_links_use_the_address_served_and_mail_shows_them(tmp_path: Path) 
 
 
 def test_a_configured_public_url_is_kept(tmp_path: Path) -> None:
-    port = free_port()
     env = {**server_env(tmp_path, None), "AUTHGATE_PUBLIC_URL": "https://auth.example.com"}
-    log = (tmp_path / "server.log").open("ab")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "authgate", "serve", "--port", str(port)],
-        cwd=tmp_path,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    server, base = serve(tmp_path, env)
     try:
-        base = f"http://127.0.0.1:{port}"
-        wait_healthy(server, base, tmp_path / "server.log")
         httpx.post(f"{base}/register", json={"email": "ada@example.com", "password": STRONG_PASSWORD})
         httpx.post(f"{base}/password/forgot", json={"email": "ada@example.com"})
         deadline = time.monotonic() + 10
@@ -103,7 +102,6 @@ def test_a_configured_public_url_is_kept(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=10)
-        log.close()
     assert "https://auth.example.com/password/reset/" in shown
     assert "not set" not in (tmp_path / "server.log").read_text()
 
