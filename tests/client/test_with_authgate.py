@@ -218,3 +218,35 @@ async def test_cookie_is_read_only_when_enabled(client: httpx.AsyncClient) -> No
         service.cookies = httpx.Cookies()
         cross = await service.delete("/api/things/1", headers={**bearer(admin), "Sec-Fetch-Site": "cross-site"})
         assert cross.status_code == 200
+
+
+async def test_a_trusted_web_apps_cookie_changes_pass_and_others_do_not(client: httpx.AsyncClient) -> None:
+    """The SPA on app.example.com calls the API on api.example.com with the shared cookie: its
+    changes carry `Sec-Fetch-Site: same-site` and its `Origin`, which the service trusts; a
+    page on another subdomain, or a request without an Origin, is still refused."""
+    admin = {"accessToken": await admin_token(client)}
+    async with (
+        TokenVerifier(
+            secret=TEST_SECRET,
+            issuer=ISSUER,
+            cookie_name="accessToken",
+            trusted_origins=["HTTPS://App.Example.com:443/"],
+        ) as verifier,
+        calling(fastapi_service(verifier)) as service,
+    ):
+        service.cookies = admin
+        same_site = {"Sec-Fetch-Site": "same-site"}
+        ok = await service.delete("/api/things/1", headers={**same_site, "Origin": "https://app.example.com"})
+        assert ok.status_code == 200, ok.text
+        for origin in ("https://evil.example.com", "http://app.example.com", "https://app.example.com.evil.io", "null"):
+            refused = await service.delete("/api/things/1", headers={**same_site, "Origin": origin})
+            assert_problem(refused, 403, "forbidden")
+        assert_problem(await service.delete("/api/things/1", headers=same_site), 403, "forbidden")
+
+
+@pytest.mark.parametrize(
+    "entry", ["https://*.example.com", "https://app.example.com/path", "app.example.com", "ftp://x"]
+)
+def test_trusted_origins_must_be_exact_origins(entry: str) -> None:
+    with pytest.raises(ValueError, match="not an origin"):
+        TokenVerifier(secret=TEST_SECRET, cookie_name="accessToken", trusted_origins=[entry])

@@ -11,6 +11,7 @@ what optional introspection asks authgate (`_introspection.py`).
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,7 +22,7 @@ from starlette.requests import HTTPConnection
 
 from authgate.client._cache import ClaimsCache, token_digest
 from authgate.client._claims import Claims
-from authgate.client._credentials import CrossSite, bearer, from_cookie
+from authgate.client._credentials import CrossSite, bearer, from_cookie, trusted
 from authgate.client._errors import forbidden, invalid_token, missing_token, token_expired
 from authgate.client._introspection import Introspector
 from authgate.client._jwks import JwksKeys
@@ -45,7 +46,9 @@ class TokenVerifier:
     `claims_cache_size`: verified tokens remembered (0: none). `introspection_url`, `client_id`,
     `client_secret`: ask authgate (RFC 7662) whether each token is still active, caching the
     answer `introspection_cache_seconds`. `cookie_name`: also accept the token from this
-    cookie (authgate's is `accessToken`; off by default, see docs/client.md on CSRF). `realm`:
+    cookie (authgate's is `accessToken`; off by default, see docs/client.md on CSRF).
+    `trusted_origins`: web apps on other origins (a sibling subdomain) whose cookie-authenticated
+    changes are accepted when their `Origin` header names them exactly. `realm`:
     named in `WWW-Authenticate`. `http_client`: the httpx client for the JWKS and introspection
     (yours stays open; the verifier closes only one it made, with `aclose()`). `timeout`:
     seconds per call on the verifier's own client.
@@ -67,6 +70,7 @@ class TokenVerifier:
         client_secret: str | None = None,
         introspection_cache_seconds: float = 5.0,
         cookie_name: str | None = None,
+        trusted_origins: Iterable[str] = (),
         realm: str = "authgate",
         http_client: httpx.AsyncClient | None = None,
         timeout: float = 5.0,
@@ -93,6 +97,7 @@ class TokenVerifier:
         self.leeway = leeway
         self.realm = realm
         self.cookie_name = cookie_name
+        self.trusted_origins = trusted(trusted_origins)
         self._given_http = http_client
         self._own_http: httpx.AsyncClient | None = None
         self._timeout = timeout
@@ -179,7 +184,7 @@ class TokenVerifier:
         token = bearer(conn)
         if token is None and self.cookie_name is not None:
             try:
-                token = from_cookie(conn, self.cookie_name)
+                token = from_cookie(conn, self.cookie_name, self.trusted_origins)
             except CrossSite:
                 raise forbidden(self.realm, "Cross-site request refused (CSRF protection).") from None
         if token is None:
