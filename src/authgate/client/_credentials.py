@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 from starlette.requests import HTTPConnection
 
-from authgate.security.origins import origin_of
+from authgate.client._origins import origin_of
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 OWN_SITES = frozenset({"same-origin", "none"})

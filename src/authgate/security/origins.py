@@ -1,31 +1,6 @@
-"""One way to read a URL's origin, shared by the redirect allow-list, the CSRF check and CORS:
-an origin written two ways (`HTTPS://App.example.com:443/`) must compare equal everywhere."""
+"""URL origins for the server's checks: the one implementation is in `authgate.client._origins`,
+which services import without the server, so both sides compare origins the same way."""
 
-from __future__ import annotations
+from authgate.client._origins import DEFAULT_PORTS, origin_of, origins_of
 
-from collections.abc import Iterable
-from urllib.parse import urlsplit
-
-DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def origin_of(url: str) -> str | None:
-    """`scheme://host[:port]`, lower-cased, default port dropped; None for anything that is not
-    an absolute http(s) URL without user information (`null`, a bad port, `user@host`)."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
-    if scheme not in DEFAULT_PORTS or not host or parts.username is not None or parts.password is not None:
-        return None
-    if ":" in host:  # IPv6 literal
-        host = f"[{host}]"
-    return f"{scheme}://{host}" if port in (None, DEFAULT_PORTS[scheme]) else f"{scheme}://{host}:{port}"
-
-
-def origins_of(urls: Iterable[str]) -> frozenset[str]:
-    """The origins of `urls`, dropping any that has none."""
-    return frozenset(o for o in map(origin_of, urls) if o is not None)
+__all__ = ["DEFAULT_PORTS", "origin_of", "origins_of"]
