@@ -43,11 +43,13 @@ async def batches(settings: Settings, *, limit: int, follow: bool) -> AsyncItera
     """The newest `limit` messages, oldest first; then, with `follow`, each poll's new ones."""
     engine = make_engine(settings.database_url)
     seen: set[str] = set()
+    window = limit  # the first look: the newest `limit`; later ones wider, so a burst between polls is not cut
     try:
         sessions = make_sessionmaker(engine)
         while True:
             async with sessions() as db:
-                rows = await outbox_repo.recent(db, limit=limit if not seen else max(limit, 100))
+                rows = await outbox_repo.recent(db, limit=window)
+            window = max(limit, 100)
             fresh = [row for row in reversed(rows) if row.id not in seen]
             seen.update(row.id for row in fresh)
             yield fresh
