@@ -18,12 +18,12 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
-from authgate.security.tokens import digest
+from authgate.runtime import Runtime
+from authgate.scope import RequestContext
+from authgate.security.signed_tokens import digest
 from authgate.services import accounts, onboarding
-from authgate.services.context import RequestContext
-from authgate.services.runtime import Runtime
-from authgate.services.sessions import new_refresh_token
 from authgate.settings import Settings
+from authgate.signin.sessions import new_refresh_token
 from authgate.storage.db import make_autocommit_engine
 from authgate.storage.migrate import upgrade
 from authgate.storage.models import utcnow

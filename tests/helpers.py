@@ -8,8 +8,8 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.sql.expression import Executable
 
-from authgate.services import users_admin
-from authgate.services.runtime import Runtime
+from authgate.runtime import Runtime
+from authgate.services.admin import users as users_admin
 
 STRONG_PASSWORD = "Sturdy-Horse-42"
 

@@ -132,8 +132,8 @@ def cmd_openapi(_args: argparse.Namespace) -> int:
 
 async def _create_user(settings: Settings, args: argparse.Namespace) -> str:
     from authgate.errors import AuthError
-    from authgate.services import users_admin
-    from authgate.services.runtime import Runtime
+    from authgate.runtime import Runtime
+    from authgate.services.admin import users as users_admin
 
     runtime = Runtime.build(settings)
     try:
@@ -168,8 +168,8 @@ def cmd_user_create(args: argparse.Namespace) -> int:
 
 
 async def _verify_audit(settings: Settings) -> int:
+    from authgate.runtime import Runtime
     from authgate.services import audit
-    from authgate.services.runtime import Runtime
 
     runtime = Runtime.build(settings)
     try:
@@ -194,8 +194,8 @@ async def _service(settings: Settings, args: argparse.Namespace) -> int:
     """`authgate service create|list|revoke`: the credentials of services that introspect
     tokens (docs/introspection.md)."""
     from authgate.errors import AuthError
+    from authgate.runtime import Runtime
     from authgate.services import service_credentials
-    from authgate.services.runtime import Runtime
     from authgate.wire import iso_z
 
     runtime = Runtime.build(settings)
@@ -231,8 +231,8 @@ def cmd_service(args: argparse.Namespace) -> int:
 
 async def _keys(settings: Settings, args: argparse.Namespace) -> int:
     """`authgate keys rotate|list`: the keys that sign access tokens (docs/signing-keys.md)."""
-    from authgate.services import keys
-    from authgate.services.runtime import Runtime
+    from authgate.runtime import Runtime
+    from authgate.runtime import key_ring as keys
     from authgate.storage.repositories import signing_keys
     from authgate.wire import iso_z
 

@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
-from authgate.services import users_admin
+from authgate.services.admin import users as users_admin
 from tests.conftest import ClientFactory
 from tests.helpers import STRONG_PASSWORD, bearer, register, runtime, sql
 from tests.messaging.conftest import Mailbox, MessagingClientFactory, link_in, mail_code

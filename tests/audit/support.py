@@ -6,7 +6,8 @@ from typing import Any
 
 import httpx
 
-from authgate.services import audit, users_admin
+from authgate.services import audit
+from authgate.services.admin import users as users_admin
 from authgate.storage.audit_chain import Verdict
 from tests.helpers import STRONG_PASSWORD, bearer, runtime
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from authgate.captcha import note_failure
-from authgate.captcha.gate import SUSPICIOUS_AFTER
+from authgate.captcha.suspicion import SUSPICIOUS_AFTER
 from tests.captcha.conftest import CLIENT_IP, GOOD, SECRET, SiteVerifyServer
 from tests.conftest import ClientFactory
 from tests.helpers import STRONG_PASSWORD, runtime

@@ -11,7 +11,8 @@ import jwt
 import pytest
 
 from authgate.client import TokenVerifier
-from authgate.services import keys, service_credentials
+from authgate.runtime import key_ring as keys
+from authgate.services import service_credentials
 from tests.client.service import assert_problem, calling, fastapi_service
 from tests.conftest import TEST_SECRET, ClientFactory
 from tests.helpers import admin_token, bearer, register, runtime

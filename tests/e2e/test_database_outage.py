@@ -22,7 +22,7 @@ import httpx
 import pytest
 import sqlalchemy.exc
 
-from authgate.services.outages import unavailable_part
+from authgate.runtime.outages import unavailable_part
 from tests.abuse.conftest import PrivateRedis, private_redis
 from tests.conftest import skip_or_fail
 from tests.e2e.server import Server, free_port

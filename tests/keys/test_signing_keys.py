@@ -17,7 +17,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from authgate.services import keys
+from authgate.runtime import key_ring as keys
 from tests.conftest import TEST_SECRET, ClientFactory
 from tests.helpers import bearer, register, runtime, sql
 

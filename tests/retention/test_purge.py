@@ -10,7 +10,8 @@ import httpx
 import jwt
 from sqlalchemy import event, update
 
-from authgate.services import keys, retention
+from authgate.runtime import key_ring as keys
+from authgate.runtime import retention
 from authgate.storage.models import EventRecord, OneTimeSecret, OutboxMessage, Session, SigningKey, utcnow
 from tests.conftest import ClientFactory
 from tests.helpers import STRONG_PASSWORD, admin_token, bearer, register, runtime, sql

@@ -12,7 +12,7 @@ import jwt
 import pytest
 
 from authgate.errors import AuthError
-from authgate.services import users_admin
+from authgate.services.admin import users as users_admin
 from tests.conftest import ClientFactory
 from tests.helpers import STRONG_PASSWORD, admin_token, bearer, register, runtime, sql
 

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from authgate.security.tokens import digest
-from authgate.services.principals import PrincipalCache
+from authgate.runtime.caches import PrincipalCache
+from authgate.security.signed_tokens import digest
 from authgate.storage.models import Session, User, utcnow
 from tests.conftest import ClientFactory
 from tests.helpers import bearer

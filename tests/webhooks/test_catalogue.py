@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from authgate.services.events import EVENT_TYPES
+from authgate.events import EVENT_TYPES
 from tests.helpers import runtime
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"

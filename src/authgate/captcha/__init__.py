@@ -7,6 +7,6 @@ from __future__ import annotations
 
 from authgate.captcha.base import CaptchaVerifier
 from authgate.captcha.build import asks_over_http, verifier_from_settings
-from authgate.captcha.gate import note_failure, require
+from authgate.captcha.suspicion import note_failure, require
 
 __all__ = ["CaptchaVerifier", "asks_over_http", "note_failure", "require", "verifier_from_settings"]

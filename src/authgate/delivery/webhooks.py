@@ -24,8 +24,8 @@ from standardwebhooks.webhooks import Webhook as Signer
 from authgate.delivery.base import DeliveryError
 from authgate.delivery.outbox import Done
 from authgate.delivery.targets import parse_target, pinned, resolve
+from authgate.events import wants
 from authgate.security.crypto import SecretBox
-from authgate.services.events import wants
 from authgate.storage.models import EventRecord, OutboxMessage, Webhook, new_id, utcnow
 from authgate.storage.models.outbox import CANCELLED, PENDING, SENT
 from authgate.storage.repositories import events as event_repo

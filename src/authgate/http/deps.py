@@ -11,12 +11,12 @@ from authgate.http.cookies import ACCESS_COOKIE
 from authgate.http.csrf import check_cookie_request
 from authgate.http.openapi import problem_statuses
 from authgate.http.request_scope import context_of
-from authgate.services.context import RequestContext, act_as
-from authgate.services.context import current as current_scope
-from authgate.services.principals import Principal
-from authgate.services.roles import has_caps
-from authgate.services.runtime import Runtime
-from authgate.services.sessions import authenticate
+from authgate.runtime import Runtime
+from authgate.runtime.caches import Principal
+from authgate.scope import RequestContext, act_as
+from authgate.scope import current as current_scope
+from authgate.security.capabilities import has_caps
+from authgate.signin.sessions import authenticate
 
 
 async def get_runtime(request: Request) -> Runtime:

@@ -23,8 +23,8 @@ import orjson
 from authgate.http.problems import problem_document
 from authgate.observability.logging import get_logger
 from authgate.observability.metrics import Metrics
+from authgate.runtime.outages import database_error_type
 from authgate.security.text import has_control_characters
-from authgate.services.outages import database_error_type
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -18,7 +18,7 @@ from starlette.routing import compile_path
 
 from authgate.errors import AuthError, ErrorCode, temporarily_unavailable
 from authgate.observability.logging import get_logger
-from authgate.services.outages import OutageLog, candidates, unavailable_part
+from authgate.runtime.outages import OutageLog, candidates, unavailable_part
 from authgate.settings import Settings
 
 PROBLEM_JSON = "application/problem+json"

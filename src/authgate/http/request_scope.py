@@ -8,8 +8,8 @@ from ipaddress import ip_address, ip_network
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from authgate.scope import RequestContext, entered
 from authgate.security.text import strip_control_characters
-from authgate.services.context import RequestContext, entered
 
 
 def _is_trusted(host: str, trusted: list[str]) -> bool:

@@ -7,8 +7,8 @@ from pydantic import BaseModel
 
 from authgate.http.schemas.accounts import LoginOut
 from authgate.http.schemas.users import User, UserOut
-from authgate.services.runtime import Runtime
-from authgate.services.sessions import LoginResult
+from authgate.runtime import Runtime
+from authgate.signin.sessions import LoginResult
 
 
 def user_out(rt: Runtime, user: User) -> UserOut:

@@ -11,13 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from authgate.methods.base import Method, Proof, SecondFactor
-from authgate.methods.code import CODE
-from authgate.methods.link import LINK
-from authgate.methods.oauth import OAUTH
-from authgate.methods.password import PASSWORD
-from authgate.methods.recovery import RECOVERY
-from authgate.methods.totp import TOTP
+from authgate.core.factors import Method, Proof, SecondFactor
+from authgate.methods.code.factor import CODE
+from authgate.methods.link.factor import LINK
+from authgate.methods.oauth.factor import OAUTH
+from authgate.methods.password.factor import PASSWORD
+from authgate.methods.recovery.factor import RECOVERY
+from authgate.methods.totp.factor import TOTP
 
 if TYPE_CHECKING:
     from authgate.settings import Settings

@@ -8,8 +8,12 @@ from dataclasses import dataclass, replace
 from authgate.abuse.lockout import account
 from authgate.delivery.base import SMS
 from authgate.errors import ErrorCode, FieldError, conflict, validation_failed
-from authgate.methods import password as password_method
-from authgate.methods.password import PASSWORD
+from authgate.methods.link.flows import VOIDED_BY_PASSWORD_CHANGE
+from authgate.methods.password import factor as password_method
+from authgate.methods.password.factor import PASSWORD
+from authgate.runtime import Runtime
+from authgate.runtime.caches import Principal
+from authgate.scope import RequestContext
 from authgate.security.identifiers import (
     email_key,
     normalize_email,
@@ -17,13 +21,10 @@ from authgate.security.identifiers import (
     normalize_username,
     username_key,
 )
-from authgate.services import onboarding, signin
-from authgate.services.context import RequestContext
-from authgate.services.email_links import VOIDED_BY_PASSWORD_CHANGE
-from authgate.services.principals import Principal
-from authgate.services.reauth import Reauthentication, require_recent_sign_in
-from authgate.services.runtime import Runtime
-from authgate.services.sessions import LoginResult, revoke_user_sessions
+from authgate.services import onboarding
+from authgate.signin import gate as signin
+from authgate.signin.reauth import Reauthentication, require_recent_sign_in
+from authgate.signin.sessions import LoginResult, revoke_user_sessions
 from authgate.storage.models import User, utcnow
 from authgate.storage.repositories import mfa as mfa_repo
 from authgate.storage.repositories import one_time as one_time_repo

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from authgate.errors import FieldError, validation_failed
+from authgate.runtime import Runtime
 from authgate.security.text import has_control_characters
 from authgate.services.pagination import decode_cursor, encode_cursor
-from authgate.services.runtime import Runtime
 from authgate.storage import audit_chain
 from authgate.storage.models import AuditEntry
 from authgate.storage.repositories import audit as audit_repo

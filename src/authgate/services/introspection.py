@@ -18,9 +18,9 @@ from __future__ import annotations
 from typing import Any
 
 from authgate.errors import AuthError
-from authgate.security.tokens import digest
-from authgate.services.runtime import Runtime
-from authgate.services.sessions import authenticate
+from authgate.runtime import Runtime
+from authgate.security.signed_tokens import digest
+from authgate.signin.sessions import authenticate
 from authgate.storage.models import utcnow
 from authgate.storage.repositories import sessions as session_repo
 

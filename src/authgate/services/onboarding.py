@@ -11,9 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from authgate.delivery.base import EMAIL, SMS
-from authgate.services import email_links, one_time_codes
-from authgate.services.outbound import Allowed, allow_message, message_row
-from authgate.services.runtime import Runtime
+from authgate.delivery.compose import Allowed, allow_message, message_row
+from authgate.methods.code import flows as one_time_codes
+from authgate.methods.link import flows as email_links
+from authgate.runtime import Runtime
 from authgate.storage.models import User
 from authgate.storage.models.one_time import RESET_PASSWORD, VERIFY_EMAIL
 from authgate.storage.repositories import outbox as outbox_repo

@@ -22,10 +22,10 @@ from datetime import datetime, timedelta
 import orjson
 
 from authgate.errors import AuthError, invalid_token
-from authgate.security.tokens import digest
-from authgate.services.principals import Principal
-from authgate.services.runtime import Runtime
-from authgate.services.sessions import (
+from authgate.runtime import Runtime
+from authgate.runtime.caches import Principal
+from authgate.security.signed_tokens import digest
+from authgate.signin.sessions import (
     LoginResult,
     authenticate,
     mint_access_token,

@@ -16,9 +16,9 @@ import hmac
 from datetime import timedelta
 
 from authgate.errors import FieldError, invalid_client, not_found, validation_failed
+from authgate.runtime import Runtime
+from authgate.security.signed_tokens import digest, random_token
 from authgate.security.text import has_control_characters
-from authgate.security.tokens import digest, random_token
-from authgate.services.runtime import Runtime
 from authgate.storage.models import ServiceCredential, new_id, utcnow
 from authgate.storage.repositories import service_credentials as credential_repo
 

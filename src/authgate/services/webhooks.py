@@ -19,10 +19,10 @@ import orjson
 from authgate.delivery.targets import TargetRefused, parse_target, resolve
 from authgate.delivery.webhooks import WEBHOOK, delivery_row, new_secret, subscribed_events
 from authgate.errors import FieldError, not_found, validation_failed
+from authgate.events import EVENT_TYPES, EVERY
+from authgate.runtime import Runtime
 from authgate.security.text import checked_description
-from authgate.services.events import EVENT_TYPES, EVERY
 from authgate.services.pagination import decode_time_cursor, encode_time_cursor
-from authgate.services.runtime import Runtime
 from authgate.storage.models import OutboxMessage, Webhook, new_id, utcnow
 from authgate.storage.repositories import events as event_repo
 from authgate.storage.repositories import outbox as outbox_repo

@@ -19,8 +19,8 @@ from typing import Any
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from authgate.services.context import current as current_scope
-from authgate.services.events import EVENT_TYPES
+from authgate.events import EVENT_TYPES
+from authgate.scope import current as current_scope
 from authgate.storage.audit_chain import AuditChain
 from authgate.storage.models import AuditEntry, EventRecord, utcnow
 

@@ -14,10 +14,12 @@ from authgate.http.routes.users import changes
 from authgate.http.schemas.accounts import LoginIn, LoginOut, RegisteredOut, RegisterIn, UpdateUserIn
 from authgate.http.schemas.oauth import CurrentUserOut, IdentityOut
 from authgate.http.schemas.users import UserOut
-from authgate.methods.password import PasswordAttempt
+from authgate.methods.oauth import flows as social
+from authgate.methods.password.factor import PasswordAttempt
 from authgate.security.identifiers import normalize_email
-from authgate.services import accounts, onboarding, social, users_admin
+from authgate.services import accounts, onboarding
 from authgate.services.accounts import Registration
+from authgate.services.admin import users as users_admin
 
 router = APIRouter(tags=["accounts"])
 

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Query, Response
 from authgate.http.deps import RuntimeDep, require_caps
 from authgate.http.responses import json_response
 from authgate.http.schemas.audit import AuditEntryOut, AuditPageOut
+from authgate.runtime.caches import Principal
 from authgate.services import audit
 from authgate.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from authgate.services.principals import Principal
 
 router = APIRouter(tags=["audit"])
 

@@ -25,8 +25,8 @@ from authgate.http.schemas.links import (
     ResetIn,
     ResetValidOut,
 )
+from authgate.methods.link import flows as email_links
 from authgate.security.redirects import with_query
-from authgate.services import email_links
 
 router = APIRouter(tags=["email links"])
 

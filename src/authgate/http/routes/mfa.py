@@ -11,8 +11,8 @@ from authgate.http.openapi import SIGN_IN, problems
 from authgate.http.responses import login_out
 from authgate.http.schemas.accounts import LoginOut
 from authgate.http.schemas.mfa import DisableIn, EnableIn, EnableOut, MessageOut, SetupIn, TotpSetupOut, VerifyIn
-from authgate.services import mfa
-from authgate.services.reauth import Reauthentication
+from authgate.methods import second_factors as mfa
+from authgate.signin.reauth import Reauthentication
 
 router = APIRouter(tags=["mfa"])
 ALREADY = problems(409)  # an authenticator app is already on (setup, enable), or none is (disable)

@@ -21,13 +21,13 @@ from authgate.http.pages import page, text, wants_html
 from authgate.http.responses import json_response, login_out
 from authgate.http.schemas.accounts import LoginOut
 from authgate.http.schemas.oauth import AuthorizationOut, LinkedOut, LinkIn
+from authgate.methods.oauth import flows as social
+from authgate.runtime import Runtime
 from authgate.security.redirects import MAX_LENGTH as MAX_REDIRECT_CHARS
 from authgate.security.redirects import with_query
-from authgate.services import social
-from authgate.services.reauth import Reauthentication, require_recent_sign_in
-from authgate.services.runtime import Runtime
-from authgate.services.sessions import LoginResult
 from authgate.settings import Settings
+from authgate.signin.reauth import Reauthentication, require_recent_sign_in
+from authgate.signin.sessions import LoginResult
 
 router = APIRouter(tags=["social login"])
 

@@ -13,9 +13,10 @@ from authgate.http.responses import login_out, user_out
 from authgate.http.schemas.accounts import LoginOut
 from authgate.http.schemas.links import MessageOut
 from authgate.http.schemas.otp import FactorOut, OtpRemoveIn, OtpSendIn, OtpVerifyIn, VerifiedOut
-from authgate.services import mfa, one_time_codes
-from authgate.services.principals import Principal
-from authgate.services.reauth import Reauthentication
+from authgate.methods import second_factors as mfa
+from authgate.methods.code import flows as one_time_codes
+from authgate.runtime.caches import Principal
+from authgate.signin.reauth import Reauthentication
 
 router = APIRouter(tags=["one-time codes"])
 

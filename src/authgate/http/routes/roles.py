@@ -9,10 +9,10 @@ from fastapi import APIRouter, Depends, Response, status
 from authgate.errors import forbidden
 from authgate.http.deps import CurrentPrincipal, RuntimeDep, require_caps
 from authgate.http.schemas.roles import RoleChangeIn, RoleIn, RoleOut, RolesOut
-from authgate.services import roles_admin
-from authgate.services.principals import Principal
-from authgate.services.roles import has_caps
-from authgate.services.runtime import Runtime
+from authgate.runtime import Runtime
+from authgate.runtime.caches import Principal
+from authgate.security.capabilities import has_caps
+from authgate.services.admin import roles as roles_admin
 
 router = APIRouter(tags=["roles"])
 

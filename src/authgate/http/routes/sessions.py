@@ -7,7 +7,7 @@ from fastapi import APIRouter, Response, status
 from authgate.http.deps import CurrentPrincipal, RuntimeDep
 from authgate.http.openapi import problems
 from authgate.http.schemas.sessions import RevokedOut, SessionOut
-from authgate.services import sessions
+from authgate.signin import sessions
 
 router = APIRouter(tags=["sessions"])
 

@@ -16,8 +16,8 @@ from authgate.http.problems import from_auth_error
 from authgate.http.responses import json_response, login_out
 from authgate.http.schemas.accounts import LoginOut
 from authgate.http.schemas.sessions import MessageOut, RefreshIn, TokenIn
-from authgate.services import code_exchange
 from authgate.services import refresh as refresh_service
+from authgate.signin import code_exchange
 
 router = APIRouter(tags=["tokens"])
 

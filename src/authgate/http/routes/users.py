@@ -10,11 +10,11 @@ from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep
 from authgate.http.responses import json_response
 from authgate.http.schemas.accounts import CreateUserIn, DeleteUserIn, UpdateUserIn
 from authgate.http.schemas.users import AdminUser, AdminUserOut, MfaResetOut, UnlockedOut, UserPageOut
-from authgate.services import users_admin
+from authgate.runtime import Runtime
 from authgate.services.accounts import ProfileChange
+from authgate.services.admin import users as users_admin
 from authgate.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from authgate.services.reauth import Reauthentication
-from authgate.services.runtime import Runtime
+from authgate.signin.reauth import Reauthentication
 
 router = APIRouter(tags=["users"])
 REFUSALS: dict[int | str, dict[str, object]] = {403: {}, 404: {}}

@@ -17,9 +17,9 @@ from authgate.http.schemas.webhooks import (
     WebhookSecretOut,
     WebhooksOut,
 )
+from authgate.runtime.caches import Principal
 from authgate.services import webhooks
 from authgate.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from authgate.services.principals import Principal
 
 router = APIRouter(tags=["webhooks"])
 

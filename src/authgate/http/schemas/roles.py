@@ -8,7 +8,7 @@ from typing import Protocol
 from pydantic import BaseModel, Field
 
 from authgate.http.schemas.accounts import In
-from authgate.services.roles import BUILTIN_ROLES, decode_caps
+from authgate.security.capabilities import BUILTIN_ROLES, decode_caps
 from authgate.wire import iso_z
 
 

@@ -1,0 +1,104 @@
+"""JWT signing and verification, and random one-time secrets.
+
+Every token names its key with `kid`; verification looks that kid up in our own key set
+(services/keys.py) and uses the key only with that key's algorithm, so `alg: none`, an
+algorithm swap, or a `jku`, `x5u` or `jwk` header can never choose a key. Every token carries a
+`purpose` claim that verification checks, so an MFA token or any other kind can never pass
+where an access token is expected (RFC 8725 §3.11).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+import time
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import jwt
+
+from authgate.errors import invalid_token, temporarily_unavailable, token_expired
+
+if TYPE_CHECKING:
+    from authgate.runtime.key_ring import KeyRing
+
+ACCESS = "access"
+
+
+@dataclass(frozen=True)
+class TokenCodec:
+    keys: KeyRing
+    issuer: str
+    audience: str
+
+    def encode(self, claims: dict[str, Any], *, purpose: str, ttl_seconds: int) -> str:
+        signer = self.keys.signer
+        if signer is None:  # an asymmetric key could not be read or made yet (database down)
+            raise temporarily_unavailable("No signing key is available yet.")
+        now = int(time.time())
+        payload = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "iat": now,
+            "exp": now + ttl_seconds,
+            "jti": uuid.uuid4().hex,
+            "purpose": purpose,
+            **claims,
+        }
+        return jwt.encode(payload, signer.key, algorithm=signer.algorithm, headers={"typ": "JWT", "kid": signer.kid})
+
+    async def decode(self, token: str, *, purpose: str) -> dict[str, Any]:
+        """Verify signature, algorithm, `exp`, `iss`, `aud` and purpose; raise AuthError. A
+        kid this node does not know yet makes it read the key table first (rate-limited)."""
+        kid = key_id(token)
+        if kid is not None and self.keys.lookup(kid) is None:
+            await self.keys.reload_for_unknown(kid)
+        return self.decode_known(token, purpose=purpose)
+
+    def decode_known(self, token: str, *, purpose: str) -> dict[str, Any]:
+        """`decode` with the keys this node holds now."""
+        key = self.keys.lookup(key_id(token))
+        if key is None:
+            raise invalid_token()
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key.key,
+                algorithms=[key.algorithm],
+                audience=self.audience,
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "iss", "aud", "sub", "purpose"]},
+                leeway=0,
+            )
+        except jwt.ExpiredSignatureError:
+            raise token_expired() from None
+        except jwt.PyJWTError:
+            raise invalid_token() from None
+        if claims.get("purpose") != purpose:
+            raise invalid_token()
+        return claims
+
+
+def key_id(token: str) -> str | None:
+    """The `kid` a token's header names (unverified: it only picks among our own keys);
+    None when there is none. A header that is not a JSON object, or a kid that is not a
+    string, is refused."""
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+    except jwt.PyJWTError:
+        raise invalid_token() from None
+    if kid is not None and not isinstance(kid, str):
+        raise invalid_token()
+    return kid
+
+
+def random_token(nbytes: int = 32) -> str:
+    """A URL-safe random secret of `nbytes` bytes (32 bytes = 256 bits)."""
+    return secrets.token_urlsafe(nbytes)
+
+
+def digest(token: str) -> str:
+    """How a one-time secret is stored: its SHA-256, so a database leak reveals no token."""
+    return base64.urlsafe_b64encode(hashlib.sha256(token.encode("utf-8")).digest()).decode("ascii").rstrip("=")

@@ -1,0 +1,288 @@
+"""Administering users: listing, creating, changing, disabling, deleting them, lifting a
+lockout, resetting their second factors.
+
+Who may do what (docs/users.md):
+- reading someone else needs `users:read`; changing, deleting, unlocking or resetting them
+  needs `users:write` and every capability their role carries (no one acts on someone more
+  powerful than themselves), and giving a role needs every capability it carries;
+- the admin fields (`role`, `disabled`, `emailVerified`, `phoneVerified`) are `users:write`'s
+  even on one's own account, but a value equal to the current one is accepted, so that a
+  client may send back the user object it read;
+- only the user changes their own password, phone and email.
+Each change is one transaction with its audit entries; disabling ends the user's sessions in
+it, so their tokens are refused at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from authgate.abuse.lockout import account
+from authgate.errors import FieldError, forbidden, not_found, validation_failed
+from authgate.methods import second_factors as mfa
+from authgate.runtime import Runtime
+from authgate.runtime.caches import Principal
+from authgate.scope import RequestContext
+from authgate.security.capabilities import decode_caps, grants, has_caps
+from authgate.security.identifiers import normalize_username, username_key
+from authgate.security.text import has_control_characters
+from authgate.services import accounts
+from authgate.services.accounts import ProfileChange, Registration, add_user, new_user
+from authgate.services.pagination import decode_time_cursor, encode_time_cursor
+from authgate.signin.reauth import Reauthentication, require_recent_sign_in
+from authgate.signin.sessions import revoke_user_sessions
+from authgate.storage.models import User
+from authgate.storage.repositories import roles as role_repo
+from authgate.storage.repositories import users as user_repo
+from authgate.storage.repositories.users import DuplicateUser
+from authgate.storage.uow import UnitOfWork
+
+READ, WRITE = "users:read", "users:write"
+ONLY_THE_USER = "Only the user can change this; send them a password reset link instead."
+
+
+@dataclass(frozen=True)
+class AdminChange:
+    """The fields only `users:write` may change; None: not sent."""
+
+    role: str | None = None
+    disabled: bool | None = None
+    email_verified: bool | None = None
+    phone_verified: bool | None = None
+
+
+@dataclass(frozen=True)
+class UserPage:
+    items: list[User]
+    next_cursor: str | None
+
+
+def _caps(rt: Runtime, principal: Principal) -> list[str]:
+    return rt.roles.caps(principal.user.role)
+
+
+def require_reader(rt: Runtime, caller: Principal) -> None:
+    if not has_caps(_caps(rt, caller), READ):
+        raise forbidden("This needs the users:read capability.")
+
+
+def require_writer(rt: Runtime, caller: Principal) -> None:
+    if not has_caps(_caps(rt, caller), WRITE):
+        raise forbidden("This needs the users:write capability.")
+
+
+def _may_act_on(rt: Runtime, caller: Principal, target: User) -> None:
+    """`users:write`, and every capability the target's role carries."""
+    require_writer(rt, caller)
+    if not grants(_caps(rt, caller), rt.roles.caps(target.role)):
+        raise forbidden("This user's role carries capabilities you do not hold.")
+
+
+async def _role_to_give(tx: UnitOfWork, caller_caps: list[str], role: str) -> None:
+    """The role exists (and stays while this transaction runs), and the caller may give it,
+    judged by its capabilities as stored (a role made on another node a moment ago counts)."""
+    found = await role_repo.hold(tx.db, name=role)
+    if found is None:
+        known = ", ".join(r.name for r in await role_repo.all_roles(tx.db))
+        raise validation_failed(FieldError("role", f"Unknown role; known: {known}."))
+    if not grants(caller_caps, decode_caps(found.caps)):
+        raise forbidden("You cannot give a role with capabilities you do not hold yourself.")
+
+
+async def _may_still_act_on(tx: UnitOfWork, rt: Runtime, caller: Principal, target: User) -> None:
+    """`_may_act_on` inside the change's transaction, with the target's role as stored now."""
+    require_writer(rt, caller)
+    stored = await role_repo.hold(tx.db, name=target.role)
+    if not grants(_caps(rt, caller), decode_caps(stored.caps) if stored else ()):
+        raise forbidden("This user's role carries capabilities you do not hold.")
+
+
+async def _find(rt: Runtime, user_id: str) -> User:
+    async with rt.read() as db:
+        user = await user_repo.get(db, user_id=user_id) if len(user_id) <= 36 else None
+    if user is None:
+        raise not_found("No such user.")
+    return user
+
+
+async def list_users(
+    rt: Runtime, *, email: str | None, role: str | None, disabled: bool | None, cursor: str | None, limit: int
+) -> UserPage:
+    """Oldest first; the cursor is the last shown user's (created_at, id)."""
+    errors = [
+        FieldError(field, "Control characters are not allowed.")
+        for field, value in (("email", email), ("role", role))
+        if value is not None and has_control_characters(value)
+    ]
+    if errors:
+        raise validation_failed(*errors)
+    after = decode_time_cursor(cursor) if cursor else None
+    async with rt.read() as db:
+        users = await user_repo.page(db, email_part=email, role=role, disabled=disabled, after=after, limit=limit + 1)
+    more = len(users) > limit
+    users = users[:limit]
+    last = users[-1] if users else None
+    return UserPage(users, encode_time_cursor(last.created_at, last.id) if more and last else None)
+
+
+async def get_user(rt: Runtime, *, caller: Principal, user_id: str) -> User:
+    if user_id != caller.user_id:
+        require_reader(rt, caller)
+    return await _find(rt, user_id)
+
+
+async def create_user(
+    rt: Runtime,
+    *,
+    email: str,
+    password: str | None,
+    username: str | None = None,
+    name: str | None = None,
+    phone: str | None = None,
+    role: str = "user",
+    verified: bool = False,
+    disabled: bool = False,
+    caller: Principal | None = None,
+) -> User:
+    """An account made by an admin (`caller`) or by the operator's CLI (no caller)."""
+    reg = Registration(email=email, password=password, name=name, username=username, phone=phone)
+    user = await new_user(rt, reg, role=role, email_verified=verified)
+    user.disabled = disabled
+    async with rt.uow() as tx:
+        await _role_to_give(tx, _caps(rt, caller) if caller else ["*"], role)
+        await add_user(tx, user=user)
+    return user
+
+
+def _admin_step(rt: Runtime, caller: Principal, change: AdminChange) -> accounts.AdminStep:
+    """Apply `change` to the (locked) user inside the caller's transaction: only what differs
+    from the stored values counts, and that needs `users:write`."""
+    caller_caps = _caps(rt, caller)
+
+    async def apply(tx: UnitOfWork, user: User) -> list[str]:
+        locked = await user_repo.lock(tx.db, user_id=user.id)
+        if locked is None:
+            raise not_found("No such user.")
+        wanted = {
+            "role": change.role,
+            "disabled": change.disabled,
+            "email_verified": change.email_verified,
+            "phone_verified": change.phone_verified,
+        }
+        fields = {k: v for k, v in wanted.items() if v is not None and v != getattr(locked, k)}
+        if not fields:
+            return []
+        if not has_caps(caller_caps, WRITE):
+            raise forbidden("Changing role, disabled or verification needs the users:write capability.")
+        if "role" in fields:
+            await _role_to_give(tx, caller_caps, str(fields["role"]))
+            tx.audit("user.role_changed", user_id=locked.id, before=locked.role, after=fields["role"])
+        if "disabled" in fields:
+            if fields["disabled"]:
+                await revoke_user_sessions(tx, rt, user_id=locked.id, reason="user_disabled")
+            tx.audit("user.disabled" if fields["disabled"] else "user.enabled", user_id=locked.id)
+        await user_repo.update_fields(tx.db, user=locked, fields=fields)
+        tx.on_commit(lambda: rt.principals.drop_user(locked.id))
+        return list(fields)
+
+    return apply
+
+
+async def update_user(
+    rt: Runtime, *, caller: Principal, user_id: str, change: ProfileChange, admin: AdminChange, ctx: RequestContext
+) -> User:
+    """`PUT /user/{id}` and `PUT /user`: oneself through the profile rules, someone else as an
+    administrator; the admin fields in the same transaction either way."""
+    if user_id == caller.user_id:
+        await accounts.update_profile(rt, principal=caller, change=change, ctx=ctx, also=_admin_step(rt, caller, admin))
+        return await _find(rt, user_id)
+    target = await _find(rt, user_id)
+    _may_act_on(rt, caller, target)
+    errors = [
+        FieldError(field, ONLY_THE_USER)
+        for field, value in (
+            ("password", change.password),
+            ("phone", change.phone),
+            ("currentPassword", change.current_password),
+            ("mfaCode", change.mfa_code),
+        )
+        if value is not None
+    ]
+    fields: dict[str, object] = {}
+    if change.name is not None:
+        fields["name"] = accounts.check_name(errors, change.name)
+    if change.username is not None:
+        username = accounts.check(errors, "username", normalize_username, change.username) if change.username else None
+        fields["username"] = username
+        fields["username_key"] = username_key(username) if username else None
+    if errors:
+        raise validation_failed(*errors)
+    async with rt.uow() as tx:
+        locked = await user_repo.lock(tx.db, user_id=user_id)
+        if locked is None:
+            raise not_found("No such user.")
+        await _may_still_act_on(tx, rt, caller, locked)
+        try:
+            await user_repo.update_fields(tx.db, user=locked, fields=fields)
+        except DuplicateUser as dup:
+            raise accounts.taken(dup.field) from None
+        changed = sorted(
+            {*(k for k in fields if k != "username_key"), *await _admin_step(rt, caller, admin)(tx, locked)}
+        )
+        if changed:
+            tx.audit("user.updated", user_id=user_id, fields=changed)
+            tx.emit("user.updated", userId=user_id, fields=changed)
+        tx.on_commit(lambda: rt.principals.drop_user(user_id))
+    return await _find(rt, user_id)
+
+
+async def delete_user(
+    rt: Runtime, *, caller: Principal, user_id: str, proof: Reauthentication, ctx: RequestContext
+) -> None:
+    """Oneself after a recent sign-in (or with the password or a current factor's code), or
+    someone else with `users:write`. Their sessions end with the account."""
+    if user_id == caller.user_id:
+        await require_recent_sign_in(rt, caller, proof, ctx=ctx)
+    else:
+        _may_act_on(rt, caller, await _find(rt, user_id))
+    async with rt.uow() as tx:
+        locked = await user_repo.lock(tx.db, user_id=user_id)
+        if locked is None:
+            raise not_found("No such user.")
+        if user_id != caller.user_id:
+            await _may_still_act_on(tx, rt, caller, locked)
+        await revoke_user_sessions(tx, rt, user_id=user_id, reason="user_deleted")
+        await user_repo.delete_user(tx.db, user_id=user_id)
+        tx.audit("user.deleted", user_id=user_id)
+        tx.emit("user.deleted", userId=user_id)
+        tx.on_commit(lambda: rt.principals.drop_user(user_id))
+
+
+async def reset_mfa(rt: Runtime, *, caller: Principal, user_id: str) -> list[str]:
+    """Remove every second factor of someone who lost them; they sign in with their first
+    factor alone until they set up a new one."""
+    _may_act_on(rt, caller, await _find(rt, user_id))
+    async with rt.uow() as tx:
+        locked = await user_repo.lock(tx.db, user_id=user_id)
+        if locked is None:
+            raise not_found("No such user.")
+        await _may_still_act_on(tx, rt, caller, locked)
+        removed = await mfa.reset_factors(tx, rt, user_id=user_id)
+        tx.audit("mfa.reset", user_id=user_id, factors=removed)
+        if removed:
+            tx.emit("mfa.disabled", userId=user_id, factors=removed, reset=True)
+    return removed
+
+
+async def unlock(rt: Runtime, *, caller: Principal, user_id: str) -> bool:
+    """Lift the account's lockout and forget its failed sign-ins; True if it was locked."""
+    _may_act_on(rt, caller, await _find(rt, user_id))
+    async with rt.uow() as tx:  # a lockout store that does not answer leaves no audit entry
+        locked = await user_repo.lock(tx.db, user_id=user_id)
+        if locked is None:
+            raise not_found("No such user.")
+        await _may_still_act_on(tx, rt, caller, locked)
+        was_locked = await rt.lockout.unlock(account(user_id))
+        tx.audit("user.unlocked", user_id=user_id, wasLocked=was_locked)
+        tx.emit("user.unlocked", userId=user_id, wasLocked=was_locked)
+    return was_locked

@@ -1,0 +1,313 @@
+"""The sign-in gate: every way in ends here, register included, and nothing else starts a
+session.
+
+A sign-in is one unit of work. The first factor's own step (a link used up, a code matched, a
+password checked) runs first; then `complete` enforces, in this order: lockout, disabled
+accounts, required email verification, and, when the account has a second factor, the
+second step, which must be a different method and come through a different channel than the
+first (a mailbox cannot be both factors). Only then does the session start, with the audit
+entry and the `user.login` event in the same transaction.
+
+Every check of a secret runs inside `counting`, which asks the lockout first and, when the
+check raises `WrongSecret`, counts the failure against the account (or the identifier that
+names none) and records it in one place (metrics, log, audit trail), then lets the public
+error leave. A sign-in that needs its second step commits what it did (a used-up link, the
+new challenge) and then answers `mfa_required`; one that starts a session forgets the
+account's failures (`finish`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+import orjson
+
+from authgate import captcha
+from authgate.abuse import lockout
+from authgate.errors import (
+    AuthError,
+    FieldError,
+    WrongSecret,
+    account_disabled,
+    email_not_verified,
+    invalid_credentials,
+    invalid_mfa_code,
+    invalid_token,
+    mfa_required,
+    second_factor_unavailable,
+    validation_failed,
+)
+from authgate.methods import Proof, SecondFactor
+from authgate.observability.logging import get_logger
+from authgate.runtime import Runtime
+from authgate.scope import RequestContext
+from authgate.security.signed_tokens import digest
+from authgate.signin import one_time
+from authgate.signin.sessions import LoginResult, revoke_user_sessions, start_session
+from authgate.storage.models import User, utcnow
+from authgate.storage.models.one_time import (
+    CODE_EXCHANGE,
+    CODE_LOGIN,
+    CODE_MFA,
+    MAGIC_LINK,
+    MFA_CHALLENGE,
+    OAUTH_STATE,
+    RESET_PASSWORD,
+)
+from authgate.storage.repositories import identities as identity_repo
+from authgate.storage.repositories import mfa as mfa_repo
+from authgate.storage.repositories import one_time as one_time_repo
+from authgate.storage.repositories import users as user_repo
+from authgate.storage.uow import UnitOfWork
+
+log = get_logger("authgate.signin")
+
+
+@dataclass(frozen=True)
+class SecondStep:
+    """What the request brings for the second factor: a code, maybe naming its method, and
+    the challenge it answers (`/mfa/verify`), already charged one try."""
+
+    code: str | None = None
+    method: str | None = None
+    challenge_id: str | None = None
+
+
+@dataclass(frozen=True)
+class MfaPending:
+    token: str
+    methods: list[str]
+
+
+Outcome = LoginResult | MfaPending
+
+
+@asynccontextmanager
+async def counting(rt: Runtime, ctx: RequestContext | None = None, *, subject: str) -> AsyncIterator[None]:
+    """Around any step that checks a secret of `subject` (an account, or an identifier that
+    names none: `abuse/lockout.py`). The check runs only if the lockout admits it (429
+    `account_locked` otherwise); a `WrongSecret` is counted and recorded, then leaves as its
+    public error. Whatever the failed step had written is rolled back by then; the record is
+    written in a transaction of its own."""
+    try:
+        await rt.lockout.admit(subject)
+    except AuthError as refused:  # account_locked, or the lockout's state out of reach
+        rt.metrics.logins.labels(refused.code.value).inc()
+        raise
+    try:
+        yield
+    except WrongSecret as wrong:
+        locked_for = await rt.lockout.failed(subject)  # ends the check as a failure
+        await record_failure(rt, wrong, ctx=ctx, locked_for=locked_for)
+        raise wrong.error from None
+    except BaseException:
+        await rt.lockout.release(subject)
+        raise
+    await rt.lockout.release(subject)
+
+
+async def record_failure(
+    rt: Runtime, wrong: WrongSecret, *, ctx: RequestContext | None, locked_for: float | None = None
+) -> None:
+    """The one place a failed check of a secret is recorded: a wrong password, a wrong
+        second-factor code wherever it is entered, a wrong one-time code, a wrong current
+        password; and the lockout this failure started, if it started one. The client's address
+    counts toward asking it for a CAPTCHA (captcha/gate.py)."""
+    user_id, method = wrong.user_id, wrong.method
+    rt.metrics.logins.labels(wrong.error.code.value).inc()
+    log.info("sign_in_failed", outcome=wrong.error.code.value, method=method, user_id=user_id)
+    where = {"ip_address": ctx.ip_address if ctx else None, "user_agent": ctx.user_agent if ctx else None}
+    async with rt.uow() as tx:
+        tx.audit("user.login_failed", user_id=user_id, **where, method=method)
+        tx.emit("user.login_failed", userId=user_id, method=method)
+        if locked_for is not None:
+            seconds = math.ceil(locked_for)
+            log.warning("account_locked", user_id=user_id, seconds=seconds)
+            tx.audit("user.locked", user_id=user_id, **where, seconds=seconds)
+            if user_id is not None:  # an identifier without an account has no one to tell
+                tx.emit("user.locked", userId=user_id, seconds=seconds)
+    await captcha.note_failure(rt, ctx.ip_address if ctx else None)
+
+
+async def subject_of(rt: Runtime, *, kind: str, key: str) -> str:
+    """Whose failures a check of a secret counts against: the account this identifier names
+    (`kind` is `email` or `username` with its key, or `phone` as E.164), else the identifier."""
+    async with rt.read() as db:
+        if kind == "email":
+            user = await user_repo.get_by_email(db, email_key=key)
+        elif kind == "username":
+            user = await user_repo.get_by_username(db, username_key=key)
+        else:
+            user = await user_repo.find_by_phone(db, phone=key, verified=True)
+    return lockout.subject(user.id if user is not None else None, kind=kind, key=key)
+
+
+def refusal(rt: Runtime, user: User) -> Exception | None:
+    """Why this account may not start a session now, if it may not."""
+    if user.disabled:
+        return account_disabled()
+    if rt.settings.require_email_verification and not user.email_verified:
+        return email_not_verified()
+    return None
+
+
+async def complete(
+    tx: UnitOfWork,
+    rt: Runtime,
+    *,
+    user: User,
+    proofs: list[Proof],
+    ctx: RequestContext,
+    second: SecondStep | None = None,
+) -> Outcome:
+    """Finish a sign-in whose first factor passed (see the module docstring). The account is
+    read again inside the transaction: a password check took its time, and the account may
+    have been disabled or given a factor meanwhile."""
+    fresh = await user_repo.get(tx.db, user_id=user.id)
+    if fresh is None:  # deleted meanwhile
+        raise invalid_credentials()
+    user = fresh
+    await rt.lockout.refuse_if_locked(lockout.account(user.id))
+    refused = refusal(rt, user)
+    if refused is not None:
+        rt.metrics.logins.labels("refused").inc()
+        raise refused
+    enrolled = [(factor, proof) for factor in rt.methods.second if (proof := await factor.enrolled(tx.db, user))]
+    if enrolled:
+        channels, first = {p.channel for p in proofs}, {p.method for p in proofs}
+        eligible = [(f, p) for f, p in enrolled if p.channel not in channels and p.method not in first]
+        if not eligible:
+            raise second_factor_unavailable()
+        if second is None or not second.code:
+            token = await issue_challenge(tx, rt, user=user, proofs=proofs)
+            return MfaPending(token=token, methods=[f.name for f, _ in eligible])
+        proofs = [*proofs, await check_second_factor(rt, tx, user=user, factors=eligible, step=second)]
+    if second is not None and second.challenge_id is not None:
+        if not await one_time_repo.consume(tx.db, secret_id=second.challenge_id, now=utcnow()):
+            raise challenge_refused()
+    result = await start_session(tx, rt, user=user, amr=[p.amr for p in proofs], ctx=ctx)
+    methods = [p.method for p in proofs]
+    tx.audit("user.login", user_id=user.id, ip_address=ctx.ip_address, user_agent=ctx.user_agent, methods=methods)
+    tx.emit("user.login", userId=user.id, sessionId=result.session_id, methods=methods)
+    tx.on_commit(lambda: rt.metrics.logins.labels("success").inc())
+    return result
+
+
+async def finish(rt: Runtime, outcome: Outcome) -> LoginResult:
+    """After the sign-in's transaction committed: the session (the account's failed checks
+    are forgotten), or `mfa_required` (they are not: the second step is still to come)."""
+    if isinstance(outcome, MfaPending):
+        rt.metrics.logins.labels("mfa_required").inc()
+        raise mfa_required(outcome.token, outcome.methods)
+    await rt.lockout.succeeded(lockout.account(outcome.user.id))
+    return outcome
+
+
+async def check_second_factor(
+    rt: Runtime,
+    tx: UnitOfWork,
+    *,
+    user: User,
+    factors: list[tuple[SecondFactor, Proof]],
+    step: SecondStep,
+) -> Proof:
+    """The proof of the factor that accepts (and uses up) the code; otherwise WrongSecret:
+    `invalid_mfa_code` (401)."""
+    if step.method is not None:
+        factors = [(f, p) for f, p in factors if f.name == step.method]
+        if not factors:
+            raise validation_failed(FieldError("method", "This second factor is not available for this sign-in."))
+    for factor, proof in factors:
+        if step.code and await factor.verify(rt, tx, user, step.code):
+            return proof
+    raise WrongSecret(invalid_mfa_code(), user_id=user.id, method="second_factor")
+
+
+async def confirm_current_factor(
+    rt: Runtime, tx: UnitOfWork, *, user: User, code: str, only: set[str] | None = None
+) -> Proof:
+    """A signed-in user proves a second factor they have now (to turn one off, or to move
+    the SMS factor): any enrolled factor, or only those named in `only`."""
+    factors = [
+        (f, p) for f in rt.methods.second if (only is None or f.name in only) and (p := await f.enrolled(tx.db, user))
+    ]
+    return await check_second_factor(rt, tx, user=user, factors=factors, step=SecondStep(code=code))
+
+
+# --- the mfaToken ---------------------------------------------------------------------------
+
+
+def proofs_data(proofs: list[Proof]) -> list[list[str]]:
+    """The first factor's proofs as kept with a sign-in waiting for its next step."""
+    return [[p.method, p.amr, p.channel] for p in proofs]
+
+
+def proofs_from(data: list[list[str]]) -> list[Proof]:
+    return [Proof(method=m, amr=a, channel=c) for m, a, c in data]
+
+
+def challenge_refused() -> Exception:
+    return invalid_token("The MFA token is not valid, was already used, has expired or has no tries left.")
+
+
+async def issue_challenge(tx: UnitOfWork, rt: Runtime, *, user: User, proofs: list[Proof]) -> str:
+    """The `mfaToken`: an opaque random token (not a JWT, so no access-token check can accept
+    it), kept as a digest, with the first factor's proofs; `mfa_token_max_attempts` tries."""
+    data = orjson.dumps(proofs_data(proofs)).decode()
+    token, row = one_time.token_row(
+        purpose=MFA_CHALLENGE,
+        user_id=user.id,
+        lifetime=timedelta(seconds=rt.settings.mfa_token_ttl_seconds),
+        max_attempts=rt.settings.mfa_token_max_attempts,
+        data=data,
+    )
+    await one_time_repo.purge(tx.db, user_id=user.id, purpose=MFA_CHALLENGE, now=row.created_at)
+    await one_time_repo.add(tx.db, row=row)
+    return token
+
+
+@dataclass(frozen=True)
+class Challenge:
+    id: str
+    user_id: str
+    proofs: list[Proof]
+
+
+async def charge_challenge(rt: Runtime, token: str) -> Challenge:
+    """Count one try against the challenge (committed before any code is checked, so the
+    limit holds under parallel guesses); invalid_token when none is left."""
+    async with rt.uow() as tx:
+        row = await one_time_repo.spend_attempt(tx.db, purpose=MFA_CHALLENGE, digest=digest(token), now=utcnow())
+    if row is None or row.user_id is None:
+        raise challenge_refused()
+    proofs = proofs_from(orjson.loads(row.data or "[]"))
+    return Challenge(id=row.id, user_id=row.user_id, proofs=proofs)
+
+
+# --- proof of an address --------------------------------------------------------------------
+
+
+async def prove_address(tx: UnitOfWork, rt: Runtime, *, user_id: str, email_key: str) -> User | None:
+    """The mailbox of `email_key` was just proved by signing in through it (a magic link, an
+    email code). The account, if it still has that address; None otherwise.
+
+    The first such proof claims an account whose address was never verified: whoever
+    registered it may not be its owner, so the password set before is discarded, every
+    second factor and linked provider removed, every session revoked and every outstanding
+    link, code and provider flow voided (pre-registration takeover). A later proof only confirms the address."""
+    now = utcnow()
+    if await user_repo.claim(tx.db, user_id=user_id, email_key=email_key, now=now):
+        await mfa_repo.delete_all_factors(tx.db, user_id=user_id)
+        await identity_repo.remove_all(tx.db, user_id=user_id)
+        await revoke_user_sessions(tx, rt, user_id=user_id, reason="account_claimed")
+        purposes = (RESET_PASSWORD, MAGIC_LINK, CODE_LOGIN, CODE_MFA, MFA_CHALLENGE, OAUTH_STATE, CODE_EXCHANGE)
+        await one_time_repo.void(tx.db, now=now, purposes=purposes, user_id=user_id)
+        tx.audit("account.claimed", user_id=user_id)
+    elif not await user_repo.mark_email_verified(tx.db, user_id=user_id, email_key=email_key, now=now):
+        return None
+    tx.on_commit(lambda: rt.principals.drop_user(user_id))
+    return await user_repo.get(tx.db, user_id=user_id)
