@@ -18,7 +18,7 @@ from pathlib import Path
 import asyncpg
 
 from authgate.security.identifiers import email_key, normalize_email
-from authgate.security.signed_tokens import digest
+from authgate.security.opaque import digest
 from authgate.storage.db import make_engine
 from authgate.storage.migrate import upgrade
 

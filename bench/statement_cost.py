@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from authgate.runtime import Runtime
 from authgate.scope import RequestContext
-from authgate.security.signed_tokens import digest
+from authgate.security.opaque import digest
 from authgate.services import accounts, onboarding
 from authgate.settings import Settings
 from authgate.signin.sessions import new_refresh_token

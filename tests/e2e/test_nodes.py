@@ -1,6 +1,6 @@
 """Two `authgate serve` nodes on one PostgreSQL database and one Redis behave as one service:
 a session revoked on one is refused by the other within a second (each node caches a session
-for at most a second, services/principals.py), a lockout counts failures through both, a
+for at most a second, runtime/caches.py), a lockout counts failures through both, a
 one-time link used on both at once signs in once, and a webhook event goes out once although
 both couriers run. A pool of one connection still serves concurrent requests (they queue)."""
 

@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import update
 
 from authgate.errors import AuthError
-from authgate.security.signed_tokens import digest
+from authgate.security.opaque import digest
 from authgate.services import service_credentials
 from authgate.storage.models import ServiceCredential, utcnow
 from tests.e2e.server import run_authgate

@@ -13,7 +13,7 @@ import jwt
 import pytest
 from sqlalchemy import update
 
-from authgate.security.signed_tokens import digest
+from authgate.security.opaque import digest
 from authgate.storage.models import Session, utcnow
 from tests.conftest import TEST_SECRET, ClientFactory
 from tests.helpers import admin_token, bearer, runtime, sql

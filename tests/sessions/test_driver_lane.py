@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 from sqlalchemy import select
 
-from authgate.security.signed_tokens import digest
+from authgate.security.opaque import digest
 from authgate.storage.models import Session, User
 from authgate.storage.repositories import sessions as session_repo
 from tests.sessions.conftest import login, register, runtime, sql

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
-from authgate.security.signed_tokens import digest
+from authgate.security.opaque import digest
 from authgate.storage.models import Session, User, utcnow
 from tests.conftest import ClientFactory
 from tests.helpers import bearer

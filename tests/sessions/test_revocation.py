@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import update
 
 from authgate.runtime.caches import PrincipalCache
-from authgate.security.signed_tokens import digest
+from authgate.security.opaque import digest
 from authgate.storage.models import Session, User, utcnow
 from tests.conftest import ClientFactory
 from tests.helpers import bearer

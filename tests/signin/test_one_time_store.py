@@ -46,7 +46,7 @@ async def test_n_concurrent_tries_count_exactly(client: httpx.AsyncClient) -> No
     assert digest != token  # a fresh row has a fresh digest; the stored one is only a digest
 
     async def spend() -> bool:
-        from authgate.security.signed_tokens import digest as sha
+        from authgate.security.opaque import digest as sha
 
         async with rt.uow() as tx:
             row = await one_time_repo.spend_attempt(tx.db, purpose=MFA_CHALLENGE, digest=sha(token), now=utcnow())
@@ -57,7 +57,7 @@ async def test_n_concurrent_tries_count_exactly(client: httpx.AsyncClient) -> No
 
 
 async def test_a_secret_is_only_good_for_its_purpose(client: httpx.AsyncClient) -> None:
-    from authgate.security.signed_tokens import digest as sha
+    from authgate.security.opaque import digest as sha
 
     rt = runtime(client)
     token, _ = await _issue(client, MFA_CHALLENGE)

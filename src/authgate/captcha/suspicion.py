@@ -2,7 +2,7 @@
 
 With AUTHGATE_CAPTCHA_WHEN=always every guarded request needs one. With `suspicious`, only
 requests from an address that failed secret checks lately: `note_failure` (called where failed
-checks are recorded, services/signin.record_failure) counts them per address in the lockout's
+checks are recorded, signin/gate.record_failure) counts them per address in the lockout's
 shared state, and the SUSPICIOUS_AFTER-th failure marks the address for SUSPICIOUS_SECONDS,
 doubling while it goes on (up to a day). IPv6 addresses count by their /64, which one client
 usually holds whole. When the shared state does not answer, every request needs a CAPTCHA."""
@@ -10,21 +10,33 @@ usually holds whole. When the shared state does not answer, every request needs 
 from __future__ import annotations
 
 from ipaddress import IPv6Address, ip_address, ip_network
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from authgate.abuse.lockout import Policy
+from authgate.abuse.lockout import Lockout, Policy
 from authgate.captcha.base import MAX_TOKEN_CHARS
 from authgate.errors import captcha_failed
 from authgate.observability.logging import get_logger
 
 if TYPE_CHECKING:
-    from authgate.runtime import Runtime
+    from authgate.captcha.base import CaptchaVerifier
+    from authgate.settings import Settings
 
 log = get_logger("authgate.captcha")
 
 SUSPICIOUS_AFTER = 3  # failed secret checks from one address
 SUSPICIOUS_SECONDS = 3600
 POLICY = Policy(threshold=SUSPICIOUS_AFTER, base_seconds=SUSPICIOUS_SECONDS)
+
+
+class CaptchaParts(Protocol):
+    """What deciding on a CAPTCHA uses: the verifier, when to ask, and the lockout's shared state."""
+
+    @property
+    def captcha(self) -> CaptchaVerifier | None: ...
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def lockout(self) -> Lockout: ...
 
 
 def _subject(ip: str) -> str:
@@ -39,11 +51,11 @@ def _subject(ip: str) -> str:
     return f"captcha-ip:{address}"
 
 
-def _counting(rt: Runtime) -> bool:
+def _counting(rt: CaptchaParts) -> bool:
     return rt.captcha is not None and rt.settings.captcha_when == "suspicious"
 
 
-async def note_failure(rt: Runtime, ip: str | None) -> None:
+async def note_failure(rt: CaptchaParts, ip: str | None) -> None:
     """A secret check from `ip` failed. Never raises: the sign-in's own answer matters more."""
     if not _counting(rt) or not ip:
         return
@@ -53,7 +65,7 @@ async def note_failure(rt: Runtime, ip: str | None) -> None:
         log.warning("captcha_suspicion_unavailable", reason=type(exc).__name__)
 
 
-async def suspicious(rt: Runtime, ip: str | None) -> bool:
+async def suspicious(rt: CaptchaParts, ip: str | None) -> bool:
     if not ip:
         return True
     try:
@@ -63,7 +75,7 @@ async def suspicious(rt: Runtime, ip: str | None) -> bool:
         return True
 
 
-async def require(rt: Runtime, token: str | None, ip: str | None) -> None:
+async def require(rt: CaptchaParts, token: str | None, ip: str | None) -> None:
     """Pass, or raise `captcha_failed` (400): no token, or one the verifier refuses."""
     verifier = rt.captcha
     if verifier is None:

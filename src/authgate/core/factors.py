@@ -14,13 +14,15 @@ what it asks of a second factor.
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from authgate.runtime import Runtime
+    from authgate.security.codes import CodeHasher
+    from authgate.security.crypto import SecretBox
     from authgate.storage.models import User
     from authgate.storage.uow import UnitOfWork
 
@@ -50,6 +52,46 @@ class SecondFactor(Method, Protocol):
         """The proof this factor gives for `user`, or None if the user has not turned it on."""
         ...
 
-    async def verify(self, rt: Runtime, tx: UnitOfWork, user: User, code: str) -> bool:
-        """True if `code` is right; a single-use code is used up in `tx` by this call."""
+    async def charge(self, parts: FactorParts, *, user_id: str, code: str) -> str | None:
+        """Before the sign-in's transaction: spend a try of a code that allows only a few
+        (committed at once, whatever follows) and return its id when `code` matches it. None
+        for a factor without such tries (TOTP, recovery codes)."""
         ...
+
+    async def verify(self, parts: FactorParts, tx: UnitOfWork, user: User, attempt: Attempt) -> bool:
+        """True if the code is right; a single-use code is used up in `tx` by this call."""
+        ...
+
+
+class FactorParts(Protocol):
+    """What a second factor may use of the runtime: the box its stored secrets are sealed in,
+    the keyed hash of one-time codes, and transactions for the tries it spends."""
+
+    @property
+    def box(self) -> SecretBox: ...
+    @property
+    def codes(self) -> CodeHasher: ...
+    def uow(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
+    def read(self) -> AbstractAsyncContextManager[AsyncSession]: ...
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A code entered for a second factor. `charged`: the one-time code (sent by email or SMS)
+    it matched, its try already spent and committed before the sign-in's own transaction
+    (`SecondFactor.charge`), still to be used up."""
+
+    code: str
+    charged: str | None = None
+
+
+@dataclass(frozen=True)
+class Methods:
+    """The credential methods the runtime built from settings (`methods_from_settings`); the
+    gate asks this list, never a method by name."""
+
+    first: tuple[Method, ...]
+    second: tuple[SecondFactor, ...]
+
+    def second_named(self, name: str) -> SecondFactor | None:
+        return next((m for m in self.second if m.name == name), None)

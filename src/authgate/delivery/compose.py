@@ -6,25 +6,41 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote, urlsplit
 
 from authgate.abuse.rules import SMS_BUDGET
 from authgate.delivery.base import SMS
 from authgate.delivery.outbox import pending_row
 from authgate.delivery.templates import render
-from authgate.runtime import Runtime
 from authgate.security.identifiers import email_key
 from authgate.storage.models import OutboxMessage
+
+if TYPE_CHECKING:
+    from authgate.abuse.limiter import RateLimiter
+    from authgate.security.crypto import SecretBox
+    from authgate.settings import Settings
 
 SEND_RECIPIENT = "send.recipient"
 ALL_SMS = "sms"  # the one key of the SMS budget: every SMS of the deployment
 
 
-def app_name(rt: Runtime) -> str:
+class MessageParts(Protocol):
+    """What building a message uses: where links point, the box that seals bodies, the limits."""
+
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def box(self) -> SecretBox: ...
+    @property
+    def limiter(self) -> RateLimiter: ...
+
+
+def app_name(rt: MessageParts) -> str:
     return urlsplit(rt.settings.public_url).hostname or "authgate"
 
 
-def link_url(rt: Runtime, path: str, token: str) -> str:
+def link_url(rt: MessageParts, path: str, token: str) -> str:
     """`{PUBLIC_URL}{first route prefix}{path}{token}`: the link the email carries."""
     return f"{rt.settings.public_url}{rt.settings.route_prefixes[0]}{path}{quote(token, safe='')}"
 
@@ -43,7 +59,7 @@ class Allowed:
     recipient: str
 
 
-async def allow_message(rt: Runtime, *, channel: str, to: str) -> Allowed:
+async def allow_message(rt: MessageParts, *, channel: str, to: str) -> Allowed:
     """Count one message to `to` (`send.recipient`) and, for an SMS, one against the daily
     budget (`sms.global`); 429 `rate_limited` over either. Call it before the transaction that
     queues the message, and alike for a real recipient and for the decoy of an unknown one:
@@ -57,7 +73,7 @@ async def allow_message(rt: Runtime, *, channel: str, to: str) -> Allowed:
 
 
 def message_row(
-    rt: Runtime, *, allowed: Allowed, kind: str, channel: str, to: str, expires_at: datetime | None, **values: str
+    rt: MessageParts, *, allowed: Allowed, kind: str, channel: str, to: str, expires_at: datetime | None, **values: str
 ) -> OutboxMessage:
     if allowed.recipient != recipient_key(channel, to):
         raise ValueError("a message must be counted against the sending limits for its own recipient")

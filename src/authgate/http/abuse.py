@@ -7,7 +7,7 @@ as sign-in normalises it, so that rotating addresses or spelling an address diff
 not escape the limit. A body that cannot be read names no identifier: the route refuses it.
 
 With `captcha=True`, a request that passed the limits must then bring a CAPTCHA token when a
-provider is configured (captcha/gate.py): `captchaToken` in the JSON body, or the
+provider is configured (captcha/suspicion.py): `captchaToken` in the JSON body, or the
 `X-Captcha-Token` header."""
 
 from __future__ import annotations

@@ -6,13 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
+from authgate.core.principal import Principal
 from authgate.errors import forbidden, invalid_token
 from authgate.http.cookies import ACCESS_COOKIE
 from authgate.http.csrf import check_cookie_request
 from authgate.http.openapi import problem_statuses
 from authgate.http.request_scope import context_of
 from authgate.runtime import Runtime
-from authgate.runtime.caches import Principal
 from authgate.scope import RequestContext, act_as
 from authgate.scope import current as current_scope
 from authgate.security.capabilities import has_caps

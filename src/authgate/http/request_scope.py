@@ -1,5 +1,5 @@
 """Who is calling from where: the client address and User-Agent of each request, held for the
-request's whole life (services/context.py) so that every audit entry carries them."""
+request's whole life (scope.py) so that every audit entry carries them."""
 
 from __future__ import annotations
 

@@ -1,17 +1,16 @@
-"""Credential methods, one module each (password and PIN, TOTP, recovery codes, one-time
+"""Credential methods, one package each (password and PIN, TOTP, recovery codes, one-time
 codes by email or SMS, magic links, sign-in through a provider), and the list of them the
 runtime builds from settings.
 
-A new method (passkeys) is a new module here and a line in `methods_from_settings`;
-the sign-in gate (`services/signin.py`) asks the list, never a method by name.
+A new method (passkeys) is a new package here and a line in `methods_from_settings`;
+the sign-in gate (`signin/gate.py`) asks the list, never a method by name.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from authgate.core.factors import Method, Proof, SecondFactor
+from authgate.core.factors import Methods
 from authgate.methods.code.factor import CODE
 from authgate.methods.link.factor import LINK
 from authgate.methods.oauth.factor import OAUTH
@@ -22,16 +21,7 @@ from authgate.methods.totp.factor import TOTP
 if TYPE_CHECKING:
     from authgate.settings import Settings
 
-__all__ = ["Method", "Methods", "Proof", "SecondFactor", "methods_from_settings"]
-
-
-@dataclass(frozen=True)
-class Methods:
-    first: tuple[Method, ...]
-    second: tuple[SecondFactor, ...]
-
-    def second_named(self, name: str) -> SecondFactor | None:
-        return next((m for m in self.second if m.name == name), None)
+__all__ = ["methods_from_settings"]
 
 
 def methods_from_settings(settings: Settings) -> Methods:

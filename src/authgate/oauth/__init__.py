@@ -3,7 +3,7 @@ provider by issuer discovery; Google is one), `github`, and `plain` (an OAuth 2.
 with a user-info endpoint). `registry` builds them from settings.
 
 A provider turns an authorization code into an `Identity`; it knows nothing of accounts.
-What an identity may open is decided by `services/social.py` and the sign-in gate.
+What an identity may open is decided by `methods/oauth/flows.py` and the sign-in gate.
 """
 
 from authgate.oauth.base import (

@@ -17,25 +17,9 @@ import asyncio
 import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from authgate.storage.models import Session, User
-
-
-@dataclass(frozen=True)
-class Principal:
-    user: User
-    session: Session
-    claims: dict[str, Any]
-
-    @property
-    def user_id(self) -> str:
-        return self.user.id
-
-    @property
-    def session_id(self) -> str:
-        return self.session.id
 
 
 class PrincipalCache:

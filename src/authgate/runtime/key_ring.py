@@ -20,9 +20,10 @@ import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from jwt import PyJWK
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -35,7 +36,8 @@ from authgate.storage.models import SigningKey, utcnow
 from authgate.storage.repositories import signing_keys as key_repo
 
 if TYPE_CHECKING:
-    from authgate.runtime import Runtime
+    from authgate.settings import Settings
+    from authgate.storage.uow import UnitOfWork
 
 log = get_logger("authgate.keys")
 RELOAD_SECONDS = 5.0  # how stale a node's copy of the key table may get
@@ -174,12 +176,26 @@ class KeyRing:
         self._task = self._reloading = None
 
 
+class RotationParts(Protocol):
+    """What rotating keys uses: the ring, its settings, the box private keys are sealed in."""
+
+    @property
+    def keys(self) -> KeyRing: ...
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def box(self) -> SecretBox: ...
+    def uow(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
+
+
 def sealing_context(kid: str) -> str:
     """Binds a sealed private key to its kid: a ciphertext moved to another row won't open."""
     return f"signing-key:{kid}"
 
 
-async def rotate(rt: Runtime, *, reason: str, grace_seconds: int | None = None, only: str | None = None) -> str | None:
+async def rotate(
+    rt: RotationParts, *, reason: str, grace_seconds: int | None = None, only: str | None = None
+) -> str | None:
     """Make a new signing key and retire the current one(s), which verify for the grace
     period. With `only`, rotate only if that key is still the one signing (a scheduled
     rotation); returns the new kid, or None when another node rotated first."""
@@ -215,7 +231,7 @@ async def rotate(rt: Runtime, *, reason: str, grace_seconds: int | None = None, 
     return new.kid
 
 
-async def ensure_signing_key(rt: Runtime) -> None:
+async def ensure_signing_key(rt: RotationParts) -> None:
     """At start: under an asymmetric algorithm, make the first key if none of that algorithm
     signs yet (keys of an algorithm configured before are retired with the usual grace)."""
     if not rt.keys.stored:
@@ -225,7 +241,7 @@ async def ensure_signing_key(rt: Runtime) -> None:
         await rotate(rt, reason="no_signing_key")
 
 
-async def tick(rt: Runtime) -> None:
+async def tick(rt: RotationParts) -> None:
     """Every few seconds: read the key table; rotate if the signing key is due."""
     await rt.keys.reload()
     signer = rt.keys.signer

@@ -13,9 +13,9 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from authgate.observability.logging import get_logger
 from authgate.runtime.periodic import Periodic
@@ -23,14 +23,22 @@ from authgate.storage.models import utcnow
 from authgate.storage.repositories import retention as retention_repo
 
 if TYPE_CHECKING:
-    from authgate.runtime import Runtime
+    from authgate.settings import Settings
 
 log = get_logger("authgate.retention")
+
+
+class RetentionParts(Protocol):
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def db(self) -> async_sessionmaker[AsyncSession]: ...
+
 
 Batch = Callable[[AsyncSession, int], Awaitable[int]]  # deletes at most n rows, returns how many
 
 
-def _kinds(rt: Runtime) -> list[tuple[str, Batch]]:
+def _kinds(rt: RetentionParts) -> list[tuple[str, Batch]]:
     """Each kind of row with the batch that deletes it, in the order they run (a session's
     retired refresh tokens before the session)."""
     settings = rt.settings
@@ -56,7 +64,7 @@ def _kinds(rt: Runtime) -> list[tuple[str, Batch]]:
     ]
 
 
-async def purge(rt: Runtime) -> dict[str, int]:
+async def purge(rt: RetentionParts) -> dict[str, int]:
     """One pass over every kind; returns the rows deleted per table. Logs one line when
     anything was deleted."""
     limit = rt.settings.retention_batch_size
@@ -76,7 +84,7 @@ async def purge(rt: Runtime) -> dict[str, int]:
     return counts
 
 
-def start(rt: Runtime) -> asyncio.Task[None] | None:
+def start(rt: RetentionParts) -> asyncio.Task[None] | None:
     """Purge every `retention_interval_seconds` for the life of the process (none when 0);
     a failure is logged once per outage and the next turn tries again."""
     every = rt.settings.retention_interval_seconds

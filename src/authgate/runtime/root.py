@@ -19,10 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from authgate.abuse.limiter import RateLimiter
 from authgate.abuse.lockout import Lockout, LockoutState, MemoryLockoutState, RedisLockoutState
 from authgate.captcha import CaptchaVerifier, asks_over_http, verifier_from_settings
+from authgate.core.factors import Methods
 from authgate.delivery.messages import message_handlers
 from authgate.delivery.outbox import Courier, Handler
 from authgate.delivery.webhooks import WEBHOOK, EventFanOut, WebhookHandler
-from authgate.methods import Methods, methods_from_settings
+from authgate.methods import methods_from_settings
 from authgate.oauth import Provider, providers_from_settings
 from authgate.observability.logging import get_logger
 from authgate.observability.metrics import Metrics
@@ -30,7 +31,7 @@ from authgate.runtime import key_ring as signing_keys
 from authgate.runtime import retention
 from authgate.runtime.caches import PrincipalCache, VerifiedTokens
 from authgate.runtime.key_ring import KeyRing
-from authgate.security.capabilities import RoleBook
+from authgate.runtime.role_book import RoleBook
 from authgate.security.codes import CodeHasher
 from authgate.security.crypto import SecretBox
 from authgate.security.passwords import PasswordHasher, PasswordPolicy
@@ -67,19 +68,19 @@ class Runtime:
     courier: Courier  # mail, SMS and webhook deliveries (delivery/outbox.py)
     codes: CodeHasher
     methods: Methods
-    outbound: httpx.AsyncClient | None  # calls to sign-in and CAPTCHA providers; None: none configured
+    provider_client: httpx.AsyncClient | None  # calls to sign-in and CAPTCHA providers; None: none configured
     providers: dict[str, Provider]  # sign-in providers by name (AUTHGATE_OAUTH_<NAME>_*)
     limiter: RateLimiter  # request and sending rate limits (abuse/limiter.py)
     lockout: Lockout  # failed checks of secrets (abuse/lockout.py)
     captcha: CaptchaVerifier | None  # AUTHGATE_CAPTCHA_PROVIDER; None: no CAPTCHA (captcha/)
-    roles: RoleBook  # capabilities by role, kept fresh (services/roles.py)
+    roles: RoleBook  # capabilities by role, kept fresh (security/capabilities.py)
     chain: AuditChain  # hashes of the audit trail (storage/audit_chain.py)
-    keys: KeyRing  # what signs and verifies access tokens (services/keys.py)
+    keys: KeyRing  # what signs and verifies access tokens (runtime/key_ring.py)
     verified_tokens: VerifiedTokens  # keyed by token, remembering each one's kid
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     next_refresh_sweep: float = 0.0  # monotonic time; see services/refresh.py
     redis: Redis | None = None  # AUTHGATE_REDIS_URL; shared state across nodes
-    purging: asyncio.Task[None] | None = None  # the retention purge (services/retention.py)
+    purging: asyncio.Task[None] | None = None  # the retention purge (runtime/retention.py)
 
     @classmethod
     def build(cls, settings: Settings, metrics: Metrics | None = None) -> Runtime:
@@ -111,7 +112,7 @@ class Runtime:
         }
         courier = Courier(db=db, reads=autocommit, handlers=handlers, feeders=(EventFanOut(db),))
         # Made only when a provider is configured: a client's TLS context costs about 7 MB.
-        outbound = httpx.AsyncClient(headers={"User-Agent": "authgate"}) if _calls_out(settings) else None
+        provider_client = httpx.AsyncClient(headers={"User-Agent": "authgate"}) if _calls_out(settings) else None
         redis = _redis_client(settings.redis_url) if settings.redis_url else None
         prefix = settings.redis_key_prefix
         keys = KeyRing(algorithm=settings.jwt_algorithm, secret=settings.jwt_secret, reads=autocommit, box=box)
@@ -128,7 +129,7 @@ class Runtime:
             redis=redis,
             limiter=RateLimiter(settings.rate_limit_rules, redis, prefix),
             lockout=Lockout(state, threshold=settings.lockout_threshold, base_seconds=settings.lockout_seconds),
-            captcha=verifier_from_settings(settings, outbound, state),
+            captcha=verifier_from_settings(settings, provider_client, state),
             hasher=PasswordHasher(settings.bcrypt_rounds, cpu_count(), metrics.observe_hash),
             keys=keys,
             verified_tokens=verified_tokens,
@@ -143,8 +144,8 @@ class Runtime:
             courier=courier,
             codes=CodeHasher(settings.encryption_key or settings.jwt_secret),
             methods=methods_from_settings(settings),
-            outbound=outbound,
-            providers=providers_from_settings(settings, outbound) if outbound is not None else {},
+            provider_client=provider_client,
+            providers=providers_from_settings(settings, provider_client) if provider_client is not None else {},
         )
 
     def uow(self) -> AbstractAsyncContextManager[UnitOfWork]:
@@ -192,8 +193,8 @@ class Runtime:
         await self.roles.close()
         await self.keys.close()
         await self.courier.close()
-        if self.outbound is not None:
-            await self.outbound.aclose()
+        if self.provider_client is not None:
+            await self.provider_client.aclose()
         self.hasher.close()
         await self.engine.dispose()
         if self.redis is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import secrets
 
-from authgate.security.signed_tokens import digest
+from authgate.security.opaque import digest
 
 COUNT = 10
 _GROUP = 4

@@ -1,7 +1,7 @@
-"""JWT signing and verification, and random one-time secrets.
+"""JWT signing and verification.
 
 Every token names its key with `kid`; verification looks that kid up in our own key set
-(services/keys.py) and uses the key only with that key's algorithm, so `alg: none`, an
+(the runtime's key ring, seen here as a `KeySet`) and uses the key only with that key's algorithm, so `alg: none`, an
 algorithm swap, or a `jku`, `x5u` or `jwk` header can never choose a key. Every token carries a
 `purpose` claim that verification checks, so an MFA token or any other kind can never pass
 where an access token is expected (RFC 8725 §3.11).
@@ -9,27 +9,39 @@ where an access token is expected (RFC 8725 §3.11).
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import jwt
 
 from authgate.errors import invalid_token, temporarily_unavailable, token_expired
 
-if TYPE_CHECKING:
-    from authgate.runtime.key_ring import KeyRing
-
 ACCESS = "access"
+
+
+class Key(Protocol):
+    @property
+    def kid(self) -> str: ...
+    @property
+    def algorithm(self) -> str: ...
+    @property
+    def key(self) -> Any: ...  # a key object, or the HS256 secret
+
+
+class KeySet(Protocol):
+    """What signs and what verifies (the runtime's key ring)."""
+
+    @property
+    def signer(self) -> Key | None: ...
+    def lookup(self, kid: str | None) -> Key | None: ...
+    async def reload_for_unknown(self, kid: str) -> None: ...
 
 
 @dataclass(frozen=True)
 class TokenCodec:
-    keys: KeyRing
+    keys: KeySet
     issuer: str
     audience: str
 
@@ -92,13 +104,3 @@ def key_id(token: str) -> str | None:
     if kid is not None and not isinstance(kid, str):
         raise invalid_token()
     return kid
-
-
-def random_token(nbytes: int = 32) -> str:
-    """A URL-safe random secret of `nbytes` bytes (32 bytes = 256 bits)."""
-    return secrets.token_urlsafe(nbytes)
-
-
-def digest(token: str) -> str:
-    """How a one-time secret is stored: its SHA-256, so a database leak reveals no token."""
-    return base64.urlsafe_b64encode(hashlib.sha256(token.encode("utf-8")).digest()).decode("ascii").rstrip("=")

@@ -6,24 +6,22 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 
 from authgate.abuse.lockout import account
+from authgate.core.parts import Parts
+from authgate.core.principal import Principal
 from authgate.delivery.base import SMS
-from authgate.errors import ErrorCode, FieldError, conflict, validation_failed
+from authgate.errors import FieldError, validation_failed
 from authgate.methods.link.flows import VOIDED_BY_PASSWORD_CHANGE
-from authgate.methods.password import factor as password_method
 from authgate.methods.password.factor import PASSWORD
-from authgate.runtime import Runtime
-from authgate.runtime.caches import Principal
 from authgate.scope import RequestContext
 from authgate.security.identifiers import (
-    email_key,
-    normalize_email,
     normalize_phone,
     normalize_username,
     username_key,
 )
 from authgate.services import onboarding
-from authgate.signin import gate as signin
-from authgate.signin.reauth import Reauthentication, require_recent_sign_in
+from authgate.signin import gate
+from authgate.signin.reauth import Reauthentication, confirm_password, require_recent_sign_in
+from authgate.signin.registration import Registration, add_user, check, check_name, new_user, taken
 from authgate.signin.sessions import LoginResult, revoke_user_sessions
 from authgate.storage.models import User, utcnow
 from authgate.storage.repositories import mfa as mfa_repo
@@ -31,17 +29,6 @@ from authgate.storage.repositories import one_time as one_time_repo
 from authgate.storage.repositories import users as user_repo
 from authgate.storage.repositories.users import DuplicateUser
 from authgate.storage.uow import UnitOfWork
-
-NAME_MAX = 100
-
-
-@dataclass(frozen=True)
-class Registration:
-    email: str
-    password: str | None = None
-    name: str | None = None
-    username: str | None = None
-    phone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -56,85 +43,13 @@ class ProfileChange:
     mfa_code: str | None = None  # moving the phone of the SMS second factor needs a current factor
 
 
-def taken(field: str) -> Exception:
-    if field == "username":
-        return conflict(ErrorCode.USERNAME_TAKEN, "username", "Username is already taken.")
-    return conflict(ErrorCode.EMAIL_TAKEN, "email", "Email address is already registered.")
-
-
-def check(errors: list[FieldError], field: str, fn: object, raw: str) -> str | None:
-    try:
-        return fn(raw)  # type: ignore[operator, no-any-return]
-    except ValueError as exc:
-        errors.append(FieldError(field, str(exc)))
-        return None
-
-
-def check_name(errors: list[FieldError], name: str | None) -> str | None:
-    if name is None:
-        return None
-    name = name.strip()
-    if len(name) > NAME_MAX:
-        errors.append(FieldError("name", f"Name must be at most {NAME_MAX} characters."))
-    return name or None
-
-
-async def new_user(rt: Runtime, reg: Registration, *, role: str = "user", email_verified: bool = False) -> User:
-    """Check every field, refuse a taken email/username (409), hash the password (outside any
-    transaction); the user is not stored yet (`add_user`)."""
-    errors: list[FieldError] = []
-    email = check(errors, "email", normalize_email, reg.email)
-    username = check(errors, "username", normalize_username, reg.username) if reg.username else None
-    phone = check(errors, "phone", normalize_phone, reg.phone) if reg.phone else None
-    name = check_name(errors, reg.name)
-    if reg.password is not None:
-        for message in rt.policy.problems(reg.password, email=email or reg.email, username=username):
-            errors.append(FieldError("password", message))
-    if errors:
-        raise validation_failed(*errors)
-    assert email is not None
-
-    keys = {"email_key": email_key(email), "username_key": username_key(username) if username else None}
-    async with rt.read() as db:
-        in_use = await user_repo.exists(db, **keys)
-    if in_use:
-        raise taken(in_use)
-
-    # No password given: none is recorded (no one knows one), so the account signs in another
-    # way, or sets a first password through a reset link.
-    password_hash = await rt.hasher.hash(reg.password) if reg.password is not None else None
-    return User(
-        email=email,
-        name=name,
-        username=username,
-        phone=phone,
-        password_hash=password_hash,
-        role=role,
-        email_verified=email_verified,
-        phone_verified=False,
-        mfa_enabled=False,
-        disabled=False,
-        **keys,
-    )
-
-
-async def add_user(tx: UnitOfWork, *, user: User, actor_id: str | None = None) -> None:
-    """Store a user from `new_user` (a race on email or username is a 409, not a 500)."""
-    try:
-        await user_repo.add(tx.db, user=user)
-    except DuplicateUser as dup:
-        raise taken(dup.field) from None
-    tx.audit("user.created", user_id=user.id, actor_id=actor_id)
-    tx.emit("user.created", userId=user.id, email=user.email)
-
-
 @dataclass(frozen=True)
 class Registered:
     user: User
     result: LoginResult | None  # None when the gate lets no session start yet (verification required)
 
 
-async def register(rt: Runtime, reg: Registration, welcome: onboarding.Welcome, ctx: RequestContext) -> Registered:
+async def register(rt: Parts, reg: Registration, welcome: onboarding.Welcome, ctx: RequestContext) -> Registered:
     """Create the account and sign in through the gate, in one transaction with the messages
     the options ask for. When the address must be verified first, a verification link goes
     out and no session starts, as login would refuse one."""
@@ -145,23 +60,10 @@ async def register(rt: Runtime, reg: Registration, welcome: onboarding.Welcome, 
     async with rt.uow() as tx:
         await add_user(tx, user=user)
         await onboarding.queue(tx, rt, user=user, welcome=welcome, allowed=allowed)
-        if signin.refusal(rt, user) is not None:
+        if gate.refusal(rt, user) is not None:
             return Registered(user=user, result=None)
-        outcome = await signin.complete(tx, rt, user=user, proofs=[PASSWORD.proof], ctx=ctx)
-    return Registered(user=user, result=await signin.finish(rt, outcome))
-
-
-async def login(
-    rt: Runtime, attempt: password_method.PasswordAttempt, mfa_code: str | None, ctx: RequestContext
-) -> LoginResult:
-    """Sign in with a password (or PIN); a second factor's code may come in the same request."""
-    found = await password_method.find(rt, attempt)
-    async with signin.counting(rt, ctx, subject=password_method.subject(attempt, found)):
-        user = await password_method.verify(rt, attempt, found)
-        async with rt.uow() as tx:
-            step = signin.SecondStep(code=mfa_code) if mfa_code else None
-            outcome = await signin.complete(tx, rt, user=user, proofs=[PASSWORD.proof], ctx=ctx, second=step)
-    return await signin.finish(rt, outcome)
+        outcome = await gate.complete(tx, rt, user=user, proofs=[PASSWORD.proof], ctx=ctx)
+    return Registered(user=user, result=await gate.finish(rt, outcome))
 
 
 # Changes only an administrator may make, applied in the same transaction (users_admin);
@@ -170,7 +72,7 @@ AdminStep = Callable[[UnitOfWork, User], Awaitable[list[str]]]
 
 
 async def update_profile(
-    rt: Runtime, *, principal: Principal, change: ProfileChange, ctx: RequestContext, also: AdminStep | None = None
+    rt: Parts, *, principal: Principal, change: ProfileChange, ctx: RequestContext, also: AdminStep | None = None
 ) -> User:
     """Change one's own fields in one transaction. A new password needs the current one and
     ends the other sessions and every outstanding link and code; a new phone needs a recent
@@ -198,51 +100,55 @@ async def update_profile(
         raise validation_failed(*errors)
 
     if change.password is not None:
-        async with signin.counting(rt, ctx, subject=account(user.id)):
-            await password_method.confirm(rt, user_id=user.id, password=change.current_password or "")
+        async with gate.counting(rt, ctx, subject=account(user.id)):
+            await confirm_password(rt, user_id=user.id, password=change.current_password or "")
         fields["password_hash"] = await rt.hasher.hash(change.password)
     elif "phone" in fields and not await _sms_factor_on(rt, user_id=user.id):
         # (With the SMS factor on, the current factor's code checked below re-authenticates.)
         proof = Reauthentication(current_password=change.current_password, factor_code=change.mfa_code)
         await require_recent_sign_in(rt, principal, proof, ctx=ctx)
 
-    async with signin.counting(rt, ctx, subject=account(user.id)), rt.uow() as tx:
-        if "phone" in fields:
-            await _confirm_phone_move(rt, tx, user=user, code=change.mfa_code)
-        fresh = await user_repo.get(tx.db, user_id=user.id)
-        assert fresh is not None
-        try:
-            await user_repo.update_fields(tx.db, user=fresh, fields=fields)
-        except DuplicateUser as dup:
-            raise taken(dup.field) from None
-        if change.password is not None:
-            await revoke_user_sessions(tx, rt, user_id=user.id, keep=principal.session_id, reason="password_changed")
-            await one_time_repo.void(tx.db, now=utcnow(), purposes=VOIDED_BY_PASSWORD_CHANGE, user_id=user.id)
-            tx.audit("password.changed", user_id=user.id)
-        changed = sorted(k for k in fields if k not in {"password_hash", "username_key"})
-        if also is not None:
-            changed = sorted({*changed, *await also(tx, fresh)})
-        if changed:
-            tx.audit("user.updated", user_id=user.id, fields=changed)
-            tx.emit("user.updated", userId=user.id, fields=changed)
-        tx.on_commit(lambda: rt.principals.drop_user(user.id))
+    async with gate.counting(rt, ctx, subject=account(user.id)):
+        step = await gate.second_step(rt, user_id=user.id, code=change.mfa_code) if "phone" in fields else None
+        async with rt.uow() as tx:
+            if step is not None:
+                await _confirm_phone_move(rt, tx, user=user, step=step)
+            fresh = await user_repo.get(tx.db, user_id=user.id)
+            assert fresh is not None
+            try:
+                await user_repo.update_fields(tx.db, user=fresh, fields=fields)
+            except DuplicateUser as dup:
+                raise taken(dup.field) from None
+            if change.password is not None:
+                await revoke_user_sessions(
+                    tx, rt, user_id=user.id, keep=principal.session_id, reason="password_changed"
+                )
+                await one_time_repo.void(tx.db, now=utcnow(), purposes=VOIDED_BY_PASSWORD_CHANGE, user_id=user.id)
+                tx.audit("password.changed", user_id=user.id)
+            changed = sorted(k for k in fields if k not in {"password_hash", "username_key"})
+            if also is not None:
+                changed = sorted({*changed, *await also(tx, fresh)})
+            if changed:
+                tx.audit("user.updated", user_id=user.id, fields=changed)
+                tx.emit("user.updated", userId=user.id, fields=changed)
+            tx.on_commit(lambda: rt.principals.drop_user(user.id))
     return fresh
 
 
-async def _sms_factor_on(rt: Runtime, *, user_id: str) -> bool:
+async def _sms_factor_on(rt: Parts, *, user_id: str) -> bool:
     async with rt.read() as db:
         factor = await mfa_repo.get_code_factor(db, user_id=user_id)
     return factor is not None and factor.channel == SMS
 
 
-async def _confirm_phone_move(rt: Runtime, tx: UnitOfWork, *, user: User, code: str | None) -> None:
+async def _confirm_phone_move(rt: Parts, tx: UnitOfWork, *, user: User, step: gate.SecondStep) -> None:
     """The SMS second factor follows the phone: moving it needs a code of a current second
     factor (TOTP, a recovery code, or an SMS code sent to the current phone)."""
     factor = await mfa_repo.get_code_factor(tx.db, user_id=user.id)
     if factor is None or factor.channel != SMS:
         return
-    if not code:
+    if not step.code:
         raise validation_failed(
             FieldError("mfaCode", "Your second factor is this phone: confirm the change with a current code.")
         )
-    await signin.confirm_current_factor(rt, tx, user=user, code=code)
+    await gate.confirm_current_factor(rt, tx, user=user, step=step)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from authgate.core.parts import Parts
 from authgate.errors import FieldError, validation_failed
-from authgate.runtime import Runtime
 from authgate.security.text import has_control_characters
 from authgate.services.pagination import decode_cursor, encode_cursor
 from authgate.storage import audit_chain
@@ -37,7 +37,7 @@ def _zoned(field: str, moment: datetime | None, errors: list[FieldError]) -> Non
         errors.append(FieldError(field, "Give a time zone, e.g. 2026-11-23T12:00:00Z."))
 
 
-async def entries(rt: Runtime, query: AuditQuery) -> AuditPage:
+async def entries(rt: Parts, query: AuditQuery) -> AuditPage:
     """One page, newest first; the cursor is the place of the page's last entry."""
     errors: list[FieldError] = []
     _zoned("since", query.since, errors)
@@ -66,6 +66,6 @@ async def entries(rt: Runtime, query: AuditQuery) -> AuditPage:
     return AuditPage(items=items, next_cursor=encode_cursor(items[-1].seq) if more else None)
 
 
-async def verify(rt: Runtime) -> audit_chain.Verdict:
+async def verify(rt: Parts) -> audit_chain.Verdict:
     async with rt.read() as db:
         return await audit_chain.verify(db, rt.chain)

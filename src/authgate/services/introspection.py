@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from authgate.core.parts import Parts
 from authgate.errors import AuthError
-from authgate.runtime import Runtime
-from authgate.security.signed_tokens import digest
+from authgate.security.opaque import digest
 from authgate.signin.sessions import authenticate
 from authgate.storage.models import utcnow
 from authgate.storage.repositories import sessions as session_repo
@@ -36,7 +36,7 @@ def _is_jwt(token: str) -> bool:
     return token.count(".") == 2
 
 
-async def _access(rt: Runtime, token: str) -> dict[str, Any] | None:
+async def _access(rt: Parts, token: str) -> dict[str, Any] | None:
     if not _is_jwt(token):
         return None
     try:
@@ -50,7 +50,7 @@ async def _access(rt: Runtime, token: str) -> dict[str, Any] | None:
     return answer
 
 
-async def _refresh(rt: Runtime, token: str) -> dict[str, Any] | None:
+async def _refresh(rt: Parts, token: str) -> dict[str, Any] | None:
     if _is_jwt(token):
         return None
     presented = digest(token)
@@ -78,7 +78,7 @@ async def _refresh(rt: Runtime, token: str) -> dict[str, Any] | None:
     return answer
 
 
-async def introspect(rt: Runtime, *, token: str, hint: str | None = None) -> dict[str, Any]:
+async def introspect(rt: Parts, *, token: str, hint: str | None = None) -> dict[str, Any]:
     """The RFC 7662 answer for `token`. The hint only orders the lookups (§2.1): a token of
     the other type is still found."""
     kinds = (_refresh, _access) if hint == REFRESH_TOKEN else (_access, _refresh)

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from authgate.core.parts import Parts
 from authgate.delivery.base import EMAIL, SMS
 from authgate.delivery.compose import Allowed, allow_message, message_row
 from authgate.methods.code import flows as one_time_codes
 from authgate.methods.link import flows as email_links
-from authgate.runtime import Runtime
 from authgate.storage.models import User
 from authgate.storage.models.one_time import RESET_PASSWORD, VERIFY_EMAIL
 from authgate.storage.repositories import outbox as outbox_repo
@@ -41,7 +41,7 @@ def _wants_mail(user: User, welcome: Welcome) -> bool:
     return (welcome.verify_email and not user.email_verified) or welcome.reset_email or welcome.welcome_email
 
 
-async def allow(rt: Runtime, *, user: User, welcome: Welcome) -> Allowances:
+async def allow(rt: Parts, *, user: User, welcome: Welcome) -> Allowances:
     """Count what `queue` will send against the sending limits (429 over one)."""
     mail = await allow_message(rt, channel=EMAIL, to=user.email) if _wants_mail(user, welcome) else None
     sms_wanted = welcome.sms_code and user.phone
@@ -49,7 +49,7 @@ async def allow(rt: Runtime, *, user: User, welcome: Welcome) -> Allowances:
     return Allowances(mail=mail, text=text)
 
 
-async def queue(tx: UnitOfWork, rt: Runtime, *, user: User, welcome: Welcome, allowed: Allowances) -> None:
+async def queue(tx: UnitOfWork, rt: Parts, *, user: User, welcome: Welcome, allowed: Allowances) -> None:
     verify = welcome.verify_email and not user.email_verified
     if (mail := allowed.mail) is not None:
         if verify:

@@ -21,10 +21,10 @@ from datetime import datetime, timedelta
 
 import orjson
 
+from authgate.core.parts import Parts
+from authgate.core.principal import Principal
 from authgate.errors import AuthError, invalid_token
-from authgate.runtime import Runtime
-from authgate.runtime.caches import Principal
-from authgate.security.signed_tokens import digest
+from authgate.security.opaque import digest
 from authgate.signin.sessions import (
     LoginResult,
     authenticate,
@@ -48,12 +48,12 @@ class _Reuse:
     session_id: str
 
 
-def _seal(rt: Runtime, session_id: str, refresh_token: str, access_token: str) -> str:
+def _seal(rt: Parts, session_id: str, refresh_token: str, access_token: str) -> str:
     payload = orjson.dumps({"r": refresh_token, "a": access_token}).decode("ascii")
     return rt.box.seal(payload, context=session_id)
 
 
-def _replay(rt: Runtime, session: Session, user: User, now: datetime) -> LoginResult | None:
+def _replay(rt: Parts, session: Session, user: User, now: datetime) -> LoginResult | None:
     """The pair the winner sealed on the session, or None if it cannot be opened."""
     if session.successor_sealed is None or session.rotated_at is None:
         return None
@@ -75,7 +75,7 @@ def _live(session: Session, user: User, now: datetime) -> bool:
     return session.revoked_at is None and session.expires_at > now and not user.disabled
 
 
-def _sweep_due(rt: Runtime) -> bool:
+def _sweep_due(rt: Parts) -> bool:
     """At most once a second per process: wiping stale sealed pairs is not per-request work."""
     now = time.monotonic()
     if rt.next_refresh_sweep > now:
@@ -84,13 +84,13 @@ def _sweep_due(rt: Runtime) -> bool:
     return True
 
 
-def _slid(rt: Runtime, session: Session, now: datetime) -> datetime:
+def _slid(rt: Parts, session: Session, now: datetime) -> datetime:
     """The session's new end after a refresh: renewed, but never past its absolute end."""
     renewed = now + timedelta(seconds=rt.settings.refresh_token_ttl_seconds)
     return min(renewed, session.ends_at) if session.ends_at is not None else renewed
 
 
-async def refresh(rt: Runtime, *, token: str) -> LoginResult:
+async def refresh(rt: Parts, *, token: str) -> LoginResult:
     """Exchange a refresh token for a new pair; raise 401 `invalid_token` otherwise."""
     now = utcnow()
     presented = digest(token)
@@ -149,9 +149,7 @@ async def refresh(rt: Runtime, *, token: str) -> LoginResult:
     return outcome
 
 
-def _just_rotated(
-    rt: Runtime, *, session: Session, user: User, now: datetime, grace: timedelta
-) -> LoginResult | _Reuse:
+def _just_rotated(rt: Parts, *, session: Session, user: User, now: datetime, grace: timedelta) -> LoginResult | _Reuse:
     """The token presented is the one just rotated: within the grace window the same pair
     again; after it, reuse."""
     if grace and session.rotated_at is not None and now - session.rotated_at <= grace:
@@ -161,7 +159,7 @@ def _just_rotated(
     return _Reuse(session.id)
 
 
-async def logout(rt: Runtime, *, access_token: str | None, refresh_token: str | None) -> list[str]:
+async def logout(rt: Parts, *, access_token: str | None, refresh_token: str | None) -> list[str]:
     """End the session named by a valid access token and/or the session of a known refresh
     token. Nothing valid is not an error: logging out is idempotent."""
     session_ids: list[str] = []

@@ -15,9 +15,9 @@ from __future__ import annotations
 import hmac
 from datetime import timedelta
 
+from authgate.core.parts import Parts
 from authgate.errors import FieldError, invalid_client, not_found, validation_failed
-from authgate.runtime import Runtime
-from authgate.security.signed_tokens import digest, random_token
+from authgate.security.opaque import digest, random_token
 from authgate.security.text import has_control_characters
 from authgate.storage.models import ServiceCredential, new_id, utcnow
 from authgate.storage.repositories import service_credentials as credential_repo
@@ -45,7 +45,7 @@ def _checked_name(name: str) -> str:
     return name
 
 
-async def create(rt: Runtime, *, name: str) -> tuple[ServiceCredential, str]:
+async def create(rt: Parts, *, name: str) -> tuple[ServiceCredential, str]:
     """A new credential and its secret, which is never shown again."""
     secret = new_secret()
     credential = ServiceCredential(
@@ -57,12 +57,12 @@ async def create(rt: Runtime, *, name: str) -> tuple[ServiceCredential, str]:
     return credential, secret
 
 
-async def list_credentials(rt: Runtime) -> list[ServiceCredential]:
+async def list_credentials(rt: Parts) -> list[ServiceCredential]:
     async with rt.read() as db:
         return await credential_repo.all_credentials(db)
 
 
-async def revoke(rt: Runtime, *, credential_id: str) -> tuple[ServiceCredential, bool]:
+async def revoke(rt: Parts, *, credential_id: str) -> tuple[ServiceCredential, bool]:
     """Revoke a credential; its next check is refused. Returns it, and whether this call
     revoked it (False: it was revoked already, and nothing changed)."""
     async with rt.uow() as tx:
@@ -77,7 +77,7 @@ async def revoke(rt: Runtime, *, credential_id: str) -> tuple[ServiceCredential,
     return credential, True
 
 
-async def authenticate(rt: Runtime, *, client_id: str, secret: str) -> ServiceCredential:
+async def authenticate(rt: Parts, *, client_id: str, secret: str) -> ServiceCredential:
     """The credential, if `secret` is its secret and it is not revoked; 401 `invalid_client`
     otherwise, after the same work whether or not the client id exists."""
     now = utcnow()

@@ -16,11 +16,11 @@ from urllib.parse import urlsplit
 
 import orjson
 
+from authgate.core.parts import Parts
 from authgate.delivery.targets import TargetRefused, parse_target, resolve
 from authgate.delivery.webhooks import WEBHOOK, delivery_row, new_secret, subscribed_events
 from authgate.errors import FieldError, not_found, validation_failed
 from authgate.events import EVENT_TYPES, EVERY
-from authgate.runtime import Runtime
 from authgate.security.text import checked_description
 from authgate.services.pagination import decode_time_cursor, encode_time_cursor
 from authgate.storage.models import OutboxMessage, Webhook, new_id, utcnow
@@ -54,7 +54,7 @@ class DeliveryPage:
     next_cursor: str | None
 
 
-async def _checked_url(rt: Runtime, url: str) -> str:
+async def _checked_url(rt: Parts, url: str) -> str:
     url = url.strip()
     try:
         await resolve(parse_target(url), allow_private=rt.settings.webhook_allow_private)
@@ -80,12 +80,12 @@ def _shown(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}{parts.path}"
 
 
-async def list_webhooks(rt: Runtime) -> list[Webhook]:
+async def list_webhooks(rt: Parts) -> list[Webhook]:
     async with rt.read() as db:
         return await webhook_repo.all_webhooks(db)
 
 
-async def get_webhook(rt: Runtime, *, webhook_id: str) -> Webhook:
+async def get_webhook(rt: Parts, *, webhook_id: str) -> Webhook:
     async with rt.read() as db:
         webhook = await webhook_repo.get(db, webhook_id=webhook_id)
     if webhook is None:
@@ -93,7 +93,7 @@ async def get_webhook(rt: Runtime, *, webhook_id: str) -> Webhook:
     return webhook
 
 
-async def create_webhook(rt: Runtime, *, url: str, events: list[str], active: bool, description: str | None) -> Created:
+async def create_webhook(rt: Parts, *, url: str, events: list[str], active: bool, description: str | None) -> Created:
     url = await _checked_url(rt, url)
     now, webhook_id, secret = utcnow(), new_id(), new_secret()
     webhook = Webhook(
@@ -113,7 +113,7 @@ async def create_webhook(rt: Runtime, *, url: str, events: list[str], active: bo
     return Created(webhook, secret)
 
 
-async def update_webhook(rt: Runtime, *, webhook_id: str, change: WebhookChange) -> Webhook:
+async def update_webhook(rt: Parts, *, webhook_id: str, change: WebhookChange) -> Webhook:
     url = await _checked_url(rt, change.url) if change.url is not None else None
     events = _checked_events(change.events) if change.events is not None else None
     async with rt.uow() as tx:
@@ -135,7 +135,7 @@ async def update_webhook(rt: Runtime, *, webhook_id: str, change: WebhookChange)
     return webhook
 
 
-async def delete_webhook(rt: Runtime, *, webhook_id: str) -> None:
+async def delete_webhook(rt: Parts, *, webhook_id: str) -> None:
     """The webhook goes, and its deliveries with it (those still pending are not sent)."""
     async with rt.uow() as tx:
         webhook = await webhook_repo.lock(tx.db, webhook_id=webhook_id)
@@ -146,7 +146,7 @@ async def delete_webhook(rt: Runtime, *, webhook_id: str) -> None:
         tx.audit("webhook.deleted", user_id=None, webhook=webhook_id, url=_shown(webhook.url))
 
 
-async def rotate_secret(rt: Runtime, *, webhook_id: str, grace_seconds: int | None) -> Created:
+async def rotate_secret(rt: Parts, *, webhook_id: str, grace_seconds: int | None) -> Created:
     """A new secret; the previous one keeps signing beside it for `grace_seconds` (0: stops at
     once), so that the receiver can be switched over without failing a delivery."""
     grace = DEFAULT_GRACE_SECONDS if grace_seconds is None else grace_seconds
@@ -167,7 +167,7 @@ async def rotate_secret(rt: Runtime, *, webhook_id: str, grace_seconds: int | No
     return Created(webhook, secret)
 
 
-async def list_deliveries(rt: Runtime, *, webhook_id: str, cursor: str | None, limit: int) -> DeliveryPage:
+async def list_deliveries(rt: Parts, *, webhook_id: str, cursor: str | None, limit: int) -> DeliveryPage:
     """Newest first; the cursor is the last shown delivery's (created_at, id)."""
     before = decode_time_cursor(cursor) if cursor else None
     await get_webhook(rt, webhook_id=webhook_id)
@@ -179,7 +179,7 @@ async def list_deliveries(rt: Runtime, *, webhook_id: str, cursor: str | None, l
     return DeliveryPage(rows, encode_time_cursor(last.created_at, last.id) if more and last else None)
 
 
-async def redeliver(rt: Runtime, *, webhook_id: str, delivery_id: str) -> OutboxMessage:
+async def redeliver(rt: Parts, *, webhook_id: str, delivery_id: str) -> OutboxMessage:
     """Send a delivery's event again, as a new delivery with the same `webhook-id` (so that a
     receiver that did get it can tell); the old one stays as it was, for the record."""
     async with rt.uow() as tx:

@@ -22,13 +22,13 @@ from datetime import timedelta
 import orjson
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
+from authgate.core.factors import Proof
+from authgate.core.parts import Parts
 from authgate.errors import AuthError, ErrorCode, FieldError, validation_failed
-from authgate.methods import Proof
-from authgate.runtime import Runtime
 from authgate.scope import RequestContext
-from authgate.security.signed_tokens import digest
-from authgate.signin import gate as signin
-from authgate.signin import one_time
+from authgate.security.opaque import digest
+from authgate.signin import gate, one_time
+from authgate.signin.challenge import proofs_data, proofs_from
 from authgate.signin.sessions import LoginResult
 from authgate.storage.models import utcnow
 from authgate.storage.models.one_time import CODE_EXCHANGE
@@ -68,13 +68,13 @@ def checked_challenge(challenge: str | None, method: str | None, redirect_to: st
 
 async def issue(tx: UnitOfWork, *, user_id: str, proofs: list[Proof], challenge: str) -> str:
     """A new code for this sign-in's first factor, in `tx`."""
-    data = orjson.dumps({"challenge": challenge, "proofs": signin.proofs_data(proofs)}).decode()
+    data = orjson.dumps({"challenge": challenge, "proofs": proofs_data(proofs)}).decode()
     code, row = one_time.token_row(purpose=CODE_EXCHANGE, user_id=user_id, lifetime=LIFETIME, data=data)
     await one_time_repo.add(tx.db, row=row)
     return code
 
 
-async def exchange(rt: Runtime, *, code: str, verifier: str, ctx: RequestContext) -> LoginResult:
+async def exchange(rt: Parts, *, code: str, verifier: str, ctx: RequestContext) -> LoginResult:
     """Use the code up (committed at once, whatever follows), check the verifier, then sign
     in through the gate (`mfa_required` when the account has a second factor)."""
     if not code or len(code) > MAX_CODE_CHARS:
@@ -88,10 +88,10 @@ async def exchange(rt: Runtime, *, code: str, verifier: str, ctx: RequestContext
         create_s256_code_challenge(verifier), stored["challenge"]
     ):
         raise bad_code()
-    proofs = signin.proofs_from(stored["proofs"])
+    proofs = proofs_from(stored["proofs"])
     async with rt.uow() as tx:
         user = await user_repo.get(tx.db, user_id=row.user_id)
         if user is None:
             raise bad_code()
-        outcome = await signin.complete(tx, rt, user=user, proofs=proofs, ctx=ctx)
-    return await signin.finish(rt, outcome)
+        outcome = await gate.complete(tx, rt, user=user, proofs=proofs, ctx=ctx)
+    return await gate.finish(rt, outcome)

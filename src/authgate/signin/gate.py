@@ -22,12 +22,11 @@ import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import timedelta
-
-import orjson
 
 from authgate import captcha
 from authgate.abuse import lockout
+from authgate.core.factors import Attempt, Proof, SecondFactor
+from authgate.core.parts import Parts
 from authgate.errors import (
     AuthError,
     FieldError,
@@ -41,25 +40,11 @@ from authgate.errors import (
     second_factor_unavailable,
     validation_failed,
 )
-from authgate.methods import Proof, SecondFactor
 from authgate.observability.logging import get_logger
-from authgate.runtime import Runtime
 from authgate.scope import RequestContext
-from authgate.security.signed_tokens import digest
-from authgate.signin import one_time
-from authgate.signin.sessions import LoginResult, revoke_user_sessions, start_session
+from authgate.signin.challenge import challenge_refused, charge_challenge, issue_challenge
+from authgate.signin.sessions import LoginResult, start_session
 from authgate.storage.models import User, utcnow
-from authgate.storage.models.one_time import (
-    CODE_EXCHANGE,
-    CODE_LOGIN,
-    CODE_MFA,
-    MAGIC_LINK,
-    MFA_CHALLENGE,
-    OAUTH_STATE,
-    RESET_PASSWORD,
-)
-from authgate.storage.repositories import identities as identity_repo
-from authgate.storage.repositories import mfa as mfa_repo
 from authgate.storage.repositories import one_time as one_time_repo
 from authgate.storage.repositories import users as user_repo
 from authgate.storage.uow import UnitOfWork
@@ -70,11 +55,33 @@ log = get_logger("authgate.signin")
 @dataclass(frozen=True)
 class SecondStep:
     """What the request brings for the second factor: a code, maybe naming its method, and
-    the challenge it answers (`/mfa/verify`), already charged one try."""
+    the challenge it answers (`/mfa/verify`), already charged one try. Made by `second_step`,
+    which spends the code's own tries first."""
 
     code: str | None = None
     method: str | None = None
     challenge_id: str | None = None
+    charged: str | None = None  # the one-time code `code` matched (SecondFactor.charge)
+
+
+async def second_step(
+    rt: Parts,
+    *,
+    user_id: str,
+    code: str | None,
+    method: str | None = None,
+    challenge_id: str | None = None,
+    only: set[str] | None = None,
+) -> SecondStep:
+    """Before the sign-in's transaction: every factor the code may be for (`method`, else
+    those in `only`, else all) spends the try it costs, committed whatever follows; a wrong
+    code is then counted even though the transaction that checks it rolls back."""
+    charged = None
+    if code:
+        for factor in rt.methods.second:
+            if (method is None or factor.name == method) and (only is None or factor.name in only):
+                charged = charged or await factor.charge(rt, user_id=user_id, code=code)
+    return SecondStep(code=code, method=method, challenge_id=challenge_id, charged=charged)
 
 
 @dataclass(frozen=True)
@@ -87,7 +94,7 @@ Outcome = LoginResult | MfaPending
 
 
 @asynccontextmanager
-async def counting(rt: Runtime, ctx: RequestContext | None = None, *, subject: str) -> AsyncIterator[None]:
+async def counting(rt: Parts, ctx: RequestContext | None = None, *, subject: str) -> AsyncIterator[None]:
     """Around any step that checks a secret of `subject` (an account, or an identifier that
     names none: `abuse/lockout.py`). The check runs only if the lockout admits it (429
     `account_locked` otherwise); a `WrongSecret` is counted and recorded, then leaves as its
@@ -111,12 +118,12 @@ async def counting(rt: Runtime, ctx: RequestContext | None = None, *, subject: s
 
 
 async def record_failure(
-    rt: Runtime, wrong: WrongSecret, *, ctx: RequestContext | None, locked_for: float | None = None
+    rt: Parts, wrong: WrongSecret, *, ctx: RequestContext | None, locked_for: float | None = None
 ) -> None:
     """The one place a failed check of a secret is recorded: a wrong password, a wrong
         second-factor code wherever it is entered, a wrong one-time code, a wrong current
         password; and the lockout this failure started, if it started one. The client's address
-    counts toward asking it for a CAPTCHA (captcha/gate.py)."""
+    counts toward asking it for a CAPTCHA (captcha/suspicion.py)."""
     user_id, method = wrong.user_id, wrong.method
     rt.metrics.logins.labels(wrong.error.code.value).inc()
     log.info("sign_in_failed", outcome=wrong.error.code.value, method=method, user_id=user_id)
@@ -133,7 +140,7 @@ async def record_failure(
     await captcha.note_failure(rt, ctx.ip_address if ctx else None)
 
 
-async def subject_of(rt: Runtime, *, kind: str, key: str) -> str:
+async def subject_of(rt: Parts, *, kind: str, key: str) -> str:
     """Whose failures a check of a secret counts against: the account this identifier names
     (`kind` is `email` or `username` with its key, or `phone` as E.164), else the identifier."""
     async with rt.read() as db:
@@ -146,7 +153,7 @@ async def subject_of(rt: Runtime, *, kind: str, key: str) -> str:
     return lockout.subject(user.id if user is not None else None, kind=kind, key=key)
 
 
-def refusal(rt: Runtime, user: User) -> Exception | None:
+def refusal(rt: Parts, user: User) -> Exception | None:
     """Why this account may not start a session now, if it may not."""
     if user.disabled:
         return account_disabled()
@@ -157,7 +164,7 @@ def refusal(rt: Runtime, user: User) -> Exception | None:
 
 async def complete(
     tx: UnitOfWork,
-    rt: Runtime,
+    rt: Parts,
     *,
     user: User,
     proofs: list[Proof],
@@ -197,7 +204,7 @@ async def complete(
     return result
 
 
-async def finish(rt: Runtime, outcome: Outcome) -> LoginResult:
+async def finish(rt: Parts, outcome: Outcome) -> LoginResult:
     """After the sign-in's transaction committed: the session (the account's failed checks
     are forgotten), or `mfa_required` (they are not: the second step is still to come)."""
     if isinstance(outcome, MfaPending):
@@ -208,7 +215,7 @@ async def finish(rt: Runtime, outcome: Outcome) -> LoginResult:
 
 
 async def check_second_factor(
-    rt: Runtime,
+    rt: Parts,
     tx: UnitOfWork,
     *,
     user: User,
@@ -221,93 +228,39 @@ async def check_second_factor(
         factors = [(f, p) for f, p in factors if f.name == step.method]
         if not factors:
             raise validation_failed(FieldError("method", "This second factor is not available for this sign-in."))
-    for factor, proof in factors:
-        if step.code and await factor.verify(rt, tx, user, step.code):
-            return proof
+    if step.code:
+        attempt = Attempt(code=step.code, charged=step.charged)
+        for factor, proof in factors:
+            if await factor.verify(rt, tx, user, attempt):
+                return proof
     raise WrongSecret(invalid_mfa_code(), user_id=user.id, method="second_factor")
 
 
 async def confirm_current_factor(
-    rt: Runtime, tx: UnitOfWork, *, user: User, code: str, only: set[str] | None = None
+    rt: Parts, tx: UnitOfWork, *, user: User, step: SecondStep, only: set[str] | None = None
 ) -> Proof:
     """A signed-in user proves a second factor they have now (to turn one off, or to move
-    the SMS factor): any enrolled factor, or only those named in `only`."""
+    the SMS factor): any enrolled factor, or only those named in `only`. `step` comes from
+    `second_step`, called before `tx` with the same `only`."""
     factors = [
         (f, p) for f in rt.methods.second if (only is None or f.name in only) and (p := await f.enrolled(tx.db, user))
     ]
-    return await check_second_factor(rt, tx, user=user, factors=factors, step=SecondStep(code=code))
+    return await check_second_factor(rt, tx, user=user, factors=factors, step=step)
 
 
-# --- the mfaToken ---------------------------------------------------------------------------
-
-
-def proofs_data(proofs: list[Proof]) -> list[list[str]]:
-    """The first factor's proofs as kept with a sign-in waiting for its next step."""
-    return [[p.method, p.amr, p.channel] for p in proofs]
-
-
-def proofs_from(data: list[list[str]]) -> list[Proof]:
-    return [Proof(method=m, amr=a, channel=c) for m, a, c in data]
-
-
-def challenge_refused() -> Exception:
-    return invalid_token("The MFA token is not valid, was already used, has expired or has no tries left.")
-
-
-async def issue_challenge(tx: UnitOfWork, rt: Runtime, *, user: User, proofs: list[Proof]) -> str:
-    """The `mfaToken`: an opaque random token (not a JWT, so no access-token check can accept
-    it), kept as a digest, with the first factor's proofs; `mfa_token_max_attempts` tries."""
-    data = orjson.dumps(proofs_data(proofs)).decode()
-    token, row = one_time.token_row(
-        purpose=MFA_CHALLENGE,
-        user_id=user.id,
-        lifetime=timedelta(seconds=rt.settings.mfa_token_ttl_seconds),
-        max_attempts=rt.settings.mfa_token_max_attempts,
-        data=data,
-    )
-    await one_time_repo.purge(tx.db, user_id=user.id, purpose=MFA_CHALLENGE, now=row.created_at)
-    await one_time_repo.add(tx.db, row=row)
-    return token
-
-
-@dataclass(frozen=True)
-class Challenge:
-    id: str
-    user_id: str
-    proofs: list[Proof]
-
-
-async def charge_challenge(rt: Runtime, token: str) -> Challenge:
-    """Count one try against the challenge (committed before any code is checked, so the
-    limit holds under parallel guesses); invalid_token when none is left."""
-    async with rt.uow() as tx:
-        row = await one_time_repo.spend_attempt(tx.db, purpose=MFA_CHALLENGE, digest=digest(token), now=utcnow())
-    if row is None or row.user_id is None:
-        raise challenge_refused()
-    proofs = proofs_from(orjson.loads(row.data or "[]"))
-    return Challenge(id=row.id, user_id=row.user_id, proofs=proofs)
-
-
-# --- proof of an address --------------------------------------------------------------------
-
-
-async def prove_address(tx: UnitOfWork, rt: Runtime, *, user_id: str, email_key: str) -> User | None:
-    """The mailbox of `email_key` was just proved by signing in through it (a magic link, an
-    email code). The account, if it still has that address; None otherwise.
-
-    The first such proof claims an account whose address was never verified: whoever
-    registered it may not be its owner, so the password set before is discarded, every
-    second factor and linked provider removed, every session revoked and every outstanding
-    link, code and provider flow voided (pre-registration takeover). A later proof only confirms the address."""
-    now = utcnow()
-    if await user_repo.claim(tx.db, user_id=user_id, email_key=email_key, now=now):
-        await mfa_repo.delete_all_factors(tx.db, user_id=user_id)
-        await identity_repo.remove_all(tx.db, user_id=user_id)
-        await revoke_user_sessions(tx, rt, user_id=user_id, reason="account_claimed")
-        purposes = (RESET_PASSWORD, MAGIC_LINK, CODE_LOGIN, CODE_MFA, MFA_CHALLENGE, OAUTH_STATE, CODE_EXCHANGE)
-        await one_time_repo.void(tx.db, now=now, purposes=purposes, user_id=user_id)
-        tx.audit("account.claimed", user_id=user_id)
-    elif not await user_repo.mark_email_verified(tx.db, user_id=user_id, email_key=email_key, now=now):
-        return None
-    tx.on_commit(lambda: rt.principals.drop_user(user_id))
-    return await user_repo.get(tx.db, user_id=user_id)
+async def verify_challenge(
+    rt: Parts, *, mfa_token: str, code: str, method: str | None, ctx: RequestContext
+) -> LoginResult:
+    """Finish a sign-in that answered `mfa_required`: one try is charged to the token, then
+    the gate checks the code (against the factors independent of the first one) and uses the
+    token up, in the transaction that starts the session."""
+    challenge = await charge_challenge(rt, mfa_token)
+    async with rt.read() as db:
+        user = await user_repo.get(db, user_id=challenge.user_id)
+    if user is None:
+        raise invalid_token()
+    async with counting(rt, ctx, subject=lockout.account(user.id)):
+        step = await second_step(rt, user_id=user.id, code=code, method=method, challenge_id=challenge.id)
+        async with rt.uow() as tx:
+            outcome = await complete(tx, rt, user=user, proofs=challenge.proofs, ctx=ctx, second=step)
+    return await finish(rt, outcome)

@@ -6,15 +6,27 @@ an HMAC bound to its row, so a stored value cannot be tried offline or moved to 
 
 from __future__ import annotations
 
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from authgate.runtime import Runtime
 from authgate.security.codes import new_code
-from authgate.security.signed_tokens import digest, random_token
+from authgate.security.opaque import digest, random_token
 from authgate.storage.models import OneTimeSecret, new_id, utcnow
 from authgate.storage.repositories import one_time as one_time_repo
+
+if TYPE_CHECKING:
+    from authgate.security.codes import CodeHasher
+    from authgate.storage.uow import UnitOfWork
+
+
+class StoreParts(Protocol):
+    """What the one-time store uses: the keyed hash of codes, and transactions."""
+
+    @property
+    def codes(self) -> CodeHasher: ...
+    def uow(self) -> AbstractAsyncContextManager[UnitOfWork]: ...
 
 
 def token_row(
@@ -38,7 +50,7 @@ def token_row(
 
 
 def code_row(
-    rt: Runtime, *, purpose: str, user_id: str | None, lifetime: timedelta, max_attempts: int, **fields: Any
+    rt: StoreParts, *, purpose: str, user_id: str | None, lifetime: timedelta, max_attempts: int, **fields: Any
 ) -> tuple[str, OneTimeSecret]:
     """A new six-digit code and the row that stores its HMAC."""
     code = new_code()
@@ -58,7 +70,7 @@ def code_row(
     return code, row
 
 
-def code_matches(rt: Runtime, row: OneTimeSecret, code: str) -> bool:
+def code_matches(rt: StoreParts, row: OneTimeSecret, code: str) -> bool:
     return rt.codes.matches(code, row.digest, bound_to=row.id)
 
 
@@ -72,7 +84,7 @@ class Redeemed:
 
 
 async def redeem_code(
-    rt: Runtime, *, purpose: str, code: str | None, address: str | None = None, user_id: str | None = None
+    rt: StoreParts, *, purpose: str, code: str | None, address: str | None = None, user_id: str | None = None
 ) -> Redeemed:
     """Spend a try on the newest live code for `address` / `user_id` (committed at once,
     whatever follows), then compare. A right code is used up by the caller

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from authgate.abuse.lockout import account
-from authgate.errors import reauthentication_required
-from authgate.methods.password import factor as password
-from authgate.runtime import Runtime
-from authgate.runtime.caches import Principal
+from authgate.core.parts import Parts
+from authgate.core.principal import Principal
+from authgate.errors import WrongSecret, invalid_credentials, reauthentication_required
 from authgate.scope import RequestContext
-from authgate.signin.gate import confirm_current_factor, counting
+from authgate.signin.gate import confirm_current_factor, counting, second_step
 from authgate.storage.models import utcnow
+from authgate.storage.repositories import users as user_repo
 
 
 @dataclass(frozen=True)
@@ -30,12 +30,12 @@ class Reauthentication:
     factor_code: str | None = None
 
 
-def signed_in_recently(rt: Runtime, principal: Principal) -> bool:
+def signed_in_recently(rt: Parts, principal: Principal) -> bool:
     return principal.session.created_at >= utcnow() - timedelta(seconds=rt.settings.reauth_max_age_seconds)
 
 
 async def require_recent_sign_in(
-    rt: Runtime, principal: Principal, proof: Reauthentication, *, ctx: RequestContext | None = None
+    rt: Parts, principal: Principal, proof: Reauthentication, *, ctx: RequestContext | None = None
 ) -> None:
     """Pass when the sign-in is recent; else the current password, or a code of a current
     second factor (used up), must come with the request. Wrong ones are counted."""
@@ -43,10 +43,22 @@ async def require_recent_sign_in(
         return
     if proof.current_password:
         async with counting(rt, ctx, subject=account(principal.user_id)):
-            await password.confirm(rt, user_id=principal.user_id, password=proof.current_password)
+            await confirm_password(rt, user_id=principal.user_id, password=proof.current_password)
         return
     if proof.factor_code:
-        async with counting(rt, ctx, subject=account(principal.user_id)), rt.uow() as tx:
-            await confirm_current_factor(rt, tx, user=principal.user, code=proof.factor_code)
+        async with counting(rt, ctx, subject=account(principal.user_id)):
+            step = await second_step(rt, user_id=principal.user_id, code=proof.factor_code)
+            async with rt.uow() as tx:
+                await confirm_current_factor(rt, tx, user=principal.user, step=step)
         return
     raise reauthentication_required()
+
+
+async def confirm_password(rt: Parts, *, user_id: str, password: str) -> None:
+    """A signed-in user re-enters the current password; a wrong one is 401
+    `invalid_credentials`, as at sign-in. Call it inside `counting`."""
+    async with rt.read() as db:
+        user = await user_repo.get(db, user_id=user_id)
+    if not await rt.hasher.verify(password, user.password_hash if user else None):
+        error = invalid_credentials("The current password is not correct.")
+        raise WrongSecret(error, user_id=user_id, method="password")

@@ -11,12 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from authgate.core.parts import Parts
+from authgate.core.principal import Principal
 from authgate.errors import invalid_token, not_found
 from authgate.observability.logging import get_logger
-from authgate.runtime import Runtime
-from authgate.runtime.caches import Principal
 from authgate.scope import RequestContext
-from authgate.security.signed_tokens import ACCESS, digest, key_id, random_token
+from authgate.security.opaque import digest, random_token
+from authgate.security.signed_tokens import ACCESS, key_id
 from authgate.storage.models import Session, User, new_id, utcnow
 from authgate.storage.repositories import sessions as session_repo
 from authgate.storage.uow import UnitOfWork
@@ -34,7 +35,7 @@ class LoginResult:
     refresh_token: str | None = None
 
 
-def mint_access_token(rt: Runtime, *, user: User, session_id: str, amr: list[str]) -> str:
+def mint_access_token(rt: Parts, *, user: User, session_id: str, amr: list[str]) -> str:
     return rt.codec.encode(
         {
             "sub": user.id,
@@ -55,9 +56,9 @@ def new_refresh_token() -> tuple[str, str]:
     return token, digest(token)
 
 
-async def start_session(tx: UnitOfWork, rt: Runtime, *, user: User, amr: list[str], ctx: RequestContext) -> LoginResult:
+async def start_session(tx: UnitOfWork, rt: Parts, *, user: User, amr: list[str], ctx: RequestContext) -> LoginResult:
     """Record a new session for `user` with its first refresh token, and mint its access
-    token. Only the sign-in gate (`services/signin.py`) calls this."""
+    token. Only the sign-in gate (`signin/gate.py`) calls this."""
     now = utcnow()
     refresh_token, refresh_hash = new_refresh_token()
     ends_at = now + timedelta(seconds=rt.settings.session_max_seconds)
@@ -84,7 +85,7 @@ async def start_session(tx: UnitOfWork, rt: Runtime, *, user: User, amr: list[st
     )
 
 
-async def authenticate(rt: Runtime, token: str, *, fresh: bool = False) -> Principal:
+async def authenticate(rt: Parts, token: str, *, fresh: bool = False) -> Principal:
     """Verify an access token and that its session is still live: through the caches (see
     principals), or with `fresh` straight from the database (introspection, which services
     call precisely to see a revocation at once)."""
@@ -109,7 +110,7 @@ async def authenticate(rt: Runtime, token: str, *, fresh: bool = False) -> Princ
     return Principal(user=user, session=session, claims=claims)
 
 
-def _revoked(tx: UnitOfWork, rt: Runtime, ids: list[str], *, user_id: str, reason: str) -> list[str]:
+def _revoked(tx: UnitOfWork, rt: Parts, ids: list[str], *, user_id: str, reason: str) -> list[str]:
     """Once the revoking transaction commits: drop the cached principals, and log it."""
 
     def drop() -> None:
@@ -125,7 +126,7 @@ def _revoked(tx: UnitOfWork, rt: Runtime, ids: list[str], *, user_id: str, reaso
 
 
 async def revoke_user_sessions(
-    tx: UnitOfWork, rt: Runtime, *, user_id: str, keep: str | None = None, reason: str = "user_sessions"
+    tx: UnitOfWork, rt: Parts, *, user_id: str, keep: str | None = None, reason: str = "user_sessions"
 ) -> list[str]:
     """Revoke all of the user's live sessions except `keep` (password change, sign out others)."""
     ids = await session_repo.revoke_for_user(tx.db, user_id=user_id, keep=keep)
@@ -133,7 +134,7 @@ async def revoke_user_sessions(
 
 
 async def revoke_sessions(
-    tx: UnitOfWork, rt: Runtime, *, session_ids: list[str], user_id: str | None = None, reason: str = "logout"
+    tx: UnitOfWork, rt: Parts, *, session_ids: list[str], user_id: str | None = None, reason: str = "logout"
 ) -> list[str]:
     """Revoke these sessions (only `user_id`'s, when given); returns those that were live.
     Each owner gets their own audit entry."""
@@ -143,7 +144,7 @@ async def revoke_sessions(
     return [sid for sid, _ in revoked]
 
 
-async def revoke_own_session(rt: Runtime, *, user_id: str, session_id: str) -> None:
+async def revoke_own_session(rt: Parts, *, user_id: str, session_id: str) -> None:
     """`DELETE /sessions/{id}`: someone else's, unknown or already ended session is a 404."""
     async with rt.uow() as tx:
         ids = await revoke_sessions(tx, rt, session_ids=[session_id], user_id=user_id, reason="revoked_by_user")
@@ -151,12 +152,12 @@ async def revoke_own_session(rt: Runtime, *, user_id: str, session_id: str) -> N
         raise not_found("No such session.")
 
 
-async def revoke_other_sessions(rt: Runtime, *, user_id: str, keep: str) -> list[str]:
+async def revoke_other_sessions(rt: Parts, *, user_id: str, keep: str) -> list[str]:
     """`DELETE /sessions`: sign out everywhere else."""
     async with rt.uow() as tx:
         return await revoke_user_sessions(tx, rt, user_id=user_id, keep=keep, reason="sign_out_others")
 
 
-async def list_sessions(rt: Runtime, *, user_id: str) -> list[Session]:
+async def list_sessions(rt: Parts, *, user_id: str) -> list[Session]:
     async with rt.read() as db:
         return await session_repo.list_active(db, user_id=user_id, now=utcnow())

@@ -7,7 +7,7 @@ is registered with `tx.on_commit(...)` and runs after the commit, never after a 
 transaction as the change they describe: both exist exactly when the change does. Audit
 entries are chained (storage/audit_chain.py) as the last step before the commit, so the lock
 that orders them is held as briefly as possible. The request's address, User-Agent and
-authenticated caller are filled in from the request scope (services/context.py) unless given.
+authenticated caller are filled in from the request scope (scope.py) unless given.
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class UnitOfWork:
         """Append an event for delivery to webhook subscribers (the outbox of `events`); once
         the change commits, the courier is woken to fan it out. `data` never holds a secret."""
         if type not in EVENT_TYPES:
-            raise ValueError(f"{type!r} is not in the event catalogue (services/events.py)")
+            raise ValueError(f"{type!r} is not in the event catalogue (events.py)")
         self.db.add(EventRecord(at=utcnow(), type=type, data=orjson.dumps(data).decode()))
         if self._on_event is not None and self._on_event not in self._after:
             self._after.append(self._on_event)

@@ -15,11 +15,12 @@ from authgate.http.schemas.accounts import LoginIn, LoginOut, RegisteredOut, Reg
 from authgate.http.schemas.oauth import CurrentUserOut, IdentityOut
 from authgate.http.schemas.users import UserOut
 from authgate.methods.oauth import flows as social
+from authgate.methods.password import signin as password_signin
 from authgate.methods.password.factor import PasswordAttempt
 from authgate.security.identifiers import normalize_email
 from authgate.services import accounts, onboarding
-from authgate.services.accounts import Registration
 from authgate.services.admin import users as users_admin
+from authgate.signin.registration import Registration
 
 router = APIRouter(tags=["accounts"])
 
@@ -83,7 +84,7 @@ def password_login(body: LoginIn) -> PasswordAttempt:
     dependencies=[guarded("login", identifier=login_identifier, captcha=True)],
 )
 async def sign_in(body: LoginIn, response: Response, rt: RuntimeDep, ctx: Context) -> LoginOut:
-    result = await accounts.login(rt, password_login(body), body.typed_code(), ctx)
+    result = await password_signin.login(rt, password_login(body), body.typed_code(), ctx)
     if body.options.set_cookie:
         set_auth_cookies(response, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)
     return login_out(rt, result, "Login successful")

@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from authgate.core.principal import Principal
 from authgate.http.deps import RuntimeDep, require_caps
 from authgate.http.responses import json_response
 from authgate.http.schemas.audit import AuditEntryOut, AuditPageOut
-from authgate.runtime.caches import Principal
 from authgate.services import audit
 from authgate.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 

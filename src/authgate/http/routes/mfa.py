@@ -11,7 +11,8 @@ from authgate.http.openapi import SIGN_IN, problems
 from authgate.http.responses import login_out
 from authgate.http.schemas.accounts import LoginOut
 from authgate.http.schemas.mfa import DisableIn, EnableIn, EnableOut, MessageOut, SetupIn, TotpSetupOut, VerifyIn
-from authgate.methods import second_factors as mfa
+from authgate.methods.totp import enrol as totp_enrol
+from authgate.signin import gate
 from authgate.signin.reauth import Reauthentication
 
 router = APIRouter(tags=["mfa"])
@@ -22,14 +23,14 @@ ALREADY = problems(409)  # an authenticator app is already on (setup, enable), o
 @router.post("/authenticator/setup", responses=ALREADY, response_model=TotpSetupOut)
 async def setup(principal: CurrentPrincipal, rt: RuntimeDep, ctx: Context, body: SetupIn | None = None) -> TotpSetupOut:
     reauth = Reauthentication(body.current_password, body.typed_code()) if body else Reauthentication()
-    result = await mfa.setup_totp(rt, principal=principal, reauth=reauth, ctx=ctx)
+    result = await totp_enrol.setup_totp(rt, principal=principal, reauth=reauth, ctx=ctx)
     return TotpSetupOut(secret=result.secret, otpauth_url=result.otpauth_url, qr_code_url=result.qr_code_url)
 
 
 @router.post("/mfa/enable", responses=ALREADY, response_model=EnableOut)
 @router.post("/authenticator/verify", responses=ALREADY, response_model=EnableOut)
 async def enable(body: EnableIn, principal: CurrentPrincipal, rt: RuntimeDep, ctx: Context) -> EnableOut:
-    codes = await mfa.enable_totp(
+    codes = await totp_enrol.enable_totp(
         rt,
         principal=principal,
         secret=body.secret,
@@ -45,7 +46,7 @@ async def enable(body: EnableIn, principal: CurrentPrincipal, rt: RuntimeDep, ct
 
 @router.post("/mfa/verify", response_model=LoginOut, responses=SIGN_IN, dependencies=[guarded("mfa")])
 async def verify(body: VerifyIn, response: Response, rt: RuntimeDep, ctx: Context) -> LoginOut:
-    result = await mfa.verify_challenge(
+    result = await gate.verify_challenge(
         rt, mfa_token=body.mfa_token, code=body.required_code("code"), method=body.method, ctx=ctx
     )
     if body.options.set_cookie:
@@ -57,5 +58,5 @@ async def verify(body: VerifyIn, response: Response, rt: RuntimeDep, ctx: Contex
 @router.post("/mfa/remove", responses=ALREADY, response_model=MessageOut)
 async def disable(body: DisableIn, principal: CurrentPrincipal, rt: RuntimeDep, ctx: Context) -> MessageOut:
     code = body.required_code("verificationCode")
-    await mfa.disable_totp(rt, user=principal.user, code=code, ctx=ctx)
+    await totp_enrol.disable_totp(rt, user=principal.user, code=code, ctx=ctx)
     return MessageOut(message="MFA disabled")

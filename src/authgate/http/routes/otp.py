@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response, status
 
+from authgate.core.principal import Principal
 from authgate.errors import AuthError, invalid_token
 from authgate.http.abuse import code_identifier, guarded
 from authgate.http.cookies import ACCESS_COOKIE, set_auth_cookies
@@ -13,9 +14,9 @@ from authgate.http.responses import login_out, user_out
 from authgate.http.schemas.accounts import LoginOut
 from authgate.http.schemas.links import MessageOut
 from authgate.http.schemas.otp import FactorOut, OtpRemoveIn, OtpSendIn, OtpVerifyIn, VerifiedOut
-from authgate.methods import second_factors as mfa
+from authgate.methods.code import enrol as code_enrol
 from authgate.methods.code import flows as one_time_codes
-from authgate.runtime.caches import Principal
+from authgate.signin import gate
 from authgate.signin.reauth import Reauthentication
 
 router = APIRouter(tags=["one-time codes"])
@@ -68,7 +69,7 @@ async def verify_code(
     code = body.required_code("code")
     if body.mfa_token is not None:
         # The second step of a sign-in: the same challenge /mfa/verify redeems, with this code.
-        result = await mfa.verify_challenge(rt, mfa_token=body.mfa_token, code=code, method=None, ctx=ctx)
+        result = await gate.verify_challenge(rt, mfa_token=body.mfa_token, code=code, method=None, ctx=ctx)
     else:
         principal = await optional_principal(request)
         check = one_time_codes.CodeCheck(
@@ -83,7 +84,7 @@ async def verify_code(
         if body.purpose == one_time_codes.MFA:
             if principal is None:
                 raise invalid_token("Sign in first: enrolling a second factor needs the account's access token.")
-            channel = await mfa.enable_code_factor(
+            channel = await code_enrol.enable_code_factor(
                 rt,
                 principal=principal,
                 check=check,
@@ -100,5 +101,5 @@ async def verify_code(
 @router.post("/otp/remove", response_model=MessageOut)
 async def remove_factor(body: OtpRemoveIn, principal: CurrentPrincipal, rt: RuntimeDep, ctx: Context) -> MessageOut:
     code = body.required_code("verificationCode")
-    await mfa.remove_code_factor(rt, user=principal.user, code=code, ctx=ctx)
+    await code_enrol.remove_code_factor(rt, user=principal.user, code=code, ctx=ctx)
     return MessageOut(message="One-time-code second factor removed")

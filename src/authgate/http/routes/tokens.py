@@ -1,6 +1,6 @@
 """Refresh and logout: the refresh token comes from the `refreshToken` cookie or the body; the
 answer renews (or deletes) both cookies. And `POST /token`, where a native app exchanges the
-code its sign-in ended with (services/code_exchange.py)."""
+code its sign-in ended with (signin/code_exchange.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Administering users (capability checks in services/users_admin.py)."""
+"""Administering users (capability checks in services/admin/users.py)."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
+from authgate.core.principal import Principal
 from authgate.http.deps import RuntimeDep, require_caps
 from authgate.http.schemas.webhooks import (
     DeliveryOut,
@@ -17,7 +18,6 @@ from authgate.http.schemas.webhooks import (
     WebhookSecretOut,
     WebhooksOut,
 )
-from authgate.runtime.caches import Principal
 from authgate.services import webhooks
 from authgate.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 

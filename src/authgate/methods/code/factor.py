@@ -1,14 +1,19 @@
 """One-time codes by email or SMS: a first factor (passwordless sign-in) and a second one.
 
-Sending them is `services/one_time_codes.py`; this module is what the gate asks.
+Sending them and the other flows are `flows.py` and `enrol.py`; this module is what the gate
+asks. A code allows a few tries: as a second factor, its try is spent by `charge` (the one
+redeem path of the one-time store, committed at once) before the sign-in's transaction, so a
+wrong code costs a try whatever the sign-in does next, and `verify` only uses up the code
+`charge` matched.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from authgate.core.factors import SMS, Proof
+from authgate.core.factors import SMS, Attempt, FactorParts, Proof
 from authgate.security.codes import normalize_code
+from authgate.signin import one_time
 from authgate.storage.models import utcnow
 from authgate.storage.models.one_time import CODE_MFA
 from authgate.storage.repositories import mfa as mfa_repo
@@ -17,7 +22,6 @@ from authgate.storage.repositories import one_time as one_time_repo
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from authgate.runtime import Runtime
     from authgate.storage.models import User
     from authgate.storage.uow import UnitOfWork
 
@@ -35,21 +39,23 @@ class CodeMethod:
         factor = await mfa_repo.get_code_factor(db, user_id=user.id)
         return self.proof(factor.channel) if factor is not None else None
 
-    async def verify(self, rt: Runtime, tx: UnitOfWork, user: User, code: str) -> bool:
-        """The newest live second-factor code sent to the enrolled channel: a try is spent,
-        the code compared, and on a match used up, all in `tx`."""
+    async def charge(self, parts: FactorParts, *, user_id: str, code: str) -> str | None:
+        """Spend a try on the newest live second-factor code sent to the enrolled channel;
+        its id when `code` matches it."""
         normalized = normalize_code(code)
-        factor = await mfa_repo.get_code_factor(tx.db, user_id=user.id)
+        async with parts.read() as db:
+            factor = await mfa_repo.get_code_factor(db, user_id=user_id)
         if normalized is None or factor is None:
+            return None
+        redeemed = await one_time.redeem_code(parts, purpose=CODE_MFA, code=normalized, user_id=user_id)
+        row = redeemed.row
+        return row.id if row is not None and row.channel == factor.channel else None
+
+    async def verify(self, parts: FactorParts, tx: UnitOfWork, user: User, attempt: Attempt) -> bool:
+        """Use up the code `charge` matched, if the factor is still on."""
+        if attempt.charged is None or await mfa_repo.get_code_factor(tx.db, user_id=user.id) is None:
             return False
-        now = utcnow()
-        row = await one_time_repo.latest(tx.db, purpose=CODE_MFA, user_id=user.id, now=now)
-        if row is None or row.channel != factor.channel:
-            return False
-        spent = await one_time_repo.spend_attempt(tx.db, purpose=CODE_MFA, secret_id=row.id, now=now)
-        if spent is None or not rt.codes.matches(normalized, spent.digest, bound_to=spent.id):
-            return False
-        return await one_time_repo.consume(tx.db, secret_id=spent.id, now=now)
+        return await one_time_repo.consume(tx.db, secret_id=attempt.charged, now=utcnow())
 
 
 CODE = CodeMethod()

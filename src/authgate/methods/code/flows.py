@@ -1,6 +1,6 @@
 """Six-digit one-time codes by SMS or email: sending them, signing in with one, and verifying
-a phone or an address with one. (The code as a second factor is `methods/code.py`; enrolling
-it, `services/mfa.py`.)
+a phone or an address with one. (The code as a second factor is `methods/code/factor.py`; enrolling
+it, `methods/totp/enrol.py`.)
 
 A code lives 10 minutes, allows 5 tries and works once: each check first spends a try
 (committed at once), then compares, then the right code is used up in the transaction that
@@ -15,6 +15,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.abuse.lockout import account
+from authgate.core.parts import Parts
 from authgate.delivery.base import EMAIL, SMS
 from authgate.delivery.compose import Allowed, allow_message, message_row
 from authgate.delivery.outbox import suppressed
@@ -29,12 +30,11 @@ from authgate.errors import (
     validation_failed,
 )
 from authgate.methods.code.factor import CODE
-from authgate.runtime import Runtime
 from authgate.scope import RequestContext
 from authgate.security.codes import normalize_code
 from authgate.security.identifiers import email_key, normalize_email, normalize_phone
-from authgate.signin import gate as signin
-from authgate.signin import one_time
+from authgate.signin import gate, one_time
+from authgate.signin.address import prove_address
 from authgate.signin.sessions import LoginResult
 from authgate.storage.models import User, utcnow
 from authgate.storage.models.one_time import CODE_LOGIN, CODE_MFA, CODE_VERIFY
@@ -126,7 +126,7 @@ async def _recipient(
 
 
 async def send_code(
-    rt: Runtime, *, channel: str, purpose: str, destination: str | None, caller: User | None = None
+    rt: Parts, *, channel: str, purpose: str, destination: str | None, caller: User | None = None
 ) -> None:
     """Queue a code; the caller answers 202 whatever happened (no account enumeration).
 
@@ -147,11 +147,11 @@ async def send_code(
 
 
 async def queue_code(
-    tx: UnitOfWork, rt: Runtime, *, user: User | None, channel: str, to: str, purpose: str, allowed: Allowed
+    tx: UnitOfWork, rt: Parts, *, user: User | None, channel: str, to: str, purpose: str, allowed: Allowed
 ) -> None:
     """A code and its message, in `tx`, voiding the previous code for the same purpose and
     destination. With no user, the same rows as a decoy that is never sent. `allowed`: the
-    message was counted against the sending limits (`outbound.allow_message`)."""
+    message was counted against the sending limits (`delivery.compose.allow_message`)."""
     code, row = one_time.code_row(
         rt,
         purpose=STORED_PURPOSE[purpose],
@@ -178,12 +178,12 @@ async def queue_code(
     tx.on_commit(rt.courier.poke)
 
 
-async def _subject(rt: Runtime, channel: str, address: str, *, caller: User | None) -> str:
+async def _subject(rt: Parts, channel: str, address: str, *, caller: User | None) -> str:
     """Whose failures a wrong code counts against: the signed-in caller, else the account the
     phone or address names (or that phone or address, when it names none)."""
     if caller is not None:
         return account(caller.id)
-    return await signin.subject_of(rt, kind="email" if channel == EMAIL else "phone", key=address)
+    return await gate.subject_of(rt, kind="email" if channel == EMAIL else "phone", key=address)
 
 
 @dataclass(frozen=True)
@@ -201,7 +201,7 @@ class RightCode:
     user_id: str
 
 
-async def redeem(rt: Runtime, *, purpose: str, check: CodeCheck, address: str, user_id: str | None = None) -> RightCode:
+async def redeem(rt: Parts, *, purpose: str, check: CodeCheck, address: str, user_id: str | None = None) -> RightCode:
     """Check the code (counted: a wrong one is recorded against the account it was for)."""
     redeemed = await one_time.redeem_code(
         rt, purpose=STORED_PURPOSE[purpose], code=normalize_code(check.code), address=address, user_id=user_id
@@ -212,36 +212,36 @@ async def redeem(rt: Runtime, *, purpose: str, check: CodeCheck, address: str, u
     return RightCode(secret_id=row.id, user_id=row.user_id)
 
 
-async def sign_in_with_code(rt: Runtime, check: CodeCheck, ctx: RequestContext) -> LoginResult:
+async def sign_in_with_code(rt: Parts, check: CodeCheck, ctx: RequestContext) -> LoginResult:
     """Passwordless sign-in; a code by email proves the mailbox, and ends in the gate."""
     if check.destination is None:
         raise _required(check.channel)
     address = stored_address(check.channel, check.destination)
-    async with signin.counting(rt, ctx, subject=await _subject(rt, check.channel, address, caller=None)):
+    async with gate.counting(rt, ctx, subject=await _subject(rt, check.channel, address, caller=None)):
         right = await redeem(rt, purpose=LOGIN, check=check, address=address)
         async with rt.uow() as tx:
             if not await one_time_repo.consume(tx.db, secret_id=right.secret_id, now=utcnow()):
                 raise invalid_code(LOGIN)
             user: User | None
             if check.channel == EMAIL:
-                user = await signin.prove_address(tx, rt, user_id=right.user_id, email_key=address)
+                user = await prove_address(tx, rt, user_id=right.user_id, email_key=address)
             else:
                 user = await user_repo.get(tx.db, user_id=right.user_id)
                 if user is not None and not (user.phone == address and user.phone_verified):
                     user = None
             if user is None:
                 raise invalid_code(LOGIN)
-            outcome = await signin.complete(tx, rt, user=user, proofs=[CODE.proof(check.channel)], ctx=ctx)
-    return await signin.finish(rt, outcome)
+            outcome = await gate.complete(tx, rt, user=user, proofs=[CODE.proof(check.channel)], ctx=ctx)
+    return await gate.finish(rt, outcome)
 
 
-async def verify_contact(rt: Runtime, check: CodeCheck, caller: User | None, ctx: RequestContext) -> User:
+async def verify_contact(rt: Parts, check: CodeCheck, caller: User | None, ctx: RequestContext) -> User:
     """Mark the phone or address the code went to as verified (if the account still has it)."""
     destination = own_destination(check.channel, caller, check.destination) if caller else check.destination
     if destination is None:
         raise _required(check.channel)
     address = stored_address(check.channel, destination)
-    async with signin.counting(rt, ctx, subject=await _subject(rt, check.channel, address, caller=caller)):
+    async with gate.counting(rt, ctx, subject=await _subject(rt, check.channel, address, caller=caller)):
         right = await redeem(rt, purpose=VERIFY, check=check, address=address, user_id=caller.id if caller else None)
     user_id = right.user_id
     now = utcnow()

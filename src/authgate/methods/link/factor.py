@@ -1,6 +1,6 @@
 """Magic links: an emailed link that signs in (a first factor through the mailbox).
 
-Issuing and using links is `services/email_links.py`; this module is what the gate knows of
+Issuing and using links is `methods/link/flows.py`; this module is what the gate knows of
 the method: its proof.
 """
 

@@ -13,19 +13,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote
 
+from authgate.core.parts import Parts
 from authgate.delivery.base import EMAIL
 from authgate.delivery.compose import Allowed, allow_message, link_url, message_row
 from authgate.delivery.outbox import suppressed
 from authgate.delivery.templates import lifetime_words
 from authgate.errors import AuthError, ErrorCode, FieldError, validation_failed
 from authgate.methods.link.factor import LINK
-from authgate.runtime import Runtime
 from authgate.scope import RequestContext
 from authgate.security.identifiers import email_key, normalize_email
+from authgate.security.opaque import digest
 from authgate.security.redirects import UnsafeRedirect, check_redirect
-from authgate.security.signed_tokens import digest
-from authgate.signin import code_exchange, one_time
-from authgate.signin import gate as signin
+from authgate.signin import code_exchange, gate, one_time
+from authgate.signin.address import prove_address
 from authgate.signin.sessions import LoginResult, revoke_user_sessions
 from authgate.storage.models import User, utcnow
 from authgate.storage.models.one_time import (
@@ -74,7 +74,7 @@ def bad_link() -> AuthError:
     )
 
 
-def emailed_link(rt: Runtime, purpose: str, token: str, *, to_authgate: bool = False) -> str:
+def emailed_link(rt: Parts, purpose: str, token: str, *, to_authgate: bool = False) -> str:
     """Where the link in the email goes: the app's page for this flow with `?token=` when the
     app's URL is configured (the app then finishes the flow through the API), else, or with
     `to_authgate`, authgate's own route. Built from settings only, never from the request."""
@@ -90,7 +90,7 @@ def emailed_link(rt: Runtime, purpose: str, token: str, *, to_authgate: bool = F
     return f"{page}{'&' if '?' in page else '?'}token={quote(token, safe='')}"
 
 
-def checked_redirect(rt: Runtime, value: str | None) -> str | None:
+def checked_redirect(rt: Parts, value: str | None) -> str | None:
     """The absolute URL to send the browser to, or 400 when `redirectTo` is not allowed."""
     if value is None:
         return None
@@ -104,7 +104,7 @@ def checked_redirect(rt: Runtime, value: str | None) -> str | None:
         raise validation_failed(FieldError("redirectTo", str(exc))) from None
 
 
-def still_allowed(rt: Runtime, stored: str | None) -> str | None:
+def still_allowed(rt: Parts, stored: str | None) -> str | None:
     """A stored redirect is checked again at use: the allow-list may have shrunk since."""
     try:
         return checked_redirect(rt, stored)
@@ -114,7 +114,7 @@ def still_allowed(rt: Runtime, stored: str | None) -> str | None:
 
 async def queue_link(
     tx: UnitOfWork,
-    rt: Runtime,
+    rt: Parts,
     *,
     user: User | None,
     address: str,
@@ -124,8 +124,8 @@ async def queue_link(
     code_challenge: str | None = None,
 ) -> None:
     """A link and its message, in `tx`; with no user, the same rows as a decoy never sent.
-    `allowed`: the message was counted against the sending limits (`outbound.allow_message`).
-    A magic link with a `code_challenge` ends in a code for the app (services/code_exchange.py)."""
+    `allowed`: the message was counted against the sending limits (`delivery.compose.allow_message`).
+    A magic link with a `code_challenge` ends in a code for the app (signin/code_exchange.py)."""
     lifetime = LIFETIMES[purpose]
     to = user.email if user is not None else address
     token, row = one_time.token_row(
@@ -161,7 +161,7 @@ def _address(raw: str) -> str:
 
 
 async def request_link(
-    rt: Runtime,
+    rt: Parts,
     *,
     purpose: str,
     email: str,
@@ -204,7 +204,7 @@ class UsedLink:
     user_id: str
     address: str  # the key of the address it was sent to
     redirect_to: str | None
-    code_challenge: str | None  # a magic link for a native app (services/code_exchange.py)
+    code_challenge: str | None  # a magic link for a native app (signin/code_exchange.py)
 
 
 async def _use(tx: UnitOfWork, *, purpose: str, token: str) -> UsedLink:
@@ -219,7 +219,7 @@ async def _use(tx: UnitOfWork, *, purpose: str, token: str) -> UsedLink:
 # --- email verification ---------------------------------------------------------------------
 
 
-async def verify_email(rt: Runtime, *, token: str) -> str | None:
+async def verify_email(rt: Parts, *, token: str) -> str | None:
     """Mark the address verified; returns the (still allowed) redirect, if one was given.
 
     A verification link confirms the registration as it is: it signs no one in. An owner who
@@ -240,7 +240,7 @@ async def verify_email(rt: Runtime, *, token: str) -> str | None:
 # --- password reset -------------------------------------------------------------------------
 
 
-async def check_reset_link(rt: Runtime, *, token: str) -> None:
+async def check_reset_link(rt: Parts, *, token: str) -> None:
     """400 unless the reset link is live; does not use it up (the form page shows it)."""
     token_digest = _token_digest(token)
     async with rt.read() as db:
@@ -255,9 +255,9 @@ class ResetDone:
     redirect_to: str | None
 
 
-async def reset_password(rt: Runtime, *, token: str, password: str) -> ResetDone:
+async def reset_password(rt: Parts, *, token: str, password: str) -> ResetDone:
     """Set a new password from a reset link, in one transaction: the link is used up, the
-    address is proved (claiming a never-verified account, see `signin.prove_address`), every
+    address is proved (claiming a never-verified account, see `gate.prove_address`), every
     session of the user is revoked, every other outstanding link and code is voided. On a
     verified account an enabled second factor stays, so the next sign-in still asks for it."""
     token_digest = _token_digest(token)
@@ -275,7 +275,7 @@ async def reset_password(rt: Runtime, *, token: str, password: str) -> ResetDone
         link = await _use(tx, purpose=RESET_PASSWORD, token=token)
         user_id = link.user_id
         # Opening the link proves the mailbox: a never-verified account is claimed first.
-        if await signin.prove_address(tx, rt, user_id=user_id, email_key=link.address) is None:
+        if await prove_address(tx, rt, user_id=user_id, email_key=link.address) is None:
             raise bad_link()
         await user_repo.set_password_hash(tx.db, user_id=user_id, password_hash=password_hash)
         await one_time_repo.void(tx.db, now=utcnow(), purposes=VOIDED_BY_PASSWORD_CHANGE, user_id=user_id)
@@ -296,13 +296,13 @@ class MagicSignIn:
     code: str | None = None  # for the app to exchange at POST /token
 
 
-async def sign_in_with_link(rt: Runtime, *, token: str, ctx: RequestContext) -> MagicSignIn:
+async def sign_in_with_link(rt: Parts, *, token: str, ctx: RequestContext) -> MagicSignIn:
     """Use up a magic link, prove the mailbox (claiming a never-verified account) and sign in
     through the gate, all in one transaction. A link asked for with a code challenge ends in
     a code for the app instead; the gate then runs when the app exchanges it."""
     async with rt.uow() as tx:
         link = await _use(tx, purpose=MAGIC_LINK, token=token)
-        user = await signin.prove_address(tx, rt, user_id=link.user_id, email_key=link.address)
+        user = await prove_address(tx, rt, user_id=link.user_id, email_key=link.address)
         if user is None:
             raise bad_link()
         redirect_to = still_allowed(rt, link.redirect_to)
@@ -311,5 +311,5 @@ async def sign_in_with_link(rt: Runtime, *, token: str, ctx: RequestContext) -> 
                 raise bad_link()
             code = await code_exchange.issue(tx, user_id=user.id, proofs=[LINK.proof], challenge=link.code_challenge)
             return MagicSignIn(result=None, redirect_to=redirect_to, code=code)
-        outcome = await signin.complete(tx, rt, user=user, proofs=[LINK.proof], ctx=ctx)
-    return MagicSignIn(result=await signin.finish(rt, outcome), redirect_to=redirect_to)
+        outcome = await gate.complete(tx, rt, user=user, proofs=[LINK.proof], ctx=ctx)
+    return MagicSignIn(result=await gate.finish(rt, outcome), redirect_to=redirect_to)

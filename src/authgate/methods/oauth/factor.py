@@ -1,7 +1,7 @@
 """Signing in through a provider (OAuth 2.0 / OpenID Connect): a first factor whose channel
 is the account at that provider.
 
-The flow (state, code exchange, which account an identity opens) is `services/social.py`;
+The flow (state, code exchange, which account an identity opens) is `methods/oauth/flows.py`;
 the providers are `oauth/`. This module is what the gate knows of the method: its proof.
 """
 

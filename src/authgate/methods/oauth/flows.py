@@ -13,11 +13,11 @@ goes on); only then is the code exchanged. What the identity opens, in one trans
 - else, when no account has the provider's email, a new account with no password;
 - else, only with `AUTHGATE_OAUTH_AUTO_LINK=true` and an email the provider marks verified,
   the account with that email, which the link proves the address of (a never-verified
-  account is claimed first: `signin.prove_address`);
+  account is claimed first: `gate.prove_address`);
 - else nothing: 409 `identity_not_linked`, sign in another way and link.
 The sign-in is then finished by the gate (disabled accounts, verification, second factor).
 A flow started with a `codeChallenge` (a native app) ends instead in a code for the app, and
-the gate runs when the app exchanges it (services/code_exchange.py).
+the gate runs when the app exchanges it (signin/code_exchange.py).
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
+from authgate.core.parts import Parts
 from authgate.errors import (
     identity_not_linked,
     identity_taken,
@@ -40,15 +41,13 @@ from authgate.methods.link.flows import checked_redirect, still_allowed
 from authgate.methods.oauth.factor import OAUTH
 from authgate.oauth import Grant, Identity, Provider, ProviderRefused, ProviderUnavailable
 from authgate.observability.logging import get_logger
-from authgate.runtime import Runtime
 from authgate.scope import RequestContext
 from authgate.security.identifiers import email_key, normalize_email
-from authgate.security.signed_tokens import digest, random_token
+from authgate.security.opaque import digest, random_token
 from authgate.security.text import has_control_characters, strip_control_characters
-from authgate.services import accounts
 from authgate.settings import PROVIDER_NAME
-from authgate.signin import code_exchange, one_time
-from authgate.signin import gate as signin
+from authgate.signin import code_exchange, gate, one_time, registration
+from authgate.signin.address import prove_address
 from authgate.signin.sessions import LoginResult
 from authgate.storage.models import LinkedIdentity, User, utcnow
 from authgate.storage.models.one_time import OAUTH_STATE
@@ -66,14 +65,14 @@ MAX_SUBJECT_CHARS = 255  # the column's width
 BROWSER_VALUE = re.compile(r"[A-Za-z0-9_-]{43}")  # a random_token(): 256 bits, base64url
 
 
-def provider_named(rt: Runtime, name: str) -> Provider:
+def provider_named(rt: Parts, name: str) -> Provider:
     provider = rt.providers.get(name)
     if provider is None:
         raise not_found("No sign-in provider has this name.")
     return provider
 
 
-def callback_url(rt: Runtime, provider: str) -> str:
+def callback_url(rt: Parts, provider: str) -> str:
     """The redirect URI to register at the provider: built from `AUTHGATE_PUBLIC_URL` and the
     first route prefix, never from the request."""
     return f"{rt.settings.public_url}{rt.settings.route_prefixes[0]}/oauth/{provider}/callback"
@@ -85,7 +84,7 @@ def _issued_to(provider: str, browser: str) -> str:
     return digest(f"{provider}:{browser}")
 
 
-def _derived(rt: Runtime, state: str, what: str) -> str:
+def _derived(rt: Parts, state: str, what: str) -> str:
     return rt.codes.digest(state, bound_to=f"oauth {what}")
 
 
@@ -103,7 +102,7 @@ def browser_value(cookie: str | None) -> str:
 
 
 async def begin(
-    rt: Runtime,
+    rt: Parts,
     *,
     provider: str,
     redirect_to: str | None,
@@ -152,7 +151,7 @@ class Flow:
     code_challenge: str | None = None  # a native app's sign-in: it ends in a code
 
 
-async def take_state(rt: Runtime, *, provider: str, state: str | None, browser_cookie: str | None) -> Flow:
+async def take_state(rt: Parts, *, provider: str, state: str | None, browser_cookie: str | None) -> Flow:
     """Use the state up (once, whatever follows) and check it was started for this provider
     in this browser; 400 `invalid_state` otherwise."""
     if not state or len(state) > MAX_STATE_CHARS or not browser_cookie:
@@ -187,7 +186,7 @@ class CodeIssued:
 
 
 async def finish(
-    rt: Runtime, flow: Flow, *, code: str | None, error: str | None, ctx: RequestContext
+    rt: Parts, flow: Flow, *, code: str | None, error: str | None, ctx: RequestContext
 ) -> LoginResult | Linked | CodeIssued:
     """Exchange the code, then sign in or link (see the module docstring)."""
     if error is not None:
@@ -221,11 +220,11 @@ async def finish(
             return CodeIssued(
                 await code_exchange.issue(tx, user_id=user.id, proofs=proofs, challenge=flow.code_challenge)
             )
-        outcome = await signin.complete(tx, rt, user=user, proofs=proofs, ctx=ctx)
-    return await signin.finish(rt, outcome)
+        outcome = await gate.complete(tx, rt, user=user, proofs=proofs, ctx=ctx)
+    return await gate.finish(rt, outcome)
 
 
-async def _account_for(tx: UnitOfWork, rt: Runtime, *, provider: str, identity: Identity, ctx: RequestContext) -> User:
+async def _account_for(tx: UnitOfWork, rt: Parts, *, provider: str, identity: Identity, ctx: RequestContext) -> User:
     now = utcnow()
     linked = await identity_repo.find(tx.db, provider=provider, subject=identity.subject)
     if linked is not None:
@@ -237,14 +236,14 @@ async def _account_for(tx: UnitOfWork, rt: Runtime, *, provider: str, identity: 
     existing = await user_repo.get_by_email(tx.db, email_key=email_key(address))
     if existing is None:
         user = _new_account(address, identity)
-        await accounts.add_user(tx, user=user)
+        await registration.add_user(tx, user=user)
         await _add_link(tx, user_id=user.id, provider=provider, identity=identity, ctx=ctx)
         return user
     if not (rt.settings.oauth_auto_link and identity.email_verified):
         raise identity_not_linked()
     # The provider proved the address: a never-verified account is claimed by it first, which
     # drops whatever its registrant set (and any identity linked before), then linked.
-    proved = await signin.prove_address(tx, rt, user_id=existing.id, email_key=existing.email_key)
+    proved = await prove_address(tx, rt, user_id=existing.id, email_key=existing.email_key)
     assert proved is not None  # the same transaction just read it with this address
     await _add_link(tx, user_id=proved.id, provider=provider, identity=identity, ctx=ctx)
     return proved
@@ -261,7 +260,7 @@ def _checked(identity: Identity) -> Identity:
         email = normalize_email(identity.email) if identity.email else None
     except ValueError:
         email = None
-    name = strip_control_characters(identity.name or "").strip()[: accounts.NAME_MAX] or None
+    name = strip_control_characters(identity.name or "").strip()[: registration.NAME_MAX] or None
     return replace(identity, email=email, name=name)
 
 
@@ -308,7 +307,7 @@ async def _add_link(tx: UnitOfWork, *, user_id: str, provider: str, identity: Id
     tx.emit("oauth.linked", userId=user_id, provider=provider)
 
 
-async def _link(rt: Runtime, *, user_id: str, provider: str, identity: Identity, ctx: RequestContext) -> None:
+async def _link(rt: Parts, *, user_id: str, provider: str, identity: Identity, ctx: RequestContext) -> None:
     """Link the identity to the account that started the flow (in one transaction)."""
     async with rt.uow() as tx:
         user = await user_repo.lock(tx.db, user_id=user_id)
@@ -324,7 +323,7 @@ async def _link(rt: Runtime, *, user_id: str, provider: str, identity: Identity,
         await _add_link(tx, user_id=user_id, provider=provider, identity=identity, ctx=ctx)
 
 
-async def unlink(rt: Runtime, *, user_id: str, provider: str, ctx: RequestContext) -> None:
+async def unlink(rt: Parts, *, user_id: str, provider: str, ctx: RequestContext) -> None:
     """Remove the link, unless it is the account's last way to sign in (no password, no other
     provider). The account row is locked, so two unlinks at once cannot both pass the check."""
     if not PROVIDER_NAME.fullmatch(provider):  # (a provider no longer configured may be unlinked)
@@ -341,6 +340,6 @@ async def unlink(rt: Runtime, *, user_id: str, provider: str, ctx: RequestContex
         tx.emit("oauth.unlinked", userId=user_id, provider=provider)
 
 
-async def linked_identities(rt: Runtime, *, user_id: str) -> list[LinkedIdentity]:
+async def linked_identities(rt: Parts, *, user_id: str) -> list[LinkedIdentity]:
     async with rt.read() as db:
         return await identity_repo.of_user(db, user_id=user_id)

@@ -12,7 +12,7 @@ from authgate.security.identifiers import email_key, username_key
 from authgate.storage.repositories import users as user_repo
 
 if TYPE_CHECKING:
-    from authgate.runtime import Runtime
+    from authgate.core.parts import Parts
     from authgate.storage.models import User
 
 
@@ -35,7 +35,7 @@ class PasswordAttempt:
     username: str | None = None
 
 
-async def find(rt: Runtime, attempt: PasswordAttempt) -> User | None:
+async def find(rt: Parts, attempt: PasswordAttempt) -> User | None:
     """The account the identifier names, if any."""
     async with rt.read() as db:
         if attempt.email is not None:
@@ -51,7 +51,7 @@ def subject(attempt: PasswordAttempt, user: User | None) -> str:
     return lockout.subject(user_id, kind="username", key=username_key(attempt.username or ""))
 
 
-async def verify(rt: Runtime, attempt: PasswordAttempt, user: User | None) -> User:
+async def verify(rt: Parts, attempt: PasswordAttempt, user: User | None) -> User:
     """The account (from `find`) if the password opens it. Unknown accounts are checked
     against a dummy hash: same path, same time, same answer (WrongSecret → 401
     invalid_credentials)."""
@@ -59,13 +59,3 @@ async def verify(rt: Runtime, attempt: PasswordAttempt, user: User | None) -> Us
     if not ok or user is None:
         raise WrongSecret(invalid_credentials(), user_id=user.id if user else None, method=PASSWORD.name)
     return user
-
-
-async def confirm(rt: Runtime, *, user_id: str, password: str) -> None:
-    """A signed-in user re-enters the current password (re-authentication); a wrong one is
-    401 `invalid_credentials`, as at sign-in, and counted like any failed sign-in."""
-    async with rt.read() as db:
-        user = await user_repo.get(db, user_id=user_id)
-    if not await rt.hasher.verify(password, user.password_hash if user else None):
-        error = invalid_credentials("The current password is not correct.")
-        raise WrongSecret(error, user_id=user_id, method=PASSWORD.name)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from authgate.core.factors import RECOVERY as RECOVERY_CHANNEL
-from authgate.core.factors import Proof
+from authgate.core.factors import Attempt, FactorParts, Proof
 from authgate.security import recovery_codes
 from authgate.storage.models import utcnow
 from authgate.storage.repositories import mfa as mfa_repo
@@ -13,7 +13,6 @@ from authgate.storage.repositories import mfa as mfa_repo
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from authgate.runtime import Runtime
     from authgate.storage.models import User
     from authgate.storage.uow import UnitOfWork
 
@@ -29,11 +28,14 @@ class RecoveryMethod:
     async def enrolled(self, db: AsyncSession, user: User) -> Proof | None:
         return self.proof if await mfa_repo.count_unused_recovery_codes(db, user_id=user.id) > 0 else None
 
-    async def verify(self, rt: Runtime, tx: UnitOfWork, user: User, code: str) -> bool:
+    async def charge(self, parts: FactorParts, *, user_id: str, code: str) -> str | None:
+        return None  # each code works once: using it up is the only try
+
+    async def verify(self, parts: FactorParts, tx: UnitOfWork, user: User, attempt: Attempt) -> bool:
         """Use the code up with one conditional UPDATE: it works once, even under a race."""
-        if not recovery_codes.looks_like_code(code):
+        if not recovery_codes.looks_like_code(attempt.code):
             return False
-        code_hash = recovery_codes.code_digest(user.id, code)
+        code_hash = recovery_codes.code_digest(user.id, attempt.code)
         return await mfa_repo.use_recovery_code(tx.db, user_id=user.id, code_hash=code_hash, now=utcnow())
 
 

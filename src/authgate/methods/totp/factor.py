@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from authgate.core.factors import AUTHENTICATOR, Proof
+from authgate.core.factors import AUTHENTICATOR, Attempt, FactorParts, Proof
 from authgate.observability.logging import get_logger
 from authgate.security import totp
 from authgate.storage.models import utcnow
@@ -14,7 +14,6 @@ from authgate.storage.repositories import mfa as mfa_repo
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from authgate.runtime import Runtime
     from authgate.storage.models import User
     from authgate.storage.uow import UnitOfWork
 
@@ -31,19 +30,22 @@ class TotpMethod:
         row = await mfa_repo.get_totp(db, user_id=user.id)
         return self.proof if row is not None and row.secret is not None else None
 
-    async def verify(self, rt: Runtime, tx: UnitOfWork, user: User, code: str) -> bool:
+    async def charge(self, parts: FactorParts, *, user_id: str, code: str) -> str | None:
+        return None  # no tries to spend: replays are refused by step, guesses by the lockout
+
+    async def verify(self, parts: FactorParts, tx: UnitOfWork, user: User, attempt: Attempt) -> bool:
         """Right code within ±1 step, and a step later than the last accepted one; the step
         is then recorded by a conditional UPDATE, so of concurrent replays only one wins."""
         row = await mfa_repo.get_totp(tx.db, user_id=user.id)
         if row is None or row.secret is None:
             return False
         try:
-            secret = rt.box.open(row.secret, context=user.id)
+            secret = parts.box.open(row.secret, context=user.id)
         except ValueError:
             # AUTHGATE_ENCRYPTION_KEY changed: fail closed (recovery codes still work), loudly.
             log.error("totp_secret_does_not_open", user_id=user.id)
             return False
-        step = totp.matching_step(secret, code, now=time.time())
+        step = totp.matching_step(secret, attempt.code, now=time.time())
         if step is None or (row.last_step is not None and step <= row.last_step):
             return False
         return await mfa_repo.accept_step(tx.db, user_id=user.id, step=step, now=utcnow())

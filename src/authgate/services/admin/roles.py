@@ -2,7 +2,7 @@
 
 Each change is one transaction with its audit entry; once it commits, this node's RoleBook
 has it at once (other nodes within a second). A role whose capabilities the caller does not
-all hold can be neither created, nor changed, nor deleted by them (services/roles.py). The
+all hold can be neither created, nor changed, nor deleted by them (security/capabilities.py). The
 built-in roles cannot be deleted, and `admin` always carries every capability, so that an
 operator cannot lock everyone out of administration over HTTP.
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from authgate.core.parts import Parts
 from authgate.errors import AuthError, ErrorCode, FieldError, conflict, forbidden, not_found, validation_failed
-from authgate.runtime import Runtime
 from authgate.security.capabilities import (
     ALL,
     BUILTIN_ROLES,
@@ -51,13 +51,13 @@ def _may_handle(caller_caps: list[str], caps: list[str] | tuple[str, ...], what:
         raise forbidden(f"You cannot {what} a role with capabilities you do not hold yourself.")
 
 
-async def list_roles(rt: Runtime) -> list[Role]:
+async def list_roles(rt: Parts) -> list[Role]:
     async with rt.read() as db:
         return await role_repo.all_roles(db)
 
 
 async def create_role(
-    rt: Runtime, *, caller_caps: list[str], name: str, caps: list[str], description: str | None
+    rt: Parts, *, caller_caps: list[str], name: str, caps: list[str], description: str | None
 ) -> Role:
     name = name.strip()
     if not ROLE_NAME.match(name):
@@ -79,7 +79,7 @@ async def create_role(
     return role
 
 
-async def update_role(rt: Runtime, *, caller_caps: list[str], name: str, change: RoleChange) -> Role:
+async def update_role(rt: Parts, *, caller_caps: list[str], name: str, change: RoleChange) -> Role:
     caps = _checked_caps(change.caps) if change.caps is not None else None
     async with rt.uow() as tx:
         role = await role_repo.lock(tx.db, name=name)
@@ -102,7 +102,7 @@ async def update_role(rt: Runtime, *, caller_caps: list[str], name: str, change:
     return role
 
 
-async def delete_role(rt: Runtime, *, caller_caps: list[str], name: str) -> None:
+async def delete_role(rt: Parts, *, caller_caps: list[str], name: str) -> None:
     """A role still held by anyone stays (409): say who should hold what instead first."""
     if name in BUILTIN_ROLES:
         raise forbidden("The built-in roles cannot be deleted.")

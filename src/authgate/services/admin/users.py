@@ -18,18 +18,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from authgate.abuse.lockout import account
+from authgate.core.parts import Parts
+from authgate.core.principal import Principal
 from authgate.errors import FieldError, forbidden, not_found, validation_failed
 from authgate.methods import second_factors as mfa
-from authgate.runtime import Runtime
-from authgate.runtime.caches import Principal
 from authgate.scope import RequestContext
 from authgate.security.capabilities import decode_caps, grants, has_caps
 from authgate.security.identifiers import normalize_username, username_key
 from authgate.security.text import has_control_characters
 from authgate.services import accounts
-from authgate.services.accounts import ProfileChange, Registration, add_user, new_user
+from authgate.services.accounts import ProfileChange
 from authgate.services.pagination import decode_time_cursor, encode_time_cursor
+from authgate.signin import registration
 from authgate.signin.reauth import Reauthentication, require_recent_sign_in
+from authgate.signin.registration import Registration, add_user, new_user
 from authgate.signin.sessions import revoke_user_sessions
 from authgate.storage.models import User
 from authgate.storage.repositories import roles as role_repo
@@ -57,21 +59,21 @@ class UserPage:
     next_cursor: str | None
 
 
-def _caps(rt: Runtime, principal: Principal) -> list[str]:
+def _caps(rt: Parts, principal: Principal) -> list[str]:
     return rt.roles.caps(principal.user.role)
 
 
-def require_reader(rt: Runtime, caller: Principal) -> None:
+def require_reader(rt: Parts, caller: Principal) -> None:
     if not has_caps(_caps(rt, caller), READ):
         raise forbidden("This needs the users:read capability.")
 
 
-def require_writer(rt: Runtime, caller: Principal) -> None:
+def require_writer(rt: Parts, caller: Principal) -> None:
     if not has_caps(_caps(rt, caller), WRITE):
         raise forbidden("This needs the users:write capability.")
 
 
-def _may_act_on(rt: Runtime, caller: Principal, target: User) -> None:
+def _may_act_on(rt: Parts, caller: Principal, target: User) -> None:
     """`users:write`, and every capability the target's role carries."""
     require_writer(rt, caller)
     if not grants(_caps(rt, caller), rt.roles.caps(target.role)):
@@ -89,7 +91,7 @@ async def _role_to_give(tx: UnitOfWork, caller_caps: list[str], role: str) -> No
         raise forbidden("You cannot give a role with capabilities you do not hold yourself.")
 
 
-async def _may_still_act_on(tx: UnitOfWork, rt: Runtime, caller: Principal, target: User) -> None:
+async def _may_still_act_on(tx: UnitOfWork, rt: Parts, caller: Principal, target: User) -> None:
     """`_may_act_on` inside the change's transaction, with the target's role as stored now."""
     require_writer(rt, caller)
     stored = await role_repo.hold(tx.db, name=target.role)
@@ -97,7 +99,7 @@ async def _may_still_act_on(tx: UnitOfWork, rt: Runtime, caller: Principal, targ
         raise forbidden("This user's role carries capabilities you do not hold.")
 
 
-async def _find(rt: Runtime, user_id: str) -> User:
+async def _find(rt: Parts, user_id: str) -> User:
     async with rt.read() as db:
         user = await user_repo.get(db, user_id=user_id) if len(user_id) <= 36 else None
     if user is None:
@@ -106,7 +108,7 @@ async def _find(rt: Runtime, user_id: str) -> User:
 
 
 async def list_users(
-    rt: Runtime, *, email: str | None, role: str | None, disabled: bool | None, cursor: str | None, limit: int
+    rt: Parts, *, email: str | None, role: str | None, disabled: bool | None, cursor: str | None, limit: int
 ) -> UserPage:
     """Oldest first; the cursor is the last shown user's (created_at, id)."""
     errors = [
@@ -125,14 +127,14 @@ async def list_users(
     return UserPage(users, encode_time_cursor(last.created_at, last.id) if more and last else None)
 
 
-async def get_user(rt: Runtime, *, caller: Principal, user_id: str) -> User:
+async def get_user(rt: Parts, *, caller: Principal, user_id: str) -> User:
     if user_id != caller.user_id:
         require_reader(rt, caller)
     return await _find(rt, user_id)
 
 
 async def create_user(
-    rt: Runtime,
+    rt: Parts,
     *,
     email: str,
     password: str | None,
@@ -154,7 +156,7 @@ async def create_user(
     return user
 
 
-def _admin_step(rt: Runtime, caller: Principal, change: AdminChange) -> accounts.AdminStep:
+def _admin_step(rt: Parts, caller: Principal, change: AdminChange) -> accounts.AdminStep:
     """Apply `change` to the (locked) user inside the caller's transaction: only what differs
     from the stored values counts, and that needs `users:write`."""
     caller_caps = _caps(rt, caller)
@@ -189,7 +191,7 @@ def _admin_step(rt: Runtime, caller: Principal, change: AdminChange) -> accounts
 
 
 async def update_user(
-    rt: Runtime, *, caller: Principal, user_id: str, change: ProfileChange, admin: AdminChange, ctx: RequestContext
+    rt: Parts, *, caller: Principal, user_id: str, change: ProfileChange, admin: AdminChange, ctx: RequestContext
 ) -> User:
     """`PUT /user/{id}` and `PUT /user`: oneself through the profile rules, someone else as an
     administrator; the admin fields in the same transaction either way."""
@@ -210,9 +212,11 @@ async def update_user(
     ]
     fields: dict[str, object] = {}
     if change.name is not None:
-        fields["name"] = accounts.check_name(errors, change.name)
+        fields["name"] = registration.check_name(errors, change.name)
     if change.username is not None:
-        username = accounts.check(errors, "username", normalize_username, change.username) if change.username else None
+        username = (
+            registration.check(errors, "username", normalize_username, change.username) if change.username else None
+        )
         fields["username"] = username
         fields["username_key"] = username_key(username) if username else None
     if errors:
@@ -225,7 +229,7 @@ async def update_user(
         try:
             await user_repo.update_fields(tx.db, user=locked, fields=fields)
         except DuplicateUser as dup:
-            raise accounts.taken(dup.field) from None
+            raise registration.taken(dup.field) from None
         changed = sorted(
             {*(k for k in fields if k != "username_key"), *await _admin_step(rt, caller, admin)(tx, locked)}
         )
@@ -237,7 +241,7 @@ async def update_user(
 
 
 async def delete_user(
-    rt: Runtime, *, caller: Principal, user_id: str, proof: Reauthentication, ctx: RequestContext
+    rt: Parts, *, caller: Principal, user_id: str, proof: Reauthentication, ctx: RequestContext
 ) -> None:
     """Oneself after a recent sign-in (or with the password or a current factor's code), or
     someone else with `users:write`. Their sessions end with the account."""
@@ -258,7 +262,7 @@ async def delete_user(
         tx.on_commit(lambda: rt.principals.drop_user(user_id))
 
 
-async def reset_mfa(rt: Runtime, *, caller: Principal, user_id: str) -> list[str]:
+async def reset_mfa(rt: Parts, *, caller: Principal, user_id: str) -> list[str]:
     """Remove every second factor of someone who lost them; they sign in with their first
     factor alone until they set up a new one."""
     _may_act_on(rt, caller, await _find(rt, user_id))
@@ -274,7 +278,7 @@ async def reset_mfa(rt: Runtime, *, caller: Principal, user_id: str) -> list[str
     return removed
 
 
-async def unlock(rt: Runtime, *, caller: Principal, user_id: str) -> bool:
+async def unlock(rt: Parts, *, caller: Principal, user_id: str) -> bool:
     """Lift the account's lockout and forget its failed sign-ins; True if it was locked."""
     _may_act_on(rt, caller, await _find(rt, user_id))
     async with rt.uow() as tx:  # a lockout store that does not answer leaves no audit entry

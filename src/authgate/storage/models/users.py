@@ -34,7 +34,7 @@ class User(Base):
 
 class Role(Base):
     """A named set of capabilities (`users:read`, `*` for all). `users.role` names one; a
-    role still held by a user cannot be deleted (services/roles.py)."""
+    role still held by a user cannot be deleted (security/capabilities.py)."""
 
     __tablename__ = "roles"
 

@@ -1,7 +1,7 @@
 """Deleting what the server no longer needs, one bounded batch per statement.
 
 Each function deletes at most `limit` rows and returns how many it deleted, so the caller
-(services/retention.py) can run batch after batch, each in its own short transaction, and
+(runtime/retention.py) can run batch after batch, each in its own short transaction, and
 stop when one comes back short. Every condition is served by an index (migration 0011), so a
 batch never scans a whole table.
 

@@ -1,7 +1,7 @@
 """indexes for the retention purge
 
 The server deletes expired one-time secrets, finished outbox rows and ended sessions by
-itself (services/retention.py); these indexes let each batch find its rows without reading
+itself (runtime/retention.py); these indexes let each batch find its rows without reading
 the whole table. Events are found through `ix_events_dispatched_at_at` (0009), signing keys
 are few.
 
