@@ -18,7 +18,7 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
-from authgate.runtime import Runtime
+from authgate.runtime.root import Runtime
 from authgate.scope import RequestContext
 from authgate.security.opaque import digest
 from authgate.services import accounts, onboarding

@@ -8,7 +8,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.sql.expression import Executable
 
-from authgate.runtime import Runtime
+from authgate.runtime.root import Runtime
 from authgate.services.admin import users as users_admin
 
 STRONG_PASSWORD = "Sturdy-Horse-42"

@@ -23,7 +23,7 @@ from authgate.http.request_scope import RequestScope
 from authgate.http.routes import FORM_PATHS, PREFIXED, ROOT, api_docs
 from authgate.observability.logging import configure as configure_logging
 from authgate.observability.metrics import Metrics
-from authgate.runtime import Runtime
+from authgate.runtime.root import Runtime
 from authgate.settings import Settings, load_settings
 
 

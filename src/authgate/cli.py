@@ -132,7 +132,7 @@ def cmd_openapi(_args: argparse.Namespace) -> int:
 
 async def _create_user(settings: Settings, args: argparse.Namespace) -> str:
     from authgate.errors import AuthError
-    from authgate.runtime import Runtime
+    from authgate.runtime.root import Runtime
     from authgate.services.admin import users as users_admin
 
     runtime = Runtime.build(settings)
@@ -168,7 +168,7 @@ def cmd_user_create(args: argparse.Namespace) -> int:
 
 
 async def _verify_audit(settings: Settings) -> int:
-    from authgate.runtime import Runtime
+    from authgate.runtime.root import Runtime
     from authgate.services import audit
 
     runtime = Runtime.build(settings)
@@ -194,7 +194,7 @@ async def _service(settings: Settings, args: argparse.Namespace) -> int:
     """`authgate service create|list|revoke`: the credentials of services that introspect
     tokens (docs/introspection.md)."""
     from authgate.errors import AuthError
-    from authgate.runtime import Runtime
+    from authgate.runtime.root import Runtime
     from authgate.services import service_credentials
     from authgate.wire import iso_z
 
@@ -231,8 +231,8 @@ def cmd_service(args: argparse.Namespace) -> int:
 
 async def _keys(settings: Settings, args: argparse.Namespace) -> int:
     """`authgate keys rotate|list`: the keys that sign access tokens (docs/signing-keys.md)."""
-    from authgate.runtime import Runtime
     from authgate.runtime import key_ring as keys
+    from authgate.runtime.root import Runtime
     from authgate.storage.repositories import signing_keys
     from authgate.wire import iso_z
 

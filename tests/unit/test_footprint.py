@@ -15,7 +15,7 @@ PROBE = """
 import gc, json, os, sys
 import httpx
 import authgate.app
-from authgate.runtime import Runtime
+from authgate.runtime.root import Runtime
 from authgate.settings import Settings
 app = authgate.app.create_app()
 runtime = Runtime.build(Settings())

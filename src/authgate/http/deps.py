@@ -12,7 +12,7 @@ from authgate.http.cookies import ACCESS_COOKIE
 from authgate.http.csrf import check_cookie_request
 from authgate.http.openapi import problem_statuses
 from authgate.http.request_scope import context_of
-from authgate.runtime import Runtime
+from authgate.runtime.root import Runtime
 from authgate.scope import RequestContext, act_as
 from authgate.scope import current as current_scope
 from authgate.security.capabilities import has_caps

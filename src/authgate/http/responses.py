@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from authgate.http.schemas.accounts import LoginOut
 from authgate.http.schemas.users import User, UserOut
-from authgate.runtime import Runtime
+from authgate.runtime.root import Runtime
 from authgate.signin.sessions import LoginResult
 
 

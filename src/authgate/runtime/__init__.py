@@ -1,6 +1,5 @@
-"""The composition root: builds every long-lived part from settings and hands each use case
-the parts it uses. Nothing below `http/` imports it (tests/test_layers.py)."""
+"""The composition root: `root.Runtime` builds every long-lived part from settings and hands
+each use case the parts it uses. Nothing below `http/` imports it (tests/test_layers.py).
 
-from authgate.runtime.root import Runtime
-
-__all__ = ["Runtime"]
+This file imports nothing: `cli.py` reads `runtime.outages` and `runtime.key_ring` before a
+worker has set up its metrics directory, which must come before prometheus_client loads."""

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from authgate.core.parts import Parts
 from authgate.delivery.base import EMAIL, SMS
 from authgate.delivery.compose import Allowed, allow_message, message_row
-from authgate.methods.code import flows as one_time_codes
-from authgate.methods.link import flows as email_links
+from authgate.methods.code import flows as code_flows
+from authgate.methods.link import flows as link_flows
 from authgate.storage.models import User
 from authgate.storage.models.one_time import RESET_PASSWORD, VERIFY_EMAIL
 from authgate.storage.repositories import outbox as outbox_repo
@@ -53,9 +53,9 @@ async def queue(tx: UnitOfWork, rt: Parts, *, user: User, welcome: Welcome, allo
     verify = welcome.verify_email and not user.email_verified
     if (mail := allowed.mail) is not None:
         if verify:
-            await email_links.queue_link(tx, rt, user=user, address=user.email, purpose=VERIFY_EMAIL, allowed=mail)
+            await link_flows.queue_link(tx, rt, user=user, address=user.email, purpose=VERIFY_EMAIL, allowed=mail)
         if welcome.reset_email:
-            await email_links.queue_link(tx, rt, user=user, address=user.email, purpose=RESET_PASSWORD, allowed=mail)
+            await link_flows.queue_link(tx, rt, user=user, address=user.email, purpose=RESET_PASSWORD, allowed=mail)
         if welcome.welcome_email:
             message = message_row(
                 rt, allowed=mail, kind="welcome", channel=EMAIL, to=user.email, expires_at=None, email=user.email
@@ -63,6 +63,6 @@ async def queue(tx: UnitOfWork, rt: Parts, *, user: User, welcome: Welcome, allo
             await outbox_repo.add(tx.db, row=message)
             tx.on_commit(rt.courier.poke)
     if (text := allowed.text) is not None and user.phone:
-        await one_time_codes.queue_code(
-            tx, rt, user=user, channel=SMS, to=user.phone, purpose=one_time_codes.VERIFY, allowed=text
+        await code_flows.queue_code(
+            tx, rt, user=user, channel=SMS, to=user.phone, purpose=code_flows.VERIFY, allowed=text
         )

@@ -14,7 +14,7 @@ from authgate.http.routes.users import changes
 from authgate.http.schemas.accounts import LoginIn, LoginOut, RegisteredOut, RegisterIn, UpdateUserIn
 from authgate.http.schemas.oauth import CurrentUserOut, IdentityOut
 from authgate.http.schemas.users import UserOut
-from authgate.methods.oauth import flows as social
+from authgate.methods.oauth import flows as oauth_flows
 from authgate.methods.password import signin as password_signin
 from authgate.methods.password.factor import PasswordAttempt
 from authgate.security.identifiers import normalize_email
@@ -99,7 +99,7 @@ async def profile(principal: CurrentPrincipal, request: Request) -> Response:
 @router.get("/user", response_model=CurrentUserOut)
 async def current_user(principal: CurrentPrincipal, rt: RuntimeDep) -> Response:
     """The user object, with how the account can sign in: a password, linked providers."""
-    linked = await social.linked_identities(rt, user_id=principal.user_id)
+    linked = await oauth_flows.linked_identities(rt, user_id=principal.user_id)
     user = user_out(rt, principal.user).model_dump()
     identities = [IdentityOut.of(identity) for identity in linked]
     has_password = principal.user.password_hash is not None

@@ -21,7 +21,7 @@ from authgate.errors import AuthError, ErrorCode, FieldError, invalid_client, va
 from authgate.http.deps import RuntimeDep
 from authgate.http.schemas.introspection import IntrospectIn, IntrospectionOut
 from authgate.observability.logging import get_logger
-from authgate.runtime import Runtime
+from authgate.runtime.root import Runtime
 from authgate.services import introspection, service_credentials
 
 router = APIRouter(tags=["introspection"])

@@ -25,7 +25,7 @@ from authgate.http.schemas.links import (
     ResetIn,
     ResetValidOut,
 )
-from authgate.methods.link import flows as email_links
+from authgate.methods.link import flows as link_flows
 from authgate.security.redirects import with_query
 
 router = APIRouter(tags=["email links"])
@@ -55,7 +55,7 @@ def _invalid_page(exc: AuthError) -> Response:
     dependencies=[guarded("email_verify")],
 )
 async def request_verification(body: LinkRequestIn, rt: RuntimeDep) -> MessageOut:
-    await email_links.request_link(rt, purpose=email_links.VERIFY_EMAIL, email=body.email, redirect_to=body.redirect_to)
+    await link_flows.request_link(rt, purpose=link_flows.VERIFY_EMAIL, email=body.email, redirect_to=body.redirect_to)
     return MessageOut(message=ACCEPTED)
 
 
@@ -67,7 +67,7 @@ async def request_verification(body: LinkRequestIn, rt: RuntimeDep) -> MessageOu
 )
 async def verify_email(token: str, request: Request, rt: RuntimeDep) -> Response | EmailVerifiedOut:
     try:
-        redirect_to = await email_links.verify_email(rt, token=token)
+        redirect_to = await link_flows.verify_email(rt, token=token)
     except AuthError as exc:
         if wants_html(request):
             return _invalid_page(exc)
@@ -86,9 +86,7 @@ async def verify_email(token: str, request: Request, rt: RuntimeDep) -> Response
     dependencies=[guarded("password_forgot", captcha=True)],
 )
 async def forgot_password(body: LinkRequestIn, rt: RuntimeDep) -> MessageOut:
-    await email_links.request_link(
-        rt, purpose=email_links.RESET_PASSWORD, email=body.email, redirect_to=body.redirect_to
-    )
+    await link_flows.request_link(rt, purpose=link_flows.RESET_PASSWORD, email=body.email, redirect_to=body.redirect_to)
     return MessageOut(message=ACCEPTED)
 
 
@@ -97,7 +95,7 @@ async def forgot_password(body: LinkRequestIn, rt: RuntimeDep) -> MessageOut:
 )
 async def check_reset_link(token: str, request: Request, rt: RuntimeDep) -> Response | ResetValidOut:
     try:
-        await email_links.check_reset_link(rt, token=token)
+        await link_flows.check_reset_link(rt, token=token)
     except AuthError as exc:
         if wants_html(request):
             return _invalid_page(exc)
@@ -118,7 +116,7 @@ async def _reset_from_form(token: str, request: Request, rt: RuntimeDep) -> Resp
     if not isinstance(password, str) or not password:
         return reset_form(min_length=rt.settings.password_min_length, errors=["Enter a new password."], status_code=400)
     try:
-        done = await email_links.reset_password(rt, token=token, password=password)
+        done = await link_flows.reset_password(rt, token=token, password=password)
     except AuthError as exc:
         if exc.code != ErrorCode.VALIDATION_FAILED:
             return _invalid_page(exc)
@@ -143,7 +141,7 @@ async def reset_password(token: str, request: Request, rt: RuntimeDep) -> Respon
         body = ResetIn.model_validate_json(await request.body() or b"{}")
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from None
-    await email_links.reset_password(rt, token=token, password=body.password)
+    await link_flows.reset_password(rt, token=token, password=body.password)
     return MessageOut(message="Password has been reset")
 
 
@@ -154,9 +152,9 @@ async def reset_password(token: str, request: Request, rt: RuntimeDep) -> Respon
     dependencies=[guarded("magic_link", captcha=True)],
 )
 async def request_magic_link(body: MagicLinkIn, rt: RuntimeDep) -> MessageOut:
-    await email_links.request_link(
+    await link_flows.request_link(
         rt,
-        purpose=email_links.MAGIC_LINK,
+        purpose=link_flows.MAGIC_LINK,
         email=body.email,
         redirect_to=body.redirect_to,
         code_challenge=body.code_challenge,
@@ -172,7 +170,7 @@ async def request_magic_link(body: MagicLinkIn, rt: RuntimeDep) -> MessageOut:
     dependencies=[guarded("link")],
 )
 async def magic_sign_in(token: str, response: Response, rt: RuntimeDep, ctx: Context) -> Response | LoginOut:
-    signed_in = await email_links.sign_in_with_link(rt, token=token, ctx=ctx)
+    signed_in = await link_flows.sign_in_with_link(rt, token=token, ctx=ctx)
     result = signed_in.result
     if result is None:  # a native app's link: the code goes to the app, which exchanges it at POST /token
         assert signed_in.redirect_to is not None and signed_in.code is not None

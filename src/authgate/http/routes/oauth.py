@@ -21,8 +21,8 @@ from authgate.http.pages import page, text, wants_html
 from authgate.http.responses import json_response, login_out
 from authgate.http.schemas.accounts import LoginOut
 from authgate.http.schemas.oauth import AuthorizationOut, LinkedOut, LinkIn
-from authgate.methods.oauth import flows as social
-from authgate.runtime import Runtime
+from authgate.methods.oauth import flows as oauth_flows
+from authgate.runtime.root import Runtime
 from authgate.security.redirects import MAX_LENGTH as MAX_REDIRECT_CHARS
 from authgate.security.redirects import with_query
 from authgate.settings import Settings
@@ -39,7 +39,9 @@ def _browser(request: Request, settings: Settings) -> str | None:
 
 
 def _bind_browser(response: Response, settings: Settings, value: str) -> None:
-    set_cookie(response, settings, oauth_browser_cookie(settings), value, int(social.STATE_LIFETIME.total_seconds()))
+    set_cookie(
+        response, settings, oauth_browser_cookie(settings), value, int(oauth_flows.STATE_LIFETIME.total_seconds())
+    )
 
 
 @router.get(
@@ -58,7 +60,7 @@ async def start(
 ) -> Response:
     """With `codeChallenge` (a native app), the flow ends in a redirect to `redirectTo?code=…`
     instead of cookies; the app exchanges the code at `POST /token`."""
-    started = await social.begin(
+    started = await oauth_flows.begin(
         rt,
         provider=provider,
         redirect_to=redirect_to,
@@ -98,7 +100,7 @@ async def callback(
 ) -> Response | LoginOut | LinkedOut:
     response.headers.update(NO_STORE)
     try:
-        flow = await social.take_state(
+        flow = await oauth_flows.take_state(
             rt, provider=provider, state=state, browser_cookie=_browser(request, rt.settings)
         )
     except AuthError as exc:
@@ -106,16 +108,16 @@ async def callback(
             return page("This sign-in did not work", f"<p>{text(exc.detail or exc.title)}</p>", exc.status)
         raise
     try:
-        outcome = await social.finish(rt, flow, code=code, error=error, ctx=ctx)
+        outcome = await oauth_flows.finish(rt, flow, code=code, error=error, ctx=ctx)
     except AuthError as exc:
         if flow.redirect_to:
             return _error_redirect(flow.redirect_to, exc)
         raise
-    if isinstance(outcome, social.CodeIssued):
+    if isinstance(outcome, oauth_flows.CodeIssued):
         assert flow.redirect_to is not None  # a flow with a challenge always has one
         url = with_query(flow.redirect_to, {"code": outcome.code})
         return RedirectResponse(url, status_code=status.HTTP_302_FOUND, headers=NO_STORE)
-    if isinstance(outcome, social.Linked):
+    if isinstance(outcome, oauth_flows.Linked):
         if flow.redirect_to:
             url = with_query(flow.redirect_to, {"linked": outcome.provider})
             return RedirectResponse(url, status_code=status.HTTP_302_FOUND, headers=NO_STORE)
@@ -142,7 +144,7 @@ async def start_link(
     password or a second factor's code in the body."""
     proof = Reauthentication(current_password=body.current_password, factor_code=body.typed_code())
     await require_recent_sign_in(rt, principal, proof, ctx=ctx)
-    started = await social.begin(
+    started = await oauth_flows.begin(
         rt,
         provider=body.provider,
         redirect_to=body.redirect_to,
@@ -157,5 +159,5 @@ async def start_link(
 
 @router.delete("/oauth/link/{provider}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {}, 409: {}})
 async def unlink(provider: str, rt: RuntimeDep, principal: CurrentPrincipal, ctx: Context) -> Response:
-    await social.unlink(rt, user_id=principal.user_id, provider=provider, ctx=ctx)
+    await oauth_flows.unlink(rt, user_id=principal.user_id, provider=provider, ctx=ctx)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

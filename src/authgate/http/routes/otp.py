@@ -15,7 +15,7 @@ from authgate.http.schemas.accounts import LoginOut
 from authgate.http.schemas.links import MessageOut
 from authgate.http.schemas.otp import FactorOut, OtpRemoveIn, OtpSendIn, OtpVerifyIn, VerifiedOut
 from authgate.methods.code import enrol as code_enrol
-from authgate.methods.code import flows as one_time_codes
+from authgate.methods.code import flows as code_flows
 from authgate.signin import gate
 from authgate.signin.reauth import Reauthentication
 
@@ -46,8 +46,8 @@ async def optional_principal(request: Request) -> Principal | None:
 )
 async def send_code(body: OtpSendIn, request: Request, rt: RuntimeDep) -> MessageOut:
     principal = await optional_principal(request)
-    destination = one_time_codes.destination_of(body.channel, phone=body.phone, email=body.email)
-    await one_time_codes.send_code(
+    destination = code_flows.destination_of(body.channel, phone=body.phone, email=body.email)
+    await code_flows.send_code(
         rt,
         channel=body.channel,
         purpose=body.purpose,
@@ -72,16 +72,16 @@ async def verify_code(
         result = await gate.verify_challenge(rt, mfa_token=body.mfa_token, code=code, method=None, ctx=ctx)
     else:
         principal = await optional_principal(request)
-        check = one_time_codes.CodeCheck(
+        check = code_flows.CodeCheck(
             channel=body.channel,
             code=code,
-            destination=one_time_codes.destination_of(body.channel, phone=body.phone, email=body.email),
+            destination=code_flows.destination_of(body.channel, phone=body.phone, email=body.email),
         )
-        if body.purpose == one_time_codes.VERIFY:
-            user = await one_time_codes.verify_contact(rt, check, principal.user if principal else None, ctx)
+        if body.purpose == code_flows.VERIFY:
+            user = await code_flows.verify_contact(rt, check, principal.user if principal else None, ctx)
             what = "Phone number" if body.channel == "sms" else "Email address"
             return VerifiedOut(message=f"{what} verified", user=user_out(rt, user))
-        if body.purpose == one_time_codes.MFA:
+        if body.purpose == code_flows.MFA:
             if principal is None:
                 raise invalid_token("Sign in first: enrolling a second factor needs the account's access token.")
             channel = await code_enrol.enable_code_factor(
@@ -92,7 +92,7 @@ async def verify_code(
                 ctx=ctx,
             )
             return FactorOut(message="One-time-code second factor enabled", channel=channel)
-        result = await one_time_codes.sign_in_with_code(rt, check, ctx)
+        result = await code_flows.sign_in_with_code(rt, check, ctx)
     if body.options.set_cookie:
         set_auth_cookies(response, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)
     return login_out(rt, result, "Login successful")

@@ -10,7 +10,7 @@ from authgate.core.principal import Principal
 from authgate.errors import forbidden
 from authgate.http.deps import CurrentPrincipal, RuntimeDep, require_caps
 from authgate.http.schemas.roles import RoleChangeIn, RoleIn, RoleOut, RolesOut
-from authgate.runtime import Runtime
+from authgate.runtime.root import Runtime
 from authgate.security.capabilities import has_caps
 from authgate.services.admin import roles as roles_admin
 

@@ -10,7 +10,7 @@ from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep
 from authgate.http.responses import json_response
 from authgate.http.schemas.accounts import CreateUserIn, DeleteUserIn, UpdateUserIn
 from authgate.http.schemas.users import AdminUser, AdminUserOut, MfaResetOut, UnlockedOut, UserPageOut
-from authgate.runtime import Runtime
+from authgate.runtime.root import Runtime
 from authgate.services.accounts import ProfileChange
 from authgate.services.admin import users as users_admin
 from authgate.services.pagination import DEFAULT_LIMIT, MAX_LIMIT

@@ -4,7 +4,7 @@ credential); a second factor's code may come in the same request."""
 from __future__ import annotations
 
 from authgate.core.parts import Parts
-from authgate.methods.password import factor as password_method
+from authgate.methods.password import factor as password_factor
 from authgate.methods.password.factor import PASSWORD
 from authgate.scope import RequestContext
 from authgate.signin import gate
@@ -12,12 +12,12 @@ from authgate.signin.sessions import LoginResult
 
 
 async def login(
-    rt: Parts, attempt: password_method.PasswordAttempt, mfa_code: str | None, ctx: RequestContext
+    rt: Parts, attempt: password_factor.PasswordAttempt, mfa_code: str | None, ctx: RequestContext
 ) -> LoginResult:
     """Sign in with a password (or PIN); a second factor's code may come in the same request."""
-    found = await password_method.find(rt, attempt)
-    async with gate.counting(rt, ctx, subject=password_method.subject(attempt, found)):
-        user = await password_method.verify(rt, attempt, found)
+    found = await password_factor.find(rt, attempt)
+    async with gate.counting(rt, ctx, subject=password_factor.subject(attempt, found)):
+        user = await password_factor.verify(rt, attempt, found)
         async with rt.uow() as tx:
             step = gate.SecondStep(code=mfa_code) if mfa_code else None
             outcome = await gate.complete(tx, rt, user=user, proofs=[PASSWORD.proof], ctx=ctx, second=step)
