@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 
 from authgate.settings.base import Section
-from authgate.settings.types import BlankIsUnset, HttpUrl
+from authgate.settings.types import AbsoluteUrl, BlankIsUnset
 
 
 class DeliverySettings(Section):
@@ -24,7 +24,7 @@ class DeliverySettings(Section):
     """The sender address; unset: `no-reply@<public host>`."""
     smtp_timeout_seconds: float = Field(default=15.0, gt=0)
     """How long one SMTP conversation may take."""
-    sms_webhook_url: HttpUrl = None
+    sms_webhook_url: AbsoluteUrl = None
     """Each SMS is a `POST {"to", "body"}` (JSON) here; unset: logged and kept in the outbox."""
     delivery_retry_base_seconds: float = Field(default=2.0, gt=0)
     """The first wait before a failed mail or SMS is tried again (it doubles each time)."""

@@ -171,7 +171,7 @@ def _redis_url(value: str | None) -> str | None:
 
 PublicUrl = Annotated[str, AfterValidator(_public_url)]
 """An absolute http(s) URL, kept without its trailing `/`."""
-HttpUrl = Annotated[str | None, AfterValidator(_optional_http_url)]
+AbsoluteUrl = Annotated[str | None, AfterValidator(_optional_http_url)]
 """Optional; an absolute http(s) URL."""
 HttpsUrl = Annotated[str | None, AfterValidator(_https_url)]
 """Optional; an absolute URL that a secret is sent to: `https`, or plain `http` on this machine only."""
