@@ -181,8 +181,10 @@ def test_the_allowed_arrows_form_no_circle() -> None:
 
 def test_an_upward_import_is_caught() -> None:
     """The check itself: a method importing the composition root fails it, and so does a circle."""
-    graph = {"authgate.methods.code.factor": [("authgate.runtime", 3)], "authgate.runtime": []}
-    assert upward_imports(graph) == ["authgate.methods.code.factor:3 imports authgate.runtime (methods -> runtime)"]
+    graph = {"authgate.methods.code.factor": [("authgate.runtime.root", 3)], "authgate.runtime.root": []}
+    assert upward_imports(graph) == [
+        "authgate.methods.code.factor:3 imports authgate.runtime.root (methods -> runtime)"
+    ]
     graph = {
         "authgate.signin.gate": [("authgate.signin.one_time", 1)],
         "authgate.signin.one_time": [("authgate.signin.gate", 9)],
@@ -198,9 +200,9 @@ def test_type_only_and_function_level_imports_count(tmp_path: Path) -> None:
         "if TYPE_CHECKING:\n    from authgate.runtime.root import Runtime\n"
         "def f():\n    from authgate.services import accounts\n"
     )
-    known = {"authgate.runtime", "authgate.services", "authgate.services.accounts"}
+    known = {"authgate.runtime.root", "authgate.services", "authgate.services.accounts"}
     found = {target for target, _ in imports_of(module, "authgate.captcha.suspicion", known)}
-    assert {"authgate.runtime", "authgate.services.accounts"} <= found
+    assert {"authgate.runtime.root", "authgate.services.accounts"} <= found
 
 
 def test_tests_share_code_only_through_support() -> None:
