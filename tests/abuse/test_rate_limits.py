@@ -11,10 +11,10 @@ import pytest
 
 from authgate.abuse.rules import DEFAULTS, SMS_BUDGET, parse_rules
 from authgate.settings import Settings
-from tests.abuse.support import assert_limited, assert_not_limited, from_address
-from tests.conftest import TEST_SECRET, ClientFactory
-from tests.helpers import STRONG_PASSWORD, register
-from tests.unit.test_settings import SECRET, assert_stops_naming
+from tests.support.app import TEST_SECRET, ClientFactory
+from tests.support.http import STRONG_PASSWORD, from_address, register
+from tests.support.limits import assert_limited, assert_not_limited
+from tests.support.settings import SECRET, assert_stops_naming
 
 PHONE = "+14155550100"
 

@@ -7,7 +7,7 @@ import time
 import httpx
 import pytest
 
-from tests.helpers import STRONG_PASSWORD, bearer, register
+from tests.support.http import STRONG_PASSWORD, bearer, register
 
 PROBLEM = "application/problem+json"
 

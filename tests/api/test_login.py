@@ -6,8 +6,8 @@ import httpx
 import jwt
 import pytest
 
-from tests.helpers import STRONG_PASSWORD, bearer, register
-from tests.observability.support import metrics_text, samples
+from tests.support.http import STRONG_PASSWORD, bearer, register
+from tests.support.metrics import metrics_text, samples
 
 
 async def hash_ops(client: httpx.AsyncClient) -> float:

@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import socket
-
 import httpx
-import pytest
 
-from tests.conftest import skip_or_fail
-from tests.helpers import STRONG_PASSWORD, register
-from tests.observability.support import metrics_text
-
-REDIS_URL = os.environ.get("AUTHGATE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-
-
-@pytest.fixture
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.support.databases import REDIS_URL
+from tests.support.http import STRONG_PASSWORD, register
+from tests.support.metrics import metrics_text
+from tests.support.server import free_port
+from tests.support.skip import skip_or_fail
 
 
 async def test_healthz(client: httpx.AsyncClient) -> None:
@@ -31,8 +20,8 @@ async def test_readyz_when_the_database_answers(client: httpx.AsyncClient) -> No
     assert (await client.get("/readyz")).status_code == 200
 
 
-async def test_readyz_is_503_when_the_database_does_not_answer(make_client, free_port) -> None:  # type: ignore[no-untyped-def]
-    url = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port}/nothing-listens-here"
+async def test_readyz_is_503_when_the_database_does_not_answer(make_client) -> None:  # type: ignore[no-untyped-def]
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/nothing-listens-here"
     async with make_client(database_url=url) as c:
         response = await c.get("/readyz")
         assert response.status_code == 503
@@ -40,8 +29,8 @@ async def test_readyz_is_503_when_the_database_does_not_answer(make_client, free
         assert (await c.get("/healthz")).status_code == 200
 
 
-async def test_readyz_checks_redis_when_configured(make_client, free_port) -> None:  # type: ignore[no-untyped-def]
-    async with make_client(redis_url=f"redis://127.0.0.1:{free_port}/0") as down:
+async def test_readyz_checks_redis_when_configured(make_client) -> None:  # type: ignore[no-untyped-def]
+    async with make_client(redis_url=f"redis://127.0.0.1:{free_port()}/0") as down:
         response = await down.get("/readyz")
         assert response.status_code == 503 and "Redis" in response.json()["detail"]
     try:

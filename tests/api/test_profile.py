@@ -6,7 +6,7 @@ import asyncio
 
 import httpx
 
-from tests.helpers import STRONG_PASSWORD, bearer, register
+from tests.support.http import STRONG_PASSWORD, bearer, register
 
 NEW_PASSWORD = "Brand-New-Pass-7"
 

@@ -8,7 +8,7 @@ import re
 import httpx
 import pytest
 
-from tests.helpers import STRONG_PASSWORD, bearer, register
+from tests.support.http import STRONG_PASSWORD, bearer, register
 
 PREFIXES = ["", "/auth", "/api/auth", "/api/v1/auth"]
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.helpers import STRONG_PASSWORD, bearer, register
+from tests.support.http import STRONG_PASSWORD, bearer, register
 
 
 async def test_register_login_profile(client: httpx.AsyncClient) -> None:

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from tests.audit.support import auditor, logs
-from tests.helpers import STRONG_PASSWORD, bearer, register
+from tests.support.audit import auditor, logs
+from tests.support.http import STRONG_PASSWORD, bearer, register
 
 
 async def test_reading_the_trail_needs_audit_read(client: httpx.AsyncClient) -> None:

@@ -16,13 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authgate.storage.audit_chain import GENESIS
 from authgate.storage.migrate import upgrade
-from tests.audit.support import verdict
-from tests.conftest import ClientFactory
-from tests.e2e.server import run_authgate
-from tests.helpers import STRONG_PASSWORD, register, sql
-from tests.security.test_identity_key_migration import engine as migration_engine
-
-__all__ = ["migration_engine"]  # an empty database of its own, on each backend
+from tests.support.app import ClientFactory, sql
+from tests.support.audit import verdict
+from tests.support.http import STRONG_PASSWORD, register
+from tests.support.server import run_authgate
 
 
 async def trail(client: httpx.AsyncClient, entries: int = 6) -> None:

@@ -8,13 +8,14 @@ from typing import Any
 
 import httpx
 
-from tests.audit.support import AGENT, CLIENT_IP, auditor, verdict
-from tests.conftest import ClientFactory
-from tests.helpers import STRONG_PASSWORD, bearer, sql
-from tests.messaging.conftest import Mailbox, delivery_settings, link_in
-from tests.mfa.support import Authenticator
-from tests.oauth.provider import TestProvider
-from tests.oauth.support import APP, oidc_provider, through_provider
+from tests.support.app import CLIENT_IP, ClientFactory, sql
+from tests.support.audit import AGENT, auditor, verdict
+from tests.support.delivery import delivery_settings
+from tests.support.http import STRONG_PASSWORD, bearer
+from tests.support.mail import Mailbox, link_in
+from tests.support.mfa import Authenticator
+from tests.support.oidc_provider import TestProvider
+from tests.support.social import APP, oidc_provider, through_provider
 
 NEW_PASSWORD = "Brand-New-Horse-77"
 RESET_PASSWORD = "Reset-River-Stone-58"

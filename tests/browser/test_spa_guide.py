@@ -20,9 +20,8 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser.test_real_browser import chromium
-from tests.e2e.server import free_port, run_authgate, server_env, wait_healthy
-from tests.helpers import STRONG_PASSWORD
+from tests.support.http import STRONG_PASSWORD
+from tests.support.server import free_port, run_authgate, server_env, wait_healthy
 
 pytestmark = pytest.mark.slow
 
@@ -136,6 +135,3 @@ def test_the_spa_guide_register_verify_login_refresh_logout(
     assert not driver.get_cookies()
     driver.get(app)
     status_says(driver, "Not signed in.")  # GET /user answers 401 now
-
-
-__all__ = ["chromium"]

@@ -10,9 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.server import running_server
-from tests.helpers import STRONG_PASSWORD
-from tests.messaging.conftest import Mailbox, link_in
+from tests.support.http import STRONG_PASSWORD
+from tests.support.mail import Mailbox, link_in
+from tests.support.server import running_server
 
 
 def wait_for_mail(box: Mailbox, address: str, count: int = 1, timeout: float = 15.0) -> EmailMessage:

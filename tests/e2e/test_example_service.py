@@ -15,9 +15,9 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from tests.conftest import TEST_SECRET
-from tests.e2e.server import Server, free_port, run_authgate, wait_healthy
-from tests.helpers import STRONG_PASSWORD, bearer
+from tests.support.app import TEST_SECRET
+from tests.support.http import STRONG_PASSWORD, bearer
+from tests.support.server import Server, free_port, run_authgate, wait_healthy
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 USER = {"email": "ada@example.com", "password": STRONG_PASSWORD}

@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import skip_or_fail
-from tests.e2e.server import Server, run_authgate
+from tests.support.server import Server, run_authgate
+from tests.support.skip import skip_or_fail
 
 pytestmark = pytest.mark.slow
 

@@ -9,9 +9,10 @@ from email.message import EmailMessage
 import pytest
 
 from authgate.settings import ConfigError, load_settings
-from tests.helpers import register
-from tests.messaging.conftest import Mailbox, MessagingClientFactory
-from tests.oauth.support import query_of
+from tests.support.delivery import MessagingClientFactory
+from tests.support.http import register
+from tests.support.mail import Mailbox
+from tests.support.social import query_of
 
 APP = "https://app.example.com"
 

@@ -15,11 +15,13 @@ import pytest
 from sqlalchemy import update
 
 from authgate.storage.models import User
-from tests.helpers import register, sql
-from tests.messaging.conftest import Mailbox, MessagingClientFactory, expire_everything, link_in
-from tests.mfa.support import enrol
-from tests.oauth.provider import TestProvider
-from tests.oauth.support import SocialClientFactory, query_of, through_provider
+from tests.support.app import sql
+from tests.support.delivery import MessagingClientFactory, expire_everything
+from tests.support.http import register
+from tests.support.mail import Mailbox, link_in
+from tests.support.mfa import enrol
+from tests.support.oidc_provider import TestProvider
+from tests.support.social import SocialClientFactory, query_of, through_provider
 
 pytestmark = pytest.mark.asyncio
 APP = "myapp://auth/callback"

@@ -8,9 +8,9 @@ import re
 import httpx
 import pytest
 
-from tests.conftest import ClientFactory
-from tests.helpers import STRONG_PASSWORD, bearer, register
-from tests.mfa.support import Authenticator, MfaAccount, enrol, mfa_token
+from tests.support.app import ClientFactory
+from tests.support.http import STRONG_PASSWORD, bearer, register
+from tests.support.mfa import Authenticator, MfaAccount, enrol, mfa_token
 
 pytestmark = pytest.mark.asyncio
 CODE_NAMES = ("code", "verificationCode", "mfaCode")

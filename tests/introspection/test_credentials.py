@@ -20,9 +20,8 @@ from authgate.errors import AuthError
 from authgate.security.tokens import digest
 from authgate.services import service_credentials
 from authgate.storage.models import ServiceCredential, utcnow
-from tests.e2e.server import run_authgate
-from tests.helpers import runtime, sql
-from tests.introspection.support import (
+from tests.support.app import runtime, sql
+from tests.support.introspection import (
     PATH,
     Credential,
     answer,
@@ -31,6 +30,7 @@ from tests.introspection.support import (
     new_credential,
     signed_in,
 )
+from tests.support.server import run_authgate
 
 
 def basic(raw: bytes) -> dict[str, str]:

@@ -15,10 +15,10 @@ from sqlalchemy import update
 
 from authgate.security.tokens import digest
 from authgate.storage.models import Session, utcnow
-from tests.conftest import TEST_SECRET, ClientFactory
-from tests.helpers import admin_token, bearer, runtime, sql
-from tests.introspection.support import Credential, answer, introspect, new_credential, signed_in
-from tests.mfa.support import enrol, mfa_token
+from tests.support.app import TEST_SECRET, ClientFactory, runtime, sql
+from tests.support.http import admin_token, bearer
+from tests.support.introspection import Credential, answer, introspect, new_credential, signed_in
+from tests.support.mfa import enrol, mfa_token
 
 INACTIVE = {"active": False}
 PREFIXES = ["", "/auth", "/api/auth", "/api/v1/auth"]

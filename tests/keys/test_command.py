@@ -11,8 +11,8 @@ from pathlib import Path
 import httpx
 import jwt
 
-from tests.e2e.server import Server, run_authgate
-from tests.helpers import STRONG_PASSWORD
+from tests.support.http import STRONG_PASSWORD
+from tests.support.server import Server, run_authgate
 
 EDDSA = {"AUTHGATE_JWT_ALGORITHM": "EdDSA"}
 

@@ -18,8 +18,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from authgate.services import keys
-from tests.conftest import TEST_SECRET, ClientFactory
-from tests.helpers import bearer, register, runtime, sql
+from tests.support.app import TEST_SECRET, ClientFactory, runtime, sql
+from tests.support.http import bearer, register
 
 ALGORITHMS = ["EdDSA", "ES256", "RS256"]
 

@@ -14,8 +14,9 @@ from authgate.delivery.log import LogChannel
 from authgate.delivery.sms_http import SmsWebhookChannel
 from authgate.delivery.smtp import SmtpChannel
 from authgate.delivery.templates import render
-from tests.e2e.server import free_port
-from tests.messaging.conftest import Mailbox, SmsReceiver
+from tests.support.mail import Mailbox
+from tests.support.server import free_port
+from tests.support.sms import SmsReceiver
 
 SECRET_LINK = "https://auth.example/password/reset/SECRET-TOKEN-abc123"
 

@@ -6,8 +6,9 @@ import asyncio
 
 import httpx
 
-from tests.helpers import STRONG_PASSWORD, bearer, register
-from tests.messaging.conftest import Mailbox, MessagingClientFactory, expire_everything, link_in, settled_outbox
+from tests.support.delivery import MessagingClientFactory, expire_everything, settled_outbox
+from tests.support.http import STRONG_PASSWORD, bearer, register
+from tests.support.mail import Mailbox, link_in
 
 ACCEPTED = {"message": "If an account exists for this address, we have sent it an email."}
 

@@ -12,17 +12,11 @@ import pytest
 from sqlalchemy import select
 
 from authgate.storage.models import OneTimeSecret, OutboxMessage
-from tests.helpers import STRONG_PASSWORD, bearer, register
-from tests.messaging.conftest import (
-    Mailbox,
-    MessagingClientFactory,
-    SmsReceiver,
-    code_in,
-    expire_everything,
-    mail_code,
-    runtime,
-    settled_outbox,
-)
+from tests.support.app import runtime
+from tests.support.delivery import MessagingClientFactory, expire_everything, settled_outbox
+from tests.support.http import STRONG_PASSWORD, bearer, register
+from tests.support.mail import Mailbox, code_in, mail_code
+from tests.support.sms import SmsReceiver
 
 PHONE = "+14155550100"
 ACCEPTED = {"message": "If the address can receive codes, a code is on its way."}

@@ -13,18 +13,12 @@ from sqlalchemy import select, update
 from authgate.delivery.mailview import describe
 from authgate.delivery.outbox import open_payload
 from authgate.storage.models import OutboxMessage, utcnow
-from tests.conftest import ClientFactory
-from tests.e2e.server import free_port
-from tests.helpers import register
-from tests.messaging.conftest import (
-    Mailbox,
-    SmsReceiver,
-    code_in,
-    delivery_settings,
-    link_in,
-    runtime,
-    settled_outbox,
-)
+from tests.support.app import ClientFactory, runtime
+from tests.support.delivery import delivery_settings, settled_outbox
+from tests.support.http import register
+from tests.support.mail import Mailbox, code_in, link_in
+from tests.support.server import free_port
+from tests.support.sms import SmsReceiver
 
 
 async def outbox_rows(client: httpx.AsyncClient) -> list[OutboxMessage]:

@@ -11,16 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from authgate.storage.models import OneTimeSecret
-from tests.helpers import STRONG_PASSWORD, bearer, register
-from tests.messaging.conftest import (
-    Mailbox,
-    MessagingClientFactory,
-    expire_everything,
-    link_in,
-    mail_code,
-    runtime,
-    settled_outbox,
-)
+from tests.support.app import runtime
+from tests.support.delivery import MessagingClientFactory, expire_everything, settled_outbox
+from tests.support.http import STRONG_PASSWORD, bearer, register
+from tests.support.mail import Mailbox, link_in, mail_code
 
 NEW_PASSWORD = "Brand-New-Horse-77"
 

@@ -1,11 +1,11 @@
-"""Fixtures for the MFA tests: a user with TOTP enabled (see support.py)."""
+"""Fixtures for the MFA tests: a user with TOTP enabled (see tests/support/mfa.py)."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
 
-from tests.mfa.support import MfaAccount, enrol
+from tests.support.mfa import MfaAccount, enrol
 
 
 @pytest.fixture

@@ -12,9 +12,10 @@ from sqlalchemy import select
 
 from authgate.storage.models import RecoveryCode, TotpCredential
 from authgate.storage.repositories import users as user_repo
-from tests.helpers import STRONG_PASSWORD, bearer, register, runtime
-from tests.mfa.support import Authenticator, MfaAccount, mfa_token
-from tests.observability.support import metrics_text
+from tests.support.app import runtime
+from tests.support.http import STRONG_PASSWORD, bearer, register
+from tests.support.metrics import metrics_text
+from tests.support.mfa import Authenticator, MfaAccount, mfa_token
 
 
 def claims(token: str) -> dict[str, Any]:
@@ -220,7 +221,7 @@ async def test_two_step_login_without_cookies(client: httpx.AsyncClient, account
 async def test_an_mfa_token_allows_five_tries(make_client: Any) -> None:
     """The token's own limit (the account's lockout, which five wrong codes also reach, is
     raised here: tests/abuse covers it)."""
-    from tests.mfa.support import enrol
+    from tests.support.mfa import enrol
 
     async with make_client(lockout_threshold=20) as client:
         await _five_tries(client, await enrol(client))
@@ -241,7 +242,7 @@ async def _five_tries(client: httpx.AsyncClient, account: MfaAccount) -> None:
 
 
 async def test_an_mfa_token_expires(make_client: Any) -> None:
-    from tests.mfa.support import enrol
+    from tests.support.mfa import enrol
 
     async with make_client(mfa_token_ttl_seconds=1) as client:
         account = await enrol(client)
@@ -289,7 +290,7 @@ async def test_each_recovery_code_works_once(client: httpx.AsyncClient, account:
 
 
 async def test_recovery_codes_are_per_user(client: httpx.AsyncClient, account: MfaAccount) -> None:
-    from tests.mfa.support import enrol
+    from tests.support.mfa import enrol
 
     other = await enrol(client, email="bob@example.com")
     response = await client.post("/api/auth/login", json=other.login_body(mfaCode=account.recovery_codes[0]))
@@ -379,7 +380,7 @@ async def test_bad_bodies_are_400_problems(client: httpx.AsyncClient, account: M
 
 
 async def test_a_changed_encryption_key_fails_closed(make_client: Any) -> None:
-    from tests.mfa.support import enrol
+    from tests.support.mfa import enrol
 
     async with make_client() as client:
         account = await enrol(client)

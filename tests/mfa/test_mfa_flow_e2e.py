@@ -8,8 +8,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.server import running_server
-from tests.mfa.support import Authenticator
+from tests.support.mfa import Authenticator
+from tests.support.server import running_server
 
 pytestmark = pytest.mark.slow
 

@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from tests.conftest import ClientFactory
-from tests.helpers import bearer, register
-from tests.mfa.support import Authenticator, MfaAccount, mfa_token
+from tests.support.app import ClientFactory
+from tests.support.http import bearer, register
+from tests.support.mfa import Authenticator, MfaAccount, mfa_token
 
 N = 8
 

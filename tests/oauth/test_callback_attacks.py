@@ -11,9 +11,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.helpers import sql
-from tests.oauth.provider import TestProvider
-from tests.oauth.support import (
+from tests.support.app import sql
+from tests.support.oidc_provider import TestProvider
+from tests.support.social import (
     APP,
     SocialClientFactory,
     callback_from_provider,

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.conftest import ClientFactory
-from tests.oauth.support import callback_of, query_of
+from tests.support.app import ClientFactory
+from tests.support.social import callback_of, query_of
 
 
 @dataclass(frozen=True)

@@ -20,10 +20,12 @@ import httpx
 from sqlalchemy import update
 
 from authgate.storage.models import User
-from tests.helpers import STRONG_PASSWORD, bearer, register, sql
-from tests.messaging.conftest import Mailbox, delivery_settings, link_in
-from tests.oauth.provider import TestProvider
-from tests.oauth.support import (
+from tests.support.app import sql
+from tests.support.delivery import delivery_settings
+from tests.support.http import STRONG_PASSWORD, bearer, register
+from tests.support.mail import Mailbox, link_in
+from tests.support.oidc_provider import TestProvider
+from tests.support.social import (
     APP,
     PUBLIC_URL,
     SocialClientFactory,

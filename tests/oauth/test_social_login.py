@@ -9,10 +9,12 @@ import pyotp
 from sqlalchemy import update
 
 from authgate.storage.models import User
-from tests.helpers import STRONG_PASSWORD, bearer, sql
-from tests.messaging.conftest import Mailbox, delivery_settings, link_in
-from tests.oauth.provider import TestProvider
-from tests.oauth.support import (
+from tests.support.app import sql
+from tests.support.delivery import delivery_settings
+from tests.support.http import STRONG_PASSWORD, bearer
+from tests.support.mail import Mailbox, link_in
+from tests.support.oidc_provider import TestProvider
+from tests.support.social import (
     APP,
     CLIENT_ID,
     SocialClientFactory,
@@ -23,7 +25,6 @@ from tests.oauth.support import (
     sign_in,
     through_provider,
 )
-from tests.oauth.support import PUBLIC_URL as PUBLIC_URL
 
 
 async def test_first_sign_in_creates_an_account_and_the_second_finds_it(

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from authgate.security.passwords import hash_password_sync
-from tests.conftest import ClientFactory
+from tests.support.app import ClientFactory
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
 import seed  # bench/ is not a package: its directory is put on the path above

@@ -9,7 +9,7 @@ import asyncpg
 
 from authgate.storage.db import make_engine
 from authgate.storage.migrate import upgrade
-from tests.conftest import fresh_pg_database
+from tests.support.databases import fresh_pg_database
 
 
 async def test_four_nodes_migrating_one_fresh_database_at_once_all_succeed() -> None:

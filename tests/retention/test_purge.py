@@ -12,19 +12,10 @@ from sqlalchemy import event, update
 
 from authgate.services import keys, retention
 from authgate.storage.models import EventRecord, OneTimeSecret, OutboxMessage, Session, SigningKey, utcnow
-from tests.conftest import ClientFactory
-from tests.helpers import STRONG_PASSWORD, admin_token, bearer, register, runtime, sql
-from tests.retention.support import (
-    LONG_AGO,
-    RECENTLY,
-    ago,
-    ask_for_everything,
-    column,
-    count,
-    settled,
-    stop_courier,
-)
-from tests.webhooks.conftest import FAST_WEBHOOKS, WebhookReceiver, subscribe
+from tests.support.app import ClientFactory, runtime, sql
+from tests.support.http import STRONG_PASSWORD, admin_token, bearer, register
+from tests.support.retention import LONG_AGO, RECENTLY, ago, ask_for_everything, column, count, settled, stop_courier
+from tests.support.webhooks import FAST_WEBHOOKS, WebhookReceiver, subscribe
 
 NO_SCHEDULE = {"retention_interval_seconds": 0}  # the tests run the purge themselves
 

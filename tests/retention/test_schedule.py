@@ -9,9 +9,8 @@ import httpx
 from sqlalchemy import update
 
 from authgate.storage.models import OneTimeSecret, OutboxMessage
-from tests.conftest import ClientFactory
-from tests.helpers import runtime, sql
-from tests.retention.support import LONG_AGO, ago, count, settled
+from tests.support.app import ClientFactory, runtime, sql
+from tests.support.retention import LONG_AGO, ago, count, settled
 
 
 async def expired_decoys(client: httpx.AsyncClient, n: int) -> None:

@@ -13,8 +13,8 @@ import pytest
 
 from authgate.errors import AuthError
 from authgate.services import users_admin
-from tests.conftest import ClientFactory
-from tests.helpers import STRONG_PASSWORD, admin_token, bearer, register, runtime, sql
+from tests.support.app import ClientFactory, runtime, sql
+from tests.support.http import STRONG_PASSWORD, admin_token, bearer, register
 
 ROOT = "root@example.com"
 

@@ -10,9 +10,10 @@ from collections.abc import Awaitable, Callable
 import httpx
 import pytest
 
-from tests.helpers import STRONG_PASSWORD, admin_token, bearer, register
-from tests.messaging.conftest import Mailbox, MessagingClientFactory, link_in, mail_code
-from tests.mfa.support import enrol
+from tests.support.delivery import MessagingClientFactory
+from tests.support.http import STRONG_PASSWORD, admin_token, bearer, register
+from tests.support.mail import Mailbox, link_in, mail_code
+from tests.support.mfa import enrol
 
 ADA = "ada@example.com"
 NEW_PASSWORD = "Another-Strong-Pass-456"

@@ -18,10 +18,10 @@ import httpx
 import jwt
 import pytest
 
-from tests.conftest import TEST_SECRET
-from tests.helpers import bearer, register
-from tests.messaging.conftest import Mailbox, link_in
-from tests.mfa.support import enrol, mfa_token
+from tests.support.app import TEST_SECRET
+from tests.support.http import bearer, register
+from tests.support.mail import Mailbox, link_in
+from tests.support.mfa import enrol, mfa_token
 
 
 def b64(data: dict[str, Any]) -> str:

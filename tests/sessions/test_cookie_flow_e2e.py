@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.e2e.server import run_authgate, running_server
+from tests.support.server import run_authgate, running_server
 
 pytestmark = pytest.mark.slow
 

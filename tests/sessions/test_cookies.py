@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import ClientFactory
-from tests.sessions.conftest import STRONG_PASSWORD, cookie_header, login, register, set_cookies
+from tests.support.app import ClientFactory
+from tests.support.http import STRONG_PASSWORD, cookie_header, login, register, set_cookies
 
 
 async def test_login_sets_both_cookies_with_the_spec_attributes(client: httpx.AsyncClient) -> None:

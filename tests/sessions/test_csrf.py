@@ -6,9 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import ClientFactory
-from tests.helpers import bearer
-from tests.sessions.conftest import cookie_header, login, register
+from tests.support.app import ClientFactory
+from tests.support.http import bearer, cookie_header, login, register
 
 EVIL = [
     {"Origin": "https://evil.example"},

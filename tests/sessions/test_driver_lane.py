@@ -12,7 +12,8 @@ from sqlalchemy import select
 from authgate.security.tokens import digest
 from authgate.storage.models import Session, User
 from authgate.storage.repositories import sessions as session_repo
-from tests.sessions.conftest import login, register, runtime, sql
+from tests.support.app import runtime, sql
+from tests.support.http import login, register
 
 
 async def orm_row(client: httpx.AsyncClient, session_id: str) -> tuple[Session, User]:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import ClientFactory
-from tests.helpers import bearer
-from tests.sessions.conftest import cookie_header, login, register, runtime, set_cookies
+from tests.support.app import ClientFactory, runtime
+from tests.support.http import bearer, cookie_header, login, register, set_cookies
 
 PATHS = [("POST", "/logout"), ("POST", "/token/revoke"), ("GET", "/token/revoke")]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import ClientFactory
-from tests.sessions.conftest import cookie_header, set_cookies
+from tests.support.app import ClientFactory
+from tests.support.http import cookie_header, set_cookies
 
 PIN_POLICY = {"password_min_length": 4, "password_require_mixed": False, "password_block_common": False}
 COOL = {"email": "cool@example.com", "username": "cooluser1", "password": "0000"}

@@ -11,9 +11,8 @@ from sqlalchemy import update
 
 from authgate.security.tokens import digest
 from authgate.storage.models import Session, User, utcnow
-from tests.conftest import ClientFactory
-from tests.helpers import bearer
-from tests.sessions.conftest import cookie_header, login, register, runtime, set_cookies, sql
+from tests.support.app import ClientFactory, runtime, sql
+from tests.support.http import bearer, cookie_header, login, register, set_cookies
 
 PATHS = [("POST", "/refresh"), ("POST", "/token/refresh"), ("GET", "/token/refresh")]
 

@@ -15,9 +15,8 @@ from sqlalchemy import update
 from authgate.security.tokens import digest
 from authgate.services.principals import PrincipalCache
 from authgate.storage.models import Session, User, utcnow
-from tests.conftest import ClientFactory
-from tests.helpers import bearer
-from tests.sessions.conftest import STRONG_PASSWORD, login, register, sql
+from tests.support.app import ClientFactory, sql
+from tests.support.http import STRONG_PASSWORD, bearer, login, register
 
 Revoke = Callable[[httpx.AsyncClient, dict[str, str], dict[str, str]], Awaitable[None]]
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from tests.helpers import bearer
-from tests.sessions.conftest import STRONG_PASSWORD, login, register
+from tests.support.http import STRONG_PASSWORD, bearer, login, register
 
 
 async def _two_sessions(client: httpx.AsyncClient) -> tuple[dict[str, str], dict[str, str]]:

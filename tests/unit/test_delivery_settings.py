@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from authgate.settings import ConfigError, load_settings
-from tests.conftest import TEST_SECRET
+from tests.support.app import TEST_SECRET
 
 
 @pytest.mark.parametrize(

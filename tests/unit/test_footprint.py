@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tests.conftest import TEST_SECRET
+from tests.support.app import TEST_SECRET
 
 PROBE = """
 import gc, json, os, sys

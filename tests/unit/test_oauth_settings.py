@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from authgate.settings import ConfigError, load_settings
-from tests.unit.test_settings import SECRET, assert_stops_naming
+from tests.support.settings import SECRET, assert_stops_naming
 
 
 def test_providers_are_collected_from_the_environment_and_dotenv(

@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
 from authgate.settings import ConfigError, load_settings
-
-SECRET = "s" * 40
-
-
-def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    base = {"PATH": "/usr/bin:/bin", "HOME": "/tmp"}
-    return subprocess.run(
-        [sys.executable, "-m", "authgate", *args],
-        env={**base, **env},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        cwd="/tmp",
-    )
+from tests.support.settings import SECRET, assert_stops_naming
 
 
 @pytest.mark.parametrize(
@@ -44,16 +28,6 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
 )
 def test_bad_configuration_stops_the_process_naming_the_variable(env: dict[str, str], name: str) -> None:
     assert_stops_naming(env, name)
-
-
-def assert_stops_naming(env: dict[str, str], name: str) -> None:
-    """The process stops at start with one line, naming the variable, and no traceback."""
-    result = run_cli("migrate", env=env)
-    assert result.returncode != 0
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert name in lines[0]
-    assert "Traceback" not in result.stderr
 
 
 def test_load_settings_reads_prefixed_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,9 +10,9 @@ import httpx
 import pytest
 
 from authgate.services import users_admin
-from tests.conftest import ClientFactory
-from tests.helpers import STRONG_PASSWORD, bearer, register, runtime, sql
-from tests.mfa.support import enrol, mfa_token
+from tests.support.app import ClientFactory, runtime, sql
+from tests.support.http import STRONG_PASSWORD, bearer, register
+from tests.support.mfa import enrol, mfa_token
 
 ROOT = "root@example.com"
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from authgate.services.events import EVENT_TYPES
-from tests.helpers import runtime
+from tests.support.app import runtime
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
 

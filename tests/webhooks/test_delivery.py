@@ -16,8 +16,9 @@ import pytest
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from tests.helpers import STRONG_PASSWORD, bearer, register, sql
-from tests.webhooks.conftest import (
+from tests.support.app import sql
+from tests.support.http import STRONG_PASSWORD, bearer, register
+from tests.support.webhooks import (
     HookClientFactory,
     Received,
     WebhookReceiver,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import httpx
 import orjson
 
-from tests.helpers import bearer, register, runtime, sql
-from tests.webhooks.conftest import WebhookReceiver, manager_token, subscribe
+from tests.support.app import runtime, sql
+from tests.support.http import bearer, register
+from tests.support.webhooks import WebhookReceiver, manager_token, subscribe
 
 
 async def test_without_the_capability_every_webhook_endpoint_is_refused(hclient: httpx.AsyncClient) -> None:

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from authgate.security.network import is_public_address
-from tests.conftest import ClientFactory
-from tests.helpers import bearer, register
-from tests.webhooks.conftest import WebhookReceiver, manager_token, subscribe, wait_deliveries
+from tests.support.app import ClientFactory
+from tests.support.http import bearer, register
+from tests.support.webhooks import WebhookReceiver, manager_token, subscribe, wait_deliveries
 
 INSIDE = [
     "http://127.0.0.1:8080/hook",

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from authgate.storage.models import utcnow
-from tests.helpers import runtime, sql
+from tests.support.app import runtime, sql
 
 LONG_AGO = timedelta(days=30)  # past every default retention age
 RECENTLY = timedelta(hours=1)  # within every default retention age

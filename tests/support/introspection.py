@@ -10,7 +10,8 @@ from urllib.parse import quote_plus
 import httpx
 
 from authgate.services import service_credentials
-from tests.helpers import register, runtime
+from tests.support.app import runtime
+from tests.support.http import register
 
 PATH = "/token/introspect"
 

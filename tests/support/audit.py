@@ -8,10 +8,10 @@ import httpx
 
 from authgate.services import audit, users_admin
 from authgate.storage.audit_chain import Verdict
-from tests.helpers import STRONG_PASSWORD, bearer, runtime
+from tests.support.app import runtime
+from tests.support.http import STRONG_PASSWORD, bearer
 
 AGENT = "audit-test/1.0"
-CLIENT_IP = "203.0.113.7"  # the test client's address (tests/conftest.py)
 
 
 async def auditor(client: httpx.AsyncClient, email: str = "root@example.com") -> dict[str, str]:

@@ -1,8 +1,10 @@
-"""Start real `authgate serve` processes on free loopback ports, for end-to-end tests."""
+"""Real processes and servers on loopback: `authgate serve` on a free port, one `authgate`
+command, HTTP servers in threads for test receivers and stubs, and waiting on what they do."""
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -12,10 +14,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import httpx
 
-from tests.conftest import TEST_SECRET
+from tests.support.app import TEST_SECRET
 
 
 def serve_in_thread(handler: type[BaseHTTPRequestHandler], port: int) -> ThreadingHTTPServer:
@@ -125,3 +128,16 @@ def running_server(workdir: Path, **env: str) -> Iterator[str]:
         yield server.base
     finally:
         server.stop()
+
+
+def wait(predicate: Any, timeout: float = 30.0, what: str = "") -> None:
+    """Poll `predicate()` until it is true; fail naming `what` after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting: {what}"
+        time.sleep(0.05)
+
+
+def worker_pids(log_path: Path) -> set[int]:
+    """The process ids of the workers a server's log says it started."""
+    return {int(pid) for pid in re.findall(r"Started server process \[(\d+)\]", log_path.read_text())}

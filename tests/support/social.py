@@ -10,8 +10,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
-from tests.conftest import ClientFactory
-from tests.oauth.provider import TestProvider
+from tests.support.app import ClientFactory
+from tests.support.oidc_provider import TestProvider
 
 CLIENT_ID = "authgate-test"
 # `+`, `/`, `:` and `%` catch a client that skips the form-encoding of HTTP Basic credentials.

@@ -1,23 +1,11 @@
-"""Helpers the rate-limit and sending-limit tests share: another client address on the same
-app, and what a 429 from a rate limit must look like."""
+"""What a 429 from a rate limit must look like, and the keys the limits keep in Redis (another
+client address on the same app is http.from_address)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 import httpx
 
-from tests.helpers import runtime
-
-
-@asynccontextmanager
-async def from_address(client: httpx.AsyncClient, host: str) -> AsyncIterator[httpx.AsyncClient]:
-    """A client on the same app (same runtime, same counts) whose connections come from `host`."""
-    transport = httpx.ASGITransport(app=client.app, client=(host, 5000))  # type: ignore[attr-defined]
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
-        other.app = client.app  # type: ignore[attr-defined]
-        yield other
+from tests.support.app import runtime
 
 
 def assert_limited(response: httpx.Response, *, limit: int, within: int = 60) -> None:

@@ -1,5 +1,6 @@
-"""A real HTTP receiver for webhook deliveries (in a thread, on loopback), and an app whose
-courier may call it (private targets allowed, short retries and timeouts)."""
+"""A real HTTP receiver for webhook deliveries (in a thread, on loopback), the settings of an app
+whose courier may call it (private targets allowed, short retries and timeouts), and managing
+webhooks over the API."""
 
 from __future__ import annotations
 
@@ -7,19 +8,16 @@ import asyncio
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.conftest import ClientFactory
-from tests.e2e.server import free_port, serve_in_thread
-from tests.helpers import admin_token, bearer
+from tests.support.http import admin_token, bearer
+from tests.support.server import free_port, serve_in_thread
 
 ADMIN = "hooks-admin@example.com"
 
@@ -99,14 +97,6 @@ class WebhookReceiver:
         return self.of_type(event_type)
 
 
-@pytest.fixture
-def receiver() -> Iterator[WebhookReceiver]:
-    hook = WebhookReceiver()
-    hook.start()
-    yield hook
-    hook.stop()
-
-
 FAST_WEBHOOKS = {
     "webhook_allow_private": True,  # the receiver is on loopback
     "webhook_retry_base_seconds": 0.05,
@@ -114,19 +104,6 @@ FAST_WEBHOOKS = {
 }
 
 HookClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
-
-
-@pytest.fixture
-def hook_client(make_client: ClientFactory) -> HookClientFactory:
-    """`async with hook_client(**overrides) as client:` an app that may deliver to loopback."""
-
-    return partial(make_client, **FAST_WEBHOOKS)  # keywords given at the call win
-
-
-@pytest.fixture
-async def hclient(hook_client: HookClientFactory) -> AsyncIterator[httpx.AsyncClient]:
-    async with hook_client() as client:
-        yield client
 
 
 async def manager_token(client: httpx.AsyncClient, email: str = ADMIN, role: str = "admin") -> str:

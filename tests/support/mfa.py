@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import httpx
 import pyotp
 
-from tests.helpers import STRONG_PASSWORD, bearer, register
+from tests.support.http import STRONG_PASSWORD, bearer, register
 
 PERIOD = 30
 

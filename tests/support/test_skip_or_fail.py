@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import skip_or_fail
+from tests.support.skip import skip_or_fail
 
 REASON = "PostgreSQL not reachable at postgresql://postgres@127.0.0.1:5432/test: ConnectionRefusedError"
 
