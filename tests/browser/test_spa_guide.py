@@ -21,11 +21,11 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.support.http import STRONG_PASSWORD
+from tests.support.paths import ROOT
 from tests.support.server import free_port, run_authgate, server_env, wait_healthy
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
 GUIDE = (ROOT / "docs" / "guides" / "spa-and-api.md").read_text()
 GUIDE_APP = "http://localhost:5173"
 

@@ -3,7 +3,7 @@ own keys with that key's algorithm, unexpired, for us, of a live session, passes
 an attack: `alg: none` in any spelling, another algorithm with the same secret, tampered
 claims, headers that try to choose or fetch the key (`kid`, `jku`, `x5u`, `jwk`), and every
 other kind of token or secret the service hands out, presented as an access token.
-(The asymmetric-key variants, such as HS256 signed with the public key: tests/keys.)"""
+(The asymmetric-key variants, such as HS256 signed with the public key: tests/runtime/keys.)"""
 
 from __future__ import annotations
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from pathlib import Path
 
 from authgate.security.passwords import hash_password_sync
 from tests.support.app import ClientFactory
+from tests.support.paths import ROOT
 
-sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
+sys.path.insert(0, str(ROOT / "bench"))
 import seed  # bench/ is not a package: its directory is put on the path above
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from authgate.settings import OAuthProviderSettings, Settings, env_name, load_settings
 from authgate.settings_reference import default_text, render, rewrite, rows
+from tests.support.paths import ROOT
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
+DOC = ROOT / "docs" / "configuration.md"
 
 
 def test_docs_configuration_holds_the_current_table() -> None:

@@ -57,7 +57,7 @@ def test_postgres_and_redis_errors_are_still_handled_when_configured() -> None:
 
 def test_no_outbound_http_client_until_a_provider_needs_one(tmp_path: Path) -> None:
     """Each client holds a TLS context (about 7 MB). Webhook deliveries make theirs on the
-    first delivery (tests/webhooks prove those still arrive)."""
+    first delivery (tests/delivery proves those still arrive)."""
     database = f"sqlite+aiosqlite:///{tmp_path}/a.db"
     assert probe(AUTHGATE_DATABASE_URL=database)["http_clients"] == 0
     with_provider = probe(

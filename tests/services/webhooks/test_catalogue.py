@@ -3,15 +3,14 @@ event in it is documented for subscribers."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
 
 from authgate.services.events import EVENT_TYPES
 from tests.support.app import runtime
+from tests.support.paths import ROOT
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
+DOCS = ROOT / "docs" / "webhooks.md"
 
 
 async def test_an_event_outside_the_catalogue_cannot_be_emitted(client: httpx.AsyncClient) -> None:
