@@ -15,8 +15,7 @@ from tests.support.app import TEST_SECRET, ClientFactory
 from tests.support.http import STRONG_PASSWORD, from_address, register
 from tests.support.limits import assert_limited, assert_not_limited
 from tests.support.settings import SECRET, assert_stops_naming
-
-PHONE = "+14155550100"
+from tests.support.sms import PHONE
 
 # (area, method, path, body): one request to each guarded route; a body that counts for the
 # identifier rules names a different target each time, so only `<area>.ip` can trip.

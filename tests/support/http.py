@@ -73,6 +73,19 @@ async def admin_token(client: httpx.AsyncClient, email: str = "root@example.com"
     return token
 
 
+async def assert_needs_capability(
+    client: httpx.AsyncClient, token: str, attempts: list[tuple[str, str, dict[str, Any] | None]]
+) -> None:
+    """Each `(method, path, body)` is 401 without a token and 403 `forbidden` with `token`
+    (an account that lacks the capability)."""
+    for method, path, body in attempts:
+        anonymous = await client.request(method, path, json=body)
+        assert anonymous.status_code == 401, (method, path)
+        refused = await client.request(method, path, json=body, headers=bearer(token))
+        assert refused.status_code == 403, (method, path, refused.text)
+        assert refused.json()["code"] == "forbidden"
+
+
 @asynccontextmanager
 async def from_address(client: httpx.AsyncClient, host: str) -> AsyncIterator[httpx.AsyncClient]:
     """A client on the same app (same runtime, same counts) whose connections come from `host`."""

@@ -16,9 +16,8 @@ from tests.support.app import runtime
 from tests.support.delivery import MessagingClientFactory, expire_everything, settled_outbox
 from tests.support.http import STRONG_PASSWORD, bearer, register
 from tests.support.mail import Mailbox, code_in, mail_code
-from tests.support.sms import SmsReceiver
+from tests.support.sms import PHONE, SmsReceiver, verified_phone_user
 
-PHONE = "+14155550100"
 ACCEPTED = {"message": "If the address can receive codes, a code is on its way."}
 
 
@@ -32,19 +31,6 @@ async def mclient(messaging_client: MessagingClientFactory) -> AsyncIterator[htt
 
 def wrong(code: str) -> str:
     return f"{(int(code) + 1) % 1_000_000:06d}"
-
-
-async def verified_phone_user(client: httpx.AsyncClient, sms: SmsReceiver) -> str:
-    """Register with a phone and `sendSms`, then verify the phone with the texted code."""
-    token = (await register(client, phone="+1 (415) 555-0100", options={"sendSms": True})).json()["token"]
-    code = code_in(await sms.wait_for(PHONE))
-    verified = await client.post(
-        "/otp/verify", json={"channel": "sms", "phone": PHONE, "code": code, "purpose": "verify"}
-    )
-    assert verified.status_code == 200, verified.text
-    assert verified.json()["message"] == "Phone number verified"
-    assert verified.json()["user"]["phoneVerified"] is True
-    return str(token)
 
 
 async def test_sms_login(mclient: httpx.AsyncClient, sms: SmsReceiver) -> None:

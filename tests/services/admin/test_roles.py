@@ -14,7 +14,7 @@ import pytest
 from authgate.errors import AuthError
 from authgate.services import users_admin
 from tests.support.app import ClientFactory, runtime, sql
-from tests.support.http import STRONG_PASSWORD, admin_token, bearer, register
+from tests.support.http import STRONG_PASSWORD, admin_token, assert_needs_capability, bearer, register
 
 ROOT = "root@example.com"
 
@@ -53,12 +53,7 @@ async def test_without_the_capability_every_role_endpoint_is_refused(client: htt
         ("PUT", "/roles/user", {"caps": ["users:read"]}),
         ("DELETE", "/roles/user", None),
     ]
-    for method, path, body in attempts:
-        anonymous = await client.request(method, path, json=body)
-        assert anonymous.status_code == 401, (method, path)
-        refused = await client.request(method, path, json=body, headers=bearer(token))
-        assert refused.status_code == 403, (method, path, refused.text)
-        assert refused.json()["code"] == "forbidden"
+    await assert_needs_capability(client, token, attempts)
 
 
 async def test_a_users_reader_may_list_roles_to_assign_them(client: httpx.AsyncClient) -> None:
