@@ -1,4 +1,7 @@
-"""Shared fixtures: an app per test on each database backend, driven over HTTP with httpx.
+"""Shared fixtures: an app per test on each database backend, driven over HTTP with httpx, and
+the real services around it that tests in several folders use (the loopback mail and SMS
+receivers, the webhook receiver, the OpenID Connect provider, Redis). Helpers live in
+tests/support.
 
 Every test that takes `client` (or `make_client`) runs twice: on SQLite and on PostgreSQL.
 PostgreSQL cases skip, saying why, when no server answers at AUTHGATE_TEST_POSTGRES_URL;
@@ -8,78 +11,34 @@ Each test session gets its own PostgreSQL database, so parallel runs never colli
 
 from __future__ import annotations
 
-import asyncio
-import os
+import shutil
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
-from typing import Any, NoReturn
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
+from functools import partial
+from pathlib import Path
+from typing import Any
 
-import asyncpg
 import httpx
 import pytest
+import redis.asyncio as aioredis
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from authgate.app import create_app
 from authgate.settings import Settings
 from authgate.storage.db import make_engine
 from authgate.storage.migrate import upgrade
+from tests.support.app import CLIENT_IP, TEST_SECRET, ClientFactory
+from tests.support.databases import REDIS_URL, PrivateRedis, fresh_pg_database, run_blocking, truncate_pg
+from tests.support.delivery import MessagingClientFactory, delivery_settings
+from tests.support.mail import Mailbox
+from tests.support.oidc_provider import TestProvider
+from tests.support.skip import skip_or_fail
+from tests.support.sms import SmsReceiver
+from tests.support.social import SocialClientFactory, social_client_factory
+from tests.support.webhooks import FAST_WEBHOOKS, HookClientFactory, WebhookReceiver
 
-TEST_SECRET = "test-secret-that-is-long-enough-0123456789"
-PG_ADMIN_URL = os.environ.get("AUTHGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-
-
-def run_blocking(fn: Callable[[], Any]) -> Any:
-    """Run `asyncio.run(fn())` on a fresh thread: session fixtures may be built from inside a
-    running test loop, where asyncio.run is not allowed."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(lambda: asyncio.run(fn())).result()
-
-
-def skip_or_fail(reason: str, env: Mapping[str, str] | None = None) -> NoReturn:
-    """Skip a case whose service is missing, but fail it in CI (`CI=true`): there a missing
-    server is a broken pipeline, and a skip would let it pass unnoticed."""
-    environ = os.environ if env is None else env
-    if environ.get("CI", "").strip().lower() == "true":
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason)
-
-
-def _pg_available() -> str | None:
-    async def probe() -> None:
-        conn = await asyncpg.connect(PG_ADMIN_URL, timeout=3)
-        await conn.close()
-
-    try:
-        run_blocking(probe)
-    except Exception as exc:
-        return f"PostgreSQL not reachable at {PG_ADMIN_URL}: {type(exc).__name__}"
-    return None
-
-
-async def pg_admin(sql: str) -> None:
-    """One statement as the PostgreSQL admin (creating or dropping a test database)."""
-    conn = await asyncpg.connect(PG_ADMIN_URL)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
-@contextmanager
-def fresh_pg_database(label: str) -> Iterator[str]:
-    """A new, empty PostgreSQL database (its `postgresql+asyncpg://` URL), dropped afterwards;
-    skip_or_fail when no server answers."""
-    reason = _pg_available()
-    if reason:
-        skip_or_fail(reason)
-    name = f"authgate_{label}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    run_blocking(lambda: pg_admin(f'CREATE DATABASE "{name}"'))
-    base = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-    try:
-        yield f"{base}/{name}"
-    finally:
-        run_blocking(lambda: pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+# The app under test, on each backend.
 
 
 @pytest.fixture(scope="session")
@@ -96,27 +55,6 @@ def pg_database() -> Iterator[str]:
         yield url
 
 
-SEEDED = ("roles", "audit_chain")  # tables the migrations fill: reset, not emptied
-
-
-async def _truncate_pg(url: str) -> None:
-    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
-    try:
-        tables = await conn.fetch(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> ALL($1::text[])",
-            ["alembic_version", *SEEDED],
-        )
-        if tables:
-            names = ", ".join(f'"{t["tablename"]}"' for t in tables)
-            await conn.execute(f"TRUNCATE {names} CASCADE")
-        # Rows the migrations seed go back to how a fresh database has them.
-        await conn.execute("DELETE FROM roles WHERE name NOT IN ('user', 'admin')")
-        await conn.execute("UPDATE roles SET caps = CASE name WHEN 'admin' THEN '[\"*\"]' ELSE '[]' END")
-        await conn.execute("UPDATE audit_chain SET seq = 0, hash = $1", "0" * 64)
-    finally:
-        await conn.close()
-
-
 @pytest.fixture(params=["sqlite", "postgres"])
 def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
@@ -126,7 +64,7 @@ def backend(request: pytest.FixtureRequest) -> str:
 async def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Any) -> str:
     if backend == "postgres":
         url: str = request.getfixturevalue("pg_database")
-        await _truncate_pg(url)
+        await truncate_pg(url)
         return url
     url = f"sqlite+aiosqlite:///{tmp_path}/authgate.db"
     engine = make_engine(url)
@@ -152,9 +90,6 @@ def make_settings(database_url: str) -> Callable[..., Settings]:
     return build
 
 
-ClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
-
-
 @pytest.fixture
 def make_client(make_settings: Callable[..., Settings]) -> ClientFactory:
     """`async with make_client(**setting_overrides) as client:` an app with its lifespan run."""
@@ -163,7 +98,7 @@ def make_client(make_settings: Callable[..., Settings]) -> ClientFactory:
     async def factory(**overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
         app = create_app(make_settings(**overrides))
         async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app, client=("203.0.113.7", 5000))
+            transport = httpx.ASGITransport(app=app, client=(CLIENT_IP, 5000))
             async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
                 client.app = app  # type: ignore[attr-defined]
                 yield client
@@ -179,11 +114,146 @@ async def client(make_client: ClientFactory) -> AsyncIterator[httpx.AsyncClient]
 
 @pytest.fixture
 def server_database(backend: str) -> Iterator[dict[str, str]]:
-    """The environment that gives a real `authgate serve` (tests/e2e/server.py) a fresh database
-    of the test's backend: none on SQLite (the server's work directory holds one), a new
-    PostgreSQL database, migrated by the server itself at start and dropped after the test."""
+    """The environment that gives a real `authgate serve` (tests/support/server.py) a fresh
+    database of the test's backend: none on SQLite (the server's work directory holds one), a
+    new PostgreSQL database, migrated by the server itself at start and dropped after the test."""
     if backend == "sqlite":
         yield {}
         return
     with fresh_pg_database("server") as url:
         yield {"AUTHGATE_DATABASE_URL": url}
+
+
+@pytest.fixture
+async def migration_engine(backend: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """An engine on an empty database of its own: migrations here run from nothing, and a
+    PostgreSQL database cannot be downgraded, so it is created for the test and dropped after."""
+    if backend == "sqlite":
+        sqlite_engine = make_engine(f"sqlite+aiosqlite:///{tmp_path}/migrate.db")
+        yield sqlite_engine
+        await sqlite_engine.dispose()
+        return
+    with fresh_pg_database("migrate") as url:
+        pg_engine = make_engine(url)
+        try:
+            yield pg_engine
+        finally:
+            await pg_engine.dispose()
+
+
+# What authgate sends: a real SMTP sink and SMS receiver (support/mail.py, support/sms.py).
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox()
+    box.start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture
+def sms() -> Iterator[SmsReceiver]:
+    receiver = SmsReceiver()
+    receiver.start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def messaging_client(make_client: ClientFactory, mailbox: Mailbox, sms: SmsReceiver) -> MessagingClientFactory:
+    """`async with messaging_client(**overrides) as client:` an app that mails to `mailbox`
+    and texts to `sms`."""
+
+    return partial(make_client, **delivery_settings(mailbox, sms))  # keywords given at the call win
+
+
+@pytest.fixture
+async def mclient(messaging_client: MessagingClientFactory) -> AsyncIterator[httpx.AsyncClient]:
+    async with messaging_client() as client:
+        yield client
+
+
+# Webhooks: a real receiver on loopback (support/webhooks.py) and apps that may deliver to it.
+
+
+@pytest.fixture
+def receiver() -> Iterator[WebhookReceiver]:
+    hook = WebhookReceiver()
+    hook.start()
+    yield hook
+    hook.stop()
+
+
+@pytest.fixture
+def hook_client(make_client: ClientFactory) -> HookClientFactory:
+    """`async with hook_client(**overrides) as client:` an app that may deliver to loopback."""
+
+    return partial(make_client, **FAST_WEBHOOKS)  # keywords given at the call win
+
+
+@pytest.fixture
+async def hclient(hook_client: HookClientFactory) -> AsyncIterator[httpx.AsyncClient]:
+    async with hook_client() as client:
+        yield client
+
+
+# Social sign-in: a real OpenID Connect Provider on loopback (support/oidc_provider.py).
+
+
+@pytest.fixture
+def op() -> Iterator[TestProvider]:
+    provider = TestProvider()
+    provider.start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def social(make_client: ClientFactory, op: TestProvider) -> SocialClientFactory:
+    """`async with social(providers=None, **settings) as client:` authgate with provider
+    `acme` (OpenID Connect, at `op`) unless `providers` says otherwise."""
+    return social_client_factory(make_client, op)
+
+
+# Redis: the shared server at AUTHGATE_TEST_REDIS_URL, each test under a key prefix of its own,
+# and a redis-server of a test's own to kill. Without one the Redis cases skip (fail with CI=true).
+
+
+@pytest.fixture
+async def redis_url() -> str:
+    probe = aioredis.Redis.from_url(REDIS_URL, socket_timeout=2)
+    try:
+        await probe.ping()
+    except Exception as exc:
+        skip_or_fail(f"Redis not reachable at {REDIS_URL}: {type(exc).__name__}")
+    finally:
+        await probe.aclose()
+    return REDIS_URL
+
+
+@pytest.fixture
+async def redis_prefix(redis_url: str) -> AsyncIterator[str]:
+    """A key prefix of this test's own; its keys are deleted afterwards."""
+    prefix = f"authgate-test:{uuid.uuid4().hex[:12]}:"
+    yield prefix
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        keys = [key async for key in client.scan_iter(match=prefix + "*")]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
+    binary = shutil.which("redis-server") or (
+        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
+    )
+    if binary is None:
+        skip_or_fail("redis-server is not installed: the Redis-outage cases need one of their own to stop")
+    server = PrivateRedis(binary, tmp_path)
+    server.start()
+    yield server
+    server.kill()

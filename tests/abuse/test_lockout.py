@@ -19,11 +19,12 @@ import httpx
 import pytest
 
 from authgate.services.admin import users as users_admin
-from tests.conftest import ClientFactory
-from tests.helpers import STRONG_PASSWORD, bearer, register, runtime, sql
-from tests.messaging.conftest import Mailbox, MessagingClientFactory, link_in, mail_code
-from tests.mfa.support import enrol, mfa_token
-from tests.observability.support import metrics_text
+from tests.support.app import ClientFactory, runtime, sql
+from tests.support.delivery import MessagingClientFactory
+from tests.support.http import STRONG_PASSWORD, bearer, register
+from tests.support.mail import Mailbox, link_in, mail_code
+from tests.support.metrics import metrics_text
+from tests.support.mfa import enrol, mfa_token
 
 WRONG = "Wrong-Pass-123"
 Factory = Any  # (**overrides) -> async context manager of an httpx client

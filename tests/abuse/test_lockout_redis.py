@@ -4,9 +4,9 @@ back, and nothing answers 500."""
 
 from __future__ import annotations
 
-from tests.abuse.conftest import PrivateRedis
-from tests.conftest import ClientFactory
-from tests.helpers import STRONG_PASSWORD, register
+from tests.support.app import ClientFactory
+from tests.support.databases import PrivateRedis
+from tests.support.http import STRONG_PASSWORD, register
 
 WRONG = {"email": "ada@example.com", "password": "Wrong-Pass-123"}
 RIGHT = {"email": "ada@example.com", "password": STRONG_PASSWORD}

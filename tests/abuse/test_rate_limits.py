@@ -11,12 +11,11 @@ import pytest
 
 from authgate.abuse.rules import DEFAULTS, SMS_BUDGET, parse_rules
 from authgate.settings import Settings
-from tests.abuse.support import assert_limited, assert_not_limited, from_address
-from tests.conftest import TEST_SECRET, ClientFactory
-from tests.helpers import STRONG_PASSWORD, register
-from tests.unit.test_settings import SECRET, assert_stops_naming
-
-PHONE = "+14155550100"
+from tests.support.app import TEST_SECRET, ClientFactory
+from tests.support.http import STRONG_PASSWORD, from_address, register
+from tests.support.limits import assert_limited, assert_not_limited
+from tests.support.settings import SECRET, assert_stops_naming
+from tests.support.sms import PHONE
 
 # (area, method, path, body): one request to each guarded route; a body that counts for the
 # identifier rules names a different target each time, so only `<area>.ip` can trip.

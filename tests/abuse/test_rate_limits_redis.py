@@ -17,10 +17,10 @@ from authgate.abuse import limiter as limiter_module
 from authgate.abuse.limiter import RateLimiter
 from authgate.abuse.rules import parse_rules
 from authgate.errors import AuthError
-from tests.abuse.conftest import PrivateRedis
-from tests.abuse.support import assert_limited, assert_not_limited, redis_keys
-from tests.conftest import ClientFactory
-from tests.e2e.server import free_port, running_server
+from tests.support.app import ClientFactory
+from tests.support.databases import PrivateRedis
+from tests.support.limits import assert_limited, assert_not_limited, redis_keys
+from tests.support.server import free_port, running_server
 
 
 async def test_two_apps_on_one_redis_share_counts(

@@ -14,9 +14,12 @@ from sqlalchemy import func, select
 
 from authgate.storage.models import OutboxMessage, User
 from authgate.storage.models.outbox import SUPPRESSED
-from tests.abuse.support import assert_limited
-from tests.helpers import register, runtime
-from tests.messaging.conftest import Mailbox, MessagingClientFactory, SmsReceiver, settled_outbox
+from tests.support.app import runtime
+from tests.support.delivery import MessagingClientFactory, settled_outbox
+from tests.support.http import register
+from tests.support.limits import assert_limited
+from tests.support.mail import Mailbox
+from tests.support.sms import SmsReceiver
 
 KNOWN_PHONE, UNKNOWN_PHONE = "+14155550100", "+14155550199"
 KNOWN_EMAIL, UNKNOWN_EMAIL = "ada@example.com", "nobody@example.com"

@@ -11,11 +11,9 @@ import httpx
 import pytest
 from selenium import webdriver
 
-from tests.browser.test_real_browser import chromium
-from tests.e2e.server import Server
+from tests.support.server import Server
 
 pytestmark = pytest.mark.slow
-__all__ = ["chromium"]
 
 
 def test_the_docs_page_renders_every_operation_from_this_host_only(tmp_path: Path, chromium: webdriver.Chrome) -> None:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import httpx
 
-from tests.conftest import ClientFactory
-from tests.oauth.support import SocialClientFactory
-from tests.sessions.conftest import cookie_header, login, register
+from tests.support.app import ClientFactory
+from tests.support.http import cookie_header, login, register
+from tests.support.social import SocialClientFactory
 
 DOMAIN = {"public_url": "http://auth.example.test", "cookie_domain": "example.test"}
 

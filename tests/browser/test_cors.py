@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import ClientFactory
-from tests.sessions.conftest import register
+from tests.support.app import ClientFactory
+from tests.support.http import register
 
 APP = "http://app.example.test:5173"
 OTHER = "http://evil.example.test:5173"

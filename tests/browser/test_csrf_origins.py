@@ -7,9 +7,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import ClientFactory
-from tests.helpers import bearer
-from tests.sessions.conftest import cookie_header, login, register
+from tests.support.app import ClientFactory
+from tests.support.http import bearer, cookie_header, login, register
 
 APP = "https://app.example.com"  # in AUTHGATE_CORS_ORIGINS
 SIBLING = "http://app.example.test:8080"  # in AUTHGATE_CORS_ORIGINS too

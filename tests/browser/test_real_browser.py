@@ -7,7 +7,6 @@ Both names resolve to loopback through Chromium's host resolver rules."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -18,16 +17,11 @@ from typing import Any
 
 import pytest
 from selenium import webdriver
-from selenium.webdriver.chrome.options import Options
-from selenium.webdriver.chrome.service import Service
 
-from tests.conftest import skip_or_fail
-from tests.e2e.server import free_port, serve_in_thread, server_env, wait_healthy
+from tests.support.server import free_port, serve_in_thread, server_env, wait_healthy
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 PIN_ENV = {  # the name-and-PIN login of the cookie flow
     "AUTHGATE_PASSWORD_MIN_LENGTH": "4",
     "AUTHGATE_PASSWORD_REQUIRE_MIXED": "false",
@@ -100,29 +94,6 @@ def authgate_at(workdir: Path, port: int, **env: str) -> Iterator[Path]:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-
-
-@pytest.fixture
-def chromium(tmp_path: Path) -> Iterator[webdriver.Chrome]:
-    for path in (CHROMIUM, CHROMEDRIVER):
-        if shutil.which(path) is None:
-            skip_or_fail(f"{path} is missing: apt-get install chromium chromium-driver")
-    options = Options()
-    options.binary_location = CHROMIUM
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",  # runs as root in CI containers
-        "--disable-dev-shm-usage",
-        "--host-resolver-rules=MAP *.example.test 127.0.0.1",
-        f"--user-data-dir={tmp_path / 'chromium'}",
-    ):
-        options.add_argument(argument)
-    driver = webdriver.Chrome(options=options, service=Service(executable_path=CHROMEDRIVER))
-    driver.set_script_timeout(15)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def call(driver: webdriver.Chrome, method: str, path: str, body: Any = None, mode: str = "cors") -> dict[str, Any]:

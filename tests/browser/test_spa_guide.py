@@ -20,13 +20,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests.browser.test_real_browser import chromium
-from tests.e2e.server import free_port, run_authgate, server_env, wait_healthy
-from tests.helpers import STRONG_PASSWORD
+from tests.support.http import STRONG_PASSWORD
+from tests.support.paths import ROOT
+from tests.support.server import free_port, run_authgate, server_env, wait_healthy
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[2]
 GUIDE = (ROOT / "docs" / "guides" / "spa-and-api.md").read_text()
 GUIDE_APP = "http://localhost:5173"
 
@@ -136,6 +135,3 @@ def test_the_spa_guide_register_verify_login_refresh_logout(
     assert not driver.get_cookies()
     driver.get(app)
     status_says(driver, "Not signed in.")  # GET /user answers 401 now
-
-
-__all__ = ["chromium"]

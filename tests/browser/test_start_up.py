@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.server import free_port, run_authgate
+from tests.support.server import free_port, run_authgate
 
 pytestmark = pytest.mark.slow
 

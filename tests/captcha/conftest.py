@@ -1,56 +1,18 @@
-"""A real siteverify endpoint on a loopback port, speaking the protocol Turnstile, hCaptcha and
-reCAPTCHA share: a form POST of `secret`, `response` and `remoteip`, a JSON reply with
-`success` (and `score` for reCAPTCHA v3). It accepts only the right secret, the client's
-address, and the tokens below; every request it got is kept, so tests can look at them."""
+"""The captcha tests' fixtures: a real siteverify endpoint on a loopback port (what it answers
+is in support/captcha.py), and an address where no provider listens."""
 
 from __future__ import annotations
 
-import json
-import socket
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
 
-from tests.abuse.conftest import redis_prefix, redis_url
-
-__all__ = ["redis_prefix", "redis_url"]  # the Redis fixtures, for the shared-state cases
-
-SECRET = "provider-secret-0123456789"
-CLIENT_IP = "203.0.113.7"  # the address tests/conftest.make_client connects from
-GOOD = "good-token"
-LOW_SCORE = "low-score-token"
-GARBAGE = "garbage-token"  # answered with an HTML page
-BROKEN = "broken-token"  # answered with a 500
-
-
-@dataclass
-class SiteVerifyServer:
-    url: str
-    seen: list[dict[str, list[str]]] = field(default_factory=list)
-
-
-def _reply(form: dict[str, list[str]]) -> tuple[int, str, bytes]:
-    token = form.get("response", [""])[0]
-    if token == GARBAGE:
-        return 200, "text/html", b"<html>maintenance</html>"
-    if token == BROKEN:
-        return 500, "application/json", b'{"success": true}'
-    if form.get("secret") != [SECRET]:
-        answer: dict[str, Any] = {"success": False, "error-codes": ["invalid-input-secret"]}
-    elif form.get("remoteip") != [CLIENT_IP]:
-        answer = {"success": False, "error-codes": ["invalid-remoteip"]}
-    elif token == GOOD:
-        answer = {"success": True, "score": 0.9, "hostname": "testserver"}
-    elif token == LOW_SCORE:
-        answer = {"success": True, "score": 0.1, "hostname": "testserver"}
-    else:
-        answer = {"success": False, "error-codes": ["invalid-input-response"]}
-    return 200, "application/json", json.dumps(answer).encode()
+from tests.support.captcha import SiteVerifyServer, siteverify_reply
+from tests.support.server import free_port
 
 
 @pytest.fixture(scope="session")
@@ -63,7 +25,7 @@ def siteverify() -> Iterator[SiteVerifyServer]:
             raw = self.rfile.read(length).decode()
             form = parse_qs(raw) if self.headers.get_content_type() == "application/x-www-form-urlencoded" else {}
             server_state.seen.append(form)
-            status, content_type, body = _reply(form)
+            status, content_type, body = siteverify_reply(form)
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
@@ -86,7 +48,4 @@ def siteverify() -> Iterator[SiteVerifyServer]:
 @pytest.fixture
 def closed_port_url() -> str:
     """An address where nothing listens: a provider that is down."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}/siteverify"
+    return f"http://127.0.0.1:{free_port()}/siteverify"

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from altcha import ChallengeOptionsV1, ChallengeV1, PayloadV1, create_challenge_v1, solve_challenge_v1
 
-from tests.conftest import ClientFactory
-from tests.helpers import STRONG_PASSWORD
+from tests.support.app import ClientFactory
+from tests.support.http import STRONG_PASSWORD
 
 ALTCHA = {"captcha_provider": "altcha"}
 KEY = "altcha-hmac-key-for-tests-0123456789abcdef"

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from tests.captcha.conftest import GOOD, SECRET, SiteVerifyServer
-from tests.conftest import ClientFactory
-from tests.helpers import STRONG_PASSWORD
+from tests.support.app import ClientFactory
+from tests.support.captcha import GOOD, SECRET, SiteVerifyServer
+from tests.support.http import STRONG_PASSWORD
 
 # (path, body, the route's own answer once the CAPTCHA passed)
 GUARDED = [

@@ -8,7 +8,7 @@ import pytest
 
 import authgate
 from authgate.settings import ConfigError, load_settings
-from tests.unit.test_settings import SECRET, assert_stops_naming
+from tests.support.settings import SECRET, assert_stops_naming
 
 # The process under test imports this checkout's authgate, whatever is installed.
 BASE = {"JWT_SECRET": SECRET, "PYTHONPATH": str(Path(authgate.__file__).resolve().parents[1])}

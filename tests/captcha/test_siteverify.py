@@ -7,9 +7,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.captcha.conftest import BROKEN, CLIENT_IP, GARBAGE, GOOD, LOW_SCORE, SECRET, SiteVerifyServer
-from tests.conftest import ClientFactory
-from tests.helpers import STRONG_PASSWORD
+from tests.support.app import CLIENT_IP, ClientFactory
+from tests.support.captcha import BROKEN, GARBAGE, GOOD, LOW_SCORE, SECRET, SiteVerifyServer
+from tests.support.http import STRONG_PASSWORD
 
 HOSTED = ["turnstile", "hcaptcha", "recaptcha"]
 

@@ -6,8 +6,6 @@ does, with the client's address."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
@@ -15,9 +13,9 @@ import pytest
 
 from authgate.captcha import note_failure
 from authgate.captcha.suspicion import SUSPICIOUS_AFTER
-from tests.captcha.conftest import CLIENT_IP, GOOD, SECRET, SiteVerifyServer
-from tests.conftest import ClientFactory
-from tests.helpers import STRONG_PASSWORD, runtime
+from tests.support.app import CLIENT_IP, ClientFactory, runtime
+from tests.support.captcha import GOOD, SECRET, SiteVerifyServer
+from tests.support.http import STRONG_PASSWORD, from_address
 
 OTHER_IP = "198.51.100.23"
 
@@ -30,14 +28,6 @@ def suspicious_mode(url: str, **extra: Any) -> dict[str, Any]:
         "captcha_when": "suspicious",
         **extra,
     }
-
-
-@asynccontextmanager
-async def from_address(client: httpx.AsyncClient, ip: str) -> AsyncIterator[httpx.AsyncClient]:
-    """Another client of the same app, connecting from `ip`."""
-    transport = httpx.ASGITransport(app=client.app, client=(ip, 5000))  # type: ignore[attr-defined]
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
-        yield other
 
 
 async def login(client: httpx.AsyncClient, **extra: Any) -> httpx.Response:

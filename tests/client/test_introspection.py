@@ -9,10 +9,10 @@ import jwt
 import pytest
 
 from authgate.client import AuthgateError, TokenVerifier
-from tests.client.conftest import CLIENT_ID, CLIENT_SECRET, INTROSPECT_PATH, AuthgateStub, access_claims
-from tests.client.service import assert_problem, calling, fastapi_service
-from tests.conftest import TEST_SECRET
-from tests.helpers import bearer
+from tests.support.app import TEST_SECRET
+from tests.support.client_service import assert_problem, calling, fastapi_service
+from tests.support.client_stub import CLIENT_ID, CLIENT_SECRET, INTROSPECT_PATH, AuthgateStub, access_claims
+from tests.support.http import bearer
 
 
 def introspecting(stub: AuthgateStub, *, secret: str = CLIENT_SECRET, cache_seconds: float = 5.0) -> TokenVerifier:

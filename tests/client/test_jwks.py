@@ -12,9 +12,18 @@ import jwt
 import pytest
 
 from authgate.client import AuthgateError, TokenVerifier
-from tests.client.conftest import ISSUER, JWKS_PATH, AuthgateStub, SigningKey, access_claims, b64, hs256_token, make_key
-from tests.client.service import assert_problem, calling, fastapi_service
-from tests.helpers import bearer
+from tests.support.client_service import assert_problem, calling, fastapi_service
+from tests.support.client_stub import (
+    ISSUER,
+    JWKS_PATH,
+    AuthgateStub,
+    SigningKey,
+    access_claims,
+    b64,
+    hs256_token,
+    make_key,
+)
+from tests.support.http import bearer
 
 
 def verifier_for(stub: AuthgateStub, **options: object) -> TokenVerifier:

@@ -18,10 +18,10 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from authgate.client import AuthgateMiddleware, Claims, TokenVerifier, require_authenticated, require_caps
-from tests.client.conftest import CLIENT_ID, CLIENT_SECRET, INTROSPECT_PATH, AuthgateStub, access_claims
-from tests.client.service import assert_problem, calling
-from tests.conftest import TEST_SECRET
-from tests.helpers import admin_token, bearer, register
+from tests.support.app import TEST_SECRET
+from tests.support.client_service import assert_problem, calling
+from tests.support.client_stub import CLIENT_ID, CLIENT_SECRET, INTROSPECT_PATH, AuthgateStub, access_claims
+from tests.support.http import admin_token, bearer, register
 
 
 async def me(request: Request) -> JSONResponse:

@@ -10,8 +10,8 @@ import jwt
 import pytest
 
 from authgate.client import AuthgateError, Claims, TokenVerifier, require_caps, require_role
-from tests.client.conftest import JWKS_PATH, AuthgateStub, access_claims, hs256_token, make_key
-from tests.conftest import TEST_SECRET
+from tests.support.app import TEST_SECRET
+from tests.support.client_stub import JWKS_PATH, AuthgateStub, access_claims, hs256_token, make_key
 
 
 @pytest.mark.parametrize(

@@ -13,10 +13,10 @@ import pytest
 from fastapi import Depends, FastAPI
 
 from authgate.client import TokenVerifier, require_authenticated, require_caps
-from tests.client.service import assert_problem, calling, fastapi_service
-from tests.conftest import TEST_SECRET
-from tests.helpers import admin_token, bearer, register
-from tests.mfa.support import enrol, mfa_token
+from tests.support.app import TEST_SECRET
+from tests.support.client_service import assert_problem, calling, fastapi_service
+from tests.support.http import admin_token, bearer, register
+from tests.support.mfa import enrol, mfa_token
 
 ISSUER = "http://testserver"  # the fixtures' AUTHGATE_PUBLIC_URL
 

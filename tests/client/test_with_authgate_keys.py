@@ -13,9 +13,9 @@ import pytest
 from authgate.client import TokenVerifier
 from authgate.runtime import key_ring as keys
 from authgate.services import service_credentials
-from tests.client.service import assert_problem, calling, fastapi_service
-from tests.conftest import TEST_SECRET, ClientFactory
-from tests.helpers import admin_token, bearer, register, runtime
+from tests.support.app import TEST_SECRET, ClientFactory, runtime
+from tests.support.client_service import assert_problem, calling, fastapi_service
+from tests.support.http import admin_token, bearer, register
 
 ISSUER = "http://testserver"
 JWKS_URL = "http://testserver/.well-known/jwks.json"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.server import run_authgate, running_server
+from tests.support.server import run_authgate, running_server
 
 
 def authgate(tmp_path: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:

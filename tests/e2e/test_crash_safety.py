@@ -24,10 +24,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.server import Server
-from tests.e2e.test_webhooks import FAST, admin_token, create_admin, subscribe, wait
-from tests.helpers import STRONG_PASSWORD, bearer
-from tests.webhooks.conftest import WebhookReceiver
+from tests.support.http import STRONG_PASSWORD, bearer
+from tests.support.server import Server, wait
+from tests.support.server_webhooks import FAST, admin_token, create_admin, subscribe
+from tests.support.webhooks import WebhookReceiver
 
 CHAINS = 4
 REGISTRARS = 4

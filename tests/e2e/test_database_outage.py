@@ -23,12 +23,10 @@ import pytest
 import sqlalchemy.exc
 
 from authgate.runtime.outages import unavailable_part
-from tests.abuse.conftest import PrivateRedis, private_redis
-from tests.conftest import skip_or_fail
-from tests.e2e.server import Server, free_port
-from tests.helpers import STRONG_PASSWORD, bearer
-
-__all__ = ["private_redis"]
+from tests.support.databases import PrivateRedis
+from tests.support.http import STRONG_PASSWORD, bearer
+from tests.support.server import Server, free_port
+from tests.support.skip import skip_or_fail
 
 ACCOUNT = {"email": "outage@example.com", "password": STRONG_PASSWORD}
 PG_BIN = Path(os.environ.get("AUTHGATE_TEST_PG_BIN", "/usr/local/bin"))

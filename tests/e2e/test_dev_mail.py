@@ -12,8 +12,8 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.server import free_port, run_authgate, server_env, wait_healthy
-from tests.helpers import STRONG_PASSWORD
+from tests.support.http import STRONG_PASSWORD
+from tests.support.server import free_port, run_authgate, server_env, wait_healthy
 
 
 def serve(workdir: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:

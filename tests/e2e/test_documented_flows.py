@@ -12,7 +12,7 @@ from typing import Any
 import jwt
 import pytest
 
-from tests.e2e.server import running_server
+from tests.support.server import running_server
 
 pytestmark = pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed")
 

@@ -3,24 +3,14 @@ the server's lifespan, links carry AUTHGATE_PUBLIC_URL whatever Host the request
 
 from __future__ import annotations
 
-import time
-from email.message import EmailMessage
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.server import running_server
-from tests.helpers import STRONG_PASSWORD
-from tests.messaging.conftest import Mailbox, link_in
-
-
-def wait_for_mail(box: Mailbox, address: str, count: int = 1, timeout: float = 15.0) -> EmailMessage:
-    deadline = time.monotonic() + timeout
-    while len(box.to(address)) < count:
-        assert time.monotonic() < deadline, f"no mail #{count} for {address}"
-        time.sleep(0.05)
-    return box.to(address)[count - 1]
+from tests.support.http import STRONG_PASSWORD
+from tests.support.mail import Mailbox, link_in, wait_for_mail
+from tests.support.server import running_server
 
 
 @pytest.mark.slow

@@ -15,11 +15,12 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
-from tests.conftest import TEST_SECRET
-from tests.e2e.server import Server, free_port, run_authgate, wait_healthy
-from tests.helpers import STRONG_PASSWORD, bearer
+from tests.support.app import TEST_SECRET
+from tests.support.http import STRONG_PASSWORD, bearer
+from tests.support.paths import ROOT
+from tests.support.server import Server, free_port, run_authgate, wait_healthy
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLES = ROOT / "examples"
 USER = {"email": "ada@example.com", "password": STRONG_PASSWORD}
 ADMIN = {"email": "root@example.com", "password": STRONG_PASSWORD}
 

@@ -17,16 +17,12 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.abuse.conftest import redis_prefix, redis_url
-from tests.conftest import fresh_pg_database
-from tests.e2e.server import Server
-from tests.e2e.test_email_flows import wait_for_mail
-from tests.e2e.test_webhooks import FAST, admin_token, create_admin, deliveries, subscribe, wait
-from tests.helpers import STRONG_PASSWORD, bearer
-from tests.messaging.conftest import Mailbox, link_in
-from tests.webhooks.conftest import WebhookReceiver
-
-__all__ = ["redis_prefix", "redis_url"]
+from tests.support.databases import fresh_pg_database
+from tests.support.http import STRONG_PASSWORD, bearer
+from tests.support.mail import Mailbox, link_in, wait_for_mail
+from tests.support.server import Server, wait
+from tests.support.server_webhooks import FAST, admin_token, create_admin, deliveries, subscribe
+from tests.support.webhooks import WebhookReceiver
 
 pytestmark = pytest.mark.slow
 WRONG_PASSWORD = "Wrong-Pass-123"

@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from authgate.connection import HEADER_TIMEOUT_SECONDS
-from tests.e2e.server import Server
-from tests.helpers import STRONG_PASSWORD
+from tests.support.http import STRONG_PASSWORD
+from tests.support.server import Server
 
 pytestmark = pytest.mark.slow
 PROMPT = 2.0  # seconds: what "answers promptly" means here, on a loaded shared machine

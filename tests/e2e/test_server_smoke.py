@@ -6,7 +6,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.server import running_server
+from tests.support.server import running_server
 
 
 def test_real_server_register_and_profile(tmp_path: Path, server_database: dict[str, str]) -> None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -19,10 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.server import Server, free_port, server_env, wait_healthy
-from tests.e2e.test_webhooks import FAST, admin_token, create_admin, deliveries, subscribe, wait
-from tests.helpers import STRONG_PASSWORD
-from tests.webhooks.conftest import WebhookReceiver
+from tests.support.http import STRONG_PASSWORD
+from tests.support.server import Server, free_port, server_env, wait, wait_healthy, worker_pids
+from tests.support.server_webhooks import FAST, admin_token, create_admin, deliveries, subscribe
+from tests.support.webhooks import WebhookReceiver
 
 ACCOUNT = {"email": "slow@example.com", "password": STRONG_PASSWORD}
 
@@ -190,7 +189,3 @@ def test_two_workers_serve_and_sigterm_stops_both(tmp_path: Path) -> None:
         if process.poll() is None:
             process.kill()
             process.wait()
-
-
-def worker_pids(log_path: Path) -> set[int]:
-    return {int(pid) for pid in re.findall(r"Started server process \[(\d+)\]", log_path.read_text())}

@@ -21,12 +21,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import skip_or_fail
-from tests.e2e.server import Server, run_authgate
+from tests.support.paths import ROOT
+from tests.support.server import Server, run_authgate
+from tests.support.skip import skip_or_fail
 
 pytestmark = pytest.mark.slow
 
-CLIENT = Path(__file__).resolve().parents[2] / "clients" / "typescript"
+CLIENT = ROOT / "clients" / "typescript"
 SCHEMA = CLIENT / "src" / "schema.d.ts"
 REGENERATE = (
     "JWT_SECRET=any-secret-of-32-characters-or-more .venv/bin/authgate openapi > /tmp/openapi.json"

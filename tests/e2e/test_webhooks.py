@@ -5,73 +5,17 @@ after a restart; two servers on one PostgreSQL deliver each event exactly once."
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
-from tests.e2e.server import Server, server_env
-from tests.helpers import STRONG_PASSWORD, bearer
-from tests.webhooks.conftest import WebhookReceiver
-
-ADMIN, ADMIN_PASSWORD = "ops@example.com", "Admin-Pass-123"
-FAST = {
-    "AUTHGATE_WEBHOOK_ALLOW_PRIVATE": "true",
-    "AUTHGATE_WEBHOOK_RETRY_BASE_SECONDS": "0.2",
-    "AUTHGATE_WEBHOOK_TIMEOUT_SECONDS": "2",
-}
-
-
-def create_admin(workdir: Path, env: dict[str, str]) -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "authgate", "user", "create", "--email", ADMIN, "--role", "admin", "--password-stdin"],
-        cwd=workdir,
-        env=server_env(workdir, 0, **env),
-        input=ADMIN_PASSWORD + "\n",
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-
-
-def admin_token(base: str) -> str:
-    response = httpx.post(f"{base}/login", json={"email": ADMIN, "password": ADMIN_PASSWORD})
-    assert response.status_code == 200, response.text
-    token: str = response.json()["token"]
-    return token
-
-
-def subscribe(base: str, token: str, url: str) -> dict[str, Any]:
-    """A webhook for `user.created` at `url`, made by the admin; its JSON."""
-    response = httpx.post(f"{base}/webhooks", headers=bearer(token), json={"url": url, "events": ["user.created"]})
-    assert response.status_code == 201, response.text
-    hook: dict[str, Any] = response.json()
-    return hook
-
-
-def deliveries(base: str, token: str, webhook_id: str) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = []
-    cursor = None
-    while True:
-        query = f"?limit=200&cursor={cursor}" if cursor else "?limit=200"
-        page = httpx.get(f"{base}/webhooks/{webhook_id}/deliveries{query}", headers=bearer(token)).json()
-        items += page["items"]
-        cursor = page["nextCursor"]
-        if cursor is None:
-            return items
-
-
-def wait(predicate: Any, timeout: float = 30.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting: {what}"
-        time.sleep(0.05)
+from tests.support.http import STRONG_PASSWORD
+from tests.support.server import Server, wait
+from tests.support.server_webhooks import FAST, admin_token, create_admin, deliveries, subscribe
+from tests.support.webhooks import WebhookReceiver
 
 
 @pytest.fixture

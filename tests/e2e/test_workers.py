@@ -15,9 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.server import Server, server_env
-from tests.e2e.test_shutdown import worker_pids
-from tests.e2e.test_webhooks import wait
+from tests.support.server import Server, server_env, wait, worker_pids
 
 pytestmark = [
     pytest.mark.slow,

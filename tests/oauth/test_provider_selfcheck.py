@@ -18,7 +18,7 @@ from joserfc import jwt
 from joserfc.errors import BadSignatureError, InvalidClaimError, JoseError, MissingClaimError, UnsupportedAlgorithmError
 from joserfc.jwk import KeySet
 
-from tests.oauth.provider import TestProvider
+from tests.support.oidc_provider import TestProvider
 
 CLIENT_ID = "authgate"
 # `+` and `%` catch a client that skips the RFC 6749 §2.3.1 form-encoding in HTTP Basic.

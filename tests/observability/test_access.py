@@ -7,8 +7,8 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import ClientFactory
-from tests.observability.support import scrape
+from tests.support.app import ClientFactory
+from tests.support.metrics import scrape
 
 TOKEN = "metrics-token-of-at-least-32-characters"
 PUBLIC_PEER = ("203.0.113.7", 5000)

@@ -8,9 +8,9 @@ import uuid
 import httpx
 import pytest
 
-from tests.conftest import ClientFactory
-from tests.helpers import STRONG_PASSWORD, bearer, register
-from tests.observability.support import metrics_text, requests_by_route
+from tests.support.app import ClientFactory
+from tests.support.http import STRONG_PASSWORD, bearer, register
+from tests.support.metrics import metrics_text, requests_by_route
 
 DEFAULT_PREFIXES = ("", "/auth", "/api/auth", "/api/v1/auth")
 

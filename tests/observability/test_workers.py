@@ -11,10 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e.server import Server
-from tests.e2e.test_shutdown import worker_pids
-from tests.e2e.test_webhooks import wait
-from tests.observability.support import requests_by_route
+from tests.support.metrics import requests_by_route
+from tests.support.server import Server, wait, worker_pids
 
 
 def counting_workers(tmp: Path) -> set[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.helpers import STRONG_PASSWORD, bearer, register
+from tests.support.http import STRONG_PASSWORD, bearer, register
 
 BAD = {
     "nul": "\x00",

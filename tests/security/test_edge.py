@@ -13,9 +13,9 @@ import re
 import httpx
 import pytest
 
-from tests.conftest import ClientFactory
-from tests.helpers import STRONG_PASSWORD, bearer, register, sql
-from tests.messaging.conftest import Mailbox, link_in
+from tests.support.app import ClientFactory, sql
+from tests.support.http import STRONG_PASSWORD, bearer, register
+from tests.support.mail import Mailbox, link_in
 
 DEFAULT_PREFIXES = ("", "/auth", "/api/auth", "/api/v1/auth")
 

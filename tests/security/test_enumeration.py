@@ -15,9 +15,11 @@ from collections.abc import Awaitable, Callable
 import httpx
 import pytest
 
-from tests.conftest import ClientFactory
-from tests.helpers import STRONG_PASSWORD, register
-from tests.messaging.conftest import Mailbox, SmsReceiver, delivery_settings
+from tests.support.app import ClientFactory
+from tests.support.delivery import delivery_settings
+from tests.support.http import STRONG_PASSWORD, register
+from tests.support.mail import Mailbox
+from tests.support.sms import SmsReceiver
 
 KNOWN, UNKNOWN = "ada@example.com", "nobody@example.com"
 KNOWN_PHONE, UNKNOWN_PHONE = "+14155550100", "+14155550199"

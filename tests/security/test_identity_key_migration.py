@@ -5,18 +5,15 @@ address stop the upgrade, naming both, and leave the database as it was."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from authgate.storage.db import make_engine
 from authgate.storage.migrate import upgrade
-from tests.conftest import ClientFactory, fresh_pg_database
-from tests.helpers import STRONG_PASSWORD
+from tests.support.app import ClientFactory
+from tests.support.http import STRONG_PASSWORD
 
 FULL_WIDTH_BOB = "\uff42\uff4f\uff42@example.com"
 INSERT_USER = text(
@@ -25,23 +22,6 @@ INSERT_USER = text(
     " VALUES (:id, :email, :email_key, :username, :username_key, NULL, NULL, 'user', NULL,"
     " :no, :no, :no, :no, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
 )
-
-
-@pytest.fixture
-async def engine(backend: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """An engine on an empty database of its own: migrations here run from nothing, and a
-    PostgreSQL database cannot be downgraded, so it is created for the test and dropped after."""
-    if backend == "sqlite":
-        sqlite_engine = make_engine(f"sqlite+aiosqlite:///{tmp_path}/migrate.db")
-        yield sqlite_engine
-        await sqlite_engine.dispose()
-        return
-    with fresh_pg_database("migrate") as url:
-        pg_engine = make_engine(url)
-        try:
-            yield pg_engine
-        finally:
-            await pg_engine.dispose()
 
 
 async def insert_users(engine: AsyncEngine, *users: dict[str, Any]) -> None:
@@ -69,21 +49,21 @@ def old_style(user_id: str, email: str, username: str | None = None) -> dict[str
 
 
 async def test_upgrade_rekeys_lookalike_accounts_so_they_stop_squatting(
-    engine: AsyncEngine, make_client: ClientFactory
+    migration_engine: AsyncEngine, make_client: ClientFactory
 ) -> None:
-    await upgrade(engine, "0004")
+    await upgrade(migration_engine, "0004")
     sam, bob, sue = (str(uuid.uuid4()) for _ in range(3))
     await insert_users(
-        engine,
+        migration_engine,
         old_style(sam, "Sam@Example.com", username="Sam.Smith"),
         old_style(bob, FULL_WIDTH_BOB),
         old_style(sue, "\u017fue@example.com"),  # LONG S: its old key was already "sue@..."
     )
-    assert (await stored(engine))[1][bob][1] == FULL_WIDTH_BOB  # the squatting key
+    assert (await stored(migration_engine))[1][bob][1] == FULL_WIDTH_BOB  # the squatting key
 
-    await upgrade(engine, "0005")
+    await upgrade(migration_engine, "0005")
 
-    version, users = await stored(engine)
+    version, users = await stored(migration_engine)
     assert version == "0005"
     assert users == {
         sam: ("Sam@Example.com", "sam@example.com", "sam.smith"),
@@ -91,36 +71,38 @@ async def test_upgrade_rekeys_lookalike_accounts_so_they_stop_squatting(
         sue: ("sue@example.com", "sue@example.com", None),
     }
     # The app on the upgraded database: the plain address is taken, by the account that had it.
-    async with make_client(database_url=str(engine.url.render_as_string(hide_password=False))) as client:
+    async with make_client(database_url=str(migration_engine.url.render_as_string(hide_password=False))) as client:
         for email in ("bob@example.com", "sue@example.com"):
             taken = await client.post("/register", json={"email": email, "password": STRONG_PASSWORD})
             assert taken.status_code == 409 and taken.json()["code"] == "email_taken", (email, taken.text)
 
 
-async def test_upgrade_stops_naming_both_accounts_when_two_collide_once_normalised(engine: AsyncEngine) -> None:
-    await upgrade(engine, "0004")
+async def test_upgrade_stops_naming_both_accounts_when_two_collide_once_normalised(
+    migration_engine: AsyncEngine,
+) -> None:
+    await upgrade(migration_engine, "0004")
     plain, lookalike = str(uuid.uuid4()), str(uuid.uuid4())
-    await insert_users(engine, old_style(plain, "bob@example.com"), old_style(lookalike, FULL_WIDTH_BOB))
-    before = await stored(engine)
+    await insert_users(migration_engine, old_style(plain, "bob@example.com"), old_style(lookalike, FULL_WIDTH_BOB))
+    before = await stored(migration_engine)
 
     with pytest.raises(RuntimeError) as failed:
-        await upgrade(engine, "0005")
+        await upgrade(migration_engine, "0005")
 
     message = str(failed.value)
     assert plain in message and lookalike in message
     # Nothing was half done: still at 0004, every row as it was, for an operator to settle.
-    assert await stored(engine) == before
+    assert await stored(migration_engine) == before
     assert before[0] == "0004"
 
 
-async def test_upgrade_stops_naming_an_account_whose_address_no_longer_fits(engine: AsyncEngine) -> None:
+async def test_upgrade_stops_naming_an_account_whose_address_no_longer_fits(migration_engine: AsyncEngine) -> None:
     """U+FDFA spells out to 18 characters under NFKC: an address the old code accepted would
     not fit its column once normalised, so the upgrade names it instead of failing blindly."""
-    await upgrade(engine, "0004")
+    await upgrade(migration_engine, "0004")
     long_one = str(uuid.uuid4())
-    await insert_users(engine, old_style(long_one, "\ufdfa" * 20 + "@example.com"))
-    before = await stored(engine)
+    await insert_users(migration_engine, old_style(long_one, "\ufdfa" * 20 + "@example.com"))
+    before = await stored(migration_engine)
     with pytest.raises(RuntimeError) as failed:
-        await upgrade(engine, "0005")
+        await upgrade(migration_engine, "0005")
     assert long_one in str(failed.value)
-    assert await stored(engine) == before
+    assert await stored(migration_engine) == before

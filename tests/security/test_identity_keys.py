@@ -12,8 +12,9 @@ import unicodedata
 import httpx
 import pytest
 
-from tests.helpers import STRONG_PASSWORD, register
-from tests.messaging.conftest import Mailbox, settled_outbox
+from tests.support.delivery import settled_outbox
+from tests.support.http import STRONG_PASSWORD, register
+from tests.support.mail import Mailbox
 
 LONG_S_SAM = "\u017fam@example.com"  # U+017F LATIN SMALL LETTER LONG S, then "am"
 FULL_WIDTH_BOB = "\uff42\uff4f\uff42@example.com"  # full-width b, o, b

@@ -8,8 +8,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.helpers import bearer
-from tests.sessions.conftest import cookie_header, login, register, set_cookies
+from tests.support.http import bearer, cookie_header, login, register, set_cookies
 
 
 async def signed_in(client: httpx.AsyncClient) -> dict[str, str]:

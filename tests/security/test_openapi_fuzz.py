@@ -29,9 +29,10 @@ from schemathesis.specs.openapi.checks import allow_header_conformance, positive
 
 from authgate.app import create_app
 from authgate.settings import Settings
-from tests.conftest import TEST_SECRET, fresh_pg_database
-from tests.e2e.server import Server
-from tests.helpers import STRONG_PASSWORD
+from tests.support.app import TEST_SECRET
+from tests.support.databases import fresh_pg_database
+from tests.support.http import STRONG_PASSWORD
+from tests.support.server import Server
 
 EXAMPLES = 12  # per operation and mode: about 1,500 requests in all, well under a minute
 

@@ -10,9 +10,10 @@ from collections.abc import Awaitable, Callable
 import httpx
 import pytest
 
-from tests.helpers import STRONG_PASSWORD, admin_token, bearer, register
-from tests.messaging.conftest import Mailbox, MessagingClientFactory, link_in, mail_code
-from tests.mfa.support import enrol
+from tests.support.delivery import MessagingClientFactory
+from tests.support.http import STRONG_PASSWORD, admin_token, bearer, register
+from tests.support.mail import Mailbox, link_in, mail_code
+from tests.support.mfa import enrol
 
 ADA = "ada@example.com"
 NEW_PASSWORD = "Another-Strong-Pass-456"
@@ -107,8 +108,8 @@ async def test_gotrue_2612_every_one_time_thing_is_used_once_under_parallel_requ
 ) -> None:
     """Ten uses at once, on SQLite and PostgreSQL: exactly one succeeds (GoTrue #2612, Kratos
     HackerOne #3692149). Refresh tokens without the grace window, which would otherwise hand
-    the same new pair to the others on purpose. (mfaTokens and TOTP codes: tests/mfa/test_mfa_races.py;
-    OAuth state: tests/oauth/test_callback_attacks.py.)"""
+    the same new pair to the others on purpose. (mfaTokens and TOTP codes: tests/methods/mfa/test_mfa_races.py;
+    OAuth state: tests/methods/oauth/test_callback_attacks.py.)"""
     async with messaging_client(refresh_reuse_grace_seconds=0) as client:
         use = await _one_time_thing(kind, client, mailbox)
         answers = await asyncio.gather(*(use(client) for _ in range(10)))

@@ -13,9 +13,9 @@ import httpx
 import pyotp
 import pytest
 
-from tests.e2e.server import Server
-from tests.helpers import STRONG_PASSWORD, bearer
-from tests.messaging.conftest import Mailbox, link_in, mail_code
+from tests.support.http import STRONG_PASSWORD, bearer
+from tests.support.mail import Mailbox, link_in, mail_code
+from tests.support.server import Server
 
 NEW_PASSWORD = "Another-Strong-Pass-456"
 WRONG_PASSWORD = "Not-My-Password-789"

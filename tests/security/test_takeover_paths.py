@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import httpx
 
-from tests.helpers import STRONG_PASSWORD, bearer, register
-from tests.messaging.conftest import Mailbox, SmsReceiver, code_in, link_in, mail_code
-from tests.messaging.test_otp import PHONE, verified_phone_user
-from tests.mfa.support import enrol
-from tests.signin.conftest import sql
+from tests.support.app import sql
+from tests.support.http import STRONG_PASSWORD, bearer, register
+from tests.support.mail import Mailbox, code_in, link_in, mail_code
+from tests.support.mfa import enrol
+from tests.support.sms import PHONE, SmsReceiver, verified_phone_user
 
 BOB = "bob@example.com"
 ATTACKER_PASSWORD = "Attacker-Pass-77"
@@ -194,7 +194,7 @@ async def test_pre_registration_takeover_by_password_reset(mclient: httpx.AsyncC
 
 async def test_a_current_factor_re_authenticates_too(messaging_client: object) -> None:
     """Without a recent sign-in, a code of a current second factor is as good as the password."""
-    from tests.mfa.support import Authenticator
+    from tests.support.mfa import Authenticator
 
     async with messaging_client(reauth_max_age_seconds=0) as client:  # type: ignore[operator]
         auth = bearer((await register(client)).json()["token"])

@@ -3,7 +3,7 @@ own keys with that key's algorithm, unexpired, for us, of a live session, passes
 an attack: `alg: none` in any spelling, another algorithm with the same secret, tampered
 claims, headers that try to choose or fetch the key (`kid`, `jku`, `x5u`, `jwk`), and every
 other kind of token or secret the service hands out, presented as an access token.
-(The asymmetric-key variants, such as HS256 signed with the public key: tests/keys.)"""
+(The asymmetric-key variants, such as HS256 signed with the public key: tests/runtime/keys.)"""
 
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ import httpx
 import jwt
 import pytest
 
-from tests.conftest import TEST_SECRET
-from tests.helpers import bearer, register
-from tests.messaging.conftest import Mailbox, link_in
-from tests.mfa.support import enrol, mfa_token
+from tests.support.app import TEST_SECRET
+from tests.support.http import bearer, register
+from tests.support.mail import Mailbox, link_in
+from tests.support.mfa import enrol, mfa_token
 
 
 def b64(data: dict[str, Any]) -> str:

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import httpx
 
-from tests.helpers import STRONG_PASSWORD, bearer, register
-from tests.messaging.conftest import Mailbox, MessagingClientFactory, mail_code
-from tests.mfa.support import enrol, mfa_token
-from tests.signin.conftest import sql
+from tests.support.app import sql
+from tests.support.delivery import MessagingClientFactory
+from tests.support.http import STRONG_PASSWORD, bearer, register
+from tests.support.mail import Mailbox, mail_code
+from tests.support.mfa import enrol, mfa_token
 
 
 async def _failures(client: httpx.AsyncClient) -> list[tuple[object, ...]]:

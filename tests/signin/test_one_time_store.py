@@ -13,7 +13,8 @@ from authgate.signin import one_time
 from authgate.storage.models import utcnow
 from authgate.storage.models.one_time import MAGIC_LINK, MFA_CHALLENGE
 from authgate.storage.repositories import one_time as one_time_repo
-from tests.helpers import register, runtime
+from tests.support.app import runtime
+from tests.support.http import register
 
 
 async def _issue(client: httpx.AsyncClient, purpose: str, max_attempts: int = 1) -> tuple[str, str]:

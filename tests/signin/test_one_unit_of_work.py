@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import httpx
 
-from tests.helpers import STRONG_PASSWORD, bearer, register
-from tests.messaging.conftest import Mailbox, link_in
-from tests.mfa.support import enrol
-from tests.signin.conftest import fault, sql, tolerant
+from tests.support.app import sql
+from tests.support.databases import fault
+from tests.support.http import STRONG_PASSWORD, bearer, register, tolerant
+from tests.support.mail import Mailbox, link_in
+from tests.support.mfa import enrol
 
 NEW_PASSWORD = "Brand-New-Pass-9"
 

@@ -7,7 +7,8 @@ The social-login binding cookie is host-only always: it only ever comes back to 
 
 Reading them: `request.cookies` already merges every `Cookie` header (Starlette parses each
 one), which curl scripts need: they send the two cookies as two separate headers.
-`tests/sessions` pins that behaviour in-process and against a real server."""
+`tests/http/test_cookies.py` and `tests/services/sessions` pin that behaviour in-process and against
+a real server."""
 
 from __future__ import annotations
 

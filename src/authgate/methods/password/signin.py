@@ -18,7 +18,7 @@ async def login(
     found = await password_factor.find(rt, attempt)
     async with gate.counting(rt, ctx, subject=password_factor.subject(attempt, found)):
         user = await password_factor.verify(rt, attempt, found)
+        step = await gate.second_step(rt, user_id=user.id, code=mfa_code) if mfa_code else None
         async with rt.uow() as tx:
-            step = gate.SecondStep(code=mfa_code) if mfa_code else None
             outcome = await gate.complete(tx, rt, user=user, proofs=[PASSWORD.proof], ctx=ctx, second=step)
     return await gate.finish(rt, outcome)

@@ -1,0 +1,41 @@
+"""bench/seed.py writes users and sessions in bulk, straight into the database, for the scale
+benchmark: the rows must be ones authgate itself reads as real, on both databases, and a
+second call must grow the tables without touching the rows already there."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+from authgate.security.passwords import hash_password_sync
+from tests.support.app import ClientFactory
+from tests.support.paths import ROOT
+
+sys.path.insert(0, str(ROOT / "bench"))
+import seed  # bench/ is not a package: its directory is put on the path above
+
+
+async def test_seeded_users_sign_in_and_seeded_sessions_refresh_like_real_ones(
+    database_url: str, make_client: ClientFactory
+) -> None:
+    password_hash = hash_password_sync(seed.SEED_PASSWORD, 4)
+    await asyncio.to_thread(seed.seed, database_url, users=30, sessions=30, password_hash=password_hash)
+    await asyncio.to_thread(seed.seed, database_url, users=45, sessions=40, password_hash=password_hash)
+    async with make_client() as client:
+        signed_in = await client.post("/login", json={"email": seed.seed_email(44), "password": seed.SEED_PASSWORD})
+        assert signed_in.status_code == 200, signed_in.text
+        assert signed_in.json()["user"]["email"] == seed.seed_email(44)
+
+        refreshed = await client.post("/refresh", json={"refreshToken": seed.seed_refresh_token(39)})
+        assert refreshed.status_code == 200, refreshed.text
+        profile = await client.get("/profile", headers={"Authorization": f"Bearer {refreshed.json()['token']}"})
+        assert profile.status_code == 200
+        assert profile.json()["email"] == seed.seed_email(39)
+
+        # A seeded session from the first call still refreshes: growing kept it.
+        assert (await client.post("/refresh", json={"refreshToken": seed.seed_refresh_token(0)})).status_code == 200
+        # No session was seeded for user 44, and nothing beyond the 45th user exists.
+        unknown = await client.post("/refresh", json={"refreshToken": seed.seed_refresh_token(40)})
+        assert unknown.status_code == 401
+        nobody = await client.post("/login", json={"email": seed.seed_email(45), "password": seed.SEED_PASSWORD})
+        assert nobody.status_code == 401

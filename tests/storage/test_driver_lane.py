@@ -1,0 +1,69 @@
+"""The SQLite driver lane (storage/driver_lane.py) reads and writes exactly what the ORM
+does: the same values, types and time zones, for the refresh lookup and rotation."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from sqlalchemy import select
+
+from authgate.security.opaque import digest
+from authgate.storage.models import Session, User
+from authgate.storage.repositories import sessions as session_repo
+from tests.support.app import runtime, sql
+from tests.support.http import login, register
+
+
+async def orm_row(client: httpx.AsyncClient, session_id: str) -> tuple[Session, User]:
+    async with runtime(client).db() as db:
+        row = (await db.execute(select(Session, User).join(User).where(Session.id == session_id))).one()
+        return row[0], row[1]
+
+
+async def test_lookup_returns_what_the_orm_reads(client: httpx.AsyncClient) -> None:
+    await register(client, phone="+14155550100", name="Ada")
+    token = (await login(client)).json()["refreshToken"]
+    async with runtime(client).autocommit() as db:
+        found = await session_repo.find_by_refresh_hash(db, token_hash=digest(token))
+    assert found is not None
+    lane_session, lane_user = found
+    orm_session, orm_user = await orm_row(client, lane_session.id)
+    for column in Session.__table__.columns:
+        assert getattr(lane_session, column.key) == getattr(orm_session, column.key), column.key
+    for column in User.__table__.columns:
+        assert getattr(lane_user, column.key) == getattr(orm_user, column.key), column.key
+    assert lane_session.expires_at.tzinfo is not None and lane_user.created_at.tzinfo is not None
+    assert isinstance(lane_user.email_verified, bool)
+
+
+async def test_rotation_writes_what_the_orm_reads_back(client: httpx.AsyncClient) -> None:
+    await register(client)
+    old = (await login(client)).json()["refreshToken"]
+    before = datetime.now(UTC)
+    refreshed = await client.post("/refresh", json={"refreshToken": old})
+    assert refreshed.status_code == 200, refreshed.text
+    new = refreshed.json()["refreshToken"]
+    async with runtime(client).autocommit() as db:
+        found = await session_repo.find_by_refresh_hash(db, token_hash=digest(new))
+    assert found is not None
+    stored, _ = await orm_row(client, found[0].id)
+    assert stored.refresh_hash == digest(new) and stored.previous_refresh_hash == digest(old)
+    assert stored.rotated_at is not None and before - timedelta(seconds=1) <= stored.rotated_at <= datetime.now(UTC)
+    ttl = runtime(client).settings.refresh_token_ttl_seconds
+    assert abs((stored.expires_at - stored.rotated_at) - timedelta(seconds=ttl)) < timedelta(seconds=1)
+    assert stored.last_used_at == stored.rotated_at and stored.successor_sealed
+    # Byte for byte as the ORM stores times: compare the raw column text with created_at,
+    # which the ORM wrote at login (on PostgreSQL the driver returns typed values anyway).
+    raw = (
+        await sql(
+            client, "SELECT created_at, rotated_at, expires_at, last_used_at FROM sessions WHERE id = :id", id=stored.id
+        )
+    )[0]
+    if isinstance(raw[0], str):
+        shape = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}")
+        assert all(shape.fullmatch(value) for value in raw), raw
+    listed = await client.get("/sessions", headers={"Authorization": f"Bearer {refreshed.json()['accessToken']}"})
+    assert listed.status_code == 200
+    assert any(s["id"] == stored.id for s in listed.json())
