@@ -108,57 +108,45 @@ async def factor_enrolment(client: httpx.AsyncClient, mailbox: Mailbox, sms: Sms
     return Path(code, attempt, 401)
 
 
-async def login_with_mfa_code(client: httpx.AsyncClient, mailbox: Mailbox, sms: SmsReceiver) -> Path:
-    await email_factor_user(client, mailbox)
-    code = await second_step_code(client, mailbox)
-
-    async def attempt(code: str) -> httpx.Response:
-        return await client.post("/login", json={"email": EMAIL, "password": STRONG_PASSWORD, "mfaCode": code})
-
-    return Path(code, attempt, 401)
+# The second step, entered through each path that takes a second factor's code: the account
+# has the code factor on its address, and a code was sent for the step.
+Enter = Callable[[httpx.AsyncClient, str, str], Awaitable[httpx.Response]]  # (client, token, code)
 
 
-async def mfa_verify_with_fresh_tokens(client: httpx.AsyncClient, mailbox: Mailbox, sms: SmsReceiver) -> Path:
-    await email_factor_user(client, mailbox)
-    code = await second_step_code(client, mailbox)
-
-    async def attempt(code: str) -> httpx.Response:
-        body = {"mfaToken": await fresh_mfa_token(client), "code": code}
-        return await client.post("/mfa/verify", json=body)
-
-    return Path(code, attempt, 401)
+async def login_with_mfa_code(client: httpx.AsyncClient, token: str, code: str) -> httpx.Response:
+    return await client.post("/login", json={"email": EMAIL, "password": STRONG_PASSWORD, "mfaCode": code})
 
 
-async def otp_verify_with_fresh_tokens(client: httpx.AsyncClient, mailbox: Mailbox, sms: SmsReceiver) -> Path:
-    await email_factor_user(client, mailbox)
-    code = await second_step_code(client, mailbox)
-
-    async def attempt(code: str) -> httpx.Response:
-        body = {"channel": "email", "email": EMAIL, "code": code, "mfaToken": await fresh_mfa_token(client)}
-        return await client.post("/otp/verify", json=body)
-
-    return Path(code, attempt, 401)
+async def mfa_verify_with_fresh_tokens(client: httpx.AsyncClient, token: str, code: str) -> httpx.Response:
+    return await client.post("/mfa/verify", json={"mfaToken": await fresh_mfa_token(client), "code": code})
 
 
-async def reauthentication(client: httpx.AsyncClient, mailbox: Mailbox, sms: SmsReceiver) -> Path:
+async def otp_verify_with_fresh_tokens(client: httpx.AsyncClient, token: str, code: str) -> httpx.Response:
+    body = {"channel": "email", "email": EMAIL, "code": code, "mfaToken": await fresh_mfa_token(client)}
+    return await client.post("/otp/verify", json=body)
+
+
+async def reauthentication(client: httpx.AsyncClient, token: str, code: str) -> httpx.Response:
     """A sensitive change (setting up an authenticator app) re-authenticated with the code."""
-    token = await email_factor_user(client, mailbox)
-    code = await second_step_code(client, mailbox)
-
-    async def attempt(code: str) -> httpx.Response:
-        return await client.post("/mfa/setup", json={"mfaCode": code}, headers=bearer(token))
-
-    return Path(code, attempt, 401)
+    return await client.post("/mfa/setup", json={"mfaCode": code}, headers=bearer(token))
 
 
-async def factor_removal(client: httpx.AsyncClient, mailbox: Mailbox, sms: SmsReceiver) -> Path:
-    token = await email_factor_user(client, mailbox)
-    code = await second_step_code(client, mailbox)
+async def factor_removal(client: httpx.AsyncClient, token: str, code: str) -> httpx.Response:
+    return await client.post("/otp/remove", json={"verificationCode": code}, headers=bearer(token))
 
-    async def attempt(code: str) -> httpx.Response:
-        return await client.post("/otp/remove", json={"verificationCode": code}, headers=bearer(token))
 
-    return Path(code, attempt, 401)
+def second_step(enter: Enter) -> Callable[[httpx.AsyncClient, Mailbox, SmsReceiver], Awaitable[Path]]:
+    async def path(client: httpx.AsyncClient, mailbox: Mailbox, sms: SmsReceiver) -> Path:
+        token = await email_factor_user(client, mailbox)
+        code = await second_step_code(client, mailbox)
+
+        async def attempt(code: str) -> httpx.Response:
+            return await enter(client, token, code)
+
+        return Path(code, attempt, 401)
+
+    path.__name__ = enter.__name__
+    return path
 
 
 async def phone_move(client: httpx.AsyncClient, mailbox: Mailbox, sms: SmsReceiver) -> Path:
@@ -188,11 +176,16 @@ PATHS = [
     code_sign_in,
     address_verification,
     factor_enrolment,
-    login_with_mfa_code,
-    mfa_verify_with_fresh_tokens,
-    otp_verify_with_fresh_tokens,
-    reauthentication,
-    factor_removal,
+    *map(
+        second_step,
+        [
+            login_with_mfa_code,
+            mfa_verify_with_fresh_tokens,
+            otp_verify_with_fresh_tokens,
+            reauthentication,
+            factor_removal,
+        ],
+    ),
     phone_move,
 ]
 
