@@ -198,14 +198,16 @@ async def client(messaging_client: MessagingClientFactory) -> AsyncIterator[http
         yield client
 
 
-@pytest.mark.parametrize("path", PATHS, ids=[p.__name__ for p in PATHS])
-async def test_every_wrong_code_spends_a_try(
-    client: httpx.AsyncClient,
-    mailbox: Mailbox,
-    sms: SmsReceiver,
-    path: Callable[[httpx.AsyncClient, Mailbox, SmsReceiver], Awaitable[Path]],
-) -> None:
-    entered = await path(client, mailbox, sms)
+@pytest.fixture(params=PATHS, ids=[p.__name__ for p in PATHS])
+async def entered(
+    request: pytest.FixtureRequest, client: httpx.AsyncClient, mailbox: Mailbox, sms: SmsReceiver
+) -> Path:
+    """A live code, and one path to enter it through."""
+    path: Callable[[httpx.AsyncClient, Mailbox, SmsReceiver], Awaitable[Path]] = request.param
+    return await path(client, mailbox, sms)
+
+
+async def test_every_wrong_code_spends_a_try(client: httpx.AsyncClient, entered: Path) -> None:
     for _ in range(TRIES):
         answer = await entered.attempt(wrong(entered.code))
         assert answer.status_code == entered.wrong_status, answer.text
@@ -214,15 +216,8 @@ async def test_every_wrong_code_spends_a_try(
     assert late.status_code == entered.wrong_status, "the right code still worked after five wrong tries"
 
 
-@pytest.mark.parametrize("path", PATHS, ids=[p.__name__ for p in PATHS])
-async def test_after_four_wrong_tries_the_right_code_works(
-    client: httpx.AsyncClient,
-    mailbox: Mailbox,
-    sms: SmsReceiver,
-    path: Callable[[httpx.AsyncClient, Mailbox, SmsReceiver], Awaitable[Path]],
-) -> None:
+async def test_after_four_wrong_tries_the_right_code_works(entered: Path) -> None:
     """The fifth try is still the code's: spending tries early takes none away."""
-    entered = await path(client, mailbox, sms)
     for _ in range(TRIES - 1):
         assert (await entered.attempt(wrong(entered.code))).status_code == entered.wrong_status
     right = await entered.attempt(entered.code)

@@ -92,6 +92,3 @@ class Methods:
 
     first: tuple[Method, ...]
     second: tuple[SecondFactor, ...]
-
-    def second_named(self, name: str) -> SecondFactor | None:
-        return next((m for m in self.second if m.name == name), None)

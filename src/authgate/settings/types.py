@@ -122,11 +122,16 @@ RedirectTargets = Annotated[CsvList, _origins(apps=True, exact=False)]
 # --- URLs ---------------------------------------------------------------------------------
 
 
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in {"http", "https"} and bool(parts.hostname)
+
+
 def _absolute_url(value: str | None, *, https_unless_loopback: bool = False) -> str | None:
     if not value:
         return None
     parts = urlsplit(value)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
+    if not _is_http_url(value):
         raise ValueError(f"{value!r} must be an absolute http(s) URL")
     if https_unless_loopback and parts.scheme != "https" and parts.hostname not in LOOPBACK_HOSTS:
         raise ValueError(f"{value!r} must use https (plain http only on this machine, for development)")
@@ -134,14 +139,13 @@ def _absolute_url(value: str | None, *, https_unless_loopback: bool = False) -> 
 
 
 def _public_url(value: str) -> str:
-    parts = urlsplit(value)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
+    if not _is_http_url(value):
         raise ValueError("must be an absolute http(s) URL")
     return value.rstrip("/")
 
 
 def _optional_http_url(value: str | None) -> str | None:
-    if value and (urlsplit(value).scheme not in {"http", "https"} or not urlsplit(value).hostname):
+    if value and not _is_http_url(value):
         raise ValueError("must be an absolute http(s) URL")
     return value or None
 
