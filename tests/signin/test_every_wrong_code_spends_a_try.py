@@ -10,6 +10,7 @@ mfaTokens left the code working.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 
@@ -222,3 +223,31 @@ async def test_after_four_wrong_tries_the_right_code_works(entered: Path) -> Non
         assert (await entered.attempt(wrong(entered.code))).status_code == entered.wrong_status
     right = await entered.attempt(entered.code)
     assert right.status_code == 200, right.text
+
+
+async def test_parallel_wrong_second_step_codes_get_five_comparisons_in_all(
+    client: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
+    """Ten wrong codes at once, each with its own mfaToken: the tries are spent before any
+    comparison, so five are compared and the code is then dead, right or wrong."""
+    await email_factor_user(client, mailbox)
+    code = await second_step_code(client, mailbox)
+    tokens = [await fresh_mfa_token(client) for _ in range(10)]
+    answers = await asyncio.gather(
+        *(client.post("/mfa/verify", json={"mfaToken": token, "code": wrong(code)}) for token in tokens)
+    )
+    assert [a.status_code for a in answers] == [401] * 10
+    assert await tries_of_the_newest_code(client) == TRIES
+    late = await mfa_verify_with_fresh_tokens(client, "", code)
+    assert late.status_code == 401
+
+
+async def test_parallel_right_second_step_codes_sign_in_once(client: httpx.AsyncClient, mailbox: Mailbox) -> None:
+    """The right code sent ten times at once with ten mfaTokens: one session, nine refusals."""
+    await email_factor_user(client, mailbox)
+    code = await second_step_code(client, mailbox)
+    tokens = [await fresh_mfa_token(client) for _ in range(10)]
+    answers = await asyncio.gather(
+        *(client.post("/mfa/verify", json={"mfaToken": token, "code": code}) for token in tokens)
+    )
+    assert sorted(a.status_code for a in answers) == [200] + [401] * 9
