@@ -6,25 +6,23 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.asyncexitstack import AsyncExitStackMiddleware
+from fastapi.telemetry import TelemetryConfig
+from starlette.middleware.exceptions import ExceptionMiddleware
 
 from authgate import __version__
 from authgate.http import openapi, problems
 from authgate.http.cors import CrossOrigin
-from authgate.http.middleware import (
-    BodyGuard,
-    PathGuard,
-    PrefixAliases,
-    RequestMetrics,
-    SecurityHeaders,
-    Unexpected,
-    first_segment,
-)
-from authgate.http.request_scope import RequestScope
+from authgate.http.middleware import Edge, first_segment
 from authgate.http.routes import FORM_PATHS, PREFIXED, ROOT, api_docs
 from authgate.observability.logging import configure as configure_logging
 from authgate.observability.metrics import Metrics
 from authgate.runtime.root import Runtime
 from authgate.settings import Settings, load_settings
+
+# FastAPI's own OpenTelemetry hooks look for a configured provider on every request; authgate
+# reports through its Prometheus metrics and logs instead.
+NO_TELEMETRY: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -50,6 +48,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         openapi_url=None,  # served by routes/api_docs.py, with its own page, or not at all
         docs_url=None,
         redoc_url=None,
+        telemetry=NO_TELEMETRY,
     )
     app.state.settings = settings
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
@@ -64,13 +63,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     primary = settings.route_prefixes[0]
     for router in PREFIXED:
         app.include_router(router, prefix=primary)
-    app.add_middleware(RequestScope, trusted_proxies=settings.trusted_proxies)
-    app.add_middleware(BodyGuard, max_bytes=settings.max_body_bytes, form_paths=FORM_PATHS)
-    app.add_middleware(PathGuard)
-    app.add_middleware(PrefixAliases, primary=primary, aliases=settings.route_prefixes, root_only=root_only)
-    if settings.cors_origins:  # outside the guards: preflights and their problems get CORS headers
-        app.add_middleware(CrossOrigin, origins=settings.cors_origins)
-    app.add_middleware(Unexpected)  # outside every part that could raise; inside the two below
-    app.add_middleware(SecurityHeaders, hsts=settings.cookie_secure)
-    app.add_middleware(RequestMetrics, metrics=metrics)
+    cors = CrossOrigin(settings.cors_origins) if settings.cors_origins else None
+    # The whole stack: the edge (http/middleware.py), then Starlette's exception handlers and
+    # FastAPI's exit stack around the router. FastAPI's default would add three layers of its
+    # own outside (the edge already answers unexpected errors) and one per middleware class.
+    app.build_middleware_stack = lambda: Edge(  # type: ignore[method-assign]
+        ExceptionMiddleware(AsyncExitStackMiddleware(app.router), handlers=dict(app.exception_handlers), debug=False),
+        metrics=metrics,
+        hsts=settings.cookie_secure,
+        primary=primary,
+        aliases=settings.route_prefixes,
+        root_only=root_only,
+        max_body_bytes=settings.max_body_bytes,
+        form_paths=FORM_PATHS,
+        trusted_proxies=settings.trusted_proxies,
+        cors=cors,
+    )
     return app

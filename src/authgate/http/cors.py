@@ -1,7 +1,7 @@
 """CORS with credentials for exactly the browser apps in AUTHGATE_CORS_ORIGINS.
 
-Pure ASGI, installed outside the path and body guards: a preflight is answered before them,
-and every answer to a listed origin, problem documents included, carries the headers that let
+Applied by the edge (http/middleware.py) before the path and body guards: a preflight is
+answered before them, and every answer to a listed origin, problem documents included, carries the headers that let
 the app read it. An origin not listed gets no CORS header at all and its preflight a 403
 problem; Starlette's CORSMiddleware would send it Allow-Credentials and Allow-Methods anyway
 and answer its preflight in plain text. Every answer says `Vary: Origin`, since it depends on it.
@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import Receive, Scope, Send
 
 from authgate.errors import forbidden
-from authgate.http.middleware import ASGIApp, Message, Receive, Scope, Send
 from authgate.http.problems import from_auth_error
 from authgate.security.origins import origin_of, origins_of
 
@@ -27,44 +27,40 @@ PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-
 
 
 class CrossOrigin:
-    def __init__(self, app: ASGIApp, origins: Iterable[str]) -> None:
-        self.app = app
+    """The policy the edge (http/middleware.py) applies: which origin a request comes from,
+    whether it is listed, how its preflight is answered, and the headers of every answer."""
+
+    def __init__(self, origins: Iterable[str]) -> None:
         self.origins = origins_of(origins)
         self.request_headers = frozenset(h.lower() for h in REQUEST_HEADERS) | SAFELISTED
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        headers = Headers(scope=scope)
-        claimed = headers.get("origin")
+    def listed_origin(self, scope: Scope) -> str | None:
+        """The request's origin if it is one of the listed apps."""
+        claimed = Headers(scope=scope).get("origin")
         origin = origin_of(claimed) if claimed is not None else None
-        listed = origin if origin in self.origins else None
-        if scope["method"] == "OPTIONS" and claimed is not None and "access-control-request-method" in headers:
-            await self._preflight(scope, receive, send, headers, listed)
-            return
+        return origin if origin in self.origins else None
 
-        async def send_with_cors(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                out = MutableHeaders(scope=message)
-                if listed is not None:
-                    out["Access-Control-Allow-Origin"] = listed
-                    out["Access-Control-Allow-Credentials"] = "true"
-                    out["Access-Control-Expose-Headers"] = ", ".join(EXPOSED_HEADERS)
-                out.add_vary_header("Origin")
-            await send(message)
+    def is_preflight(self, scope: Scope) -> bool:
+        headers = Headers(scope=scope)
+        return scope["method"] == "OPTIONS" and "origin" in headers and "access-control-request-method" in headers
 
-        await self.app(scope, receive, send_with_cors)
+    def decorate(self, headers: list[tuple[bytes, bytes]], listed: str | None) -> None:
+        """An answer's headers, in place: `Vary: Origin` always, and for a listed origin the
+        headers that let its app read the answer."""
+        out = MutableHeaders(raw=headers)
+        if listed is not None:
+            out["Access-Control-Allow-Origin"] = listed
+            out["Access-Control-Allow-Credentials"] = "true"
+            out["Access-Control-Expose-Headers"] = ", ".join(EXPOSED_HEADERS)
+        out.add_vary_header("Origin")
 
     def _allows(self, headers: Headers) -> bool:
         method = headers["access-control-request-method"].strip()
         asked = {h.strip().lower() for h in headers.get("access-control-request-headers", "").split(",") if h.strip()}
         return method in METHODS and asked <= self.request_headers
 
-    async def _preflight(
-        self, scope: Scope, receive: Receive, send: Send, headers: Headers, listed: str | None
-    ) -> None:
-        if listed is None or not self._allows(headers):
+    async def answer_preflight(self, scope: Scope, receive: Receive, send: Send, listed: str | None) -> None:
+        if listed is None or not self._allows(Headers(scope=scope)):
             refused = from_auth_error(forbidden("This origin, method or header may not call the API from a browser."))
             refused.headers["Vary"] = PREFLIGHT_VARY
             await refused(scope, receive, send)

@@ -1,12 +1,18 @@
-"""Pure ASGI middleware (no BaseHTTPMiddleware: it costs a task per request).
+"""The edge: one pure-ASGI layer that every request passes before routing, and on its way out.
 
-`PathGuard` refuses a path with control characters (a `%00` in an id would reach the database).
-`BodyGuard` refuses oversized, non-JSON and ambiguous JSON bodies before any route, parser or
-hash sees them.
-`SecurityHeaders` puts the headers every answer needs (no caching, no sniffing, HSTS).
-`RequestMetrics` counts requests and latencies by route template.
-`Unexpected` answers any other exception with a bare 500 problem, and logs it without secrets.
-`PrefixAliases` serves every route prefix from one set of routes.
+Each ASGI layer costs a call per message and a wrapper per request, and the work at the edge
+is small, so it is done in one place, in this order:
+
+1. CORS: a preflight is answered here (http/cors.py decides), before any guard.
+2. Route prefixes: every prefix is served by one set of routes (`_routed`).
+3. The path: control characters are a 400 (a `%00` in an id would reach the database).
+4. The body: buffered, and refused over `max_bytes` (413), when not JSON (415, except the
+   form paths), and when JSON is ambiguous (400, `json_ambiguity`), before any parser or hash.
+5. The request scope: the caller's address and User-Agent, held for the request (scope.py).
+
+And on the way out, on every answer: the security headers, CORS headers for a listed origin,
+the request counted by route template, and the last net: an exception no handler took is
+answered with a bare 500 problem and logged without secrets.
 """
 
 from __future__ import annotations
@@ -19,11 +25,15 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 import orjson
+from starlette.requests import HTTPConnection
 
+from authgate.http.cors import CrossOrigin
 from authgate.http.problems import problem_document
+from authgate.http.request_scope import context_of
 from authgate.observability.logging import get_logger
 from authgate.observability.metrics import Metrics
 from authgate.runtime.outages import database_error_type
+from authgate.scope import entered
 from authgate.security.text import has_control_characters
 
 Scope = MutableMapping[str, Any]
@@ -100,64 +110,156 @@ def _path_matches(path: str, pattern: str) -> bool:
     return all(h != "" if w == "*" else h == w for w, h in zip(want, have[len(have) - len(want) :], strict=True))
 
 
-class PathGuard:
-    """No route takes control characters in its path, and PostgreSQL refuses a NUL byte as a
-    query parameter: a decoded path holding one is a 400 before any route sees it."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and has_control_characters(scope["path"]):
-            await send_problem(
-                send, 400, "validation_failed", "Validation failed", "The path contains control characters."
-            )
-            return
-        await self.app(scope, receive, send)
+def first_segment(path: str) -> str:
+    """`/docs` for `/docs/swagger-ui.css`."""
+    return "/" + path.split("/", 2)[1] if path.startswith("/") else path
 
 
-class BodyGuard:
-    """Buffers the (small) body, refusing > max_bytes with 413, non-JSON with 415, and JSON
-    with a repeated key or too deep a nesting with 400 (`json_ambiguity`).
+def _raised_in(exc: BaseException) -> str:
+    """The innermost frame of our own code the exception passed through (`module:line`)."""
+    marker = f"{os.sep}authgate{os.sep}"
+    ours = [frame for frame in traceback.extract_tb(exc.__traceback__) if marker in frame.filename]
+    return f"{ours[-1].filename.rsplit(marker, 1)[-1]}:{ours[-1].lineno}" if ours else "unknown"
 
-    `form_paths` lists path suffixes that may also take an HTML form post; a `*` segment
-    matches any one path segment (e.g. `/password/reset/*`, whose last segment is a token).
+
+class Edge:
+    """See the module docstring.
+
+    Route prefixes: registering each router once per prefix would quadruple the route table,
+    and Starlette matches routes one by one (a route late in the table paid for every regex
+    before it). Instead the other prefixes are rewritten to the first before routing, in a
+    copy of the scope that keeps the original path in `scope["authgate.path"]`. `root_only`
+    are the first segments of the paths served at the root and nowhere else (health, metrics,
+    the API docs): `/auth/metrics` must not become `/metrics`, or a proxy that exposes only
+    `/auth/` would expose them too.
+
+    Security headers: `Cache-Control: no-store` unless the route chose its own (the JWKS is
+    public and cacheable), since nearly every answer holds a token, a secret or a user's data;
+    `X-Content-Type-Options: nosniff`; `Strict-Transport-Security` when cookies are `Secure`,
+    that is when the service is reached over HTTPS.
+
+    Metrics: every request is counted by its route template (`/sessions/{session_id}`), never
+    its raw path, and by method among the standard ones, so a client choosing paths or methods
+    cannot add series without end; a request no route matched counts as `unmatched`.
+
+    The last net: a database error's text holds the statement and often its values, so it is
+    logged by its classes and the line of our code it came through, without the traceback;
+    any other exception with its traceback. It goes no further, so the server does not print
+    it again.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int, form_paths: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        metrics: Metrics,
+        hsts: bool,
+        primary: str,
+        aliases: list[str],
+        root_only: frozenset[str],
+        max_body_bytes: int,
+        form_paths: tuple[str, ...],
+        trusted_proxies: list[str],
+        cors: CrossOrigin | None = None,
+    ) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.metrics = metrics
+        self.always: list[tuple[bytes, bytes]] = [(b"x-content-type-options", b"nosniff")]
+        if hsts:
+            self.always.append((b"strict-transport-security", b"max-age=31536000"))
+        self.primary = primary
+        self.root_only = root_only
+        # Longest first, so "/api/v1/auth" wins over "/api" if both are configured.
+        self.aliases = sorted((a for a in aliases if a != primary), key=len, reverse=True)
+        self.max_bytes = max_body_bytes
         self.form_paths = form_paths
+        self.trusted = trusted_proxies
+        self.cors = cors
+        self.log = get_logger("authgate.http")
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}  # labelled metrics, made once
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in BODYLESS:
-            await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, self._on_lifespan(send) if scope["type"] == "lifespan" else send)
             return
+        started = time.perf_counter()
+        status = 500
+        answered = False
+        listed = self.cors.listed_origin(scope) if self.cors is not None else None
+
+        async def reply(message: Message) -> None:
+            nonlocal status, answered
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                answered = True
+                message["headers"] = self._headers(message.get("headers", ()), listed)
+            await send(message)
+
+        routed = scope
+        try:
+            if self.cors is not None and self.cors.is_preflight(scope):
+                await self.cors.answer_preflight(scope, receive, reply, listed)
+                return
+            routed = self._routed(scope)
+            if has_control_characters(routed["path"]):
+                await send_problem(
+                    reply, 400, "validation_failed", "Validation failed", "The path contains control characters."
+                )
+                return
+            if routed["method"] not in BODYLESS:
+                replay = await self._body(routed, receive, reply)
+                if replay is None:
+                    return
+                receive = replay
+            with entered(context_of(HTTPConnection(routed), self.trusted)):
+                await self.app(routed, receive, reply)
+        except Exception as exc:
+            self._log_unexpected(scope, exc)
+            if not answered:
+                await send_problem(reply, 500, "internal_error", "Internal error", "Something went wrong on our side.")
+        finally:
+            self._count(routed, status, time.perf_counter() - started)
+
+    def _routed(self, scope: Scope) -> Scope:
+        path: str = scope["path"]
+        for alias in self.aliases:
+            if path.startswith(alias) and (len(path) == len(alias) or path[len(alias)] == "/"):
+                rest = path[len(alias) :] or "/"
+                if first_segment(rest) in self.root_only:
+                    break
+                return {**scope, "path": self.primary + rest, "authgate.path": path}
+        return scope
+
+    def _headers(self, given: Any, listed: str | None) -> list[tuple[bytes, bytes]]:
+        headers = list(given)
+        if self.cors is not None:
+            self.cors.decorate(headers, listed)
+        names = {name.lower() for name, _ in headers}
+        headers += [(name, value) for name, value in self.always if name not in names]
+        if b"cache-control" not in names:
+            headers.append((b"cache-control", b"no-store"))
+        return headers
+
+    async def _body(self, scope: Scope, receive: Receive, send: Send) -> Receive | None:
+        """The request's body, checked, as a `receive` that replays it; None once refused."""
         headers = dict(scope["headers"])
         length = headers.get(b"content-length")
+        too_large = f"The body must be at most {self.max_bytes} bytes."
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-            await send_problem(
-                send, 413, "payload_too_large", "Payload too large", f"The body must be at most {self.max_bytes} bytes."
-            )
-            return
+            await send_problem(send, 413, "payload_too_large", "Payload too large", too_large)
+            return None
         chunks: list[bytes] = []
         size = 0
         more = True
         while more:
             message = await receive()
             if message["type"] == "http.disconnect":
-                return
+                return None
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                await send_problem(
-                    send,
-                    413,
-                    "payload_too_large",
-                    "Payload too large",
-                    f"The body must be at most {self.max_bytes} bytes.",
-                )
-                return
+                await send_problem(send, 413, "payload_too_large", "Payload too large", too_large)
+                return None
             chunks.append(chunk)
             more = message.get("more_body", False)
         body = b"".join(chunks)
@@ -171,7 +273,7 @@ class BodyGuard:
                 "The request has invalid fields.",
                 [{"field": "body", "message": reason}],
             )
-            return
+            return None
         if body and not _is_json(content_type):
             allowed_form = content_type.split(b";", 1)[0].strip().lower() in FORM_TYPES and any(
                 _path_matches(scope["path"], p) for p in self.form_paths
@@ -180,7 +282,7 @@ class BodyGuard:
                 await send_problem(
                     send, 415, "unsupported_media_type", "Unsupported media type", "Send the body as application/json."
                 )
-                return
+                return None
 
         replayed = False
 
@@ -191,166 +293,35 @@ class BodyGuard:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        await self.app(scope, replay, send)
+        return replay
 
+    def _count(self, scope: Scope, status: int, seconds: float) -> None:
+        template = getattr(scope.get("route"), "path", None) or UNMATCHED
+        method = scope["method"] if scope["method"] in COUNTED_METHODS else "other"
+        key = (template, method, status)
+        series = self._series.get(key)
+        if series is None:  # bounded: route templates x methods x statuses
+            series = (
+                self.metrics.requests.labels(template, method, str(status)),
+                self.metrics.latency.labels(template, method),
+            )
+            self._series[key] = series
+        series[0].inc()
+        series[1].observe(seconds)
 
-class SecurityHeaders:
-    """Headers every answer carries. `Cache-Control: no-store` unless the route chose its own
-    (the JWKS is public and cacheable): nearly every answer holds a token, a secret or a user's
-    data, and a shared cache or a browser's back button must keep none of them.
-    `X-Content-Type-Options: nosniff`, so no answer is read as anything but its declared type.
-    `Strict-Transport-Security` when cookies are `Secure`, that is when the service is reached
-    over HTTPS: a browser then never tries plain HTTP, where a cookie could be stripped."""
-
-    def __init__(self, app: ASGIApp, hsts: bool) -> None:
-        self.app = app
-        self.always: list[tuple[bytes, bytes]] = [(b"x-content-type-options", b"nosniff")]
-        if hsts:
-            self.always.append((b"strict-transport-security", b"max-age=31536000"))
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                names = {name.lower() for name, _ in headers}
-                headers += [(name, value) for name, value in self.always if name not in names]
-                if b"cache-control" not in names:
-                    headers.append((b"cache-control", b"no-store"))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, with_headers)
-
-
-class RequestMetrics:
-    """Counts every request by its route template (`/sessions/{session_id}`), never its raw
-    path, and by method among the standard ones: a client choosing paths or methods must not
-    be able to add series without end. A request no route matched (a 404, or one a guard
-    refused before routing) counts as `unmatched`. It sees the route because `PrefixAliases`
-    hands it back. At lifespan shutdown it tells the metrics that this worker stopped."""
-
-    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
-        self.app = app
-        self.metrics = metrics
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await self.app(scope, receive, self._on_lifespan(send))
-            return
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def send_wrapper(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_wrapper)
-        finally:
-            template = getattr(scope.get("route"), "path", None) or UNMATCHED
-            method = scope["method"] if scope["method"] in COUNTED_METHODS else "other"
-            self.metrics.requests.labels(template, method, str(status)).inc()
-            self.metrics.latency.labels(template, method).observe(time.perf_counter() - started)
+    def _log_unexpected(self, scope: Scope, exc: Exception) -> None:
+        path = scope.get("authgate.path", scope["path"])
+        if (db_error := database_error_type(exc)) is not None:
+            self.log.error("unhandled_error", path=path, error_type=db_error, raised_in=_raised_in(exc))
+        else:
+            self.log.error("unhandled_error", path=path, error_type=type(exc).__name__, exc_info=exc)
 
     def _on_lifespan(self, send: Send) -> Send:
+        """At lifespan shutdown, the metrics learn that this worker stopped."""
+
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "lifespan.shutdown.complete":
                 self.metrics.worker_stopped()
             await send(message)
 
         return send_wrapper
-
-
-def first_segment(path: str) -> str:
-    """`/docs` for `/docs/swagger-ui.css`."""
-    return "/" + path.split("/", 2)[1] if path.startswith("/") else path
-
-
-def _raised_in(exc: BaseException) -> str:
-    """The innermost frame of our own code the exception passed through (`module:line`)."""
-    marker = f"{os.sep}authgate{os.sep}"
-    ours = [frame for frame in traceback.extract_tb(exc.__traceback__) if marker in frame.filename]
-    return f"{ours[-1].filename.rsplit(marker, 1)[-1]}:{ours[-1].lineno}" if ours else "unknown"
-
-
-class Unexpected:
-    """The last net, outermost: an exception no handler took is a bug. The client gets a 500
-    problem with no detail; the log gets one line. The exception goes no further, so the
-    server does not print it again: a database error's text holds the statement and often the
-    values it was given (a unique violation names the key's value), so it is logged by its
-    classes and the line of our code it came through, without the traceback; any other
-    exception with its traceback."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-        self.log = get_logger("authgate.http")
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def watch(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watch)
-        except Exception as exc:
-            path = scope.get("authgate.path", scope["path"])
-            if (db_error := database_error_type(exc)) is not None:
-                self.log.error("unhandled_error", path=path, error_type=db_error, raised_in=_raised_in(exc))
-            else:
-                self.log.error("unhandled_error", path=path, error_type=type(exc).__name__, exc_info=exc)
-            if not started:
-                await send_problem(send, 500, "internal_error", "Internal error", "Something went wrong on our side.")
-
-
-class PrefixAliases:
-    """Serves the routes registered under the first prefix at every other prefix too.
-
-    Registering each router once per prefix would quadruple the route table, and Starlette
-    matches routes one by one: a request for a route late in the table paid for every regex
-    before it (half the hello-world throughput). Instead the other prefixes are rewritten to
-    the first before routing, in a copy of the scope; the original path is kept in the copy's
-    `scope["authgate.path"]`, and the route the router matched is handed back to the original.
-
-    `root_only` are the first segments of the paths served at the root and nowhere else
-    (health, metrics, the API docs): with the empty prefix first, `/auth/metrics` would otherwise become `/metrics`, and
-    a proxy that exposes only `/auth/` would expose them too.
-    """
-
-    def __init__(self, app: ASGIApp, primary: str, aliases: list[str], root_only: frozenset[str]) -> None:
-        self.app = app
-        self.primary = primary
-        self.root_only = root_only
-        # Longest first, so "/api/v1/auth" wins over "/api" if both are configured.
-        self.aliases = sorted((a for a in aliases if a != primary), key=len, reverse=True)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            path: str = scope["path"]
-            for alias in self.aliases:
-                if path.startswith(alias) and (len(path) == len(alias) or path[len(alias)] == "/"):
-                    rest = path[len(alias) :] or "/"
-                    if first_segment(rest) in self.root_only:
-                        break
-                    routed = {**scope, "path": self.primary + rest, "authgate.path": path}
-                    try:
-                        await self.app(routed, receive, send)
-                    finally:
-                        if "route" in routed:  # for RequestMetrics, outside: it labels by route
-                            scope["route"] = routed["route"]
-                    return
-        await self.app(scope, receive, send)

@@ -145,7 +145,7 @@ def _on_unavailable(outages: OutageLog) -> Callable[[Request, Exception], Awaita
     async def handle(request: Request, exc: Exception) -> JSONResponse:
         part = unavailable_part(exc)
         if part is None:
-            raise exc  # not an outage: a bug, answered 500 by middleware.Unexpected
+            raise exc  # not an outage: a bug, answered 500 by the edge (http/middleware.py)
         outages.refused(part=part, error_type=type(exc).__name__, path=request.url.path)
         return from_auth_error(
             temporarily_unavailable("A service this request needs does not answer. Try again in a few seconds.")

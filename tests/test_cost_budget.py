@@ -1,0 +1,90 @@
+"""Each hot request's cost against its budget in bench/budget.json, on each database.
+
+Seconds move with the machine; what a request costs in Python function calls and database
+statements does not (tests/support/cost.py). A request more than 3 % over its budget fails
+here, naming both figures: either the change that made it dearer is undone, or the budget is
+raised in bench/budget.json with the reason written in bench/RESULTS.md. A request more than
+3 % under its budget fails too, so that a gain is written down and cannot be spent unseen.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+
+from tests.support.app import ClientFactory
+from tests.support.cost import Cost, Request, cost_of, counting
+from tests.support.http import STRONG_PASSWORD, login, register
+from tests.support.paths import ROOT
+
+BUDGET_FILE = ROOT / "bench" / "budget.json"
+TOLERANCE = 0.03
+
+
+def budget(backend: str) -> dict[str, dict[str, int]]:
+    figures: dict[str, dict[str, int]] = json.loads(BUDGET_FILE.read_text())["requests"][backend]
+    return figures
+
+
+async def measure(client: httpx.AsyncClient) -> dict[str, Cost]:
+    """The five hot requests of a signed-in user, each costed on the same app."""
+    app: Any = client.app  # type: ignore[attr-defined]
+    await register(client)
+    signed_in = (await login(client)).json()
+    bearer = ("authorization", f"Bearer {signed_in['token']}")
+    tokens = {"refresh": signed_in["refreshToken"]}
+
+    def fixed(request: Request) -> Callable[[], Awaitable[Request]]:
+        async def make() -> Request:
+            return request
+
+        return make
+
+    async def next_refresh() -> Request:
+        # Each request rotates the token it brings: the next one takes the token from the
+        # previous answer, read outside the measurement.
+        response = await client.post("/refresh", json={"refreshToken": tokens["refresh"]})
+        assert response.status_code == 200, response.text
+        tokens["refresh"] = response.json()["refreshToken"]
+        return Request("POST", "/refresh", (json_type,), orjson.dumps({"refreshToken": tokens["refresh"]}))
+
+    json_type = ("content-type", "application/json")
+    credentials = orjson.dumps({"email": "ada@example.com", "password": STRONG_PASSWORD})
+    runtime = app.state.runtime
+    async with counting(runtime.engine) as counter:
+        return {
+            "GET /healthz": await cost_of(app, counter, fixed(Request("GET", "/healthz"))),
+            "GET /.well-known/jwks.json": await cost_of(app, counter, fixed(Request("GET", "/.well-known/jwks.json"))),
+            "GET /profile": await cost_of(app, counter, fixed(Request("GET", "/api/auth/profile", (bearer,)))),
+            "POST /refresh": await cost_of(app, counter, next_refresh),
+            "POST /login": await cost_of(app, counter, fixed(Request("POST", "/login", (json_type,), credentials))),
+        }
+
+
+def verdicts(measured: dict[str, Cost], budgeted: dict[str, dict[str, int]]) -> list[str]:
+    found = []
+    for name, cost in measured.items():
+        for figure in ("calls", "statements"):
+            have, allowed = getattr(cost, figure), budgeted[name][figure]
+            if have > allowed * (1 + TOLERANCE):
+                found.append(f"{name}: {have} {figure}, over its budget of {allowed}")
+            elif have < allowed * (1 - TOLERANCE):
+                found.append(f"{name}: {have} {figure}, well under its budget of {allowed}: lower the budget")
+    return found
+
+
+@pytest.mark.asyncio
+async def test_every_hot_request_stays_within_its_cost_budget(backend: str, make_client: ClientFactory) -> None:
+    async with make_client() as client:
+        measured = await measure(client)
+    found = verdicts(measured, budget(backend))
+    table = {
+        name: {"calls": cost.calls, "statements": cost.statements, "ran": list(cost.ran)}
+        for name, cost in measured.items()
+    }
+    assert not found, "\n".join(found) + f"\nmeasured on {backend}: {json.dumps(table, indent=2)}"
