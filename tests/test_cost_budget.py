@@ -56,7 +56,7 @@ async def measure(client: httpx.AsyncClient) -> dict[str, Cost]:
     json_type = ("content-type", "application/json")
     credentials = orjson.dumps({"email": "ada@example.com", "password": STRONG_PASSWORD})
     runtime = app.state.runtime
-    async with counting(runtime.engine) as counter:
+    async with counting(runtime.engine, runtime.lane) as counter:
         return {
             "GET /healthz": await cost_of(app, counter, fixed(Request("GET", "/healthz"))),
             "GET /.well-known/jwks.json": await cost_of(app, counter, fixed(Request("GET", "/.well-known/jwks.json"))),

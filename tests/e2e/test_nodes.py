@@ -1,7 +1,8 @@
 """Two `authgate serve` nodes on one PostgreSQL database and one Redis behave as one service:
 a session revoked on one is refused by the other within a second (each node caches a session
 for at most a second, runtime/caches.py), a lockout counts failures through both, a
-one-time link used on both at once signs in once, and a webhook event goes out once although
+one-time link used on both at once signs in once, a refresh token used on both at once rotates
+once (on SQLite too, two processes on one file), and a webhook event goes out once although
 both couriers run. A pool of one connection still serves concurrent requests (they queue)."""
 
 from __future__ import annotations
@@ -141,6 +142,44 @@ def test_a_magic_link_used_on_both_nodes_at_once_signs_in_once(tmp_path: Path, s
                 assert sorted(r.status_code for r in answers) == [200, 400], [r.text for r in answers]
     finally:
         box.stop()
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgres"])
+def test_refresh_token_replay_across_nodes_rotates_once_and_every_racer_gets_the_same_pair(
+    tmp_path: Path, database: str, request: pytest.FixtureRequest
+) -> None:
+    """Sixteen uses of one refresh token, half on each node, at once: one rotation, and within
+    the grace window every racer gets the pair it made, so none is logged out; the token
+    before it is then reuse on either node. On SQLite the nodes' writes meet in one file,
+    where the hot lane (storage/driver_lane.py) finds the write lock taken and queues."""
+    url = (
+        request.getfixturevalue("node_database")
+        if database == "postgres"
+        else f"sqlite+aiosqlite:///{tmp_path}/shared.db"
+    )
+    with two_nodes(tmp_path, AUTHGATE_DATABASE_URL=url, AUTHGATE_PUBLIC_URL="http://auth.nodes.example") as (a, b):
+        for round_ in range(3):
+            token = sign_up(a.base, f"racer{round_}-{database}@example.com")["refreshToken"]
+
+            async def race(token: str = token) -> list[httpx.Response]:
+                async with httpx.AsyncClient(timeout=60) as client:
+                    uses = (client.post(f"{n.base}/refresh", json={"refreshToken": token}) for n in (a, b) * 8)
+                    return list(await asyncio.gather(*uses))
+
+            answers = asyncio.run(race())
+            assert [r.status_code for r in answers] == [200] * 16, [r.text for r in answers]
+            assert len({r.json()["refreshToken"] for r in answers}) == 1
+            assert len({r.json()["accessToken"] for r in answers}) == 1
+            successor = answers[0].json()["refreshToken"]
+            # The one rotation's token goes on rotating, on either node.
+            moved = httpx.post(f"{b.base}/refresh", json={"refreshToken": successor})
+            assert moved.status_code == 200, moved.text
+            # Two rotations back is reuse, even inside the grace window: the session ends.
+            reused = httpx.post(f"{a.base}/refresh", json={"refreshToken": token})
+            assert reused.status_code == 401
+            assert (
+                httpx.post(f"{b.base}/refresh", json={"refreshToken": moved.json()["refreshToken"]}).status_code == 401
+            )
 
 
 def test_a_webhook_event_is_delivered_once_with_both_couriers_running(tmp_path: Path, shared: dict[str, str]) -> None:

@@ -10,7 +10,8 @@ driver in its own thread; what the request pays to hand work to them is.
 
 Statements are counted where the driver meets the database, so the ORM and direct driver calls
 count alike: on SQLite, SQLite's own trace callback, for the statements the request's steps
-handed to the driver's thread (BEGIN and COMMIT included); on PostgreSQL, every round trip
+handed to the driver's thread (BEGIN and COMMIT included) or ran on the hot lane's connection
+(storage/driver_lane.py); on PostgreSQL, every round trip
 asyncpg's protocol makes for them (prepare, execute, a simple query such as BEGIN).
 """
 
@@ -28,6 +29,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util.concurrency import await_
+
+from authgate.storage.driver_lane import HotLane
 
 Message = MutableMapping[str, Any]
 ASGIApp = Callable[
@@ -84,12 +87,18 @@ class StatementCounter:
         if not (self.seen and self.seen[-1] == what and not what.startswith(ROUND_TRIP_PREFIXES)):
             self.seen.append(what)
 
+    def _on_loop_traced(self, sql: str) -> None:
+        if Window.open:
+            self._seen(sql)
+
     def _traced(self, sql: str) -> None:
         if getattr(self._driver_thread, "ours", False):
             self._seen(sql)
 
-    async def install(self, engine: AsyncEngine) -> None:
+    async def install(self, engine: AsyncEngine, lane: HotLane) -> None:
         sqlite = engine.dialect.name == "sqlite"
+        if lane.sqlite_path is not None:  # the lane's own connection, on the loop's thread
+            lane.loop_connection().set_trace_callback(self._on_loop_traced)
 
         def on_connect(dbapi_connection: Any, _record: Any) -> None:
             driver = dbapi_connection.driver_connection
@@ -245,7 +254,7 @@ async def cost_of(
 
 
 @asynccontextmanager
-async def counting(engine: AsyncEngine) -> AsyncIterator[StatementCounter]:
+async def counting(engine: AsyncEngine, lane: HotLane) -> AsyncIterator[StatementCounter]:
     counter = StatementCounter()
-    await counter.install(engine)
+    await counter.install(engine, lane)
     yield counter

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from authgate.security.signed_tokens import TokenCodec
     from authgate.settings import Settings
     from authgate.storage.audit_chain import AuditChain
+    from authgate.storage.driver_lane import HotLane
     from authgate.storage.models import Role, Session, User
     from authgate.storage.uow import UnitOfWork
 
@@ -91,6 +92,8 @@ class Parts(Protocol):
     def chain(self) -> AuditChain: ...
     @property
     def roles(self) -> Roles: ...
+    @property
+    def lane(self) -> HotLane: ...
     @property
     def principals(self) -> SessionCache: ...
     @property

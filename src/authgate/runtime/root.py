@@ -46,6 +46,7 @@ from authgate.storage.db import (
     make_write_turn,
     ping,
 )
+from authgate.storage.driver_lane import HotLane
 from authgate.storage.uow import UnitOfWork, unit_of_work
 
 log = get_logger("authgate.runtime")
@@ -77,6 +78,7 @@ class Runtime:
     chain: AuditChain  # hashes of the audit trail (storage/audit_chain.py)
     keys: KeyRing  # what signs and verifies access tokens (runtime/key_ring.py)
     verified_tokens: VerifiedTokens  # keyed by token, remembering each one's kid
+    lane: HotLane  # the one statement of every refresh (storage/driver_lane.py)
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     next_refresh_sweep: float = 0.0  # monotonic time; see services/refresh.py
     redis: Redis | None = None  # AUTHGATE_REDIS_URL; shared state across nodes
@@ -122,6 +124,7 @@ class Runtime:
         return cls(
             settings=settings,
             engine=engine,
+            lane=HotLane(engine, autocommit_engine, write_turn),
             db=db,
             autocommit=autocommit,
             roles=RoleBook(autocommit),
@@ -196,6 +199,7 @@ class Runtime:
         if self.provider_client is not None:
             await self.provider_client.aclose()
         self.hasher.close()
+        await self.lane.close()
         await self.engine.dispose()
         if self.redis is not None:
             await self.redis.aclose()

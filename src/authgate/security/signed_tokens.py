@@ -45,17 +45,28 @@ class TokenCodec:
     issuer: str
     audience: str
 
-    def encode(self, claims: dict[str, Any], *, purpose: str, ttl_seconds: int) -> str:
+    def encode(
+        self,
+        claims: dict[str, Any],
+        *,
+        purpose: str,
+        ttl_seconds: int,
+        issued_at: int | None = None,
+        token_id: str | None = None,
+    ) -> str:
+        """A signed token; `issued_at` and `token_id` (`iat`, `jti`) are now and random unless
+        given: the same claims, time and id under the same key make the same token again
+        (byte for byte with HS256, RS256 and EdDSA, whose signatures are deterministic)."""
         signer = self.keys.signer
         if signer is None:  # an asymmetric key could not be read or made yet (database down)
             raise temporarily_unavailable("No signing key is available yet.")
-        now = int(time.time())
+        now = int(time.time()) if issued_at is None else issued_at
         payload = {
             "iss": self.issuer,
             "aud": self.audience,
             "iat": now,
             "exp": now + ttl_seconds,
-            "jti": uuid.uuid4().hex,
+            "jti": token_id or uuid.uuid4().hex,
             "purpose": purpose,
             **claims,
         }

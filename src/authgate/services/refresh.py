@@ -2,11 +2,17 @@
 
 A session is its own refresh-token family: it stores the digest of the current refresh token
 and of the one just rotated, and every token it ever rotated out is kept as retired until the
-session goes. Each use rotates: one conditional UPDATE of the session row (`WHERE
-refresh_hash = <presented>`) swaps in the new digest, so of N concurrent uses exactly one
-mints a new token. The winner also seals the new pair on the row (AES-GCM via `rt.box`,
-bound to the session id); for `refresh_reuse_grace_seconds` the losers, or a second browser
-tab, presenting the just-rotated token get that same pair back instead of being logged out.
+session goes. Each use rotates, in one statement: an UPDATE keyed by the presented digest
+swaps in the new digest and returns the session and its user, so of N concurrent uses exactly
+one mints a new token, and the common case is one round trip to the database.
+
+The same statement stores the new refresh token sealed (AES-GCM via `rt.box`, bound to the
+digest of the token it replaces). For `refresh_reuse_grace_seconds` the losers of a race, or
+a second browser tab, presenting the just-rotated token get the same pair back instead of
+being logged out: the sealed refresh token, and the access token made again from the same
+claims, issue time and token id (`jti`, derived from the new token's digest), which under
+HS256, RS256 and EdDSA is the same token byte for byte (ES256 signatures are randomised: there
+it is an equivalent token for the same session).
 
 Presenting any retired token after that window is taken as theft: the session is revoked,
 so a thief who keeps refreshing is cut off the moment the owner's older token shows up (or
@@ -20,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.core.parts import Parts
 from authgate.core.principal import Principal
@@ -48,26 +55,53 @@ class _Reuse:
     session_id: str
 
 
-def _seal(rt: Parts, session_id: str, refresh_token: str, access_token: str) -> str:
-    payload = orjson.dumps({"r": refresh_token, "a": access_token}).decode("ascii")
-    return rt.box.seal(payload, context=session_id)
+def _sealing_context(replaced_hash: str) -> str:
+    return f"successor-of:{replaced_hash}"
 
 
-def _replay(rt: Parts, session: Session, user: User, now: datetime) -> LoginResult | None:
-    """The pair the winner sealed on the session, or None if it cannot be opened."""
-    if session.successor_sealed is None or session.rotated_at is None:
+def _access_token(rt: Parts, session: Session, user: User, rotated_at: datetime) -> str:
+    """The access token of a rotation: the same whenever it is made again for that rotation."""
+    assert session.refresh_hash is not None
+    return mint_access_token(
+        rt,
+        user=user,
+        session_id=session.id,
+        amr=session.amr.split(","),
+        issued_at=int(rotated_at.timestamp()),
+        token_id=digest(f"access-token-of:{session.refresh_hash}")[:32],
+    )
+
+
+def _successor(rt: Parts, session: Session, presented: str) -> tuple[str, str | None] | None:
+    """The refresh token the winner sealed on the session (and the access token, when sealed
+    by an earlier version, which sealed the pair), or None if it cannot be opened."""
+    sealed = session.successor_sealed
+    if sealed is None:
         return None
     try:
-        payload = orjson.loads(rt.box.open(session.successor_sealed, context=session.id))
-    except (ValueError, orjson.JSONDecodeError):
+        refresh_token = rt.box.open(sealed, context=_sealing_context(presented))
+    except ValueError:
+        try:  # sealed before this version: the pair, bound to the session id
+            pair = orjson.loads(rt.box.open(sealed, context=session.id))
+        except (ValueError, orjson.JSONDecodeError):
+            return None
+        return pair["r"], pair["a"]
+    return (refresh_token, None) if digest(refresh_token) == session.refresh_hash else None
+
+
+def _replay(rt: Parts, session: Session, user: User, presented: str, now: datetime) -> LoginResult | None:
+    """The pair of the rotation that retired `presented`, or None if it cannot be had."""
+    successor = _successor(rt, session, presented) if session.rotated_at is not None else None
+    if successor is None or session.rotated_at is None:
         return None
+    refresh_token, sealed_access = successor
     elapsed = int((now - session.rotated_at).total_seconds())
     return LoginResult(
         user=user,
         session_id=session.id,
-        access_token=payload["a"],
+        access_token=sealed_access or _access_token(rt, session, user, session.rotated_at),
         expires_in=max(0, rt.settings.access_ttl_seconds - elapsed),
-        refresh_token=payload["r"],
+        refresh_token=refresh_token,
     )
 
 
@@ -84,59 +118,36 @@ def _sweep_due(rt: Parts) -> bool:
     return True
 
 
-def _slid(rt: Parts, session: Session, now: datetime) -> datetime:
-    """The session's new end after a refresh: renewed, but never past its absolute end."""
-    renewed = now + timedelta(seconds=rt.settings.refresh_token_ttl_seconds)
-    return min(renewed, session.ends_at) if session.ends_at is not None else renewed
-
-
 async def refresh(rt: Parts, *, token: str) -> LoginResult:
     """Exchange a refresh token for a new pair; raise 401 `invalid_token` otherwise."""
     now = utcnow()
     presented = digest(token)
     grace = timedelta(seconds=rt.settings.refresh_reuse_grace_seconds)
-    outcome: LoginResult | _Reuse
-    # Lookups and the rotation each commit on their own: the rotation is one conditional
-    # UPDATE, so no lock is held across the lookup, the signing and the write.
+    new_token, new_hash = new_refresh_token()
+    # The rotation is one conditional statement, committed on its own: no lock is held
+    # across it and the signing.
+    rotated = await session_repo.rotate(
+        rt.lane,
+        presented_hash=presented,
+        new_hash=new_hash,
+        sealed=rt.box.seal(new_token, context=_sealing_context(presented)) if grace else None,
+        now=now,
+        renewed=now + timedelta(seconds=rt.settings.refresh_token_ttl_seconds),
+    )
+    if rotated is not None:
+        session, user = rotated
+        if grace and _sweep_due(rt):
+            async with rt.read() as db:
+                await session_repo.wipe_sealed_before(db, before=now - grace)
+        return LoginResult(
+            user=user,
+            session_id=session.id,
+            access_token=_access_token(rt, session, user, now),
+            expires_in=rt.settings.access_ttl_seconds,
+            refresh_token=new_token,
+        )
     async with rt.read() as db:
-        found = await session_repo.find_by_refresh_hash(db, token_hash=presented)
-        if found is None:
-            retired_from = await session_repo.session_of_retired(db, token_hash=presented)
-            if retired_from is None:
-                raise invalid_token(INVALID)
-            outcome = _Reuse(retired_from)
-        else:
-            session, user = found
-            if not _live(session, user, now):
-                raise invalid_token(ENDED)
-            if session.refresh_hash == presented:
-                new_token, new_hash = new_refresh_token()
-                access = mint_access_token(rt, user=user, session_id=session.id, amr=session.amr.split(","))
-                rotated = await session_repo.rotate_refresh(
-                    db,
-                    session_id=session.id,
-                    presented_hash=presented,
-                    new_hash=new_hash,
-                    sealed=_seal(rt, session.id, new_token, access),
-                    now=now,
-                    expires_at=_slid(rt, session, now),
-                )
-                if rotated:
-                    if _sweep_due(rt):
-                        await session_repo.wipe_sealed_before(db, before=now - grace)
-                    return LoginResult(
-                        user=user,
-                        session_id=session.id,
-                        access_token=access,
-                        expires_in=rt.settings.access_ttl_seconds,
-                        refresh_token=new_token,
-                    )
-                # Lost the race: read what the winner committed.
-                fresh = await session_repo.get(db, session_id=session.id)
-                if fresh is None or not _live(fresh, user, now) or fresh.previous_refresh_hash != presented:
-                    raise invalid_token(ENDED)
-                session = fresh
-            outcome = _just_rotated(rt, session=session, user=user, now=now, grace=grace)
+        outcome = await _not_rotated(rt, db, presented=presented, now=now, grace=grace)
     if isinstance(outcome, _Reuse):
         async with rt.uow() as tx:
             owner = await session_repo.get(tx.db, session_id=outcome.session_id)
@@ -149,11 +160,22 @@ async def refresh(rt: Parts, *, token: str) -> LoginResult:
     return outcome
 
 
-def _just_rotated(rt: Parts, *, session: Session, user: User, now: datetime, grace: timedelta) -> LoginResult | _Reuse:
-    """The token presented is the one just rotated: within the grace window the same pair
-    again; after it, reuse."""
+async def _not_rotated(
+    rt: Parts, db: AsyncSession, *, presented: str, now: datetime, grace: timedelta
+) -> LoginResult | _Reuse:
+    """Why the presented token did not rotate: unknown, its session ended, just rotated by
+    another request (the same pair again, within the grace window), or retired (reuse)."""
+    found = await session_repo.find_by_refresh_hash(db, token_hash=presented)
+    if found is None:
+        retired_from = await session_repo.session_of_retired(db, token_hash=presented)
+        if retired_from is None:
+            raise invalid_token(INVALID)
+        return _Reuse(retired_from)
+    session, user = found
+    if session.refresh_hash == presented or not _live(session, user, now):
+        raise invalid_token(ENDED)  # still current, so the rotation refused its session or user
     if grace and session.rotated_at is not None and now - session.rotated_at <= grace:
-        replay = _replay(rt, session, user, now)
+        replay = _replay(rt, session, user, presented, now)
         if replay is not None:
             return replay
     return _Reuse(session.id)

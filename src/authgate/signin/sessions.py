@@ -35,7 +35,9 @@ class LoginResult:
     refresh_token: str | None = None
 
 
-def mint_access_token(rt: Parts, *, user: User, session_id: str, amr: list[str]) -> str:
+def mint_access_token(
+    rt: Parts, *, user: User, session_id: str, amr: list[str], issued_at: int | None = None, token_id: str | None = None
+) -> str:
     return rt.codec.encode(
         {
             "sub": user.id,
@@ -47,6 +49,8 @@ def mint_access_token(rt: Parts, *, user: User, session_id: str, amr: list[str])
         },
         purpose=ACCESS,
         ttl_seconds=rt.settings.access_ttl_seconds,
+        issued_at=issued_at,
+        token_id=token_id,
     )
 
 

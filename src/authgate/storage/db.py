@@ -8,11 +8,13 @@ which busy_timeout cannot help. PostgreSQL relies on conditional updates and uni
 from __future__ import annotations
 
 import asyncio
+import time
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 AUTOCOMMIT = "authgate_autocommit"
@@ -45,10 +47,39 @@ def make_engine(url: str, pool: PoolSettings = PoolSettings()) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": 30}, **common)
         _tune_sqlite(engine)
         return engine
-    # pre_ping: a connection the server dropped (a restart, a failover) is replaced, not used.
-    return create_async_engine(
-        url, connect_args={"timeout": pool.connect_timeout_seconds}, pool_pre_ping=True, **common
-    )
+    engine = create_async_engine(url, connect_args={"timeout": pool.connect_timeout_seconds}, **common)
+    _check_on_checkout(engine)
+    return engine
+
+
+IDLE_PING_SECONDS = 5.0
+
+
+def _check_on_checkout(engine: AsyncEngine) -> None:
+    """A connection the server dropped (a restart, a failover) is replaced, not used.
+
+    SQLAlchemy's `pool_pre_ping` would ask the server on every checkout, and on asyncpg its
+    ping is three round trips (BEGIN, a query, ROLLBACK): more than a refresh's whole work.
+    Instead: a connection the server closed is known to the driver without asking (a restart
+    or an administrator's termination sends a message and closes the socket, which asyncpg
+    reads as soon as it comes), and one idle for `IDLE_PING_SECONDS` is pinged, for a link
+    that died silently. A busy pool's connections are never idle that long; if one of them
+    does die silently, the statement that meets it fails, and the pool replaces it."""
+    dialect = engine.sync_engine.dialect
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if dbapi_connection.driver_connection.is_closed():
+            raise DisconnectionError("the server closed the connection")
+        if time.monotonic() - record.info.get("idle_since", 0.0) > IDLE_PING_SECONDS:
+            try:
+                dialect.do_ping(dbapi_connection)
+            except Exception as exc:
+                raise DisconnectionError("the connection does not answer") from exc
 
 
 def _tune_sqlite(engine: AsyncEngine) -> None:

@@ -1,4 +1,4 @@
-"""One driver call per statement, for the hottest statements (a refresh's lookup and rotation).
+"""One driver call per statement, for the hottest statements (a refresh's rotation and lookup).
 
 Through SQLAlchemy's ORM a statement costs the building of the statement, the session's
 machinery and, on SQLite, several thread hand-offs (bench/statement_cost.py: ~2.9 ms for a
@@ -9,18 +9,28 @@ processors, so what is written and read is exactly what the ORM would write and 
 the call goes straight to the driver: aiosqlite's `execute_fetchall`, or asyncpg's `fetch`
 (which keeps the statement prepared). On PostgreSQL a refresh cost about 1.8 ms of the event
 loop's CPU through the ORM and about 1.3 ms through the lane.
+
+`HotLane` goes further for the one statement every refresh runs, and skips the session and
+the pool's async machinery too: on PostgreSQL it borrows a pooled asyncpg connection for the
+one `fetch`; on SQLite it runs the statement on a connection of its own, on the event loop's
+thread (see `HotLane`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import Callable, Sequence
+from contextlib import AbstractAsyncContextManager, suppress
 from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement, ColumnElement
+from sqlalchemy.util.concurrency import greenlet_spawn
 
 Processor = Callable[[Any], Any] | None
 
@@ -31,6 +41,20 @@ class Prepared:
     names: tuple[str, ...]
     binds: tuple[Processor, ...]
     results: tuple[Processor, ...]
+
+    def values(self, params: dict[str, Any]) -> list[Any]:
+        """The parameters in the statement's order, as the column types write them."""
+        return [
+            bind(params[name]) if bind is not None else params[name]
+            for name, bind in zip(self.names, self.binds, strict=True)
+        ]
+
+    def decoded(self, fetched: Sequence[Sequence[Any]]) -> list[list[Any]]:
+        """Rows as the column types read them."""
+        return [
+            [result(value) if result is not None else value for value, result in zip(row, self.results, strict=True)]
+            for row in fetched
+        ]
 
 
 class Statement:
@@ -70,21 +94,134 @@ def takes_lane(db: AsyncSession) -> bool:
     return bind.dialect.driver == "asyncpg" and options.get("isolation_level") == "AUTOCOMMIT"
 
 
+async def run(db: AsyncSession, statement: Statement, params: dict[str, Any]) -> Sequence[Sequence[Any]]:
+    """The rows of `statement`: through the lane where the session's connection takes it,
+    else through SQLAlchemy (inside a transaction on PostgreSQL)."""
+    if takes_lane(db):
+        return await rows(db, statement, params)
+    result = await db.execute(cast(Executable, statement.statement), params)
+    return result.all()
+
+
 async def rows(db: AsyncSession, statement: Statement, params: dict[str, Any]) -> list[list[Any]]:
     """Run `statement` on the session's own connection in one driver call; decoded rows."""
     connection = await db.connection()
     prepared = statement.prepare(connection.dialect)
-    values = [
-        bind(params[name]) if bind is not None else params[name]
-        for name, bind in zip(prepared.names, prepared.binds, strict=True)
-    ]
+    values = prepared.values(params)
     driver = (await connection.get_raw_connection()).driver_connection
     assert driver is not None
     if connection.dialect.name == "sqlite":
         fetched = await driver.execute_fetchall(prepared.sql, values)
     else:  # asyncpg: numbered parameters, its own prepared-statement cache
         fetched = await driver.fetch(prepared.sql, *values)
-    return [
-        [result(value) if result is not None else value for value, result in zip(row, prepared.results, strict=True)]
-        for row in fetched
-    ]
+    return prepared.decoded(fetched)
+
+
+class HotLane:
+    """Runs one statement with the least work around it.
+
+    SQLite: a hand-off to aiosqlite's thread and back costs the event loop several hundred
+    microseconds of CPU (a queue, a wake-up, the GIL passed twice); the statement itself, an
+    indexed single-row write, costs SQLite about 20-50 µs. So the lane keeps a connection of
+    its own on the loop's thread and runs the statement there, synchronously. It must never
+    wait: its busy timeout is 0, so if another connection holds the write lock (a transaction
+    in this process or another worker) SQLite says so at once, and the statement goes the
+    usual way instead, through aiosqlite's thread with the usual busy timeout and this
+    process's write turn. It never checkpoints the WAL itself (a checkpoint writes the
+    database file and syncs it): every `CHECKPOINT_EVERY` statements it asks aiosqlite's
+    thread for a passive checkpoint, besides those the other connections make as they commit.
+
+    PostgreSQL: a pooled connection, borrowed from the engine's pool as a raw connection, and
+    asyncpg's `fetch` on it: one round trip, its own transaction (asyncpg autocommits outside
+    a transaction block).
+    """
+
+    CHECKPOINT_EVERY = 1000
+
+    def __init__(
+        self, engine: AsyncEngine, autocommit: AsyncEngine, write_turn: AbstractAsyncContextManager[object]
+    ) -> None:
+        self.engine = engine
+        self.autocommit = autocommit
+        self.write_turn = write_turn
+        self.dialect = engine.dialect
+        self.postgres = engine.dialect.name != "sqlite"
+        database = engine.url.database
+        # An in-memory database is one per connection: there the lane has only the thread's.
+        self.sqlite_path = database if not self.postgres and database and ":memory:" not in database else None
+        self._sqlite: sqlite3.Connection | None = None
+        self._since_checkpoint = 0
+        self._checkpointing: asyncio.Task[None] | None = None
+
+    async def rows(self, statement: Statement, params: dict[str, Any]) -> list[list[Any]]:
+        """Run `statement` on its own (autocommitted); its decoded rows."""
+        prepared = statement.prepare(self.dialect)
+        values = prepared.values(params)
+        fetched: Sequence[Sequence[Any]]
+        if self.postgres:
+            fetched = await self._postgres(prepared.sql, values)
+        elif self.sqlite_path is None:
+            fetched = await self._in_thread(prepared.sql, values)
+        else:
+            try:
+                fetched = self._on_loop(prepared.sql, values)
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                    raise
+                fetched = await self._in_thread(prepared.sql, values)
+        return [
+            [
+                result(value) if result is not None else value
+                for value, result in zip(row, prepared.results, strict=True)
+            ]
+            for row in fetched
+        ]
+
+    def loop_connection(self) -> sqlite3.Connection:
+        """The SQLite connection of the loop's thread, opened on first use."""
+        if self._sqlite is None:
+            assert self.sqlite_path is not None
+            connection = sqlite3.connect(self.sqlite_path, timeout=0, isolation_level=None)
+            for pragma in ("synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=0", "wal_autocheckpoint=0"):
+                connection.execute(f"PRAGMA {pragma}")
+            self._sqlite = connection
+        return self._sqlite
+
+    def _on_loop(self, sql: str, values: list[Any]) -> list[Any]:
+        fetched = self.loop_connection().execute(sql, values).fetchall()
+        self._since_checkpoint += 1
+        if self._since_checkpoint >= self.CHECKPOINT_EVERY and self._checkpointing is None:
+            self._since_checkpoint = 0
+            self._checkpointing = asyncio.get_running_loop().create_task(self._checkpoint())
+        return fetched
+
+    async def _checkpoint(self) -> None:
+        # A failed one is no loss: the next will try again, and other connections checkpoint too.
+        with suppress(Exception):
+            async with self.autocommit.connect() as connection:
+                await connection.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+        self._checkpointing = None
+
+    async def _in_thread(self, sql: str, values: list[Any]) -> Sequence[Sequence[Any]]:
+        async with self.write_turn, self.autocommit.connect() as connection:
+            driver = (await connection.get_raw_connection()).driver_connection
+            assert driver is not None
+            found: Sequence[Sequence[Any]] = await driver.execute_fetchall(sql, values)
+            return found
+
+    async def _postgres(self, sql: str, values: list[Any]) -> Sequence[Sequence[Any]]:
+        borrowed = await self.engine.raw_connection()
+        try:
+            driver = borrowed.driver_connection
+            assert driver is not None
+            found: Sequence[Sequence[Any]] = await driver.fetch(sql, *values)
+            return found
+        finally:
+            await greenlet_spawn(borrowed.close)  # back to the pool
+
+    async def close(self) -> None:
+        if self._checkpointing is not None:
+            await self._checkpointing
+        if self._sqlite is not None:
+            self._sqlite.close()
+            self._sqlite = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 
 import httpx
@@ -244,3 +245,35 @@ async def test_refreshed_access_token_keeps_the_session_and_claims(client: httpx
 
 def runtime_claims(client: httpx.AsyncClient, token: str) -> dict[str, object]:
     return runtime(client).codec.decode_known(token, purpose="access")
+
+
+async def test_a_refresh_waits_its_turn_while_another_transaction_holds_the_session(
+    client: httpx.AsyncClient,
+) -> None:
+    """Another transaction writes the session and stays open: the rotation must wait for it
+    (PostgreSQL: the row's lock; SQLite: the database's write lock, which the hot lane's
+    connection finds taken at once, so it goes through the driver's thread and waits there)
+    and then rotate, never fail."""
+    body = await _signed_in(client)
+    async with runtime(client).engine.begin() as held:
+        await held.execute(update(Session).where(Session.id == _sid(client, body)).values(last_used_at=utcnow()))
+        pending = asyncio.create_task(_refresh(client, body["refreshToken"]))
+        await asyncio.sleep(0.3)  # the refresh reaches the database while the lock is held
+        assert not pending.done()
+    answer = await pending
+    assert answer.status_code == 200, answer.text
+    assert await _hashes(client, body) == (digest(answer.json()["refreshToken"]), digest(body["refreshToken"]))
+
+
+async def test_the_same_pair_after_an_upgrade_from_sealed_pairs(client: httpx.AsyncClient) -> None:
+    """Sessions rotated before the successor alone was sealed carry the sealed pair, bound to
+    the session id: within the grace window it is still handed back."""
+    body = await _signed_in(client)
+    first = (await _refresh(client, body["refreshToken"])).json()
+    pair = runtime(client).box.seal(
+        json.dumps({"r": first["refreshToken"], "a": first["accessToken"]}), context=_sid(client, body)
+    )
+    await sql(client, update(Session).where(Session.id == _sid(client, body)).values(successor_sealed=pair))
+    again = await _refresh(client, body["refreshToken"])
+    assert again.status_code == 200, again.text
+    assert (again.json()["refreshToken"], again.json()["accessToken"]) == (first["refreshToken"], first["accessToken"])

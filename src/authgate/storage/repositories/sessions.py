@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import BindParameter, ColumnElement, ScalarSelect, and_, bindparam, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from authgate.storage import driver_lane
-from authgate.storage.db import write_turn
 from authgate.storage.models import RetiredRefreshToken, Session, User, utcnow
 
 SESSION_COLUMNS = tuple(Session.__table__.columns)
@@ -21,25 +23,58 @@ _FIND_BY_REFRESH = driver_lane.Statement(
     .where(or_(Session.refresh_hash == bindparam("h"), Session.previous_refresh_hash == bindparam("h"))),
     returns=SESSION_COLUMNS + USER_COLUMNS,
 )
-_ROTATE_STATEMENT = (
+_RENEWED: BindParameter[datetime] = bindparam("renewed")
+_ROTATION = (
     update(Session)
     .where(
-        Session.id == bindparam("sid"),
         Session.refresh_hash == bindparam("presented"),
         Session.revoked_at.is_(None),
         Session.expires_at > bindparam("now"),
     )
     .values(
         refresh_hash=bindparam("new_hash"),
-        previous_refresh_hash=bindparam("presented"),
+        previous_refresh_hash=Session.refresh_hash,
         rotated_at=bindparam("now"),
         successor_sealed=bindparam("sealed"),
         last_used_at=bindparam("now"),
-        expires_at=bindparam("expires_at"),
+        # Renewed, but never past the session's absolute end.
+        expires_at=case(
+            (and_(Session.ends_at.is_not(None), Session.ends_at < _RENEWED), Session.ends_at), else_=_RENEWED
+        ),
     )
-    .returning(Session.id)
 )
-_ROTATE = driver_lane.Statement(_ROTATE_STATEMENT, returns=(Session.__table__.c.id,))
+
+
+def _of_user(column: ColumnElement[Any] | InstrumentedAttribute[Any]) -> ScalarSelect[Any]:
+    return select(column).where(User.id == Session.user_id).scalar_subquery()
+
+
+# One statement rotates and returns the session and its user. PostgreSQL joins the user in
+# (`UPDATE ... FROM users ... RETURNING`); SQLite's RETURNING may not name a joined table,
+# so there each of the user's columns is a subquery on its primary key.
+_ROTATE = {
+    "postgresql": driver_lane.Statement(
+        _ROTATION.where(User.id == Session.user_id, User.disabled.is_(False)).returning(
+            *SESSION_COLUMNS, *USER_COLUMNS
+        ),
+        returns=SESSION_COLUMNS + USER_COLUMNS,
+    ),
+    "sqlite": driver_lane.Statement(
+        _ROTATION.where(_of_user(User.disabled).is_(False)).returning(
+            *SESSION_COLUMNS, *(_of_user(column) for column in USER_COLUMNS)
+        ),
+        returns=SESSION_COLUMNS + USER_COLUMNS,
+    ),
+}
+
+
+def _session_and_user(values: Sequence[Any]) -> tuple[Session, User]:
+    """Detached objects made from a row of session columns then user columns."""
+    cut = len(SESSION_COLUMNS)
+    return (
+        Session(**{c.key: v for c, v in zip(SESSION_COLUMNS, values[:cut], strict=True)}),
+        User(**{c.key: v for c, v in zip(USER_COLUMNS, values[cut:], strict=True)}),
+    )
 
 
 async def add(session: AsyncSession, *, row: Session) -> Session:
@@ -94,56 +129,32 @@ async def get(session: AsyncSession, *, session_id: str) -> Session | None:
 
 async def find_by_refresh_hash(session: AsyncSession, *, token_hash: str) -> tuple[Session, User] | None:
     """The session whose current or just-rotated refresh token has this digest, and its user
-    (through the driver lane where the connection takes it: detached objects, for reading)."""
-    if driver_lane.takes_lane(session):
-        found = await driver_lane.rows(session, _FIND_BY_REFRESH, {"h": token_hash})
-        if not found:
-            return None
-        values = found[0]
-        cut = len(SESSION_COLUMNS)
-        return (
-            Session(**{c.key: v for c, v in zip(SESSION_COLUMNS, values[:cut], strict=True)}),
-            User(**{c.key: v for c, v in zip(USER_COLUMNS, values[cut:], strict=True)}),
-        )
-    result = await session.execute(
-        select(Session, User)
-        .join(User, User.id == Session.user_id)
-        .where(or_(Session.refresh_hash == token_hash, Session.previous_refresh_hash == token_hash))
-    )
-    row = result.first()
-    return None if row is None else (row[0], row[1])
+    (detached objects, for reading)."""
+    found = await driver_lane.run(session, _FIND_BY_REFRESH, {"h": token_hash})
+    return _session_and_user(found[0]) if found else None
 
 
-async def rotate_refresh(
-    session: AsyncSession,
+async def rotate(
+    lane: driver_lane.HotLane,
     *,
-    session_id: str,
     presented_hash: str,
     new_hash: str,
-    sealed: str,
+    sealed: str | None,
     now: datetime,
-    expires_at: datetime,
-) -> bool:
-    """Swap the current refresh token for a new one, if it still is the current one and the
-    session is live; True for the one caller that did it. Concurrent callers block on the row
-    (PostgreSQL) or the write lock (SQLite), then find the digest changed and get False.
-    The session's last use is now, and its lifetime slides to `expires_at`.
+    renewed: datetime,
+) -> tuple[Session, User] | None:
+    """Swap the current refresh token for a new one, in one statement, if the presented one
+    is current, its session live and its user not disabled; the session as rotated and its
+    user for the one caller that did it, None for any other. Concurrent callers block on
+    the row (PostgreSQL) or the write lock (SQLite), then find the digest changed. The
+    session's last use is now, and its lifetime slides to `renewed`, never past its end.
 
     The database records the presented token as retired in the same statement (a trigger of
     migration 0006 on `sessions.refresh_hash`), so it is never lost from the record."""
-    params = {
-        "sid": session_id,
-        "presented": presented_hash,
-        "new_hash": new_hash,
-        "sealed": sealed,
-        "now": now,
-        "expires_at": expires_at,
-    }
-    async with write_turn(session):
-        if driver_lane.takes_lane(session):
-            return bool(await driver_lane.rows(session, _ROTATE, params))
-        result = await session.execute(_ROTATE_STATEMENT.execution_options(synchronize_session=False), params)
-        return result.first() is not None
+    statement = _ROTATE["postgresql" if lane.postgres else "sqlite"]
+    params = {"presented": presented_hash, "new_hash": new_hash, "sealed": sealed, "now": now, "renewed": renewed}
+    rotated = await lane.rows(statement, params)
+    return _session_and_user(rotated[0]) if rotated else None
 
 
 async def session_of_retired(session: AsyncSession, *, token_hash: str) -> str | None:
