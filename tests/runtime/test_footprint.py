@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from tests.support.app import TEST_SECRET
 
@@ -24,6 +27,7 @@ OPTIONAL = (
     "pyotp",  # the first authenticator enrolment or code
     "segno",  # the first authenticator enrolment's QR code
     "altcha",  # AUTHGATE_CAPTCHA_PROVIDER=altcha
+    "sqlalchemy.dialects.postgresql",  # a PostgreSQL database
 )
 
 PROBE = """
@@ -113,3 +117,24 @@ def test_feature_libraries_load_only_when_a_feature_is_used(tmp_path: Path) -> N
         ),
     )
     assert {"authlib", "aiosmtplib", "pyotp", "segno", "altcha"} <= set(used["loaded"])
+
+
+def test_serve_asks_uvicorn_for_no_websocket_protocol(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """authgate has no WebSocket route; uvicorn's default would load the websockets library
+    into every worker (about 1 MB)."""
+    import uvicorn
+
+    from authgate import cli
+    from authgate.observability import workers
+
+    monkeypatch.setenv("JWT_SECRET", TEST_SECRET)
+    monkeypatch.setenv("AUTHGATE_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/a.db")
+    monkeypatch.setenv("AUTHGATE_PUBLIC_URL", "http://127.0.0.1:8000")
+    monkeypatch.setattr(cli, "_migrate_apart", lambda _settings: True)
+    monkeypatch.setattr(signal, "signal", lambda *_args: None)  # the test process keeps its handlers
+    monkeypatch.setattr(workers, "share_across_workers", lambda _count: None)
+    served: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda **options: served.update(options))
+    monkeypatch.chdir(tmp_path)  # no .env read from the checkout
+    assert cli.cmd_serve(cli.build_parser().parse_args(["serve", "--port", "8000"])) == 0
+    assert served["ws"] == "none" and served["workers"] == 1
