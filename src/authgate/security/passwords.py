@@ -154,8 +154,9 @@ def common_passwords() -> DigestSet:
     Read from the package's data file, not imported: importing it builds every one of its
     word lists (about 16 MB per process, most of an idle worker's budget) for the one we use.
     The file is mapped, not read, and the words are taken from it one at a time into a
-    `DigestSet`: no copy of the list's 240 KB line, nor 30,000 strings, is ever made, so the
-    heap is left as it was (the strings and the heap left from reading them cost about 5 MB)."""
+    `DigestSet`: neither a copy of the list's 240 KB line nor 30,000 strings at once, so the
+    heap is left as it was (a frozenset of the strings, with the heap left from reading them,
+    cost a worker about 5 MB more; bench/RESULTS.md)."""
     spec = importlib.util.find_spec("zxcvbn")  # finds the package without running it
     assert spec is not None and spec.submodule_search_locations
     path = Path(spec.submodule_search_locations[0], "frequency_lists.py")
