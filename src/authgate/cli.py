@@ -84,6 +84,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         "proxy_headers": False,  # X-Forwarded-For is judged by AUTHGATE_TRUSTED_PROXIES, not uvicorn
         "server_header": False,
         "http": BoundedHeadersProtocol,  # headers bounded in size and time (connection.py)
+        "ws": "none",  # no WebSocket route: the websockets library never loads (about 1 MB a worker)
         "access_log": args.access_log,
         "log_level": settings.log_level.lower(),
         # In-flight requests may finish. uvicorn hands it to asyncio.wait_for: a float works, though typed int.

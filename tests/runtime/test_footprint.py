@@ -4,12 +4,31 @@ small (bench/RESULTS.md measures it). Each case runs in a fresh interpreter."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.support.app import TEST_SECRET
+
+# Libraries a feature needs, loaded only once it is configured or first used.
+OPTIONAL = (
+    "redis",
+    "asyncpg",
+    "alembic",
+    "zxcvbn",
+    "authlib",  # sign-in providers
+    "joserfc",  # sign-in providers' identity tokens; asymmetric signing keys
+    "aiosmtplib",  # the first mail
+    "pyotp",  # the first authenticator enrolment or code
+    "segno",  # the first authenticator enrolment's QR code
+    "altcha",  # AUTHGATE_CAPTCHA_PROVIDER=altcha
+    "sqlalchemy.dialects.postgresql",  # a PostgreSQL database
+)
 
 PROBE = """
 import gc, json, os, sys
@@ -19,8 +38,9 @@ from authgate.runtime.root import Runtime
 from authgate.settings import Settings
 app = authgate.app.create_app()
 runtime = Runtime.build(Settings())
+exec(os.environ.get("PROBE_THEN", ""))
 print(json.dumps({
-    "loaded": sorted(m for m in ("redis", "asyncpg", "alembic", "zxcvbn") if m in sys.modules),
+    "loaded": sorted(m for m in json.loads(sys.argv[1]) if m in sys.modules),
     "handled": sorted({c.__module__.split(".")[0] for c in app.exception_handlers if isinstance(c, type)}),
     "http_clients": sum(isinstance(o, httpx.AsyncClient) for o in gc.get_objects()),
 }))
@@ -28,9 +48,12 @@ print(json.dumps({
 
 
 def probe(**env: str) -> dict[str, Any]:
+    """What a fresh interpreter loaded after building the app and the runtime (and running
+    PROBE_THEN, if given). PYTHONPATH is passed on: the code probed is the code under test."""
+    passed = {name: os.environ[name] for name in ("PYTHONPATH",) if name in os.environ}
     result = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        env={"PATH": "/usr/bin:/bin", "JWT_SECRET": TEST_SECRET, **env},
+        [sys.executable, "-c", PROBE, json.dumps(OPTIONAL)],
+        env={"PATH": "/usr/bin:/bin", "JWT_SECRET": TEST_SECRET, **passed, **env},
         capture_output=True,
         text=True,
         timeout=60,
@@ -66,3 +89,52 @@ def test_no_outbound_http_client_until_a_provider_needs_one(tmp_path: Path) -> N
         AUTHGATE_OAUTH_GITHUB_CLIENT_SECRET="secret",
     )
     assert with_provider["http_clients"] == 1
+
+
+def test_feature_libraries_load_only_when_a_feature_is_used(tmp_path: Path) -> None:
+    """Sign-in providers, mail, authenticator apps and ALTCHA: off, or not yet used, their
+    libraries stay out of the process (about 4 MB together; bench/RESULTS.md)."""
+    database = f"sqlite+aiosqlite:///{tmp_path}/a.db"
+    assert probe(AUTHGATE_DATABASE_URL=database)["loaded"] == []
+    used = probe(
+        AUTHGATE_DATABASE_URL=database,
+        AUTHGATE_OAUTH_GITHUB_CLIENT_ID="id",
+        AUTHGATE_OAUTH_GITHUB_CLIENT_SECRET="secret",
+        AUTHGATE_CAPTCHA_PROVIDER="altcha",
+        PROBE_THEN=(
+            "from authgate.security import totp\n"
+            "totp.qr_data_url(totp.otpauth_url(totp.new_secret(), account='a@example.com', issuer='x'))\n"
+            "runtime.captcha.challenge()\n"
+            "import asyncio\n"
+            "asyncio.run(runtime.providers['github'].authorization_url("
+            "state='s', nonce='n', verifier='v' * 43, redirect_uri='http://localhost/cb'))\n"
+            "from authgate.delivery.base import Message\n"
+            "from authgate.delivery.smtp import SmtpChannel\n"
+            "channel = SmtpChannel(host='127.0.0.1', port=9, username=None, password=None, sender='a@example.com',"
+            " starttls=False, timeout=1)\n"
+            "try: asyncio.run(channel.send(Message(channel='email', to='b@example.com', subject='s', text='t')))\n"
+            "except Exception: pass\n"
+        ),
+    )
+    assert {"authlib", "aiosmtplib", "pyotp", "segno", "altcha"} <= set(used["loaded"])
+
+
+def test_serve_asks_uvicorn_for_no_websocket_protocol(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """authgate has no WebSocket route; uvicorn's default would load the websockets library
+    into every worker (about 1 MB)."""
+    import uvicorn
+
+    from authgate import cli
+    from authgate.observability import workers
+
+    monkeypatch.setenv("JWT_SECRET", TEST_SECRET)
+    monkeypatch.setenv("AUTHGATE_DATABASE_URL", f"sqlite+aiosqlite:///{tmp_path}/a.db")
+    monkeypatch.setenv("AUTHGATE_PUBLIC_URL", "http://127.0.0.1:8000")
+    monkeypatch.setattr(cli, "_migrate_apart", lambda _settings: True)
+    monkeypatch.setattr(signal, "signal", lambda *_args: None)  # the test process keeps its handlers
+    monkeypatch.setattr(workers, "share_across_workers", lambda _count: None)
+    served: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda **options: served.update(options))
+    monkeypatch.chdir(tmp_path)  # no .env read from the checkout
+    assert cli.cmd_serve(cli.build_parser().parse_args(["serve", "--port", "8000"])) == 0
+    assert served["ws"] == "none" and served["workers"] == 1

@@ -42,7 +42,20 @@ def test_verify_never_raises_on_garbage_hashes() -> None:
 def test_common_list_has_at_least_ten_thousand_entries() -> None:
     words = common_passwords()
     assert len(words) >= 10_000
-    assert {"password", "123456", "qwerty", "letmein"} <= words
+    assert all(word in words for word in ("password", "123456", "qwerty", "letmein", "pic's"))
+    assert "Sturdy-Horse-42".lower() not in words and 123456 not in words
+
+
+def test_common_list_holds_exactly_zxcvbns_passwords() -> None:
+    """The compact set read from zxcvbn's data file answers as the list zxcvbn builds itself."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS  # builds every list: fine in a test
+
+    listed = {word.lower() for word in FREQUENCY_LISTS["passwords"]}
+    words = common_passwords()
+    assert len(words) == len(listed)
+    assert all(word in words for word in listed)
+    others = {word.lower() for name, rest in FREQUENCY_LISTS.items() if name != "passwords" for word in rest}
+    assert not any(word in words for word in others - listed)
 
 
 def test_policy_reasons() -> None:

@@ -6,7 +6,10 @@ SHA-256 challenge (the library's v1 API), the one the widget fetches from its `c
 
 The signature makes a challenge unforgeable and its salt carries the expiry. What it cannot do
 is stop a solution from being sent twice, so each one is claimed in the shared state (this
-process, or Redis for every node) until its challenge has expired: a replay is refused."""
+process, or Redis for every node) until its challenge has expired: a replay is refused.
+
+The library is imported where it is called: with another provider, or none, it never loads
+(about 1 MB; tests/runtime/test_footprint.py)."""
 
 from __future__ import annotations
 
@@ -15,14 +18,16 @@ import binascii
 import math
 import time
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import orjson
-from altcha.v1 import SHA256, ChallengeOptions, PayloadType, create_challenge, extract_params, verify_solution
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from authgate.observability.logging import get_logger
+
+if TYPE_CHECKING:
+    from altcha.v1 import PayloadType
 
 log = get_logger("authgate.captcha")
 
@@ -51,6 +56,8 @@ class AltchaVerifier:
 
     def challenge(self) -> dict[str, Any]:
         """A new challenge, as the widget reads it."""
+        from altcha.v1 import SHA256, ChallengeOptions, create_challenge  # see the module's docstring
+
         options = ChallengeOptions(
             algorithm=SHA256, max_number=MAX_NUMBER, hmac_key=self.hmac_key, expires=datetime.now(UTC) + LIFETIME
         )
@@ -64,6 +71,8 @@ class AltchaVerifier:
         }
 
     async def verify(self, token: str, ip: str | None) -> bool:
+        from altcha.v1 import verify_solution  # see the module's docstring
+
         payload = _payload(token)
         if payload is None:
             return False
@@ -71,7 +80,7 @@ class AltchaVerifier:
         if expires is None:  # we never issue a challenge without one
             return False
         try:
-            verified, _ = verify_solution(cast(PayloadType, payload), self.hmac_key, check_expires=True)
+            verified, _ = verify_solution(cast("PayloadType", payload), self.hmac_key, check_expires=True)
         except (TypeError, ValueError, AttributeError):  # well-formed JSON of the wrong shapes
             return False
         if not verified or expires <= time.time():
@@ -96,7 +105,9 @@ def _payload(token: str) -> dict[str, Any] | None:
 def _expires(payload: dict[str, Any]) -> float | None:
     if not isinstance(payload.get("salt"), str):
         return None
-    values = extract_params(cast(PayloadType, payload)).get("expires")
+    from altcha.v1 import extract_params  # see the module's docstring
+
+    values = extract_params(cast("PayloadType", payload)).get("expires")
     try:
         return float(values[0]) if values and len(values) == 1 else None
     except ValueError:

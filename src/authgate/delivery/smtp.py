@@ -5,8 +5,6 @@ from __future__ import annotations
 from email.message import EmailMessage
 from email.utils import make_msgid
 
-import aiosmtplib
-
 from authgate.delivery.base import DeliveryError, Message
 
 
@@ -44,6 +42,8 @@ class SmtpChannel:
         return mail
 
     async def send(self, message: Message) -> None:
+        import aiosmtplib  # on the first mail: a worker that sends none never loads it (about 1 MB)
+
         implicit_tls = self.port == 465
         try:
             await aiosmtplib.send(

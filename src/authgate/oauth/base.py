@@ -14,8 +14,6 @@ from typing import Any, Protocol
 from urllib.parse import quote_plus
 
 import httpx
-from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
-from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from authgate.settings import OAuthProviderSettings
 
@@ -74,6 +72,10 @@ def authorization_url(
     redirect_uri: str,
     nonce: str | None = None,
 ) -> str:
+    # authlib (with joserfc, about 2.5 MB) loads only when a provider is used (tests/runtime/test_footprint.py).
+    from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
+    from authlib.oauth2.rfc7636 import create_s256_code_challenge
+
     extra = {"nonce": nonce} if nonce is not None else {}
     return str(
         prepare_grant_uri(
@@ -95,6 +97,8 @@ async def exchange_code(
 ) -> dict[str, Any]:
     """The token endpoint's answer to the code (client_secret_basic, or _post when the
     provider wants the secret in the body)."""
+    from authlib.oauth2.rfc6749.parameters import prepare_token_request  # on first use, as above
+
     fields: dict[str, str] = {"code": grant.code, "redirect_uri": grant.redirect_uri, "code_verifier": grant.verifier}
     # client_secret_basic: id and secret form-encoded before Basic (RFC 6749 section 2.3.1).
     auth: httpx.BasicAuth | None = httpx.BasicAuth(quote_plus(config.client_id), quote_plus(config.client_secret))

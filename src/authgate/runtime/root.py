@@ -24,7 +24,6 @@ from authgate.delivery.messages import message_handlers
 from authgate.delivery.outbox import Courier, Handler
 from authgate.delivery.webhooks import WEBHOOK, EventFanOut, WebhookHandler
 from authgate.methods import methods_from_settings
-from authgate.oauth import Provider, providers_from_settings
 from authgate.observability.logging import get_logger
 from authgate.observability.metrics import Metrics
 from authgate.runtime import key_ring as signing_keys
@@ -53,6 +52,8 @@ log = get_logger("authgate.runtime")
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+
+    from authgate.oauth import Provider
 
 
 @dataclass
@@ -148,7 +149,7 @@ class Runtime:
             codes=CodeHasher(settings.encryption_key or settings.jwt_secret),
             methods=methods_from_settings(settings),
             provider_client=provider_client,
-            providers=providers_from_settings(settings, provider_client) if provider_client is not None else {},
+            providers=_providers(settings, provider_client) if provider_client is not None else {},
         )
 
     def uow(self) -> AbstractAsyncContextManager[UnitOfWork]:
@@ -208,6 +209,13 @@ class Runtime:
 def _calls_out(settings: Settings) -> bool:
     """Whether a sign-in provider or a hosted CAPTCHA is configured (they are set only by settings)."""
     return bool(settings.oauth_providers) or asks_over_http(settings)
+
+
+def _providers(settings: Settings, client: httpx.AsyncClient) -> dict[str, Provider]:
+    """Imported here: without a sign-in provider, authlib and joserfc never load (about 2.5 MB)."""
+    from authgate.oauth.registry import providers_from_settings
+
+    return providers_from_settings(settings, client)
 
 
 def _redis_client(url: str) -> Redis:

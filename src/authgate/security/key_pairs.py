@@ -17,7 +17,6 @@ from typing import Any, Literal
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
-from joserfc.jwk import import_key
 from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 
 HS256 = "HS256"
@@ -55,6 +54,8 @@ def generate(algorithm: str) -> NewKey:
     pem = private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode("ascii")
+    from joserfc.jwk import import_key  # here: only a new asymmetric key needs joserfc
+
     jwk = public_jwk(private.public_key())
     kid: str = import_key(jwk).thumbprint()
     published = {**jwk, "kid": kid, "alg": algorithm, "use": "sig"}

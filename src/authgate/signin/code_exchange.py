@@ -20,7 +20,6 @@ import re
 from datetime import timedelta
 
 import orjson
-from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from authgate.core.factors import Proof
 from authgate.core.parts import Parts
@@ -83,6 +82,8 @@ async def exchange(rt: Parts, *, code: str, verifier: str, ctx: RequestContext) 
         row = await one_time_repo.consume_by_digest(tx.db, purpose=CODE_EXCHANGE, digest=digest(code), now=utcnow())
     if row is None or row.user_id is None or row.data is None:
         raise bad_code()
+    from authlib.oauth2.rfc7636 import create_s256_code_challenge  # on first use: authlib costs about 2.5 MB
+
     stored = orjson.loads(row.data)
     if not VERIFIER.fullmatch(verifier) or not hmac.compare_digest(
         create_s256_code_challenge(verifier), stored["challenge"]

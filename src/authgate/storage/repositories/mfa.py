@@ -9,7 +9,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,7 +32,10 @@ async def get_totp(session: AsyncSession, *, user_id: str) -> TotpCredential | N
 async def put_pending_secret(session: AsyncSession, *, user_id: str, sealed: str, now: datetime) -> bool:
     """Store the secret setup just issued, replacing an earlier pending one; False (and no
     change) when the user already has TOTP enabled. One upsert, so concurrent setups are safe."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    on_postgres = session.get_bind().dialect.name == "postgresql"
+    if on_postgres:  # imported here: on SQLite, PostgreSQL's dialect never loads (about 2 MB)
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+    insert = pg_insert if on_postgres else sqlite_insert
     stmt = insert(TotpCredential).values(user_id=user_id, pending_secret=sealed, created_at=now, updated_at=now)
     upsert = stmt.on_conflict_do_update(
         index_elements=[TotpCredential.user_id],
