@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import make_transient_to_detached
 
 from authgate.storage import driver_lane
 from authgate.storage.db import write_turn
@@ -40,6 +43,24 @@ _ROTATE_STATEMENT = (
     .returning(Session.id)
 )
 _ROTATE = driver_lane.Statement(_ROTATE_STATEMENT, returns=(Session.__table__.c.id,))
+# ... and of every authenticated request whose session is not cached.
+_ACTIVE_WITH_USER = driver_lane.Statement(
+    select(*SESSION_COLUMNS, *USER_COLUMNS)
+    .join_from(Session, User, User.id == Session.user_id)
+    .where(Session.id == bindparam("sid"), Session.revoked_at.is_(None), Session.expires_at > bindparam("now")),
+    returns=SESSION_COLUMNS + USER_COLUMNS,
+)
+
+
+def _detached_pair(values: Sequence[Any]) -> tuple[Session, User]:
+    """A session and its user from one lane row, as the ORM would have left them once its
+    session closed: detached, with their identity (not new objects a flush would insert)."""
+    cut = len(SESSION_COLUMNS)
+    row = Session(**{c.key: v for c, v in zip(SESSION_COLUMNS, values[:cut], strict=True)})
+    user = User(**{c.key: v for c, v in zip(USER_COLUMNS, values[cut:], strict=True)})
+    make_transient_to_detached(row)
+    make_transient_to_detached(user)
+    return row, user
 
 
 async def add(session: AsyncSession, *, row: Session) -> Session:
@@ -49,7 +70,12 @@ async def add(session: AsyncSession, *, row: Session) -> Session:
 
 
 async def get_active_with_user(session: AsyncSession, *, session_id: str, now: datetime) -> tuple[Session, User] | None:
-    """The live session and its user, or None if revoked, expired or unknown."""
+    """The live session and its user, or None if revoked, expired or unknown (through the
+    driver lane where the connection takes it: every authenticated request whose session is
+    not cached runs this, about a third of the ORM's cost; detached objects, for reading)."""
+    if driver_lane.takes_lane(session):
+        found = await driver_lane.rows(session, _ACTIVE_WITH_USER, {"sid": session_id, "now": now})
+        return _detached_pair(found[0]) if found else None
     result = await session.execute(
         select(Session, User)
         .join(User, User.id == Session.user_id)
