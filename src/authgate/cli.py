@@ -69,7 +69,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from authgate.connection import BoundedHeadersProtocol
     from authgate.observability.workers import share_across_workers
-    from authgate.serving import Supervisor, WorkerOptions, check_free, spreads_connections
+    from authgate.serving import STARTUP_FAILURE, Supervisor, WorkerOptions, check_free, serve, spreads_connections
 
     settings = _serving_settings(args.host, args.port)
     signal.signal(signal.SIGTERM, _stopped_on_request)
@@ -98,8 +98,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             return 1
         worker_options = WorkerOptions(host=args.host, port=args.port, uvicorn=options)
         return Supervisor(worker_options, args.workers, settings.shutdown_timeout_seconds).run()
-    uvicorn.run(workers=args.workers, **options)
-    return 0
+    if args.workers > 1:  # no SO_REUSEPORT: uvicorn's own supervisor
+        uvicorn.run(workers=args.workers, **options)
+        return 0
+    return 0 if serve(uvicorn.Config(**options)) else STARTUP_FAILURE
 
 
 def _serving_settings(host: str, port: int) -> Settings:

@@ -1,5 +1,6 @@
 """The SQLite driver lane (storage/driver_lane.py) reads and writes exactly what the ORM
-does: the same values, types and time zones, for the refresh lookup and rotation."""
+does: the same values, types and time zones, for the refresh lookup and rotation and the
+principal lookup."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import inspect, select, update
 
 from authgate.security.opaque import digest
 from authgate.storage.models import Session, User
@@ -36,6 +37,32 @@ async def test_lookup_returns_what_the_orm_reads(client: httpx.AsyncClient) -> N
         assert getattr(lane_user, column.key) == getattr(orm_user, column.key), column.key
     assert lane_session.expires_at.tzinfo is not None and lane_user.created_at.tzinfo is not None
     assert isinstance(lane_user.email_verified, bool)
+
+
+async def test_principal_lookup_returns_what_the_orm_reads(client: httpx.AsyncClient) -> None:
+    """A session not cached is read through the lane: the same values, and detached objects
+    with their identity (as the ORM leaves them once its session closes); a revoked or
+    expired session is not found."""
+    await register(client, name="Ada")
+    await login(client)
+    await login(client)
+    live, revoked, expired = [row[0] for row in await sql(client, "SELECT id FROM sessions ORDER BY created_at")][:3]
+    now = datetime.now(UTC)
+    await sql(client, update(Session).where(Session.id == revoked).values(revoked_at=now))
+    await sql(client, update(Session).where(Session.id == expired).values(expires_at=now - timedelta(seconds=1)))
+    async with runtime(client).autocommit() as db:
+        found = await session_repo.get_active_with_user(db, session_id=live, now=now)
+        assert await session_repo.get_active_with_user(db, session_id=revoked, now=now) is None
+        assert await session_repo.get_active_with_user(db, session_id=expired, now=now) is None
+    assert found is not None
+    lane_session, lane_user = found
+    orm_session, orm_user = await orm_row(client, live)
+    for column in Session.__table__.columns:
+        assert getattr(lane_session, column.key) == getattr(orm_session, column.key), column.key
+    for column in User.__table__.columns:
+        assert getattr(lane_user, column.key) == getattr(orm_user, column.key), column.key
+    assert inspect(lane_session).detached and inspect(lane_session).identity == (live,)
+    assert inspect(lane_user).detached and inspect(lane_user).identity == (orm_user.id,)
 
 
 async def test_rotation_writes_what_the_orm_reads_back(client: httpx.AsyncClient) -> None:
