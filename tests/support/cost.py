@@ -20,6 +20,7 @@ from __future__ import annotations
 import cProfile
 import threading
 import types
+import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator, MutableMapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -70,8 +71,7 @@ class Window:
 
 class StatementCounter:
     """Counts the statements the measured request's steps make any pooled connection of an
-    engine run, from the moment `install` returns (it empties the pool, so that each
-    connection is opened with the counter on it)."""
+    engine run, and the hot lane's, from the moment `install` returns."""
 
     def __init__(self) -> None:
         self.seen: list[str] = []  # what ran, in order (SQLite: the SQL; PostgreSQL: the call)
@@ -95,13 +95,17 @@ class StatementCounter:
         if getattr(self._driver_thread, "ours", False):
             self._seen(sql)
 
-    async def install(self, engine: AsyncEngine, lane: HotLane) -> None:
+    def install(self, engine: AsyncEngine, lane: HotLane) -> None:
         sqlite = engine.dialect.name == "sqlite"
         if lane.sqlite_path is not None:  # the lane's own connection, on the loop's thread
             lane.loop_connection().set_trace_callback(self._on_loop_traced)
+        counted: weakref.WeakSet[Any] = weakref.WeakSet()
 
-        def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        def on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
             driver = dbapi_connection.driver_connection
+            if driver in counted:
+                return
+            counted.add(driver)
             if sqlite:
                 # aiosqlite's sqlite3 connection belongs to the driver's thread: set it there.
                 await_(driver._execute(driver._conn.set_trace_callback, self._traced))
@@ -109,8 +113,9 @@ class StatementCounter:
             else:
                 driver._protocol = _CountingProtocol(driver._protocol, self)
 
-        event.listen(engine.sync_engine, "connect", on_connect)
-        await engine.dispose()
+        # On checkout rather than at connect: the pool keeps the connections it has (emptying
+        # it would cut those the runtime's background jobs hold at that moment).
+        event.listen(engine.sync_engine, "checkout", on_checkout)
 
     def _marking(self, execute: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         """aiosqlite's hand-off to its thread, marking the work handed off in a measured step."""
@@ -256,5 +261,5 @@ async def cost_of(
 @asynccontextmanager
 async def counting(engine: AsyncEngine, lane: HotLane) -> AsyncIterator[StatementCounter]:
     counter = StatementCounter()
-    await counter.install(engine, lane)
+    counter.install(engine, lane)
     yield counter
