@@ -5,7 +5,7 @@ could send megabytes of headers on each of many connections, or trickle a byte a
 hold connections open for ever (slowloris). Here the headers of each request must arrive
 within `HEADER_TIMEOUT_SECONDS` of its first byte (or of the connection's opening) and within
 `MAX_HEADER_BYTES`; otherwise the connection gets a 408 or a 431 and is closed. Bodies are
-bounded separately, by `AUTHGATE_MAX_BODY_BYTES` (http/middleware.BodyGuard).
+bounded separately, by `AUTHGATE_MAX_BODY_BYTES` (http/middleware.Edge).
 """
 
 from __future__ import annotations

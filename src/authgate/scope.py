@@ -2,7 +2,7 @@
 
 `RequestContext` is passed to the use cases that record it (a session's address and device).
 The same facts, and who is acting, are also held for the request's whole life in a context
-variable (`entered`, set by the `RequestScope` middleware; `act_as`, set once the caller is
+variable (`entered`, set by the edge, http/middleware.py; `act_as`, set once the caller is
 authenticated), so that every audit entry carries them without each use case threading them
 through: an entry that forgot its address cannot be written.
 """

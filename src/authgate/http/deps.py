@@ -28,7 +28,7 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
 async def get_context(request: Request, rt: RuntimeDep) -> RequestContext:
-    """The request's address and User-Agent, as the `RequestScope` middleware entered them."""
+    """The request's address and User-Agent, as the edge (http/middleware.py) entered them."""
     scope = current_scope()
     return scope.context if scope is not None else context_of(request, rt.settings.trusted_proxies)
 

@@ -1,14 +1,14 @@
 """Who is calling from where: the client address and User-Agent of each request, held for the
-request's whole life (scope.py) so that every audit entry carries them."""
+request's whole life (scope.py, entered by the edge: http/middleware.py) so that every audit
+entry carries them."""
 
 from __future__ import annotations
 
 from ipaddress import ip_address, ip_network
 
 from starlette.requests import HTTPConnection
-from starlette.types import ASGIApp, Receive, Scope, Send
 
-from authgate.scope import RequestContext, entered
+from authgate.scope import RequestContext
 from authgate.security.text import strip_control_characters
 
 
@@ -45,18 +45,3 @@ def context_of(request: HTTPConnection, trusted: list[str]) -> RequestContext:
     dropped (a NUL is a 500 on PostgreSQL; escapes could dress up a log line)."""
     agent = strip_control_characters(request.headers.get("user-agent") or "")[:512]
     return RequestContext(ip_address=client_ip(request, trusted), user_agent=agent or None)
-
-
-class RequestScope:
-    """Pure ASGI middleware: enters the request's context for everything below it."""
-
-    def __init__(self, app: ASGIApp, trusted_proxies: list[str]) -> None:
-        self.app = app
-        self.trusted = trusted_proxies
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        with entered(context_of(HTTPConnection(scope), self.trusted)):
-            await self.app(scope, receive, send)

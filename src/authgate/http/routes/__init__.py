@@ -1,5 +1,5 @@
 """Routers, one module per area. `PREFIXED` are served under every route prefix; `FORM_PATHS`
-gathers the path patterns whose modules take a form post (http/middleware.BodyGuard)."""
+gathers the path patterns whose modules take a form post (http/middleware.Edge)."""
 
 from __future__ import annotations
 

@@ -28,7 +28,7 @@ router = APIRouter(tags=["introspection"])
 log = get_logger("authgate.introspection")
 
 PATH = "/token/introspect"
-# Path patterns (see http/middleware.BodyGuard) that may take a form post: RFC 7662's.
+# Path patterns (see http/middleware.Edge) that may take a form post: RFC 7662's.
 FORM_PATHS = (PATH,)
 FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_FIELDS = 10

@@ -30,7 +30,7 @@ from authgate.security.redirects import with_query
 
 router = APIRouter(tags=["email links"])
 
-# Path patterns (see http/middleware.BodyGuard) that may take an HTML form post: the reset form.
+# Path patterns (see http/middleware.Edge) that may take an HTML form post: the reset form.
 FORM_PATHS = ("/password/reset/*",)
 
 ACCEPTED = "If an account exists for this address, we have sent it an email."
