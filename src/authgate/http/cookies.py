@@ -12,6 +12,8 @@ a real server."""
 
 from __future__ import annotations
 
+import re
+
 from fastapi import Response
 
 from authgate.settings import Settings
@@ -21,20 +23,29 @@ REFRESH_COOKIE = "refreshToken"
 AUTH_COOKIES = (ACCESS_COOKIE, REFRESH_COOKIE)
 
 
+# What a cookie value may hold unquoted: ours are tokens (base64url, JWTs) and random ids.
+COOKIE_VALUE = re.compile(r"[A-Za-z0-9._~-]*")
+GONE = "Thu, 01 Jan 1970 00:00:00 GMT"
+
+
 def set_cookie(
     response: Response, settings: Settings, name: str, value: str, max_age: int, *, domain: str | None = None
 ) -> None:
-    """The one place the cookie attributes are written; host-only unless `domain` is given."""
-    response.set_cookie(
-        name,
-        value,
-        max_age=max_age,
-        path="/",
-        domain=domain,
-        httponly=True,
-        samesite="lax",
-        secure=settings.cookie_secure,
-    )
+    """The one place the cookie attributes are written; host-only unless `domain` is given.
+    Written straight as the header (the attributes in the order http.cookies writes them):
+    two auth cookies ride on every sign-in and refresh answer, and http.cookies costs more
+    than the rest of the answer's headers."""
+    if not COOKIE_VALUE.fullmatch(value):
+        raise ValueError(f"the {name} cookie's value needs quoting")
+    attributes = [f"{name}={value}"]
+    if domain is not None:
+        attributes.append(f"Domain={domain}")
+    if max_age == 0:
+        attributes.append(f"expires={GONE}")
+    attributes += ["HttpOnly", f"Max-Age={max_age}", "Path=/", "SameSite=lax"]
+    if settings.cookie_secure:
+        attributes.append("Secure")
+    response.raw_headers.append((b"set-cookie", "; ".join(attributes).encode("latin-1")))
 
 
 def set_auth_cookies(response: Response, settings: Settings, *, access_token: str, refresh_token: str | None) -> None:
@@ -51,9 +62,7 @@ def clear_auth_cookies(response: Response, settings: Settings) -> None:
     domains = (settings.cookie_domain, None) if settings.cookie_domain else (None,)
     for domain in domains:
         for name in AUTH_COOKIES:
-            response.delete_cookie(
-                name, path="/", domain=domain, httponly=True, samesite="lax", secure=settings.cookie_secure
-            )
+            set_cookie(response, settings, name, "", 0, domain=domain)
 
 
 def oauth_browser_cookie(settings: Settings) -> str:
