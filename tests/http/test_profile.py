@@ -6,6 +6,7 @@ import asyncio
 
 import httpx
 
+from tests.support.app import runtime
 from tests.support.http import STRONG_PASSWORD, bearer, register
 
 NEW_PASSWORD = "Brand-New-Pass-7"
@@ -115,3 +116,18 @@ async def test_concurrent_profile_reads_are_consistent(client: httpx.AsyncClient
     token = (await register(client, "many@example.com")).json()["token"]
     responses = await asyncio.gather(*(client.get("/profile", headers=bearer(token)) for _ in range(50)))
     assert {r.status_code for r in responses} == {200}
+
+
+async def test_profile_shows_every_change_at_once(client: httpx.AsyncClient) -> None:
+    """The profile's bytes are made once per cached account object (http/responses.user_body)
+    and made again as soon as anything they show changes: through the API, or on the object."""
+    token = (await register(client, "fresh@example.com")).json()["token"]
+    first = (await client.get("/profile", headers=bearer(token))).json()
+    assert (await client.get("/profile", headers=bearer(token))).json() == first
+    await client.put("/user", headers=bearer(token), json={"name": "Renamed"})
+    assert (await client.get("/profile", headers=bearer(token))).json()["name"] == "Renamed"
+    sid = runtime(client).codec.decode_known(token, purpose="access")["sid"]
+    cached = runtime(client).principals.get(sid)
+    assert cached is not None
+    cached[1].name = "Changed in place"
+    assert (await client.get("/profile", headers=bearer(token))).json()["name"] == "Changed in place"

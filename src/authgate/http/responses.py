@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+from weakref import WeakKeyDictionary
+
 from fastapi import Response
 from pydantic import BaseModel
 
@@ -13,6 +16,27 @@ from authgate.signin.sessions import LoginResult
 
 def user_out(rt: Runtime, user: User) -> UserOut:
     return UserOut.of(user, rt.roles.caps(user.role))
+
+
+_bodies: WeakKeyDictionary[User, tuple[tuple[Any, ...], bytes]] = WeakKeyDictionary()
+
+
+def user_body(rt: Runtime, user: User) -> bytes:
+    """The user object as JSON bytes, made once per account object: the session cache hands
+    out the same object for a second at a time, so a client reading its profile in a loop is
+    served the bytes made for its first read. Anything the bytes are made from that changes
+    (the object updated in place, the role's capabilities) makes them again."""
+    caps = rt.roles.caps(user.role)
+    made_from = (
+        user.id, user.email, user.name, user.username, user.phone, user.role, user.email_verified,
+        user.phone_verified, user.mfa_enabled, user.created_at, user.updated_at, tuple(caps),
+    )  # fmt: skip
+    known = _bodies.get(user)
+    if known is not None and known[0] == made_from:
+        return known[1]
+    body = UserOut.of(user, caps).model_dump_json(by_alias=True).encode()
+    _bodies[user] = (made_from, body)
+    return body
 
 
 def login_out(rt: Runtime, result: LoginResult, message: str) -> LoginOut:
