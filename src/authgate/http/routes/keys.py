@@ -9,6 +9,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
 from authgate.http.deps import RuntimeDep
+from authgate.http.responses import json_response
 
 router = APIRouter(tags=["keys"])
 FRESH_SECONDS = 1.0  # the table is read again when this node's copy is older
@@ -28,8 +29,9 @@ class JwksOut(BaseModel):
         "never outlasts the moment a published key stops verifying."
     ),
 )
-async def jwks(rt: RuntimeDep, response: Response) -> JwksOut:
+async def jwks(rt: RuntimeDep) -> Response:
     with contextlib.suppress(Exception):  # a database hiccup: publish what this node knows
         await rt.keys.reload_if_older(FRESH_SECONDS)
-    response.headers["Cache-Control"] = f"public, max-age={rt.keys.max_age()}"
-    return JwksOut(keys=rt.keys.published())
+    answer = json_response(JwksOut(keys=rt.keys.published()))
+    answer.headers["Cache-Control"] = f"public, max-age={rt.keys.max_age()}"
+    return answer
