@@ -138,6 +138,13 @@ def wait(predicate: Any, timeout: float = 30.0, what: str = "") -> None:
         time.sleep(0.05)
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time (user and system) process `pid` has used so far: what it has done, which,
+    unlike a wall-clock wait, does not stretch when other processes load the machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
 def worker_pids(log_path: Path) -> set[int]:
     """The process ids of the workers a server's log says it started."""
     return {int(pid) for pid in re.findall(r"Started server process \[(\d+)\]", log_path.read_text())}

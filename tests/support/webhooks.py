@@ -35,7 +35,8 @@ class Received:
 
 class WebhookReceiver:
     """Records each POST it answers 2xx. `fail` answers 500 that many times first; `hang`
-    makes it wait that many seconds before answering; `status` is what it answers otherwise.
+    makes it wait that many seconds before answering; `hold()` makes it wait, however long
+    that is, until `release()` (or `stop()`); `status` is what it answers otherwise.
     Can be created on a port before it listens (a receiver that is down), then started."""
 
     def __init__(self, port: int | None = None) -> None:
@@ -48,7 +49,16 @@ class WebhookReceiver:
         self.delay = 0.0
         self.status = 204
         self._lock = threading.Lock()
+        self._released = threading.Event()
+        self._released.set()
         self._server: ThreadingHTTPServer | None = None
+
+    def hold(self) -> None:
+        """From now on every delivery waits, unanswered, until `release()`."""
+        self._released.clear()
+
+    def release(self) -> None:
+        self._released.set()
 
     def start(self) -> None:
         receiver = self
@@ -60,6 +70,7 @@ class WebhookReceiver:
                     receiver.hits += 1
                     failing = receiver.fail > 0
                     receiver.fail -= 1 if failing else 0
+                receiver._released.wait()
                 if receiver.hang:
                     time.sleep(receiver.hang)
                 time.sleep(receiver.delay)
@@ -79,6 +90,7 @@ class WebhookReceiver:
         self._server = serve_in_thread(Handler, self.port)
 
     def stop(self) -> None:
+        self.release()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
