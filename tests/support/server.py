@@ -20,6 +20,11 @@ import httpx
 
 from tests.support.app import TEST_SECRET
 
+PATIENCE = 60.0
+"""Seconds: how long any wait for something that will happen may take (a server to start, a
+message to arrive, a row to appear). Only an upper bound for failure: a passing test waits
+exactly as long as the thing takes, so a loaded machine slows the suite but never fails it."""
+
 
 def serve_in_thread(handler: type[BaseHTTPRequestHandler], port: int) -> ThreadingHTTPServer:
     """A real HTTP server on 127.0.0.1:`port` in a daemon thread (test receivers and stubs);
@@ -67,7 +72,7 @@ def run_authgate(workdir: Path, *args: str, stdin: str | None = None, **env: str
 
 def wait_healthy(process: subprocess.Popen[bytes], base: str, log_path: Path) -> None:
     """Until `GET {base}/healthz` answers 200; fail with the log if the process exits."""
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + PATIENCE
     while True:
         if process.poll() is not None:
             raise RuntimeError(f"server exited: {log_path.read_text()}")
@@ -77,7 +82,7 @@ def wait_healthy(process: subprocess.Popen[bytes], base: str, log_path: Path) ->
         except httpx.TransportError:
             pass
         if time.monotonic() > deadline:
-            raise RuntimeError("server did not start in 30 s")
+            raise RuntimeError(f"server did not start in {PATIENCE:g} s")
         time.sleep(0.1)
 
 
@@ -130,7 +135,7 @@ def running_server(workdir: Path, **env: str) -> Iterator[str]:
         server.stop()
 
 
-def wait(predicate: Any, timeout: float = 30.0, what: str = "") -> None:
+def wait(predicate: Any, timeout: float = PATIENCE, what: str = "") -> None:
     """Poll `predicate()` until it is true; fail naming `what` after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while not predicate():

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from tests.support.http import admin_token, bearer
-from tests.support.server import free_port, serve_in_thread
+from tests.support.server import PATIENCE, free_port, serve_in_thread
 
 ADMIN = "hooks-admin@example.com"
 
@@ -100,7 +100,7 @@ class WebhookReceiver:
         with self._lock:
             return [r for r in self.received if r.event["type"] == event_type]
 
-    async def wait_for(self, event_type: str, count: int = 1, timeout: float = 15.0) -> list[Received]:
+    async def wait_for(self, event_type: str, count: int = 1, timeout: float = PATIENCE) -> list[Received]:
         deadline = time.monotonic() + timeout
         while len(self.of_type(event_type)) < count:
             if time.monotonic() > deadline:
@@ -141,7 +141,7 @@ async def wait_deliveries(
     token: str,
     webhook_id: str,
     until: Callable[[list[dict[str, Any]]], bool],
-    timeout: float = 15.0,
+    timeout: float = PATIENCE,
 ) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout
     while True:
