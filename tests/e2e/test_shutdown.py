@@ -195,7 +195,7 @@ def test_two_workers_serve_and_sigterm_stops_both(tmp_path: Path) -> None:
         )
     try:
         wait_healthy(process, base, log_path)
-        wait(lambda: len(worker_pids(log_path)) == 2, timeout=30, what="both workers started")
+        wait(lambda: len(worker_pids(log_path)) == 2, what="both workers started")
         assert httpx.post(f"{base}/register", json=ACCOUNT).status_code == 201
         with httpx.Client(base_url=base) as client:
             statuses = [client.post("/login", json=ACCOUNT).status_code for _ in range(50)]
@@ -203,7 +203,7 @@ def test_two_workers_serve_and_sigterm_stops_both(tmp_path: Path) -> None:
         workers = worker_pids(log_path)
 
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=30) == 0
+        assert process.wait(timeout=STOPPED) == 0
         for pid in workers:
             with pytest.raises(ProcessLookupError):
                 os.kill(pid, 0)
