@@ -143,8 +143,13 @@ async def test_backoff_doubles_between_attempts(hook_client: HookClientFactory, 
 
 
 async def test_a_hanging_receiver_is_timed_out_and_does_not_hold_up_others(
-    hclient: httpx.AsyncClient, receiver: WebhookReceiver
+    hook_client: HookClientFactory, receiver: WebhookReceiver
 ) -> None:
+    async with hook_client(webhook_timeout_seconds=1.0) as hclient:
+        await _hanging_receiver_is_timed_out(hclient, receiver)
+
+
+async def _hanging_receiver_is_timed_out(hclient: httpx.AsyncClient, receiver: WebhookReceiver) -> None:
     token = await manager_token(hclient)
     receiver.hold()  # unanswered until the test ends: far beyond the one-second timeout
     stuck = await subscribe(hclient, token, receiver.url, ["user.created"])

@@ -18,7 +18,7 @@ ADMIN, ADMIN_PASSWORD = "ops@example.com", "Admin-Pass-123"
 FAST = {
     "AUTHGATE_WEBHOOK_ALLOW_PRIVATE": "true",
     "AUTHGATE_WEBHOOK_RETRY_BASE_SECONDS": "0.2",
-    "AUTHGATE_WEBHOOK_TIMEOUT_SECONDS": "2",
+    "AUTHGATE_WEBHOOK_TIMEOUT_SECONDS": "10",  # a receiver slowed by load is not timed out and sent to again
 }
 
 

@@ -112,7 +112,9 @@ class WebhookReceiver:
 FAST_WEBHOOKS = {
     "webhook_allow_private": True,  # the receiver is on loopback
     "webhook_retry_base_seconds": 0.05,
-    "webhook_timeout_seconds": 1.0,
+    # Long enough that a receiver slowed by a loaded machine is not timed out and sent to again
+    # (a test that wants a timeout holds its receiver and sets a short one).
+    "webhook_timeout_seconds": 10.0,
 }
 
 HookClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
