@@ -8,8 +8,9 @@ process spends on it (`time.process_time()`: the app runs in the test's process,
 threads included), as medians of interleaved requests with a real bcrypt cost, allowing a
 factor of 2 to 3 either way: a skipped hash or a cheaper dummy costs ten times less CPU, which
 no other process on a shared machine can hide, since CPU time counts only this process's work.
-What CPU time cannot see (waiting on an SMTP server or an SMS provider) is tested by holding
-those servers: the answers must come while they hold every delivery."""
+What CPU time cannot see, waiting on an SMTP server or an SMS provider, is shown not to happen:
+with the courier stopped, no request reaches either, and known and unknown accounts write the
+same rows (the outbox's, which the courier sends from later)."""
 
 from __future__ import annotations
 
