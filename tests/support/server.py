@@ -91,22 +91,29 @@ class Server:
     added to its command line (`("--workers", "2")`)."""
 
     def __init__(self, workdir: Path, name: str = "server", serve_args: Sequence[str] = (), **env: str) -> None:
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
         self.log_path = workdir / f"{name}.log"
-        self._log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "authgate", "serve", "--host", "127.0.0.1", "--port", str(self.port), *serve_args],
-            cwd=workdir,
-            env=server_env(workdir, self.port, **env),
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_healthy(self.process, self.base, self.log_path)
-        except BaseException:
-            self.kill()
-            raise
+        for attempt in range(3):
+            # A free port can be taken by another process on a busy machine before the server
+            # binds it: then it is started again on another.
+            self.port = free_port()
+            self.base = f"http://127.0.0.1:{self.port}"
+            logged = self.log_path.stat().st_size if self.log_path.exists() else 0
+            self._log = self.log_path.open("ab")
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "authgate", "serve", "--host", "127.0.0.1", "--port", str(self.port), *serve_args],
+                cwd=workdir,
+                env=server_env(workdir, self.port, **env),
+                stdout=self._log,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                wait_healthy(self.process, self.base, self.log_path)
+                return
+            except BaseException:
+                self.kill()
+                lost_port = "address already in use" in self.log_path.read_bytes()[logged:].decode(errors="replace")
+                if not lost_port or attempt == 2:
+                    raise
 
     def stop(self) -> None:
         """SIGTERM: a graceful stop."""
