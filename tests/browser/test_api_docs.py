@@ -11,7 +11,7 @@ import httpx
 import pytest
 from selenium import webdriver
 
-from tests.support.server import Server
+from tests.support.server import PATIENCE, Server
 
 pytestmark = pytest.mark.slow
 
@@ -22,7 +22,7 @@ def test_the_docs_page_renders_every_operation_from_this_host_only(tmp_path: Pat
         document = httpx.get(f"{server.base}/openapi.json").json()
         operations = sum(len(methods) for methods in document["paths"].values())
         chromium.get(f"{server.base}/docs")
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + PATIENCE
         while len(chromium.find_elements("css selector", ".opblock")) < operations:
             assert time.monotonic() < deadline, "Swagger UI did not render the operations"
             time.sleep(0.2)

@@ -22,7 +22,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.support.http import STRONG_PASSWORD
 from tests.support.paths import ROOT
-from tests.support.server import free_port, run_authgate, server_env, wait_healthy
+from tests.support.server import PATIENCE, free_port, run_authgate, server_env, wait_healthy
 
 pytestmark = pytest.mark.slow
 
@@ -76,7 +76,7 @@ def guide_stack(tmp_path: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
 
 def mailed_link(workdir: Path, settings: dict[str, str], address: str, kind: str) -> str:
     """The link of the newest `kind` message to `address`, as `authgate mail` prints it."""
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + PATIENCE
     while time.monotonic() < deadline:
         shown = run_authgate(workdir, "mail", **settings).stdout
         lines = [line for line in shown.splitlines() if address in line and f" {kind} " in line]
@@ -87,7 +87,7 @@ def mailed_link(workdir: Path, settings: dict[str, str], address: str, kind: str
 
 
 def status_says(driver: webdriver.Chrome, text: str) -> None:
-    WebDriverWait(driver, 15).until(expected_conditions.text_to_be_present_in_element((By.ID, "status"), text))
+    WebDriverWait(driver, PATIENCE).until(expected_conditions.text_to_be_present_in_element((By.ID, "status"), text))
 
 
 def fill(driver: webdriver.Chrome, **fields: str) -> None:

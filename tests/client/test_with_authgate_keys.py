@@ -5,6 +5,7 @@ them through an httpx client bound to that app."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import httpx
 import jwt
@@ -51,7 +52,9 @@ async def test_rotation_old_tokens_pass_through_the_grace_period_only(make_clien
         old = (await register(authgate)).json()["token"]
         async with jwks_verifier(authgate, jwks_refetch_interval=0.1) as verifier:
             assert (await verifier.verify(old)).email == "ada@example.com"
-            new_kid = await keys.rotate(runtime(authgate), reason="test", grace_seconds=2)
+            # A grace of 5 s: time enough on a loaded machine to log in and verify within it.
+            rotated = time.monotonic()
+            new_kid = await keys.rotate(runtime(authgate), reason="test", grace_seconds=5)
             fresh = (
                 await authgate.post("/login", json={"email": "ada@example.com", "password": "Sturdy-Horse-42"})
             ).json()
@@ -59,7 +62,8 @@ async def test_rotation_old_tokens_pass_through_the_grace_period_only(make_clien
             await asyncio.sleep(0.15)
             assert (await verifier.verify(fresh["token"])).sub  # an unknown kid: fetched at once
             assert (await verifier.verify(old)).sub  # the retired key is still published
-            await asyncio.sleep(2.2)  # authgate's max-age never outlives the retired key
+            # Past the grace: authgate's max-age never outlives the retired key.
+            await asyncio.sleep(max(0.0, rotated + 5.2 - time.monotonic()))
             async with calling(fastapi_service(verifier)) as service:
                 assert_problem(await service.get("/api/profile", headers=bearer(old)), 401, "invalid_token")
                 assert (await service.get("/api/profile", headers=bearer(fresh["token"]))).status_code == 200

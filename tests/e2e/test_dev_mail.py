@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 
 from tests.support.http import STRONG_PASSWORD
-from tests.support.server import free_port, run_authgate, server_env, wait_healthy
+from tests.support.server import PATIENCE, free_port, run_authgate, server_env, wait_healthy
 
 
 def serve(workdir: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
@@ -95,7 +95,7 @@ def test_a_configured_public_url_is_kept(tmp_path: Path) -> None:
     try:
         httpx.post(f"{base}/register", json={"email": "ada@example.com", "password": STRONG_PASSWORD})
         httpx.post(f"{base}/password/forgot", json={"email": "ada@example.com"})
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + PATIENCE
         while "reset_password" not in (shown := run_authgate(tmp_path, "mail", **env_of(env)).stdout):
             assert time.monotonic() < deadline, shown
             time.sleep(0.2)

@@ -59,7 +59,7 @@ def open_burst(port: int, count: int) -> list[socket.socket]:
 def test_a_burst_of_keepalive_connections_is_spread_across_the_workers(tmp_path: Path) -> None:
     server = Server(tmp_path, "workers", serve_args=("--workers", "2"))
     try:
-        wait(lambda: len(worker_pids(server.log_path)) == 2, timeout=30, what="both workers started")
+        wait(lambda: len(worker_pids(server.log_path)) == 2, what="both workers started")
         pids = worker_pids(server.log_path)
         connections = open_burst(server.port, BURST)
         try:
@@ -97,10 +97,10 @@ def test_a_second_server_cannot_share_the_port(tmp_path: Path) -> None:
 def test_a_worker_that_dies_is_replaced_and_the_server_stops_cleanly(tmp_path: Path) -> None:
     server = Server(tmp_path, "workers", serve_args=("--workers", "2"))
     try:
-        wait(lambda: len(worker_pids(server.log_path)) == 2, timeout=30, what="both workers started")
+        wait(lambda: len(worker_pids(server.log_path)) == 2, what="both workers started")
         victim = min(worker_pids(server.log_path))
         os.kill(victim, signal.SIGKILL)
-        wait(lambda: len(worker_pids(server.log_path)) == 3, timeout=30, what="a new worker started")
+        wait(lambda: len(worker_pids(server.log_path)) == 3, what="a new worker started")
         assert f"worker {victim} exited with code -9" in server.log_path.read_text()
         for _ in range(20):  # a new connection each: either worker may take it
             assert httpx.get(f"{server.base}/healthz").status_code == 200

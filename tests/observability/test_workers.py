@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.support.metrics import requests_by_route
-from tests.support.server import Server, wait, worker_pids
+from tests.support.server import PATIENCE, Server, wait, worker_pids
 
 
 def counting_workers(tmp: Path) -> set[str]:
@@ -26,9 +26,9 @@ def test_one_scrape_shows_the_requests_of_every_worker(tmp_path: Path) -> None:
     tmp.mkdir()
     server = Server(tmp_path, "workers", serve_args=("--workers", "2"), TMPDIR=str(tmp))
     try:
-        wait(lambda: len(worker_pids(server.log_path)) == 2, timeout=30, what="both workers started")
+        wait(lambda: len(worker_pids(server.log_path)) == 2, what="both workers started")
         sent = 0
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + PATIENCE
         while sent < 100 or len(counting_workers(tmp)) < 2:  # a new connection each: either worker may take it
             assert time.monotonic() < deadline, "two workers never both counted in the shared directory"
             assert httpx.get(f"{server.base}/readyz").status_code == 200

@@ -12,12 +12,13 @@ http           register, login, bearer, Set-Cookie, admin tokens, other clients 
 introspection  service credentials and /token/introspect calls
 limits         what a rate-limit 429 looks like; the limits' Redis keys
 mail           the SMTP sink (Mailbox) and links and codes in messages
-metrics        scraping /metrics as Prometheus would
+metrics        scraping /metrics as Prometheus would; counting password hashes
 mfa            pyotp as the authenticator app; enrolling a user in MFA
 oidc_provider  the local OpenID Connect Provider (and GitHub-shaped API)
 paths          the repository root
 retention      what the retention tests ask for, wait for and count
 server         real `authgate serve` processes, HTTP servers in threads, free ports, waiting
+               (PATIENCE, the one upper bound), a process's CPU time
 server_webhooks an administrator and webhooks on a real server, over synchronous HTTP
 settings       running the CLI with an environment; a refused configuration's message
 skip           skip_or_fail: skip without a service, fail in CI

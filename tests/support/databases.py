@@ -23,7 +23,7 @@ import redis
 from sqlalchemy import text
 
 from tests.support.app import runtime
-from tests.support.server import free_port
+from tests.support.server import PATIENCE, free_port
 from tests.support.skip import skip_or_fail
 
 PG_ADMIN_URL = os.environ.get("AUTHGATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -141,7 +141,7 @@ class PrivateRedis:
             stderr=subprocess.DEVNULL,
         )
         probe = redis.Redis(port=self.port, socket_timeout=1, socket_connect_timeout=1)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + PATIENCE
         try:
             while True:
                 try:

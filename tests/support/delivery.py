@@ -15,6 +15,7 @@ from authgate.storage.models import OneTimeSecret, OutboxMessage, utcnow
 from authgate.storage.models.outbox import PENDING
 from tests.support.app import runtime
 from tests.support.mail import Mailbox
+from tests.support.server import PATIENCE
 from tests.support.sms import SmsReceiver
 
 MessagingClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
@@ -34,7 +35,7 @@ def delivery_settings(mailbox: Mailbox, sms: SmsReceiver | None = None) -> dict[
     return values
 
 
-async def settled_outbox(client: httpx.AsyncClient, timeout: float = 10.0) -> list[OutboxMessage]:
+async def settled_outbox(client: httpx.AsyncClient, timeout: float = PATIENCE) -> list[OutboxMessage]:
     """Every outbox row, oldest first, once none is `pending`: the courier has then done all it
     will (sent, suppressed, expired, failed), so "nothing else was sent" can be asserted on a
     positive signal rather than after a sleep that may be too short on a slow machine."""

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from tests.support.server import free_port
+from tests.support.server import PATIENCE, free_port
 
 
 class Mailbox:
@@ -47,7 +47,7 @@ class Mailbox:
         with self._lock:
             return [m for m in self.messages if m["To"] == address]
 
-    async def wait_for(self, address: str, count: int = 1, timeout: float = 10.0) -> EmailMessage:
+    async def wait_for(self, address: str, count: int = 1, timeout: float = PATIENCE) -> EmailMessage:
         """The `count`-th message to `address`, waiting for it to arrive."""
         deadline = asyncio.get_running_loop().time() + timeout
         while len(self.to(address)) < count:
@@ -57,7 +57,7 @@ class Mailbox:
         return self.to(address)[count - 1]
 
 
-def wait_for_mail(box: Mailbox, address: str, count: int = 1, timeout: float = 15.0) -> EmailMessage:
+def wait_for_mail(box: Mailbox, address: str, count: int = 1, timeout: float = PATIENCE) -> EmailMessage:
     """Mailbox.wait_for without an event loop, for tests that drive a real server synchronously."""
     deadline = time.monotonic() + timeout
     while len(box.to(address)) < count:

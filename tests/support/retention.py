@@ -11,6 +11,7 @@ import httpx
 
 from authgate.storage.models import utcnow
 from tests.support.app import runtime, sql
+from tests.support.server import PATIENCE
 
 LONG_AGO = timedelta(days=30)  # past every default retention age
 RECENTLY = timedelta(hours=1)  # within every default retention age
@@ -42,7 +43,7 @@ async def count(client: httpx.AsyncClient, table: str) -> int:
     return int(rows[0][0])
 
 
-async def settled(client: httpx.AsyncClient, timeout: float = 10.0) -> None:
+async def settled(client: httpx.AsyncClient, timeout: float = PATIENCE) -> None:
     """Wait until the courier has fanned out every event and has no outbox row left to send."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:

@@ -12,13 +12,13 @@ from typing import Any
 import httpx
 
 from tests.support.http import bearer
-from tests.support.server import server_env
+from tests.support.server import PATIENCE, server_env
 
 ADMIN, ADMIN_PASSWORD = "ops@example.com", "Admin-Pass-123"
 FAST = {
     "AUTHGATE_WEBHOOK_ALLOW_PRIVATE": "true",
     "AUTHGATE_WEBHOOK_RETRY_BASE_SECONDS": "0.2",
-    "AUTHGATE_WEBHOOK_TIMEOUT_SECONDS": "2",
+    "AUTHGATE_WEBHOOK_TIMEOUT_SECONDS": "10",  # a receiver slowed by load is not timed out and sent to again
 }
 
 
@@ -36,7 +36,7 @@ def create_admin(workdir: Path, env: dict[str, str]) -> None:
 
 
 def admin_token(base: str) -> str:
-    response = httpx.post(f"{base}/login", json={"email": ADMIN, "password": ADMIN_PASSWORD})
+    response = httpx.post(f"{base}/login", json={"email": ADMIN, "password": ADMIN_PASSWORD}, timeout=PATIENCE)
     assert response.status_code == 200, response.text
     token: str = response.json()["token"]
     return token
@@ -44,7 +44,8 @@ def admin_token(base: str) -> str:
 
 def subscribe(base: str, token: str, url: str) -> dict[str, Any]:
     """A webhook for `user.created` at `url`, made by the admin; its JSON."""
-    response = httpx.post(f"{base}/webhooks", headers=bearer(token), json={"url": url, "events": ["user.created"]})
+    response = httpx.post(f"{base}/webhooks", headers=bearer(token), json={"url": url, "events": ["user.created"]}, timeout=PATIENCE
+    )
     assert response.status_code == 201, response.text
     hook: dict[str, Any] = response.json()
     return hook
@@ -55,7 +56,7 @@ def deliveries(base: str, token: str, webhook_id: str) -> list[dict[str, Any]]:
     cursor = None
     while True:
         query = f"?limit=200&cursor={cursor}" if cursor else "?limit=200"
-        page = httpx.get(f"{base}/webhooks/{webhook_id}/deliveries{query}", headers=bearer(token)).json()
+        page = httpx.get(f"{base}/webhooks/{webhook_id}/deliveries{query}", headers=bearer(token), timeout=PATIENCE).json()
         items += page["items"]
         cursor = page["nextCursor"]
         if cursor is None:

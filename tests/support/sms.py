@@ -13,6 +13,7 @@ import httpx
 
 from tests.support.http import register
 from tests.support.mail import code_in
+from tests.support.server import PATIENCE
 
 PHONE = "+14155550100"
 
@@ -57,7 +58,7 @@ class SmsReceiver:
     def to(self, phone: str) -> list[str]:
         return [r["body"]["body"] for r in self.received if r["body"]["to"] == phone]
 
-    async def wait_for(self, phone: str, count: int = 1, timeout: float = 10.0) -> str:
+    async def wait_for(self, phone: str, count: int = 1, timeout: float = PATIENCE) -> str:
         deadline = asyncio.get_running_loop().time() + timeout
         while len(self.to(phone)) < count:
             if asyncio.get_running_loop().time() > deadline:

@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from tests.support.http import admin_token, bearer
-from tests.support.server import free_port, serve_in_thread
+from tests.support.server import PATIENCE, free_port, serve_in_thread
 
 ADMIN = "hooks-admin@example.com"
 
@@ -35,7 +35,8 @@ class Received:
 
 class WebhookReceiver:
     """Records each POST it answers 2xx. `fail` answers 500 that many times first; `hang`
-    makes it wait that many seconds before answering; `status` is what it answers otherwise.
+    makes it wait that many seconds before answering; `hold()` makes it wait, however long
+    that is, until `release()` (or `stop()`); `status` is what it answers otherwise.
     Can be created on a port before it listens (a receiver that is down), then started."""
 
     def __init__(self, port: int | None = None) -> None:
@@ -48,7 +49,16 @@ class WebhookReceiver:
         self.delay = 0.0
         self.status = 204
         self._lock = threading.Lock()
+        self._released = threading.Event()
+        self._released.set()
         self._server: ThreadingHTTPServer | None = None
+
+    def hold(self) -> None:
+        """From now on every delivery waits, unanswered, until `release()`."""
+        self._released.clear()
+
+    def release(self) -> None:
+        self._released.set()
 
     def start(self) -> None:
         receiver = self
@@ -60,6 +70,7 @@ class WebhookReceiver:
                     receiver.hits += 1
                     failing = receiver.fail > 0
                     receiver.fail -= 1 if failing else 0
+                receiver._released.wait()
                 if receiver.hang:
                     time.sleep(receiver.hang)
                 time.sleep(receiver.delay)
@@ -79,6 +90,7 @@ class WebhookReceiver:
         self._server = serve_in_thread(Handler, self.port)
 
     def stop(self) -> None:
+        self.release()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -88,7 +100,7 @@ class WebhookReceiver:
         with self._lock:
             return [r for r in self.received if r.event["type"] == event_type]
 
-    async def wait_for(self, event_type: str, count: int = 1, timeout: float = 15.0) -> list[Received]:
+    async def wait_for(self, event_type: str, count: int = 1, timeout: float = PATIENCE) -> list[Received]:
         deadline = time.monotonic() + timeout
         while len(self.of_type(event_type)) < count:
             if time.monotonic() > deadline:
@@ -100,7 +112,9 @@ class WebhookReceiver:
 FAST_WEBHOOKS = {
     "webhook_allow_private": True,  # the receiver is on loopback
     "webhook_retry_base_seconds": 0.05,
-    "webhook_timeout_seconds": 1.0,
+    # Long enough that a receiver slowed by a loaded machine is not timed out and sent to again
+    # (a test that wants a timeout holds its receiver and sets a short one).
+    "webhook_timeout_seconds": 10.0,
 }
 
 HookClientFactory = Callable[..., AbstractAsyncContextManager[httpx.AsyncClient]]
@@ -129,7 +143,7 @@ async def wait_deliveries(
     token: str,
     webhook_id: str,
     until: Callable[[list[dict[str, Any]]], bool],
-    timeout: float = 15.0,
+    timeout: float = PATIENCE,
 ) -> list[dict[str, Any]]:
     deadline = time.monotonic() + timeout
     while True:

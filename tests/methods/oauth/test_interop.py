@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from tests.support.app import ClientFactory
+from tests.support.server import PATIENCE
 from tests.support.social import callback_of, query_of
 
 
@@ -46,7 +47,7 @@ def independent_op(free_tcp_port: int) -> Iterator[IndependentProvider]:
     ]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + PATIENCE
         while True:
             try:
                 if httpx.get(f"{issuer}/.well-known/openid-configuration", timeout=1).status_code == 200:

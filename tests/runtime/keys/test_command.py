@@ -4,15 +4,13 @@ command made, old tokens verify through the grace period, and `--grace 0` ends t
 from __future__ import annotations
 
 import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import jwt
 
 from tests.support.http import STRONG_PASSWORD
-from tests.support.server import Server, run_authgate
+from tests.support.server import Server, run_authgate, wait
 
 EDDSA = {"AUTHGATE_JWT_ALGORITHM": "EdDSA"}
 
@@ -24,13 +22,6 @@ def keys_command(workdir: Path, *args: str, **env: str) -> subprocess.CompletedP
 def kid_of(token: str) -> str:
     kid: str = jwt.get_unverified_header(token)["kid"]
     return kid
-
-
-def wait_for(check: Callable[[], bool], what: str, seconds: float = 12.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, what
-        time.sleep(0.25)
 
 
 def test_keys_command_refuses_under_hs256(tmp_path: Path) -> None:
@@ -54,7 +45,7 @@ def test_rotation_by_command_reaches_a_running_server(tmp_path: Path) -> None:
             def signs_with_new_key() -> bool:
                 return kid_of(http.post("/login", json=body).json()["token"]) == new_kid
 
-            wait_for(signs_with_new_key, "the server did not pick up the new key")
+            wait(signs_with_new_key, what="the server picking up the new key")
             assert [k["kid"] for k in http.get("/.well-known/jwks.json").json()["keys"]] == [new_kid, kid_of(old)]
             assert http.get("/profile", headers={"Authorization": f"Bearer {old}"}).status_code == 200
 
@@ -69,6 +60,6 @@ def test_rotation_by_command_reaches_a_running_server(tmp_path: Path) -> None:
             def refused() -> bool:
                 return http.get("/profile", headers={"Authorization": f"Bearer {second}"}).status_code == 401
 
-            wait_for(refused, "tokens of a key rotated out with no grace still verify")
+            wait(refused, what="tokens of a key rotated out with no grace refused")
     finally:
         server.stop()

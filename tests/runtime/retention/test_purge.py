@@ -16,6 +16,7 @@ from authgate.storage.models import EventRecord, OneTimeSecret, OutboxMessage, S
 from tests.support.app import ClientFactory, runtime, sql
 from tests.support.http import STRONG_PASSWORD, admin_token, bearer, register
 from tests.support.retention import LONG_AGO, RECENTLY, ago, ask_for_everything, column, count, settled, stop_courier
+from tests.support.server import PATIENCE
 from tests.support.webhooks import FAST_WEBHOOKS, WebhookReceiver, subscribe
 
 NO_SCHEDULE = {"retention_interval_seconds": 0}  # the tests run the purge themselves
@@ -122,14 +123,15 @@ async def test_dispatched_events_go_and_undispatched_or_still_carried_ones_stay(
 
 async def _wait_for_waiting_delivery(client: httpx.AsyncClient) -> str:
     """The event of the one webhook delivery that failed and waits for its next try."""
-    for _ in range(500):
+    deadline = asyncio.get_running_loop().time() + PATIENCE
+    while asyncio.get_running_loop().time() < deadline:
         rows = await sql(
             client, "SELECT event_id FROM outbox WHERE channel = 'webhook' AND status = 'pending' AND attempts > 0"
         )
         if rows:
             return str(rows[0][0])
         await asyncio.sleep(0.02)
-    raise AssertionError("no webhook delivery waiting for a retry")
+    raise AssertionError(f"no webhook delivery waiting for a retry after {PATIENCE:g} s")
 
 
 async def test_ended_sessions_go_with_their_retired_tokens_and_live_ones_stay(make_client: ClientFactory) -> None:

@@ -112,9 +112,14 @@ async def test_another_node_sees_a_role_change_within_a_second_or_two(make_clien
         assert (
             await one.put("/roles/support", headers=bearer(admin), json={"caps": ["users:write"]})
         ).status_code == 200
-        started = time.monotonic()
-        while (await two.post(f"/user/{victim}/unlock", headers=bearer(token))).status_code != 200:
-            assert time.monotonic() - started < 5, "node two never saw the change"
+        changed = time.monotonic()  # the change was made before this
+        while True:
+            # Node two decides at or after `sent`: a refusal sent 5 s after the change proves it
+            # late, however long a loaded machine took to answer.
+            sent = time.monotonic()
+            if (await two.post(f"/user/{victim}/unlock", headers=bearer(token))).status_code == 200:
+                break
+            assert sent - changed < 5, "node two never saw the change"
             await asyncio.sleep(0.1)
 
 

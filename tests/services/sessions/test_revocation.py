@@ -73,10 +73,15 @@ async def test_revocation_reaches_a_second_node_within_a_second(make_client: Cli
         body = (await login(node_a)).json()
         assert (await node_b.get("/profile", headers=bearer(body["accessToken"]))).status_code == 200  # B caches it
         assert (await node_a.post("/logout", headers=bearer(body["accessToken"]))).status_code == 200
-        revoked_at = time.monotonic()
+        revoked_at = time.monotonic()  # the revocation happened before this
         assert (await node_a.get("/profile", headers=bearer(body["accessToken"]))).status_code == 401
-        while (await node_b.get("/profile", headers=bearer(body["accessToken"]))).status_code == 200:
-            assert time.monotonic() - revoked_at < 1.0, "node B still accepts a revoked session after 1 s"
+        while True:
+            # Node B decides at or after `sent`: a request it accepts though sent a second after
+            # the revocation proves B late, however long a loaded machine took to answer it.
+            sent = time.monotonic()
+            if (await node_b.get("/profile", headers=bearer(body["accessToken"]))).status_code != 200:
+                break
+            assert sent - revoked_at < 1.0, "node B still accepts a revoked session after 1 s"
             await asyncio.sleep(0.05)
 
 
