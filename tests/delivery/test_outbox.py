@@ -26,7 +26,9 @@ async def outbox_rows(client: httpx.AsyncClient) -> list[OutboxMessage]:
         return list((await db.execute(select(OutboxMessage).order_by(OutboxMessage.created_at))).scalars())
 
 
-async def wait_until(predicate_rows: object, client: httpx.AsyncClient, timeout: float = PATIENCE) -> list[OutboxMessage]:
+async def wait_until(
+    predicate_rows: object, client: httpx.AsyncClient, timeout: float = PATIENCE
+) -> list[OutboxMessage]:
     deadline = time.monotonic() + timeout
     while True:
         rows = await outbox_rows(client)

@@ -39,7 +39,9 @@ def others_are_served(server: Server, meanwhile: Sequence[socket.socket] = ()) -
     login = httpx.post(f"{server.base}/login", json={"email": nobody, "password": STRONG_PASSWORD}, timeout=PATIENCE)
     assert login.status_code == 401
     answered = [sock for sock in meanwhile if select.select([sock], [], [], 0)[0]]
-    assert not answered, f"{len(answered)} of the held connections were answered or closed before the others were served"
+    assert not answered, (
+        f"{len(answered)} of the held connections were answered or closed before the others were served"
+    )
 
 
 def connect(server: Server, stack: ExitStack) -> socket.socket:
@@ -116,7 +118,8 @@ def test_a_normal_request_with_a_body_larger_than_the_header_limit_passes(server
 
 def test_oversized_bodies_are_refused_with_413_declared_or_streamed(server: Server) -> None:
     declared = httpx.post(
-        f"{server.base}/login", content=b"{" + b" " * 70_000 + b"}",
+        f"{server.base}/login",
+        content=b"{" + b" " * 70_000 + b"}",
         headers={"content-type": "application/json"},
         timeout=PATIENCE,
     )

@@ -1,5 +1,5 @@
-"""The SQLite driver lane (storage/driver_lane.py) reads and writes exactly what the ORM
-does: the same values, types and time zones, for the refresh lookup and rotation and the
+"""The driver lane and the hot lane (storage/driver_lane.py) read and write exactly what the
+ORM does: the same values, types and time zones, for the refresh lookup and rotation and the
 principal lookup."""
 
 from __future__ import annotations
@@ -50,10 +50,10 @@ async def test_principal_lookup_returns_what_the_orm_reads(client: httpx.AsyncCl
     now = datetime.now(UTC)
     await sql(client, update(Session).where(Session.id == revoked).values(revoked_at=now))
     await sql(client, update(Session).where(Session.id == expired).values(expires_at=now - timedelta(seconds=1)))
-    async with runtime(client).autocommit() as db:
-        found = await session_repo.get_active_with_user(db, session_id=live, now=now)
-        assert await session_repo.get_active_with_user(db, session_id=revoked, now=now) is None
-        assert await session_repo.get_active_with_user(db, session_id=expired, now=now) is None
+    lane = runtime(client).lane
+    found = await session_repo.get_active_with_user(lane, session_id=live, now=now)
+    assert await session_repo.get_active_with_user(lane, session_id=revoked, now=now) is None
+    assert await session_repo.get_active_with_user(lane, session_id=expired, now=now) is None
     assert found is not None
     lane_session, lane_user = found
     orm_session, orm_user = await orm_row(client, live)

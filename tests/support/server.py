@@ -100,7 +100,17 @@ class Server:
             logged = self.log_path.stat().st_size if self.log_path.exists() else 0
             self._log = self.log_path.open("ab")
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "authgate", "serve", "--host", "127.0.0.1", "--port", str(self.port), *serve_args],
+                [
+                    sys.executable,
+                    "-m",
+                    "authgate",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    *serve_args,
+                ],
                 cwd=workdir,
                 env=server_env(workdir, self.port, **env),
                 stdout=self._log,

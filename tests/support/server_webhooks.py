@@ -44,7 +44,8 @@ def admin_token(base: str) -> str:
 
 def subscribe(base: str, token: str, url: str) -> dict[str, Any]:
     """A webhook for `user.created` at `url`, made by the admin; its JSON."""
-    response = httpx.post(f"{base}/webhooks", headers=bearer(token), json={"url": url, "events": ["user.created"]}, timeout=PATIENCE
+    response = httpx.post(
+        f"{base}/webhooks", headers=bearer(token), json={"url": url, "events": ["user.created"]}, timeout=PATIENCE
     )
     assert response.status_code == 201, response.text
     hook: dict[str, Any] = response.json()
@@ -56,7 +57,9 @@ def deliveries(base: str, token: str, webhook_id: str) -> list[dict[str, Any]]:
     cursor = None
     while True:
         query = f"?limit=200&cursor={cursor}" if cursor else "?limit=200"
-        page = httpx.get(f"{base}/webhooks/{webhook_id}/deliveries{query}", headers=bearer(token), timeout=PATIENCE).json()
+        page = httpx.get(
+            f"{base}/webhooks/{webhook_id}/deliveries{query}", headers=bearer(token), timeout=PATIENCE
+        ).json()
         items += page["items"]
         cursor = page["nextCursor"]
         if cursor is None:

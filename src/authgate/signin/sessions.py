@@ -102,8 +102,7 @@ async def authenticate(rt: Parts, token: str, *, fresh: bool = False) -> Princip
         raise invalid_token()
 
     async def load() -> tuple[Session, User] | None:
-        async with rt.read() as db:
-            return await session_repo.get_active_with_user(db, session_id=sid, now=utcnow())
+        return await session_repo.get_active_with_user(rt.lane, session_id=sid, now=utcnow())
 
     found = await load() if fresh else await rt.principals.fetch(sid, load)
     if found is None:

@@ -23,7 +23,9 @@ _FIND_BY_REFRESH = driver_lane.Statement(
     .where(or_(Session.refresh_hash == bindparam("h"), Session.previous_refresh_hash == bindparam("h"))),
     returns=SESSION_COLUMNS + USER_COLUMNS,
 )
-_RENEWED: BindParameter[datetime] = bindparam("renewed")
+# Typed as the column it is written to: a bare parameter would reach SQLite as Python's own
+# text for a datetime, not as the column type writes it.
+_RENEWED: BindParameter[datetime] = bindparam("renewed", type_=Session.__table__.c.expires_at.type)
 _ROTATION = (
     update(Session)
     .where(
@@ -95,11 +97,13 @@ async def add(session: AsyncSession, *, row: Session) -> Session:
     return row
 
 
-async def get_active_with_user(session: AsyncSession, *, session_id: str, now: datetime) -> tuple[Session, User] | None:
-    """The live session and its user, or None if revoked, expired or unknown (through the
-    driver lane where the connection takes it: every authenticated request whose session is
-    not cached runs this, about a third of the ORM's cost; detached objects, for reading)."""
-    found = await driver_lane.run(session, _ACTIVE_WITH_USER, {"sid": session_id, "now": now})
+async def get_active_with_user(
+    lane: driver_lane.HotLane, *, session_id: str, now: datetime
+) -> tuple[Session, User] | None:
+    """The live session and its user, or None if revoked, expired or unknown. Every
+    authenticated request whose session is not cached runs this, so it takes the hot lane
+    (storage/driver_lane.py); detached objects, for reading."""
+    found = await lane.rows(_ACTIVE_WITH_USER, {"sid": session_id, "now": now})
     return _session_and_user(found[0]) if found else None
 
 
