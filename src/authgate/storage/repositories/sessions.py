@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import BindParameter, ColumnElement, ScalarSelect, and_, bindparam, case, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute, make_transient_to_detached
+from sqlalchemy.orm import InstrumentedAttribute, configure_mappers, make_transient_to_detached
 
 from authgate.storage import driver_lane
 from authgate.storage.models import RetiredRefreshToken, Session, User, utcnow
 
 SESSION_COLUMNS = tuple(Session.__table__.columns)
 USER_COLUMNS = tuple(User.__table__.columns)
+SESSION_KEYS = tuple(column.key for column in SESSION_COLUMNS)
+USER_KEYS = tuple(column.key for column in USER_COLUMNS)
+M = TypeVar("M", Session, User)
 
 # The statements of every refresh, for the driver lane (storage/driver_lane.py).
 _FIND_BY_REFRESH = driver_lane.Statement(
@@ -84,11 +87,17 @@ def _session_and_user(values: Sequence[Any]) -> tuple[Session, User]:
     would have left them once its session closed: detached, with their identity (not new
     objects a flush would insert)."""
     cut = len(SESSION_COLUMNS)
-    row = Session(**{c.key: v for c, v in zip(SESSION_COLUMNS, values[:cut], strict=True)})
-    user = User(**{c.key: v for c, v in zip(USER_COLUMNS, values[cut:], strict=True)})
-    make_transient_to_detached(row)
-    make_transient_to_detached(user)
-    return row, user
+    return _detached(Session, SESSION_KEYS, values[:cut]), _detached(User, USER_KEYS, values[cut:])
+
+
+def _detached(model: type[M], keys: tuple[str, ...], values: Sequence[Any]) -> M:
+    """`model` built as the ORM builds a row it loads (its values set directly, not one by one
+    through the attribute events a constructor fires: half the cost of a refresh's objects)."""
+    configure_mappers()  # as a constructor would (once; a no-op after)
+    instance: M = model.__mapper__.class_manager.new_instance()
+    instance.__dict__.update(zip(keys, values, strict=True))
+    make_transient_to_detached(instance)
+    return instance
 
 
 async def add(session: AsyncSession, *, row: Session) -> Session:
