@@ -8,9 +8,13 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import httpx
-from sqlalchemy import inspect, select, update
+import pytest
+from sqlalchemy import bindparam, inspect, select, update
+from sqlalchemy.exc import DBAPIError
 
+from authgate.runtime.outages import database_error_type
 from authgate.security.opaque import digest
+from authgate.storage import driver_lane
 from authgate.storage.models import Session, User
 from authgate.storage.repositories import sessions as session_repo
 from tests.support.app import runtime, sql
@@ -94,3 +98,24 @@ async def test_rotation_writes_what_the_orm_reads_back(client: httpx.AsyncClient
     listed = await client.get("/sessions", headers={"Authorization": f"Bearer {refreshed.json()['accessToken']}"})
     assert listed.status_code == 200
     assert any(s["id"] == stored.id for s in listed.json())
+
+
+async def test_a_driver_error_on_the_hot_lane_comes_as_sqlalchemys(
+    client: httpx.AsyncClient,
+) -> None:
+    """A constraint the hot lane's statement breaks is SQLAlchemy's error, as through the ORM:
+    the last net then logs it by its classes only (a unique violation's message names the
+    value), and its text never lists the statement's parameters."""
+    await register(client, "first@example.com")
+    await register(client, "second@example.com")
+    second = (await sql(client, "SELECT id FROM users WHERE email_key = 'second@example.com'"))[0][0]
+    steal = driver_lane.Statement(
+        update(User).where(User.id == bindparam("id")).values(email_key=bindparam("key")).returning(User.id),
+        returns=(User.__table__.c.id,),
+    )
+    with pytest.raises(DBAPIError) as raised:
+        await runtime(client).lane.rows(
+            steal, {"id": second, "key": "first@example.com", "updated_at": datetime.now(UTC)}
+        )
+    assert database_error_type(raised.value) is not None
+    assert raised.value.orig is not None and "[parameters:" not in str(raised.value)

@@ -91,8 +91,10 @@ def _successor(rt: Parts, session: Session, presented: str) -> tuple[str, str | 
 
 def _replay(rt: Parts, session: Session, user: User, presented: str, now: datetime) -> LoginResult | None:
     """The pair of the rotation that retired `presented`, or None if it cannot be had."""
-    successor = _successor(rt, session, presented) if session.rotated_at is not None else None
-    if successor is None or session.rotated_at is None:
+    if session.rotated_at is None:
+        return None
+    successor = _successor(rt, session, presented)
+    if successor is None:
         return None
     refresh_token, sealed_access = successor
     elapsed = int((now - session.rotated_at).total_seconds())

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -146,6 +147,11 @@ class HotLane:
         self.write_turn = write_turn
         self.dialect = engine.dialect
         self.postgres = engine.dialect.name != "sqlite"
+        self.driver_errors: tuple[type[Exception], ...] = (sqlite3.Error,)
+        if self.postgres:
+            import asyncpg  # imported only when PostgreSQL is configured
+
+            self.driver_errors = (asyncpg.PostgresError, asyncpg.InterfaceError)
         database = engine.url.database
         # An in-memory database is one per connection: there the lane has only the thread's.
         self.sqlite_path = database if not self.postgres and database and ":memory:" not in database else None
@@ -154,28 +160,27 @@ class HotLane:
         self._checkpointing: asyncio.Task[None] | None = None
 
     async def rows(self, statement: Statement, params: dict[str, Any]) -> list[list[Any]]:
-        """Run `statement` on its own (autocommitted); its decoded rows."""
+        """Run `statement` on its own (autocommitted); its decoded rows. The driver's errors
+        come wrapped as SQLAlchemy's, as through the ORM, without the statement's values (a
+        constraint's message can hold one), so that outages and logs treat them alike."""
         prepared = statement.prepare(self.dialect)
         values = prepared.values(params)
-        fetched: Sequence[Sequence[Any]]
+        try:
+            return prepared.decoded(await self._fetched(prepared.sql, values))
+        except self.driver_errors as exc:
+            raise DBAPIError(prepared.sql, None, exc, hide_parameters=True) from exc
+
+    async def _fetched(self, sql: str, values: list[Any]) -> Sequence[Sequence[Any]]:
         if self.postgres:
-            fetched = await self._postgres(prepared.sql, values)
-        elif self.sqlite_path is None:
-            fetched = await self._in_thread(prepared.sql, values)
-        else:
-            try:
-                fetched = self._on_loop(prepared.sql, values)
-            except sqlite3.OperationalError as exc:
-                if exc.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-                    raise
-                fetched = await self._in_thread(prepared.sql, values)
-        return [
-            [
-                result(value) if result is not None else value
-                for value, result in zip(row, prepared.results, strict=True)
-            ]
-            for row in fetched
-        ]
+            return await self._postgres(sql, values)
+        if self.sqlite_path is None:
+            return await self._in_thread(sql, values)
+        try:
+            return self._on_loop(sql, values)
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise
+        return await self._in_thread(sql, values)
 
     def loop_connection(self) -> sqlite3.Connection:
         """The SQLite connection of the loop's thread, opened on first use."""
