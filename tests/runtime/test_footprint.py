@@ -122,9 +122,7 @@ def test_feature_libraries_load_only_when_a_feature_is_used(tmp_path: Path) -> N
 def test_serve_asks_uvicorn_for_no_websocket_protocol(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """authgate has no WebSocket route; uvicorn's default would load the websockets library
     into every worker (about 1 MB)."""
-    import uvicorn
-
-    from authgate import cli
+    from authgate import cli, serving
     from authgate.observability import workers
 
     monkeypatch.setenv("JWT_SECRET", TEST_SECRET)
@@ -133,8 +131,8 @@ def test_serve_asks_uvicorn_for_no_websocket_protocol(monkeypatch: pytest.Monkey
     monkeypatch.setattr(cli, "_migrate_apart", lambda _settings: True)
     monkeypatch.setattr(signal, "signal", lambda *_args: None)  # the test process keeps its handlers
     monkeypatch.setattr(workers, "share_across_workers", lambda _count: None)
-    served: dict[str, Any] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda **options: served.update(options))
+    served: list[Any] = []  # the uvicorn.Config a single worker is served with, not served here
+    monkeypatch.setattr(serving, "serve", lambda config, sockets=None: served.append(config) or True)
     monkeypatch.chdir(tmp_path)  # no .env read from the checkout
     assert cli.cmd_serve(cli.build_parser().parse_args(["serve", "--port", "8000"])) == 0
-    assert served["ws"] == "none" and served["workers"] == 1
+    assert [(config.ws, config.workers) for config in served] == [("none", 1)]

@@ -185,19 +185,23 @@ class Edge:
         started = time.perf_counter()
         status = 500
         answered = False
+        preflight = self.cors is not None and self.cors.is_preflight(scope)
+        # A preflight's answer carries its own CORS headers (none when refused); every other
+        # answer to a listed origin gets those that let its app read it.
         listed = self.cors.listed_origin(scope) if self.cors is not None else None
+        decorate = self.cors is not None and not preflight
 
         async def reply(message: Message) -> None:
             nonlocal status, answered
             if message["type"] == "http.response.start":
                 status = message["status"]
                 answered = True
-                message["headers"] = self._headers(message.get("headers", ()), listed)
+                message["headers"] = self._headers(message.get("headers", ()), listed, decorate)
             await send(message)
 
         routed = scope
         try:
-            if self.cors is not None and self.cors.is_preflight(scope):
+            if preflight and self.cors is not None:
                 await self.cors.answer_preflight(scope, receive, reply, listed)
                 return
             routed = self._routed(scope)
@@ -230,9 +234,9 @@ class Edge:
                 return {**scope, "path": self.primary + rest, "authgate.path": path}
         return scope
 
-    def _headers(self, given: Any, listed: str | None) -> list[tuple[bytes, bytes]]:
+    def _headers(self, given: Any, listed: str | None, decorate: bool) -> list[tuple[bytes, bytes]]:
         headers = list(given)
-        if self.cors is not None:
+        if decorate and self.cors is not None:
             self.cors.decorate(headers, listed)
         names = {name.lower() for name, _ in headers}
         headers += [(name, value) for name, value in self.always if name not in names]
