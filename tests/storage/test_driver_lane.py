@@ -30,8 +30,7 @@ async def orm_row(client: httpx.AsyncClient, session_id: str) -> tuple[Session, 
 async def test_lookup_returns_what_the_orm_reads(client: httpx.AsyncClient) -> None:
     await register(client, phone="+14155550100", name="Ada")
     token = (await login(client)).json()["refreshToken"]
-    async with runtime(client).autocommit() as db:
-        found = await session_repo.find_by_refresh_hash(db, token_hash=digest(token))
+    found = await session_repo.find_by_refresh_hash(runtime(client).lane, token_hash=digest(token))
     assert found is not None
     lane_session, lane_user = found
     orm_session, orm_user = await orm_row(client, lane_session.id)
@@ -76,8 +75,7 @@ async def test_rotation_writes_what_the_orm_reads_back(client: httpx.AsyncClient
     refreshed = await client.post("/refresh", json={"refreshToken": old})
     assert refreshed.status_code == 200, refreshed.text
     new = refreshed.json()["refreshToken"]
-    async with runtime(client).autocommit() as db:
-        found = await session_repo.find_by_refresh_hash(db, token_hash=digest(new))
+    found = await session_repo.find_by_refresh_hash(runtime(client).lane, token_hash=digest(new))
     assert found is not None
     stored, _ = await orm_row(client, found[0].id)
     assert stored.refresh_hash == digest(new) and stored.previous_refresh_hash == digest(old)

@@ -54,8 +54,7 @@ async def _refresh(rt: Parts, token: str) -> dict[str, Any] | None:
     if _is_jwt(token):
         return None
     presented = digest(token)
-    async with rt.read() as db:
-        found = await session_repo.find_by_refresh_hash(db, token_hash=presented)
+    found = await session_repo.find_by_refresh_hash(rt.lane, token_hash=presented)
     if found is None:
         return None
     session, user = found

@@ -167,7 +167,7 @@ async def _not_rotated(
 ) -> LoginResult | _Reuse:
     """Why the presented token did not rotate: unknown, its session ended, just rotated by
     another request (the same pair again, within the grace window), or retired (reuse)."""
-    found = await session_repo.find_by_refresh_hash(db, token_hash=presented)
+    found = await session_repo.find_by_refresh_hash(rt.lane, token_hash=presented)
     if found is None:
         retired_from = await session_repo.session_of_retired(db, token_hash=presented)
         if retired_from is None:

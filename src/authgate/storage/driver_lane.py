@@ -1,19 +1,12 @@
-"""One driver call per statement, for the hottest statements (a refresh's rotation and lookup).
+"""One driver call per statement, for the hottest statements: a refresh's rotation, and the
+lookups of a refresh that did not rotate and of a session the cache does not hold.
 
 Through SQLAlchemy's ORM a statement costs the building of the statement, the session's
-machinery and, on SQLite, several thread hand-offs (bench/statement_cost.py: ~2.9 ms for a
-refresh's lookup and rotation on SQLite, ~0.3 ms for the same two statements handed straight
-to the driver). Here the statements are still built and compiled by SQLAlchemy from the
-models, once per dialect, and every value goes through its column type's own bind and result
-processors, so what is written and read is exactly what the ORM would write and read; only
-the call goes straight to the driver: aiosqlite's `execute_fetchall`, or asyncpg's `fetch`
-(which keeps the statement prepared). On PostgreSQL a refresh cost about 1.8 ms of the event
-loop's CPU through the ORM and about 1.3 ms through the lane.
-
-`HotLane` goes further for the one statement every refresh runs, and skips the session and
-the pool's async machinery too: on PostgreSQL it borrows a pooled asyncpg connection for the
-one `fetch`; on SQLite it runs the statement on a connection of its own, on the event loop's
-thread (see `HotLane`).
+machinery and, on SQLite, several thread hand-offs (bench/statement_cost.py). Here the
+statements are still built and compiled by SQLAlchemy from the models, once per dialect, and
+every value goes through its column type's own bind and result processors, so what is written
+and read is exactly what the ORM would write and read; only the call goes straight to the
+driver, with no session around it (see `HotLane`).
 """
 
 from __future__ import annotations
@@ -27,8 +20,7 @@ from typing import Any, cast
 
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
-from sqlalchemy.sql.base import Executable
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement, ColumnElement
 from sqlalchemy.util.concurrency import greenlet_spawn
@@ -79,43 +71,6 @@ class Statement:
             )
             self._prepared[dialect.name] = prepared
         return prepared
-
-
-def takes_lane(db: AsyncSession) -> bool:
-    """SQLite always; PostgreSQL (asyncpg) only on an autocommit connection, where a
-    statement handed straight to the driver is its own transaction just as through
-    SQLAlchemy (inside a transaction, SQLAlchemy's adapter opens it lazily, and a statement
-    passed around it would run outside)."""
-    bind = db.bind
-    if bind is None:
-        return False
-    if bind.dialect.name == "sqlite":
-        return True
-    options = bind.sync_engine.get_execution_options()
-    return bind.dialect.driver == "asyncpg" and options.get("isolation_level") == "AUTOCOMMIT"
-
-
-async def run(db: AsyncSession, statement: Statement, params: dict[str, Any]) -> Sequence[Sequence[Any]]:
-    """The rows of `statement`: through the lane where the session's connection takes it,
-    else through SQLAlchemy (inside a transaction on PostgreSQL)."""
-    if takes_lane(db):
-        return await rows(db, statement, params)
-    result = await db.execute(cast(Executable, statement.statement), params)
-    return result.all()
-
-
-async def rows(db: AsyncSession, statement: Statement, params: dict[str, Any]) -> list[list[Any]]:
-    """Run `statement` on the session's own connection in one driver call; decoded rows."""
-    connection = await db.connection()
-    prepared = statement.prepare(connection.dialect)
-    values = prepared.values(params)
-    driver = (await connection.get_raw_connection()).driver_connection
-    assert driver is not None
-    if connection.dialect.name == "sqlite":
-        fetched = await driver.execute_fetchall(prepared.sql, values)
-    else:  # asyncpg: numbered parameters, its own prepared-statement cache
-        fetched = await driver.fetch(prepared.sql, *values)
-    return prepared.decoded(fetched)
 
 
 class HotLane:

@@ -19,7 +19,7 @@ SESSION_KEYS = tuple(column.key for column in SESSION_COLUMNS)
 USER_KEYS = tuple(column.key for column in USER_COLUMNS)
 M = TypeVar("M", Session, User)
 
-# The statements of every refresh, for the driver lane (storage/driver_lane.py).
+# The statements of a refresh, for the hot lane (storage/driver_lane.py).
 _FIND_BY_REFRESH = driver_lane.Statement(
     select(*SESSION_COLUMNS, *USER_COLUMNS)
     .join_from(Session, User, User.id == Session.user_id)
@@ -149,10 +149,10 @@ async def get(session: AsyncSession, *, session_id: str) -> Session | None:
     return result.scalar_one_or_none()
 
 
-async def find_by_refresh_hash(session: AsyncSession, *, token_hash: str) -> tuple[Session, User] | None:
+async def find_by_refresh_hash(lane: driver_lane.HotLane, *, token_hash: str) -> tuple[Session, User] | None:
     """The session whose current or just-rotated refresh token has this digest, and its user
     (detached objects, for reading)."""
-    found = await driver_lane.run(session, _FIND_BY_REFRESH, {"h": token_hash})
+    found = await lane.rows(_FIND_BY_REFRESH, {"h": token_hash})
     return _session_and_user(found[0]) if found else None
 
 
