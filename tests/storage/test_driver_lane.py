@@ -4,8 +4,11 @@ principal lookup."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import sqlite3
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -117,3 +120,49 @@ async def test_a_driver_error_on_the_hot_lane_comes_as_sqlalchemys(
         )
     assert database_error_type(raised.value) is not None
     assert raised.value.orig is not None and "[parameters:" not in str(raised.value)
+
+
+RENAME = driver_lane.Statement(
+    update(User).where(User.id == bindparam("id")).values(name=bindparam("name")).returning(User.name),
+    returns=(User.__table__.c.name,),
+)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_held_write_lock_queues_the_hot_lane_for_the_write_turn(client: httpx.AsyncClient) -> None:
+    """Another connection (a worker's transaction) holds SQLite's write lock: the hot lane's
+    statement cannot run on the loop, takes the write turn and waits in aiosqlite's thread.
+    A statement that comes meanwhile queues for the turn and then runs on the loop, never in
+    the thread: each one sent to the thread while another held the lock used to send the
+    next there too, until under load most refreshes paid for the hand-off."""
+    await register(client, "first@example.com")
+    user_id = (await sql(client, "SELECT id FROM users"))[0][0]
+    lane = runtime(client).lane
+    assert lane.sqlite_path is not None
+    sent_to_thread: list[str] = []
+    in_thread = lane._in_thread
+
+    async def spied(statement: str, values: list[Any]) -> Any:
+        sent_to_thread.append(statement)
+        return await in_thread(statement, values)
+
+    lane._in_thread = spied  # type: ignore[method-assign]
+    other_worker = sqlite3.connect(lane.sqlite_path, isolation_level=None)
+    other_worker.execute("BEGIN IMMEDIATE")
+    try:
+        first = asyncio.create_task(
+            lane.rows(RENAME, {"id": user_id, "name": "first", "updated_at": datetime.now(UTC)})
+        )
+        await asyncio.sleep(0.2)
+        second = asyncio.create_task(
+            lane.rows(RENAME, {"id": user_id, "name": "second", "updated_at": datetime.now(UTC)})
+        )
+        await asyncio.sleep(0.2)
+        assert not first.done() and not second.done()
+        assert len(sent_to_thread) == 1 and lane.write_turn.locked()  # type: ignore[attr-defined]
+    finally:
+        other_worker.execute("COMMIT")
+        other_worker.close()
+    assert await first == [["first"]] and await second == [["second"]]
+    assert len(sent_to_thread) == 1, "the statement that queued for the turn ran on the loop"
+    assert (await sql(client, "SELECT name FROM users"))[0][0] == "second"

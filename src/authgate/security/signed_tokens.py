@@ -9,12 +9,14 @@ where an access token is expected (RFC 8725 §3.11).
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import jwt
+from jwt.algorithms import HMACAlgorithm
 
 from authgate.errors import invalid_token, temporarily_unavailable, token_expired
 
@@ -37,6 +39,30 @@ class KeySet(Protocol):
     def signer(self) -> Key | None: ...
     def lookup(self, kid: str | None) -> Key | None: ...
     async def reload_for_unknown(self, kid: str) -> None: ...
+
+
+class _SecretCheckedOnce(HMACAlgorithm):
+    """HS256 as PyJWT signs it, but PyJWT checks the secret on every signature (that it is not
+    a PEM, SSH, DER, certificate or JWK key: a failed parse or two), which costs several times
+    the signature itself. The signing secret is one object for as long as it signs, so the
+    answer for that object is kept."""
+
+    def __init__(self) -> None:
+        super().__init__(HMACAlgorithm.SHA256)
+        self._checked: tuple[object, bytes] | None = None
+
+    def prepare_key(self, key: str | bytes) -> bytes:
+        checked = self._checked
+        if checked is not None and checked[0] is key:
+            return checked[1]
+        prepared = super().prepare_key(key)
+        self._checked = (key, prepared)
+        return prepared
+
+
+_SIGNING = jwt.PyJWS()
+_SIGNING.unregister_algorithm("HS256")
+_SIGNING.register_algorithm("HS256", _SecretCheckedOnce())
 
 
 @dataclass(frozen=True)
@@ -70,7 +96,10 @@ class TokenCodec:
             "purpose": purpose,
             **claims,
         }
-        return jwt.encode(payload, signer.key, algorithm=signer.algorithm, headers={"typ": "JWT", "kid": signer.kid})
+        claims_json = json.dumps(payload, separators=(",", ":")).encode()  # as jwt.encode writes them
+        return _SIGNING.encode(
+            claims_json, signer.key, algorithm=signer.algorithm, headers={"typ": "JWT", "kid": signer.kid}
+        )
 
     async def decode(self, token: str, *, purpose: str) -> dict[str, Any]:
         """Verify signature, algorithm, `exp`, `iss`, `aud` and purpose; raise AuthError. A

@@ -19,8 +19,10 @@ class StorageSettings(Section):
     ones."""
     database_pool_size: int = Field(default=10, ge=1, le=1000)
     """Database connections each process keeps open."""
-    database_max_overflow: int = Field(default=10, ge=0, le=1000)
-    """Extra connections a process may open under a burst, closed again when returned."""
+    database_max_overflow: int = Field(default=0, ge=0, le=1000)
+    """Extra connections a process may open when all its pooled ones are in use, each closed again when returned. None
+    by default: under steady load above the pool's size they would be opened and closed all the time, and opening one
+    costs far more than waiting a moment for one of the pool's."""
     database_pool_timeout_seconds: float = Field(default=10.0, gt=0)
     """How long a request waits for a free connection before it is answered 503."""
     database_connect_timeout_seconds: float = Field(default=5.0, gt=0)

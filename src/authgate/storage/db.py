@@ -29,7 +29,7 @@ class PoolSettings:
     """How many connections one process keeps (AUTHGATE_DATABASE_POOL_SIZE and the rest)."""
 
     size: int = 10
-    max_overflow: int = 10
+    max_overflow: int = 0
     timeout_seconds: float = 10.0  # waiting for a free connection
     connect_timeout_seconds: float = 5.0  # opening one
 

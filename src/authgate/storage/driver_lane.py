@@ -31,6 +31,7 @@ Processor = Callable[[Any], Any] | None
 @dataclass(frozen=True)
 class Prepared:
     sql: str
+    writes: bool  # an INSERT, UPDATE or DELETE (a read never waits for the write turn)
     names: tuple[str, ...]
     binds: tuple[Processor, ...]
     results: tuple[Processor, ...]
@@ -65,12 +66,17 @@ class Statement:
             names = tuple(compiled.positiontup or ())
             prepared = Prepared(
                 sql=compiled.string,
+                writes=bool(compiled.isinsert or compiled.isupdate or compiled.isdelete),
                 names=names,
                 binds=tuple(compiled.binds[name].type.bind_processor(dialect) for name in names),
                 results=tuple(column.type.result_processor(dialect, None) for column in self.returns),
             )
             self._prepared[dialect.name] = prepared
         return prepared
+
+
+class _Busy(Exception):
+    """Another connection holds the SQLite file's write lock."""
 
 
 class HotLane:
@@ -81,11 +87,13 @@ class HotLane:
     indexed single-row write, costs SQLite about 20-50 µs. So the lane keeps a connection of
     its own on the loop's thread and runs the statement there, synchronously. It must never
     wait: its busy timeout is 0, so if another connection holds the write lock (a transaction
-    in this process or another worker) SQLite says so at once, and the statement goes the
-    usual way instead, through aiosqlite's thread with the usual busy timeout and this
-    process's write turn. It never checkpoints the WAL itself (a checkpoint writes the
-    database file and syncs it): every `CHECKPOINT_EVERY` statements it asks aiosqlite's
-    thread for a passive checkpoint, besides those the other connections make as they commit.
+    in this process or another worker) SQLite says so at once, and the statement waits for
+    this process's write turn, tries on the loop once more, and else goes the usual way,
+    through aiosqlite's thread with the usual busy timeout. While the turn is taken, the
+    writes that follow queue for it rather than try the loop. It never checkpoints the
+    WAL itself (a checkpoint writes the database file and syncs it): every `CHECKPOINT_EVERY`
+    statements it asks aiosqlite's thread for a passive checkpoint, besides those the other
+    connections make as they commit.
 
     PostgreSQL: a pooled connection, borrowed from the engine's pool as a raw connection, and
     asyncpg's `fetch` on it: one round trip, its own transaction (asyncpg autocommits outside
@@ -100,6 +108,9 @@ class HotLane:
         self.engine = engine
         self.autocommit = autocommit
         self.write_turn = write_turn
+        self._turn_taken: Callable[[], bool] = (
+            write_turn.locked if isinstance(write_turn, asyncio.Lock) else lambda: False
+        )
         self.dialect = engine.dialect
         self.postgres = engine.dialect.name != "sqlite"
         self.driver_errors: tuple[type[Exception], ...] = (sqlite3.Error,)
@@ -121,21 +132,31 @@ class HotLane:
         prepared = statement.prepare(self.dialect)
         values = prepared.values(params)
         try:
-            return prepared.decoded(await self._fetched(prepared.sql, values))
+            return prepared.decoded(await self._fetched(prepared, values))
         except self.driver_errors as exc:
             raise DBAPIError(prepared.sql, None, exc, hide_parameters=True) from exc
 
-    async def _fetched(self, sql: str, values: list[Any]) -> Sequence[Sequence[Any]]:
+    async def _fetched(self, prepared: Prepared, values: list[Any]) -> Sequence[Sequence[Any]]:
+        sql = prepared.sql
         if self.postgres:
             return await self._postgres(sql, values)
         if self.sqlite_path is None:
-            return await self._in_thread(sql, values)
-        try:
-            return self._on_loop(sql, values)
-        except sqlite3.OperationalError as exc:
-            if exc.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-                raise
-        return await self._in_thread(sql, values)
+            async with self.write_turn:
+                return await self._in_thread(sql, values)
+        if not (prepared.writes and self._turn_taken()):
+            try:
+                return self._on_loop(sql, values)
+            except _Busy:
+                pass
+        # While this process's hot write in the thread (or queued for it) holds the file's
+        # write lock, a write tried on the loop would only fail again, and each failure would
+        # send one more statement to the thread, so that under load they all went there.
+        # It queues for the turn instead, then tries on the loop once more.
+        async with self.write_turn:
+            try:
+                return self._on_loop(sql, values)
+            except _Busy:
+                return await self._in_thread(sql, values)
 
     def loop_connection(self) -> sqlite3.Connection:
         """The SQLite connection of the loop's thread, opened on first use."""
@@ -148,7 +169,13 @@ class HotLane:
         return self._sqlite
 
     def _on_loop(self, sql: str, values: list[Any]) -> list[Any]:
-        fetched = self.loop_connection().execute(sql, values).fetchall()
+        """The statement on the loop's own connection; `_Busy` at once if the file is locked."""
+        try:
+            fetched = self.loop_connection().execute(sql, values).fetchall()
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                raise _Busy from exc
+            raise
         self._since_checkpoint += 1
         if self._since_checkpoint >= self.CHECKPOINT_EVERY and self._checkpointing is None:
             self._since_checkpoint = 0
@@ -163,7 +190,9 @@ class HotLane:
         self._checkpointing = None
 
     async def _in_thread(self, sql: str, values: list[Any]) -> Sequence[Sequence[Any]]:
-        async with self.write_turn, self.autocommit.connect() as connection:
+        """The statement through aiosqlite's thread, which waits out a lock (the caller holds
+        the write turn)."""
+        async with self.autocommit.connect() as connection:
             driver = (await connection.get_raw_connection()).driver_connection
             assert driver is not None
             found: Sequence[Sequence[Any]] = await driver.execute_fetchall(sql, values)

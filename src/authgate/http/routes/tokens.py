@@ -16,6 +16,7 @@ from authgate.http.problems import from_auth_error
 from authgate.http.responses import json_response, login_out
 from authgate.http.schemas.accounts import LoginOut
 from authgate.http.schemas.sessions import MessageOut, RefreshIn, TokenIn
+from authgate.runtime.root import Runtime
 from authgate.services import refresh as refresh_service
 from authgate.signin import code_exchange
 
@@ -28,7 +29,10 @@ REFRESHED = "Access token refreshed successfully"
 LOGGED_OUT = "Logout successful"
 
 
-async def _refresh(request: Request, rt: RuntimeDep, body: RefreshIn | None) -> Response:
+async def _refresh(request: Request, body: RefreshIn | None) -> Response:
+    # A hot path: the runtime is taken here, not as a FastAPI dependency (resolving one is a
+    # second round of FastAPI's dependency machinery).
+    rt: Runtime = request.app.state.runtime
     body_token = body.refresh_token if body else None
     token = body_token
     from_cookie = False
@@ -55,8 +59,8 @@ async def _refresh(request: Request, rt: RuntimeDep, body: RefreshIn | None) -> 
 
 @router.post("/refresh", response_model=LoginOut, responses=SIGN_IN, summary=REFRESH)
 @router.post("/token/refresh", response_model=LoginOut, responses=SIGN_IN, summary=REFRESH)
-async def refresh(request: Request, rt: RuntimeDep, body: RefreshIn | None = None) -> Response:
-    return await _refresh(request, rt, body)
+async def refresh(request: Request, body: RefreshIn | None = None) -> Response:
+    return await _refresh(request, body)
 
 
 @router.get(
@@ -65,8 +69,8 @@ async def refresh(request: Request, rt: RuntimeDep, body: RefreshIn | None = Non
     responses=SIGN_IN,
     summary="Exchange the refreshToken cookie for a new pair",
 )
-async def refresh_by_get(request: Request, rt: RuntimeDep) -> Response:
-    return await _refresh(request, rt, None)
+async def refresh_by_get(request: Request) -> Response:
+    return await _refresh(request, None)
 
 
 @router.post(

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, configure_mappers, make_transient_to_detached
 
 from authgate.storage import driver_lane
+from authgate.storage.db import write_turn
 from authgate.storage.models import RetiredRefreshToken, Session, User, utcnow
 
 SESSION_COLUMNS = tuple(Session.__table__.columns)
@@ -93,8 +94,10 @@ def _session_and_user(values: Sequence[Any]) -> tuple[Session, User]:
 def _detached(model: type[M], keys: tuple[str, ...], values: Sequence[Any]) -> M:
     """`model` built as the ORM builds a row it loads (its values set directly, not one by one
     through the attribute events a constructor fires: half the cost of a refresh's objects)."""
-    configure_mappers()  # as a constructor would (once; a no-op after)
-    instance: M = model.__mapper__.class_manager.new_instance()
+    mapper = model.__mapper__
+    if not mapper.configured:
+        configure_mappers()  # as a constructor would (once)
+    instance: M = mapper.class_manager.new_instance()
     instance.__dict__.update(zip(keys, values, strict=True))
     make_transient_to_detached(instance)
     return instance
@@ -197,12 +200,13 @@ async def wipe_sealed_before(session: AsyncSession, *, before: datetime, limit: 
         .with_for_update(skip_locked=True)
         .scalar_subquery()
     )
-    await session.execute(
-        update(Session)
-        .where(Session.id.in_(stale))
-        .values(successor_sealed=None)
-        .execution_options(synchronize_session=False)
-    )
+    async with write_turn(session):  # so that the hot lane queues behind it (driver_lane)
+        await session.execute(
+            update(Session)
+            .where(Session.id.in_(stale))
+            .values(successor_sealed=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 async def session_id_for_refresh(session: AsyncSession, *, token_hash: str) -> str | None:
