@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import httpx
+import pytest
+from fastapi import APIRouter, Depends, FastAPI
 
+from authgate.app import _serve
 from tests.support.databases import REDIS_URL
 from tests.support.http import STRONG_PASSWORD, register
 from tests.support.metrics import metrics_text
@@ -74,3 +77,21 @@ async def test_custom_route_prefixes(make_client) -> None:  # type: ignore[no-un
             await c.post("/api/auth/register", json={"email": "q@example.com", "password": STRONG_PASSWORD})
         ).status_code == 404
         assert "/identity/login" in (await c.get("/openapi.json")).json()["paths"]
+
+
+def test_a_router_with_its_own_dependencies_is_not_merged_into_the_apps_routes() -> None:
+    """Routes under no prefix join the app's own list (app._serve); a router whose dependencies
+    or lifespan handlers only an include would apply is refused, not served without them."""
+
+    def guard() -> None:
+        return None
+
+    guarded = APIRouter(dependencies=[Depends(guard)])
+    guarded.add_api_route("/guarded", guard)
+    with pytest.raises(RuntimeError):
+        _serve(FastAPI(), guarded, prefix="")
+    plain = APIRouter()
+    plain.add_api_route("/plain", guard)
+    app = FastAPI()
+    _serve(app, plain, prefix="")
+    assert [getattr(route, "path", None) for route in app.routes][-1] == "/plain"
