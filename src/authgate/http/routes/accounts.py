@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request, Response, status
 from authgate.errors import FieldError, validation_failed
 from authgate.http.abuse import guarded, login_identifier
 from authgate.http.cookies import set_auth_cookies
-from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep, get_principal
+from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep, get_principal, runtime_of
 from authgate.http.openapi import SIGN_IN, problems
 from authgate.http.responses import json_response, login_out, user_body, user_out
 from authgate.http.routes.users import changes
@@ -96,7 +96,7 @@ async def profile(request: Request) -> Response:
     # one costs about a tenth of this request), and the user object's bytes are made once per
     # cached account (http/responses.user_body).
     principal = await get_principal(request)
-    return Response(user_body(request.app.state.runtime, principal.user), media_type="application/json")
+    return Response(user_body(runtime_of(request), principal.user), media_type="application/json")
 
 
 @router.get("/user", response_model=CurrentUserOut)
