@@ -4,6 +4,7 @@ answers well ends as the dead letter, which can be sent again."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -13,11 +14,13 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from sqlalchemy import event
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from tests.support.app import sql
+from tests.support.app import runtime, sql
 from tests.support.http import STRONG_PASSWORD, bearer, register
+from tests.support.server import PATIENCE
 from tests.support.webhooks import (
     HookClientFactory,
     Received,
@@ -282,3 +285,66 @@ async def test_each_event_is_fanned_out_once_in_the_transaction_that_claims_it(
         hclient, "SELECT event_id, count(*) FROM outbox WHERE channel = 'webhook' GROUP BY event_id HAVING count(*) > 1"
     )
     assert per_event == []
+
+
+async def undispatched(client: httpx.AsyncClient) -> int:
+    [(count,)] = await sql(client, "SELECT count(*) FROM events WHERE dispatched_at IS NULL")
+    return int(count)
+
+
+async def until_every_event_is_dispatched(client: httpx.AsyncClient) -> None:
+    deadline = time.monotonic() + PATIENCE
+    while await undispatched(client):
+        assert time.monotonic() < deadline, "events were left undispatched"
+        await asyncio.sleep(0.02)
+
+
+async def test_events_wake_the_courier_only_while_a_webhook_listens(
+    hclient: httpx.AsyncClient, receiver: WebhookReceiver
+) -> None:
+    """With no webhook active a new event does not wake the courier (every sign-in would cost
+    it a pass for nothing): its poll stamps them all at once. A new webhook wakes it again, in
+    this process at once."""
+    courier = runtime(hclient).courier
+    courier.poll_seconds = 3600  # from its next wait on, only a wake-up starts a pass
+    token = await manager_token(hclient)
+    courier.poke()
+    await until_every_event_is_dispatched(hclient)  # and the pass found no webhook
+
+    [(before,)] = await sql(hclient, "SELECT count(*) FROM events")
+    await register(hclient, "bea@example.com")
+    await asyncio.sleep(0.3)  # six times the courier's settling pause after a wake-up
+    [(after,)] = await sql(hclient, "SELECT count(*) FROM events")
+    assert after > before and await undispatched(hclient) == after - before  # all still waiting
+
+    await subscribe(hclient, token, receiver.url, ["user.created"])
+    await until_every_event_is_dispatched(hclient)  # bea's event came before the webhook: not sent
+    await register(hclient, "cy@example.com")
+    [got] = await receiver.wait_for("user.created")
+    assert got.event["data"]["email"] == "cy@example.com"
+
+
+async def test_a_wake_up_costs_the_courier_one_pass(hclient: httpx.AsyncClient, receiver: WebhookReceiver) -> None:
+    """A pass that took less than a batch took everything there was: the courier does not
+    look again at once (it used to, and every sign-in paid for two passes)."""
+    courier = runtime(hclient).courier
+    courier.poll_seconds = 3600
+    token = await manager_token(hclient)
+    await subscribe(hclient, token, receiver.url, ["user.created"])
+    await until_every_event_is_dispatched(hclient)
+    looks: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if "FROM events" in statement or "FROM outbox" in statement:
+            looks.append(statement.split("\n")[0])
+
+    engine = runtime(hclient).engine.sync_engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        await register(hclient, "bea@example.com")
+        await receiver.wait_for("user.created")
+        await asyncio.sleep(0.3)  # the pass is over, and a second one would have begun
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    claims = [look for look in looks if look.strip() in ("SELECT events.id", "SELECT outbox.id")]
+    assert len(claims) == 2, looks  # the events looked at once, the due deliveries once

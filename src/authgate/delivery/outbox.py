@@ -62,10 +62,14 @@ class Handler(Protocol):
 
 
 class Feeder(Protocol):
-    """Turns something that waits elsewhere into outbox rows (events into webhook deliveries);
-    returns how many things it took."""
+    """Turns something that waits elsewhere into outbox rows (events into webhook deliveries)."""
 
-    async def feed(self) -> int: ...
+    batch: int  # the most one `feed` takes
+    eager: bool  # someone waits for what it feeds: each new thing wakes the courier
+
+    async def feed(self) -> int:
+        """Take what waits, up to `batch`; how much was taken."""
+        ...
 
 
 def pending_row(box: SecretBox, message: Message, *, kind: str, expires_at: datetime | None) -> OutboxMessage:
@@ -142,6 +146,21 @@ class Courier:
         """Something was just queued: look now rather than at the next poll."""
         self._wake.set()
 
+    def poke_feeders(self) -> None:
+        """Something a feeder takes was just committed (an event): look now if a feeder has
+        anyone waiting for it. If none has (no webhook is active), nothing is lost: the next
+        poll takes it, with everything else that came meanwhile, in one pass."""
+        if any(feeder.eager for feeder in self.feeders):
+            self._wake.set()
+
+    def listeners_changed(self) -> None:
+        """A subscriber was added or switched on in this process: every feeder wakes the
+        courier again for each new thing, until a pass finds no one listening. (Another
+        process learns it at its next poll.)"""
+        for feeder in self.feeders:
+            feeder.eager = True
+        self._wake.set()
+
     async def close(self, grace_seconds: float = 5.0) -> None:
         """Let a send in flight finish (up to `grace_seconds`), then stop and close handlers. A
         send cut short gives its lease back (`_deliver`), so it goes out again at the next start."""
@@ -158,20 +177,22 @@ class Courier:
         for handler in self.handlers.values():
             await handler.close()
 
-    async def run_once(self) -> int:
-        """Feed the outbox, then claim and send the rows that are due; returns how much was done."""
-        fed = 0
+    async def run_once(self) -> bool:
+        """Feed the outbox, then claim and send the rows that are due; whether more may be
+        waiting now (a batch was full). A pass that took less than a batch took everything
+        there was: the next one waits for a poke, a retry's time or the poll."""
+        full = False
         for feeder in self.feeders:
-            fed += await feeder.feed()
+            full |= await feeder.feed() >= feeder.batch
         if self._stopping:  # claim nothing that the stop would only cut short
-            return fed
+            return full
         async with self._db.begin() as db:
             rows = await outbox_repo.claim_due(
                 db, now=utcnow(), lease=self.lease, limit=self.batch, channels=tuple(self.handlers)
             )
         if rows:
             await asyncio.gather(*(self._deliver(row) for row in rows))
-        return fed + len(rows)
+        return full or len(rows) >= self.batch
 
     async def _deliver(self, row: OutboxMessage) -> None:
         if row.expires_at is not None and row.expires_at <= utcnow():
@@ -246,8 +267,8 @@ class Courier:
         while not self._stopping:
             self._wake.clear()
             try:
-                worked = await self.run_once()
-                idle = 0.0 if worked else await self._idle_seconds()
+                more = await self.run_once()
+                idle = 0.0 if more else await self._idle_seconds()
             except Exception as exc:  # the database being away must not end the courier
                 if not self._failing:  # one line per outage, not one per poll
                     log.error("courier_error", error_type=type(exc).__name__)
@@ -257,7 +278,7 @@ class Courier:
                 if self._failing:
                     log.info("courier_resumed")
                 self._failing = False
-                if worked:
+                if more:
                     continue
             try:
                 await asyncio.wait_for(self._wake.wait(), idle)

@@ -165,8 +165,13 @@ class EventFanOut:
     and existed when they happened, in one transaction: an event is either fanned out whole,
     or still waiting for the next pass."""
 
+    batch = FAN_OUT_BATCH
+
     def __init__(self, db: async_sessionmaker[AsyncSession]) -> None:
         self._db = db
+        # Whether each new event wakes the courier: while no webhook is active, events are
+        # only stamped as dispatched, and the courier's poll does that for all of them at once.
+        self.eager = True
 
     async def feed(self) -> int:
         async with self._db.begin() as db:
@@ -175,6 +180,7 @@ class EventFanOut:
             if not events:
                 return 0
             webhooks = [(w.id, w.created_at, subscribed_events(w)) for w in await webhook_repo.active(db)]
+            self.eager = bool(webhooks)
             db.add_all(
                 delivery_row(webhook_id, event, now)
                 for event in events

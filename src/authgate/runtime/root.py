@@ -154,7 +154,7 @@ class Runtime:
 
     def uow(self) -> AbstractAsyncContextManager[UnitOfWork]:
         """One transaction for one use case (storage/uow.py)."""
-        return unit_of_work(self.db, self.chain, on_event=self.courier.poke)
+        return unit_of_work(self.db, self.chain, on_event=self.courier.poke_feeders)
 
     def read(self) -> AbstractAsyncContextManager[AsyncSession]:
         """A session for lookups: each statement commits on its own, so no lock is held

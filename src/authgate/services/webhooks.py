@@ -110,6 +110,8 @@ async def create_webhook(rt: Parts, *, url: str, events: list[str], active: bool
         await webhook_repo.add(tx.db, webhook=webhook)
         events_list = subscribed_events(webhook)
         tx.audit("webhook.created", user_id=None, webhook=webhook_id, url=_shown(url), events=events_list)
+        if active:
+            tx.on_commit(rt.courier.listeners_changed)
     return Created(webhook, secret)
 
 
@@ -132,6 +134,8 @@ async def update_webhook(rt: Parts, *, webhook_id: str, change: WebhookChange) -
             webhook.updated_at = utcnow()
             await tx.db.flush()
             tx.audit("webhook.updated", user_id=None, webhook=webhook_id, url=_shown(webhook.url), fields=changed)
+            if webhook.active:
+                tx.on_commit(rt.courier.listeners_changed)
     return webhook
 
 

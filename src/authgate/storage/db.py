@@ -17,6 +17,8 @@ from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from authgate.storage.sqlite_driver import one_trip_dbapi
+
 AUTOCOMMIT = "authgate_autocommit"
 
 
@@ -44,7 +46,7 @@ def make_engine(url: str, pool: PoolSettings = PoolSettings()) -> AsyncEngine:
         "hide_parameters": True,
     }
     if is_sqlite(url):
-        engine = create_async_engine(url, connect_args={"timeout": 30}, **common)
+        engine = create_async_engine(url, connect_args={"timeout": 30}, module=one_trip_dbapi(), **common)
         _tune_sqlite(engine)
         return engine
     engine = create_async_engine(url, connect_args={"timeout": pool.connect_timeout_seconds}, **common)
