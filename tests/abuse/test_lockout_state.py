@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as aioredis
 
-from authgate.abuse.lockout import BUSY, LockoutState, MemoryLockoutState, Policy, RedisLockoutState
+from authgate.abuse.lockout import BUSY, Lockout, LockoutState, MemoryLockoutState, Policy, RedisLockoutState
 
 POLICY = Policy(threshold=5, base_seconds=60)
 
@@ -99,3 +99,30 @@ async def test_a_claim_is_granted_once(state: LockoutState) -> None:
     results = await asyncio.gather(*(state.claim("altcha:xyz", 60) for _ in range(10)))
     assert results.count(True) == 1
     assert await state.claim("altcha:other", 60) is True
+
+
+async def test_checks_waiting_for_a_place_get_it_in_the_order_they_came(state: LockoutState) -> None:
+    """The oldest waiting check takes the next place, however long it has waited and however
+    many came after it. (Each used to ask again on its own timer, doubling to 200 ms, so the
+    newest asked most often: under a steady stream of right passwords the oldest waited until
+    they were refused, 429 after ten seconds.)"""
+    lockout = Lockout(state, threshold=2, base_seconds=60)
+    await lockout.admit("account:a")
+    await lockout.admit("account:a")  # both places taken
+    admitted: list[str] = []
+
+    async def check(name: str) -> None:
+        await lockout.admit("account:a")
+        admitted.append(name)
+
+    oldest = asyncio.create_task(check("oldest"))
+    await asyncio.sleep(0.5)  # long enough for a timer to have doubled to its longest
+    newer = [asyncio.create_task(check(f"newer {n}")) for n in range(3)]
+    await asyncio.sleep(0.05)
+    for count in range(1, 5):
+        await lockout.release("account:a")  # one place at a time
+        async with asyncio.timeout(5):
+            while len(admitted) < count:
+                await asyncio.sleep(0.005)
+    await asyncio.wait_for(asyncio.gather(oldest, *newer), 5)
+    assert admitted == ["oldest", "newer 0", "newer 1", "newer 2"]

@@ -281,34 +281,89 @@ def _seconds(reply: object) -> float | None:
     return value if math.isfinite(value) and value > 0 else None
 
 
+class _Line:
+    """This process's checks of one subject that wait for a place, in the order they came."""
+
+    __slots__ = ("ended", "turn", "waiting")
+
+    def __init__(self) -> None:
+        self.turn = asyncio.Lock()  # held by the first in line, the one that asks; FIFO
+        self.ended = asyncio.Event()  # a check of the subject ended in this process
+        self.waiting = 0
+
+
 class Lockout:
-    """The lockout as the sign-in gate uses it: the policy from settings, and what to do
-    when the shared state does not answer."""
+    """The lockout as the sign-in gate uses it: the policy from settings, what to do when the
+    shared state does not answer, and the line of checks waiting for a place."""
 
     def __init__(self, state: LockoutState, *, threshold: int, base_seconds: float) -> None:
         self.state = state
         self.policy = Policy(threshold=threshold, base_seconds=base_seconds)
+        self._lines: dict[str, _Line] = {}
 
     async def admit(self, subject: str) -> None:
         """Let one check of a secret for `subject` run, or refuse: 429 `account_locked`.
         While the checks already running could still lock the subject, wait for them: right
         passwords typed in parallel (several devices, a retrying client) all get their turn,
-        and wrong ones find the lock their predecessors set."""
+        and wrong ones find the lock their predecessors set.
+
+        Waiting checks queue in the order they came: only the first in line asks again, as
+        soon as a check of the subject ends in this process (or, for those running in other
+        processes, every `pause`). Asking on a timer alone let the newest ask most often, so
+        under a steady stream of sign-ins the oldest waited until they were refused."""
         deadline = time.monotonic() + BUSY_WAIT_SECONDS
-        pause = 0.01
-        while True:
-            try:
-                wait = await self.state.admit(subject, self.policy)
-            except Exception as exc:
-                raise self._unavailable(exc) from None
+        line = self._lines.get(subject)
+        if line is None:  # nobody here waits for this subject: ask at once
+            wait = await self._ask(subject)
             if wait is None:
                 return
-            if wait != BUSY:
-                raise account_locked(wait)
-            if time.monotonic() >= deadline:
+            line = self._lines.setdefault(subject, _Line())
+        line.waiting += 1
+        try:
+            try:
+                async with asyncio.timeout(deadline - time.monotonic()):
+                    await line.turn.acquire()
+            except TimeoutError:
+                raise rate_limited(retry_after=1, limit=self.policy.threshold) from None
+            try:
+                await self._first_in_line(subject, line, deadline)
+            finally:
+                line.turn.release()
+        finally:
+            line.waiting -= 1
+            if not line.waiting:
+                del self._lines[subject]
+
+    async def _first_in_line(self, subject: str, line: _Line, deadline: float) -> None:
+        pause = 0.01
+        while True:
+            line.ended.clear()
+            if await self._ask(subject) is None:
+                return
+            left = deadline - time.monotonic()
+            if left <= 0:
                 raise rate_limited(retry_after=1, limit=self.policy.threshold)
-            await asyncio.sleep(pause)
-            pause = min(2 * pause, 0.2)
+            try:
+                async with asyncio.timeout(min(pause, left)):
+                    await line.ended.wait()
+                pause = 0.01  # a check ended here
+            except TimeoutError:
+                pause = min(2 * pause, 0.2)  # for the checks that end in other processes
+
+    async def _ask(self, subject: str) -> float | None:
+        """The state's answer: None (admitted) or BUSY; a lock refuses."""
+        try:
+            wait = await self.state.admit(subject, self.policy)
+        except Exception as exc:
+            raise self._unavailable(exc) from None
+        if wait is not None and wait != BUSY:
+            raise account_locked(wait)
+        return wait
+
+    def _ended(self, subject: str) -> None:
+        line = self._lines.get(subject)
+        if line is not None:
+            line.ended.set()
 
     async def failed(self, subject: str) -> float | None:
         """Count the failed check; how long `subject` is now locked, if this failure locked it."""
@@ -316,18 +371,22 @@ class Lockout:
             return await self.state.failed(subject, self.policy)
         except Exception as exc:
             raise self._unavailable(exc) from None
+        finally:
+            self._ended(subject)
 
     async def release(self, subject: str) -> None:
         try:
             await self.state.release(subject)
         except Exception as exc:  # it expires on its own (IN_FLIGHT_SECONDS)
             log.warning("lockout_release_failed", reason=type(exc).__name__)
+        self._ended(subject)
 
     async def succeeded(self, subject: str) -> None:
         try:
             await self.state.succeeded(subject)
         except Exception as exc:
             log.warning("lockout_reset_failed", reason=type(exc).__name__)
+        self._ended(subject)  # its failures are forgotten: more checks may run now
 
     async def refuse_if_locked(self, subject: str) -> None:
         """For ways in that check no guessable secret (a link, a provider): a locked account
