@@ -57,6 +57,7 @@ RESULTS = HERE / "RESULTS.md"
 SECTIONS = ("authgate", "postgres", "workers", "peer", "scale")
 THROUGHPUT_CONNECTIONS = 32
 LOGIN_CONNECTIONS = 16
+LOGIN_SCALE = 3  # a login scenario runs this many times longer: at ~8 logins/s, 5 s count only ~40
 LATENCY_CONNECTIONS = 4  # p99 of reads, idle and under login load; p50 at scale
 REFRESH_CHAINS = 16
 SCALE_SESSIONS_READ = 1000  # distinct sessions /profile cycles through at scale
@@ -123,7 +124,13 @@ def authgate_section(run: Run, workdir: Path, name: str, database_url: str, *, w
         if full:
             login_env = {"BENCH_LOGIN_BODY": json.dumps({"email": email, "password": PASSWORD})}
             loads["login"] = wrk(
-                "POST /login", server, "/login", s, LOGIN_CONNECTIONS, script=HERE / "login.lua", env=login_env
+                "POST /login",
+                server,
+                "/login",
+                LOGIN_SCALE * s,
+                LOGIN_CONNECTIONS,
+                script=HERE / "login.lua",
+                env=login_env,
             )
             settle(server)
             run.hash_seconds_by[name] = bcrypt12_seconds()  # the same minute: the machine's speed drifts
@@ -159,6 +166,9 @@ def authgate_section(run: Run, workdir: Path, name: str, database_url: str, *, w
                 s,
             )
         loads["hello_again"] = wrk("GET /healthz again", server, "/healthz", s, THROUGHPUT_CONNECTIONS, threads=workers)
+        loads["profile_again"] = wrk(
+            "GET /profile again", server, "/profile", s, THROUGHPUT_CONNECTIONS, threads=workers, headers=auth
+        )
         run.servers[name] = loads
     finally:
         server.stop()
@@ -196,7 +206,7 @@ def peer_section(run: Run, workdir: Path) -> None:
                 "POST /auth/jwt/login",
                 server,
                 peer.LOGIN_PATH,
-                s,
+                LOGIN_SCALE * s,
                 LOGIN_CONNECTIONS,
                 script=peer.LOGIN_SCRIPT,
                 env=login_env,
@@ -224,6 +234,9 @@ def peer_section(run: Run, workdir: Path) -> None:
             s,
         )
         loads["hello_again"] = wrk("GET /hello again", server, peer.HELLO_PATH, s, THROUGHPUT_CONNECTIONS)
+        loads["profile_again"] = wrk(
+            "GET /users/me again", server, peer.PROFILE_PATH, s, THROUGHPUT_CONNECTIONS, headers=auth
+        )
         run.servers["peer"] = loads
     finally:
         server.stop()
@@ -321,6 +334,11 @@ def hello_of(loads: dict[str, Load]) -> float:
     return max(loads["hello"].rps, loads["hello_again"].rps)
 
 
+def profile_of(loads: dict[str, Load]) -> float:
+    """`/profile` likewise: the better of its two runs, each right after a hello world."""
+    return max(loads["profile"].rps, loads["profile_again"].rps)
+
+
 def render(run: Run, environment: dict[str, str], wall_seconds: float) -> str:
     parts: list[str] = []
     parts.append(f"## Latest run: {environment['date']}\n")
@@ -348,7 +366,7 @@ def render(run: Run, environment: dict[str, str], wall_seconds: float) -> str:
         if loads is None:
             continue
         hello = hello_of(loads)
-        row: list[object] = [title, hello, loads["profile"].rps, ratio(loads["profile"].rps, hello)]
+        row: list[object] = [title, hello, profile_of(loads), ratio(profile_of(loads), hello)]
         if "login" in loads:
             row += [loads["login"].rps, login_efficiency(name, loads)]
         else:
@@ -368,9 +386,9 @@ def render(run: Run, environment: dict[str, str], wall_seconds: float) -> str:
         targets.append(
             (
                 f"/profile ÷ hello ({title})",
-                f"{ratio(loads['profile'].rps, hello):.2f}",
+                f"{ratio(profile_of(loads), hello):.2f}",
                 "≥ 0.75",
-                met(ratio(loads["profile"].rps, hello) >= 0.75),
+                met(ratio(profile_of(loads), hello) >= 0.75),
             )
         )
         if "login" in loads:
@@ -410,9 +428,11 @@ def render(run: Run, environment: dict[str, str], wall_seconds: float) -> str:
         )
     )
     parts.append(
-        "\nThe peer's `/profile` is `GET /users/me`; hello world is the better of two runs on each "
-        "server (one before, one after the other scenarios). Login efficiency = logins/s x one "
-        "hash ÷ cores. p99 columns: 4 connections reading, alone and while 16 connections sign in, "
+        "\nThe peer's `/profile` is `GET /users/me`; hello world and `/profile` are each the better of "
+        "two runs on each server (one pair before, one after the other scenarios), so that a burst "
+        "of other work on the machine does not decide a ratio. Logins run "
+        f"{LOGIN_SCALE} x as long as the other scenarios (they are few a second). Login efficiency = "
+        "logins/s x one hash ÷ cores. p99 columns: 4 connections reading, alone and while 16 connections sign in, "
         f"and alone cycling through {MANY_SESSIONS:,} seeded sessions' tokens (right after the one-session run)."
     )
 
