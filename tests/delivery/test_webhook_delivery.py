@@ -272,6 +272,11 @@ async def test_deliveries_page_newest_first(hclient: httpx.AsyncClient, receiver
     assert bad.status_code == 400 and bad.json()["errors"][0]["field"] == "cursor"
 
 
+async def undispatched(client: httpx.AsyncClient) -> int:
+    [(count,)] = await sql(client, "SELECT count(*) FROM events WHERE dispatched_at IS NULL")
+    return int(count)
+
+
 async def test_each_event_is_fanned_out_once_in_the_transaction_that_claims_it(
     hclient: httpx.AsyncClient, receiver: WebhookReceiver
 ) -> None:
@@ -279,17 +284,11 @@ async def test_each_event_is_fanned_out_once_in_the_transaction_that_claims_it(
     await subscribe(hclient, token, receiver.url, ["*"])
     await register(hclient, "bea@example.com")
     await receiver.wait_for("user.created")
-    undispatched = await sql(hclient, "SELECT count(*) FROM events WHERE dispatched_at IS NULL")
-    assert undispatched == [(0,)]
+    assert await undispatched(hclient) == 0
     per_event = await sql(
         hclient, "SELECT event_id, count(*) FROM outbox WHERE channel = 'webhook' GROUP BY event_id HAVING count(*) > 1"
     )
     assert per_event == []
-
-
-async def undispatched(client: httpx.AsyncClient) -> int:
-    [(count,)] = await sql(client, "SELECT count(*) FROM events WHERE dispatched_at IS NULL")
-    return int(count)
 
 
 async def until_every_event_is_dispatched(client: httpx.AsyncClient) -> None:

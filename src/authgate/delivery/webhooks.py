@@ -176,7 +176,7 @@ class EventFanOut:
     async def feed(self) -> int:
         async with self._db.begin() as db:
             now = utcnow()
-            events = await event_repo.claim_undispatched(db, now=now, limit=FAN_OUT_BATCH)
+            events = await event_repo.claim_undispatched(db, now=now, limit=self.batch)
             if not events:
                 return 0
             webhooks = [(w.id, w.created_at, subscribed_events(w)) for w in await webhook_repo.active(db)]
