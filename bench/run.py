@@ -50,7 +50,7 @@ from harness import (
     wrk_together,
 )
 
-from authgate.security.passwords import hash_password_sync
+from authgate.security.hashing import HashPolicy
 from authgate.settings import cpu_count
 
 RESULTS = HERE / "RESULTS.md"
@@ -105,7 +105,7 @@ def authgate_section(run: Run, workdir: Path, name: str, database_url: str, *, w
     """hello, /profile, and (full) login, refresh, /profile p99 idle, over many sessions and
     under login load."""
     if full:
-        password_hash = hash_password_sync(seed.SEED_PASSWORD, 12)
+        password_hash = HashPolicy(bcrypt_rounds=12).make(seed.SEED_PASSWORD)
         seed.seed(database_url, users=MANY_SESSIONS, sessions=MANY_SESSIONS, password_hash=password_hash)
     server = start_authgate(workdir, database_url, workers=workers)
     try:
@@ -289,7 +289,7 @@ class ScaleTarget:
 def scale_section(run: Run, workdir: Path, backend: str, small_url: str, big_url: str, big: int) -> None:
     """10k and `big` users and sessions in two databases, each with its own server, measured
     in turns (10k, big, 10k, big) so that both sizes see the same moments of a noisy machine."""
-    password_hash = hash_password_sync(seed.SEED_PASSWORD, 12)
+    password_hash = HashPolicy(bcrypt_rounds=12).make(seed.SEED_PASSWORD)
     small = 10_000
     result: dict[str, object] = {"big": big}
     result["seed_small_s"] = seed.seed(small_url, users=small, sessions=small, password_hash=password_hash)

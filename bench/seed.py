@@ -17,6 +17,7 @@ from pathlib import Path
 
 import asyncpg
 
+from authgate.security.hashing import StoredHash
 from authgate.security.identifiers import email_key, normalize_email
 from authgate.security.opaque import digest
 from authgate.storage.db import make_engine
@@ -54,7 +55,7 @@ def _postgres_dsn(database_url: str) -> str:
     return database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
-def seed(database_url: str, *, users: int, sessions: int, password_hash: str) -> float:
+def seed(database_url: str, *, users: int, sessions: int, password_hash: StoredHash) -> float:
     """Grow the database to `users` seeded users and `sessions` seeded sessions (session i
     belongs to user i); rows already there are kept. Returns the seconds spent."""
     assert email_key(normalize_email(seed_email(7))) == seed_email(7)  # the key is the address itself
@@ -74,7 +75,7 @@ def _sqlite_time(moment: datetime) -> str:
     return moment.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
-def _seed_sqlite(path: str, users: int, sessions: int, password_hash: str, now: datetime, far: datetime) -> None:
+def _seed_sqlite(path: str, users: int, sessions: int, password_hash: StoredHash, now: datetime, far: datetime) -> None:
     db = sqlite3.connect(path, isolation_level=None)
     try:
         db.create_function("refresh_digest", 1, lambda i: digest(seed_refresh_token(i)), deterministic=True)
@@ -92,11 +93,11 @@ def _seed_sqlite(path: str, users: int, sessions: int, password_hash: str, now: 
         if users > have_users:
             db.execute(
                 "WITH RECURSIVE n(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?) "
-                "INSERT INTO users (id, email, email_key, role, password_hash, email_verified, phone_verified, "
+                "INSERT INTO users (id, email, email_key, role, password_hash, password_scheme, email_verified, phone_verified, "
                 "mfa_enabled, disabled, created_at, updated_at) "
                 "SELECT ? || printf('%012d', i), 'seed' || i || '@bench.example.com', "
-                "'seed' || i || '@bench.example.com', 'user', ?, 1, 0, 0, 0, ?, ? FROM n",
-                (have_users, users, USER_ID, password_hash, stamp, stamp),
+                "'seed' || i || '@bench.example.com', 'user', ?, ?, 1, 0, 0, 0, ?, ? FROM n",
+                (have_users, users, USER_ID, password_hash.value, password_hash.scheme, stamp, stamp),
             )
         if sessions > have_sessions:
             db.execute(
@@ -112,7 +113,9 @@ def _seed_sqlite(path: str, users: int, sessions: int, password_hash: str, now: 
         db.close()
 
 
-async def _seed_postgres(dsn: str, users: int, sessions: int, password_hash: str, now: datetime, far: datetime) -> None:
+async def _seed_postgres(
+    dsn: str, users: int, sessions: int, password_hash: StoredHash, now: datetime, far: datetime
+) -> None:
     db = await asyncpg.connect(dsn)
     try:
         have_users = await db.fetchval(
@@ -124,16 +127,17 @@ async def _seed_postgres(dsn: str, users: int, sessions: int, password_hash: str
         async with db.transaction():
             if users > have_users:
                 await db.execute(
-                    "INSERT INTO users (id, email, email_key, role, password_hash, email_verified, phone_verified, "
+                    "INSERT INTO users (id, email, email_key, role, password_hash, password_scheme, email_verified, phone_verified, "
                     "mfa_enabled, disabled, created_at, updated_at) "
                     "SELECT $1 || lpad(i::text, 12, '0'), 'seed' || i || '@bench.example.com', "
-                    "'seed' || i || '@bench.example.com', 'user', $2, true, false, false, false, $3, $3 "
+                    "'seed' || i || '@bench.example.com', 'user', $2, $6, true, false, false, false, $3, $3 "
                     "FROM generate_series($4::bigint, $5::bigint - 1) AS i",
                     USER_ID,
-                    password_hash,
+                    password_hash.value,
                     now,
                     have_users,
                     users,
+                    password_hash.scheme,
                 )
             if sessions > have_sessions:
                 # digest(): SHA-256, base64url without padding (32 bytes: 44 characters, no line breaks)

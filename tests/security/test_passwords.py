@@ -4,39 +4,46 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from dataclasses import dataclass
 
-from authgate.security.passwords import (
-    PasswordHasher,
-    PasswordPolicy,
-    common_passwords,
-    hash_password_sync,
-    hash_rounds,
-    verify_password_sync,
-)
+from authgate.security import hashing
+from authgate.security.hashing import HashPolicy, StoredHash
+from authgate.security.hashing.bcrypt_family import cost
+from authgate.security.passwords import PasswordHasher, PasswordPolicy, common_passwords
 from authgate.settings import Settings
 
 
-def test_default_cost_is_12() -> None:
+def test_default_is_bcrypt_cost_12_over_a_keyed_prehash() -> None:
     settings = Settings(_env_file=None, jwt_secret="s" * 40)  # type: ignore[call-arg]
-    assert settings.bcrypt_rounds == 12
-    hashed = hash_password_sync("Sturdy-Horse-42", settings.bcrypt_rounds)
-    assert hash_rounds(hashed) == 12
-    assert verify_password_sync("Sturdy-Horse-42", hashed)
+    assert (settings.password_hash, settings.bcrypt_rounds) == ("bcrypt", 12)
+    stored = HashPolicy(settings.password_hash, settings.bcrypt_rounds).make("Sturdy-Horse-42")
+    assert stored.scheme == "bcrypt-hmac-sha256" and cost(stored.value) == 12
+    assert hashing.verify(stored.scheme, "Sturdy-Horse-42", stored.value)
 
 
 def test_bytes_after_72_count_and_nul_does_not_truncate() -> None:
+    policy = HashPolicy(bcrypt_rounds=4)
     long = "A1a" + "x" * 100
-    hashed = hash_password_sync(long, 4)
-    assert verify_password_sync(long, hashed)
-    assert not verify_password_sync(long[:72], hashed)
-    assert not verify_password_sync(long[:-1] + "y", hashed)
-    with_nul = hash_password_sync("abc\x00def", 4)
-    assert not verify_password_sync("abc", with_nul)
+    stored = policy.make(long)
+    assert hashing.verify(stored.scheme, long, stored.value)
+    assert not hashing.verify(stored.scheme, long[:72], stored.value)
+    assert not hashing.verify(stored.scheme, long[:-1] + "y", stored.value)
+    with_nul = policy.make("abc\x00def")
+    assert not hashing.verify(with_nul.scheme, "abc", with_nul.value)
+
+
+def test_the_prehash_is_keyed_by_the_salt() -> None:
+    """Shucking: the bcrypt input is not an unkeyed SHA-256 anyone may hold from a leak
+    elsewhere. The same hash checked as authgate's old unkeyed scheme does not open."""
+    stored = HashPolicy(bcrypt_rounds=4).make("Sturdy-Horse-42")
+    assert not hashing.verify("bcrypt-sha256", "Sturdy-Horse-42", stored.value)
 
 
 def test_verify_never_raises_on_garbage_hashes() -> None:
-    assert not verify_password_sync("x", "not-a-hash")
-    assert not verify_password_sync("x", "")
+    for scheme in hashing.SCHEMES:
+        assert not hashing.verify(scheme, "x", "not-a-hash")
+        assert not hashing.verify(scheme, "x", "")
+    assert not hashing.verify("no-such-scheme", "x", "$2b$04$" + "a" * 53)
 
 
 def test_common_list_has_at_least_ten_thousand_entries() -> None:
@@ -68,8 +75,14 @@ def test_policy_reasons() -> None:
     assert pin.problems("0000") == []
 
 
+@dataclass
+class Account:
+    password_hash: str | None
+    password_scheme: str | None
+
+
 async def test_hashing_runs_off_the_event_loop() -> None:
-    hasher = PasswordHasher(rounds=12, workers=2)
+    hasher = PasswordHasher(HashPolicy(bcrypt_rounds=12), workers=2)
     threads: set[str] = set()
     loop_thread = threading.current_thread().name
     try:
@@ -82,7 +95,9 @@ async def test_hashing_runs_off_the_event_loop() -> None:
         # The loop kept turning while a cost-12 hash ran: it was not blocked.
         assert ticks >= 3
         assert threads == {loop_thread}
-        assert await hasher.verify("Sturdy-Horse-42", task.result())
+        stored: StoredHash = task.result()
+        account = Account(password_hash=stored.value, password_scheme=stored.scheme)
+        assert await hasher.verify("Sturdy-Horse-42", account)
         assert not await hasher.verify("Sturdy-Horse-42", None)
     finally:
         hasher.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from authgate.security.passwords import hash_password_sync
+from authgate.security.hashing import HashPolicy
 from tests.support.app import ClientFactory
 from tests.support.paths import ROOT
 
@@ -18,7 +18,7 @@ import seed  # bench/ is not a package: its directory is put on the path above
 async def test_seeded_users_sign_in_and_seeded_sessions_refresh_like_real_ones(
     database_url: str, make_client: ClientFactory
 ) -> None:
-    password_hash = hash_password_sync(seed.SEED_PASSWORD, 4)
+    password_hash = HashPolicy(bcrypt_rounds=4).make(seed.SEED_PASSWORD)
     await asyncio.to_thread(seed.seed, database_url, users=30, sessions=30, password_hash=password_hash)
     await asyncio.to_thread(seed.seed, database_url, users=45, sessions=40, password_hash=password_hash)
     async with make_client() as client:

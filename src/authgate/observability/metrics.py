@@ -39,14 +39,21 @@ class Metrics:
         self.logins = Counter("authgate_logins_total", "Login attempts by outcome", ["outcome"], registry=self.registry)
         self.hash_seconds = Histogram(
             "authgate_password_hash_seconds",
-            "Time spent hashing or verifying a password",
-            ["op"],
+            "Time spent hashing or verifying a password, by operation and hash scheme",
+            ["op", "scheme"],
             registry=self.registry,
             buckets=(0.001, 0.01, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2),
         )
 
-    def observe_hash(self, op: str, seconds: float) -> None:
-        self.hash_seconds.labels(op).observe(seconds)
+        self.rehashes = Counter(
+            "authgate_password_rehashes_total",
+            "Stored password hashes replaced by the configured scheme at a sign-in, by the scheme they had",
+            ["from"],
+            registry=self.registry,
+        )
+
+    def observe_hash(self, op: str, scheme: str, seconds: float) -> None:
+        self.hash_seconds.labels(op, scheme).observe(seconds)
 
     def render(self) -> bytes:
         """This app's registry, or, shared across workers, the sum over every worker's files."""

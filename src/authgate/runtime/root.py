@@ -33,6 +33,8 @@ from authgate.runtime.key_ring import KeyRing
 from authgate.runtime.role_book import RoleBook
 from authgate.security.codes import CodeHasher
 from authgate.security.crypto import SecretBox
+from authgate.security.hashing import HashPolicy
+from authgate.security.hashing.argon2_family import Argon2Params
 from authgate.security.passwords import PasswordHasher, PasswordPolicy
 from authgate.security.signed_tokens import TokenCodec
 from authgate.settings import Settings, cpu_count
@@ -134,7 +136,7 @@ class Runtime:
             limiter=RateLimiter(settings.rate_limit_rules, redis, prefix),
             lockout=Lockout(state, threshold=settings.lockout_threshold, base_seconds=settings.lockout_seconds),
             captcha=verifier_from_settings(settings, provider_client, state),
-            hasher=PasswordHasher(settings.bcrypt_rounds, cpu_count(), metrics.observe_hash),
+            hasher=PasswordHasher(hash_policy(settings), cpu_count(), metrics.observe_hash),
             keys=keys,
             verified_tokens=verified_tokens,
             codec=TokenCodec(keys, settings.issuer, settings.jwt_audience),
@@ -179,6 +181,8 @@ class Runtime:
         """Read the roles and the signing keys, and start the background parts (the message
         courier, the roles' and keys' reload, the retention purge). A database that does not
         answer yet does not stop the start: readiness says so, and the keys' reload retries."""
+        if warning := self.settings.password_hash_warning:
+            log.warning("password_hash_settings", warning=warning)
         await self.roles.start()
         try:
             await signing_keys.ensure_signing_key(self)
@@ -204,6 +208,15 @@ class Runtime:
         await self.engine.dispose()
         if self.redis is not None:
             await self.redis.aclose()
+
+
+def hash_policy(settings: Settings) -> HashPolicy:
+    """What new password hashes are made with (AUTHGATE_PASSWORD_HASH and its parameters)."""
+    return HashPolicy(
+        setting=settings.password_hash,
+        bcrypt_rounds=settings.bcrypt_rounds,
+        argon2=Argon2Params(settings.argon2_memory_kib, settings.argon2_time_cost, settings.argon2_parallelism),
+    )
 
 
 def _calls_out(settings: Settings) -> bool:

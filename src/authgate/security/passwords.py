@@ -1,21 +1,20 @@
-"""Password hashing (bcrypt over a SHA-256 pre-hash) and the password policy.
+"""Checking and making password hashes off the event loop, and the password policy.
 
-bcrypt reads only the first 72 bytes of its input, so the whole password is first reduced to
-a 44-byte base64 SHA-256 digest: every byte of a long password counts, and a NUL byte in the
-password cannot cut it short. Hashing is CPU-bound and slow by design, so `PasswordHasher`
-runs it in a thread pool sized to the cores (bcrypt releases the GIL) and never on the loop.
+The schemes themselves live in `security/hashing/`. Hashing is CPU-bound and slow by design,
+so `PasswordHasher` runs it in a thread pool sized to the cores (bcrypt and argon2 release the
+GIL) and never on the loop.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
 import hashlib
 import importlib.util
 import mmap
 import os
 import re
+import secrets
 import sys
 import threading
 import time
@@ -25,32 +24,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol, TypeVar
 
-import bcrypt
+from authgate.security import hashing
+from authgate.security.hashing import HashPolicy, StoredHash
 
 MAX_PASSWORD_CHARS = 1024  # far above any real password; the body limit stops worse earlier
 
-
-def _prehash(password: str) -> bytes:
-    digest = hashlib.sha256(password.encode("utf-8")).digest()
-    return base64.b64encode(digest)
-
-
-def hash_password_sync(password: str, rounds: int) -> str:
-    return bcrypt.hashpw(_prehash(password), bcrypt.gensalt(rounds)).decode("ascii")
-
-
-def verify_password_sync(password: str, hashed: str) -> bool:
-    try:
-        return bcrypt.checkpw(_prehash(password), hashed.encode("ascii"))
-    except ValueError:
-        return False
-
-
-def hash_rounds(hashed: str) -> int:
-    """The cost a stored hash was made with (`$2b$12$...` → 12)."""
-    return int(hashed.split("$")[2])
-
+T = TypeVar("T")
 
 HASHING_NICENESS = 10  # scheduler weight about a tenth of the event loop's (nice 0)
 
@@ -65,43 +46,68 @@ def _yield_to_requests() -> None:
             os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), HASHING_NICENESS)
 
 
+class HoldsPassword(Protocol):
+    """An account as far as its password goes (storage's `User`)."""
+
+    @property
+    def password_hash(self) -> str | None: ...
+    @property
+    def password_scheme(self) -> str | None: ...
+
+
+def stored_hash(account: HoldsPassword | None) -> StoredHash | None:
+    """The account's hash with its scheme, if it has a password."""
+    if account is None or account.password_hash is None or account.password_scheme is None:
+        return None
+    return StoredHash(account.password_scheme, account.password_hash)
+
+
 class PasswordHasher:
     """Hashes and verifies off the event loop, in a pool sized to the cores, at a lower
-    scheduling priority than the loop (see `_yield_to_requests`)."""
+    scheduling priority than the loop (see `_yield_to_requests`). New hashes follow the
+    configured `policy`; a check understands every scheme."""
 
     def __init__(
         self,
-        rounds: int,
+        policy: HashPolicy,
         workers: int,
-        observe: Callable[[str, float], None] | None = None,
+        observe: Callable[[str, str, float], None] | None = None,
     ) -> None:
-        self.rounds = rounds
+        self.policy = policy
         self._pool = ThreadPoolExecutor(
-            max_workers=workers, thread_name_prefix="bcrypt", initializer=_yield_to_requests
+            max_workers=workers, thread_name_prefix="hashing", initializer=_yield_to_requests
         )
-        self._observe = observe or (lambda _op, _seconds: None)
-        # A real hash of a random password, verified against when the account does not
-        # exist, so that unknown accounts cost the same time as wrong passwords.
-        self._dummy_hash = hash_password_sync(base64.b64encode(time.time_ns().to_bytes(8)).decode(), rounds)
+        self._observe = observe or (lambda _op, _scheme, _seconds: None)
+        # A real hash of a random password in the configured scheme, checked when the account
+        # does not exist (or has no password), so that unknown accounts cost the same time as
+        # wrong passwords of accounts on the configured scheme.
+        self._dummy = policy.make(secrets.token_urlsafe(16))
 
-    async def _run(self, op: str, fn: Callable[[], object]) -> object:
+    async def _run(self, op: str, scheme: str, fn: Callable[[], T]) -> T:
         loop = asyncio.get_running_loop()
         started = time.perf_counter()
         try:
             return await loop.run_in_executor(self._pool, fn)
         finally:
-            self._observe(op, time.perf_counter() - started)
+            self._observe(op, scheme, time.perf_counter() - started)
 
-    async def hash(self, password: str) -> str:
-        result = await self._run("hash", lambda: hash_password_sync(password, self.rounds))
-        assert isinstance(result, str)
-        return result
+    async def hash(self, password: str) -> StoredHash:
+        """A new hash of `password` in the configured scheme."""
+        return await self._run("hash", self.policy.scheme, lambda: self.policy.make(password))
 
-    async def verify(self, password: str, hashed: str | None) -> bool:
-        """Check `password`; with no stored hash, spend the same time and answer False."""
-        target = hashed or self._dummy_hash
-        ok = await self._run("verify", lambda: verify_password_sync(password, target))
-        return bool(ok) and hashed is not None
+    async def verify(self, password: str, account: HoldsPassword | None) -> bool:
+        """Check `password` against the account's hash, whatever its scheme; with no account or
+        no password, spend the same time on the dummy hash and answer False."""
+        stored = stored_hash(account)
+        target = stored or self._dummy
+        ok = await self._run("verify", target.scheme, lambda: hashing.verify(target.scheme, password, target.value))
+        return ok and stored is not None
+
+    def needs_rehash(self, account: HoldsPassword) -> bool:
+        """Whether the account's hash is to be replaced by one in the configured scheme and
+        parameters (after a correct password, at a sign-in)."""
+        stored = stored_hash(account)
+        return stored is not None and self.policy.needs_rehash(stored)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

@@ -102,7 +102,8 @@ async def update_profile(
     if change.password is not None:
         async with gate.counting(rt, ctx, subject=account(user.id)):
             await confirm_password(rt, user_id=user.id, password=change.current_password or "")
-        fields["password_hash"] = await rt.hasher.hash(change.password)
+        stored = await rt.hasher.hash(change.password)
+        fields["password_hash"], fields["password_scheme"] = stored.value, stored.scheme
     elif "phone" in fields and not await _sms_factor_on(rt, user_id=user.id):
         # (With the SMS factor on, the current factor's code checked below re-authenticates.)
         proof = Reauthentication(current_password=change.current_password, factor_code=change.mfa_code)
@@ -125,7 +126,7 @@ async def update_profile(
                 )
                 await one_time_repo.void(tx.db, now=utcnow(), purposes=VOIDED_BY_PASSWORD_CHANGE, user_id=user.id)
                 tx.audit("password.changed", user_id=user.id)
-            changed = sorted(k for k in fields if k not in {"password_hash", "username_key"})
+            changed = sorted(k for k in fields if k not in {"password_hash", "password_scheme", "username_key"})
             if also is not None:
                 changed = sorted({*changed, *await also(tx, fresh)})
             if changed:

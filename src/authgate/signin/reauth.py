@@ -59,6 +59,6 @@ async def confirm_password(rt: Parts, *, user_id: str, password: str) -> None:
     `invalid_credentials`, as at sign-in. Call it inside `counting`."""
     async with rt.read() as db:
         user = await user_repo.get(db, user_id=user_id)
-    if not await rt.hasher.verify(password, user.password_hash if user else None):
+    if not await rt.hasher.verify(password, user):
         error = invalid_credentials("The current password is not correct.")
         raise WrongSecret(error, user_id=user_id, method="password")

@@ -78,13 +78,14 @@ async def new_user(rt: Parts, reg: Registration, *, role: str = "user", email_ve
 
     # No password given: none is recorded (no one knows one), so the account signs in another
     # way, or sets a first password through a reset link.
-    password_hash = await rt.hasher.hash(reg.password) if reg.password is not None else None
+    stored = await rt.hasher.hash(reg.password) if reg.password is not None else None
     return User(
         email=email,
         name=name,
         username=username,
         phone=phone,
-        password_hash=password_hash,
+        password_hash=stored.value if stored else None,
+        password_scheme=stored.scheme if stored else None,
         role=role,
         email_verified=email_verified,
         phone_verified=False,

@@ -269,7 +269,7 @@ async def reset_password(rt: Parts, *, token: str, password: str) -> ResetDone:
     problems = rt.policy.problems(password, email=user.email, username=user.username)
     if problems:
         raise validation_failed(*(FieldError("password", message) for message in problems))
-    password_hash = await rt.hasher.hash(password)  # outside any transaction (docs/architecture.md)
+    stored = await rt.hasher.hash(password)  # outside any transaction (docs/architecture.md)
 
     async with rt.uow() as tx:
         link = await _use(tx, purpose=RESET_PASSWORD, token=token)
@@ -277,7 +277,7 @@ async def reset_password(rt: Parts, *, token: str, password: str) -> ResetDone:
         # Opening the link proves the mailbox: a never-verified account is claimed first.
         if await prove_address(tx, rt, user_id=user_id, email_key=link.address) is None:
             raise bad_link()
-        await user_repo.set_password_hash(tx.db, user_id=user_id, password_hash=password_hash)
+        await user_repo.set_password(tx.db, user_id=user_id, stored=stored)
         await one_time_repo.void(tx.db, now=utcnow(), purposes=VOIDED_BY_PASSWORD_CHANGE, user_id=user_id)
         await revoke_user_sessions(tx, rt, user_id=user_id, reason="password_reset")
         tx.audit("password.reset", user_id=user_id)

@@ -14,7 +14,10 @@ MAX_PASSWORD_BYTES_PLAIN_BCRYPT = 72  # bcrypt reads no further; the `bcrypt` pa
 class Scheme(Protocol):
     """One hash scheme: its name, as kept beside each hash, and how a password is checked."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """As kept beside each hash (`users.password_scheme`)."""
+        ...
 
     def verify(self, password: str, stored: str) -> bool:
         """Whether `password` opens `stored`; False, never an exception, for a hash that does

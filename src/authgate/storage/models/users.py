@@ -21,7 +21,8 @@ class User(Base):
     name: Mapped[str | None] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(20))
     role: Mapped[str] = mapped_column(String(64), default="user")
-    password_hash: Mapped[str | None] = mapped_column(String(128))
+    password_hash: Mapped[str | None] = mapped_column(Text)
+    password_scheme: Mapped[str | None] = mapped_column(String(32))  # security/hashing; None with no password
     email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     phone_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     mfa_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -29,7 +30,7 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    __table_args__ = (Index("ix_users_role", "role"),)
+    __table_args__ = (Index("ix_users_role", "role"), Index("ix_users_password_scheme", "password_scheme"))
 
 
 class Role(Base):

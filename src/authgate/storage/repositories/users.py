@@ -9,6 +9,7 @@ from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from authgate.security.hashing import StoredHash
 from authgate.storage.models import User, utcnow
 
 
@@ -77,10 +78,24 @@ async def update_fields(session: AsyncSession, *, user: User, fields: dict[str, 
     return user
 
 
-async def set_password_hash(session: AsyncSession, *, user_id: str, password_hash: str | None) -> None:
+async def set_password(session: AsyncSession, *, user_id: str, stored: StoredHash) -> None:
     await session.execute(
-        update(User).where(User.id == user_id).values(password_hash=password_hash, updated_at=utcnow())
+        update(User)
+        .where(User.id == user_id)
+        .values(password_hash=stored.value, password_scheme=stored.scheme, updated_at=utcnow())
     )
+
+
+async def replace_hash(session: AsyncSession, *, user_id: str, old: StoredHash, new: StoredHash) -> bool:
+    """Put `new` in place of `old`, only while the account still has `old`: a password changed
+    meanwhile wins. The account's `updated_at` stays: nothing it shows changed."""
+    result = await session.execute(
+        update(User)
+        .where(User.id == user_id, User.password_hash == old.value, User.password_scheme == old.scheme)
+        .values(password_hash=new.value, password_scheme=new.scheme)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 async def mark_email_verified(session: AsyncSession, *, user_id: str, email_key: str, now: datetime) -> bool:
@@ -134,7 +149,7 @@ async def claim(session: AsyncSession, *, user_id: str, email_key: str, now: dat
     result = await session.execute(
         update(User)
         .where(User.id == user_id, User.email_key == email_key, User.email_verified.is_(False))
-        .values(email_verified=True, password_hash=None, mfa_enabled=False, updated_at=now)
+        .values(email_verified=True, password_hash=None, password_scheme=None, mfa_enabled=False, updated_at=now)
         .returning(User.id)
         .execution_options(synchronize_session=False)
     )
