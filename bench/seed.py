@@ -93,8 +93,8 @@ def _seed_sqlite(path: str, users: int, sessions: int, password_hash: StoredHash
         if users > have_users:
             db.execute(
                 "WITH RECURSIVE n(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?) "
-                "INSERT INTO users (id, email, email_key, role, password_hash, password_scheme, email_verified, phone_verified, "
-                "mfa_enabled, disabled, created_at, updated_at) "
+                "INSERT INTO users (id, email, email_key, role, password_hash, password_scheme, email_verified, "
+                "phone_verified, mfa_enabled, disabled, created_at, updated_at) "
                 "SELECT ? || printf('%012d', i), 'seed' || i || '@bench.example.com', "
                 "'seed' || i || '@bench.example.com', 'user', ?, ?, 1, 0, 0, 0, ?, ? FROM n",
                 (have_users, users, USER_ID, password_hash.value, password_hash.scheme, stamp, stamp),
@@ -127,8 +127,8 @@ async def _seed_postgres(
         async with db.transaction():
             if users > have_users:
                 await db.execute(
-                    "INSERT INTO users (id, email, email_key, role, password_hash, password_scheme, email_verified, phone_verified, "
-                    "mfa_enabled, disabled, created_at, updated_at) "
+                    "INSERT INTO users (id, email, email_key, role, password_hash, password_scheme, email_verified, "
+                    "phone_verified, mfa_enabled, disabled, created_at, updated_at) "
                     "SELECT $1 || lpad(i::text, 12, '0'), 'seed' || i || '@bench.example.com', "
                     "'seed' || i || '@bench.example.com', 'user', $2, $6, true, false, false, false, $3, $3 "
                     "FROM generate_series($4::bigint, $5::bigint - 1) AS i",
