@@ -13,6 +13,10 @@ class ErrorCode(StrEnum):
     INVALID_CREDENTIALS = "invalid_credentials"
     EMAIL_TAKEN = "email_taken"
     USERNAME_TAKEN = "username_taken"
+    ID_TAKEN = "id_taken"
+    INVALID_HASH = "invalid_hash"
+    UNSUPPORTED_HASH = "unsupported_hash"
+    HASH_COST_TOO_HIGH = "hash_cost_too_high"
     MFA_REQUIRED = "mfa_required"
     INVALID_MFA_CODE = "invalid_mfa_code"
     INVALID_TOKEN = "invalid_token"  # noqa: S105 (an error code, not a secret)

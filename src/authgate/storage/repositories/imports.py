@@ -1,0 +1,81 @@
+"""Writing imported accounts in batches, and finding which of a batch's keys are taken.
+
+A batch is checked with one query per kind of key and written with one flush per table, so
+that an import of 100,000 rows costs a few statements per few hundred rows. A key taken
+between the check and the write (another import, a registration) spoils the batch: the
+caller lets it roll back and writes its rows one by one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import select, tuple_
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from authgate.storage.models import LinkedIdentity, TotpCredential, User
+
+CHUNK = 500  # keys per IN (...): within SQLite's and asyncpg's limits on bound parameters
+
+
+class Collision(Exception):
+    """A unique key was taken meanwhile; `field` names which: email, username, id or identity."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
+def _chunks(values: Sequence[object]) -> Iterable[Sequence[object]]:
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+async def taken_keys(
+    session: AsyncSession, *, email_keys: list[str], username_keys: list[str], ids: list[str]
+) -> tuple[set[str], set[str], set[str]]:
+    """Which of these email keys, username keys and user ids accounts have already."""
+    found: tuple[set[str], set[str], set[str]] = (set(), set(), set())
+    for column, wanted, into in (
+        (User.email_key, email_keys, found[0]),
+        (User.username_key, username_keys, found[1]),
+        (User.id, ids, found[2]),
+    ):
+        for chunk in _chunks(wanted):
+            into.update(v for v in (await session.execute(select(column).where(column.in_(chunk)))).scalars() if v)
+    return found
+
+
+async def taken_identities(session: AsyncSession, *, pairs: list[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Which of these (provider, subject) pairs are linked to an account already."""
+    found: set[tuple[str, str]] = set()
+    key = tuple_(LinkedIdentity.provider, LinkedIdentity.subject)
+    for chunk in _chunks(pairs):
+        rows = await session.execute(select(LinkedIdentity.provider, LinkedIdentity.subject).where(key.in_(chunk)))
+        found.update((provider, subject) for provider, subject in rows.tuples())
+    return found
+
+
+def _field(error: IntegrityError) -> str:
+    text = str(error.orig).lower()
+    if "linked_identities" in text or "provider" in text:
+        return "identity"
+    if "username" in text:
+        return "username"
+    if "email" in text:
+        return "email"
+    return "id"
+
+
+async def add_accounts(
+    session: AsyncSession, *, users: list[User], factors: list[TotpCredential], identities: list[LinkedIdentity]
+) -> None:
+    """Insert the accounts, then what belongs to them (their foreign keys need the accounts
+    first); `Collision` if a unique key was taken meanwhile (the transaction is then spoilt)."""
+    try:
+        session.add_all(users)
+        await session.flush()
+        session.add_all([*factors, *identities])
+        await session.flush()
+    except IntegrityError as exc:
+        raise Collision(_field(exc)) from None
