@@ -82,6 +82,7 @@ _DJANGO_UNSUPPORTED = {
 }
 _DJANGO_PBKDF2 = {"pbkdf2_sha256": "sha256", "pbkdf2_sha1": "sha1"}
 _DJANGO_SCRYPT_KEY_BYTES = 64
+_MAX_B64_CHARS = 4 * ((MAX_SALT_BYTES + 2) // 3)
 _WERKZEUG_SCRYPT_KEY_BYTES = 64
 
 
@@ -352,14 +353,13 @@ def _firebase(hashed: str, row: Mapping[str, object]) -> StoredHash:
     separator_text = _string(params, "saltSeparator", "password.params.saltSeparator")
     rounds = _integer(params, "rounds", "password.params.rounds")
     mem_cost = _integer(params, "memCost", "password.params.memCost")
-    for text, field in ((salt_text, "password.salt"), (signer_text, "password.params.signerKey")):
-        if len(text) > MAX_HASH_CHARS:
-            raise _too_costly(f"firebase-scrypt {field} is above the bound of {MAX_HASH_CHARS} characters", field)
-    if len(separator_text) > MAX_HASH_CHARS:
-        raise _too_costly(
-            f"firebase-scrypt saltSeparator is above the bound of {MAX_HASH_CHARS} characters",
-            "password.params.saltSeparator",
-        )
+    for text, field in (
+        (salt_text, "password.salt"),
+        (separator_text, "password.params.saltSeparator"),
+        (signer_text, "password.params.signerKey"),
+    ):
+        if len(text) > _MAX_B64_CHARS:  # longer than the base64 of MAX_SALT_BYTES: not decoded
+            raise _too_costly(f"{field} is above the bound of {MAX_SALT_BYTES} bytes", field)
     found = FirebaseHash(
         rounds,
         mem_cost,
@@ -379,6 +379,12 @@ def _firebase(hashed: str, row: Mapping[str, object]) -> StoredHash:
     if mem_cost > bound:
         raise _too_costly(
             f"firebase-scrypt memCost {mem_cost} is above the bound of {bound}", "password.params.memCost"
+        )
+    salted = len(found.salt) + len(found.separator)
+    if salted > MAX_SALT_BYTES:
+        raise _too_costly(
+            f"firebase-scrypt salt and saltSeparator are {salted} bytes, above the bound of {MAX_SALT_BYTES}",
+            "password.salt",
         )
     problem = found.invalid()
     if problem is not None:
