@@ -5,10 +5,21 @@ stored string never leaves the server: no answer or log shows a hash, a salt or 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
+import re
 from typing import Protocol
 
 MAX_PASSWORD_BYTES_PLAIN_BCRYPT = 72  # bcrypt reads no further; the `bcrypt` package refuses longer input
+
+# Bounds every stored hash keeps, whatever its family: checking must stay cheap and bounded.
+MAX_HASH_CHARS = 1024
+MAX_SALT_BYTES = 1024
+MIN_KEY_BYTES = 16  # under it a derived key is too short to be a real hash of the scheme
+MAX_KEY_BYTES = 128
+
+_B64 = re.compile(r"[A-Za-z0-9+/]*={0,2}", re.ASCII)
 
 
 class Scheme(Protocol):
@@ -16,7 +27,7 @@ class Scheme(Protocol):
 
     @property
     def name(self) -> str:
-        """As kept beside each hash (`users.password_scheme`)."""
+        """As kept beside each hash (`users.password_scheme`); read-only, so that frozen dataclasses fit."""
         ...
 
     def verify(self, password: str, stored: str) -> bool:
@@ -35,6 +46,25 @@ class Refused(Exception):
         self.code = code
         self.detail = detail
         self.field = field
+
+
+def b64(data: bytes) -> str:
+    """Standard base64 without padding, as every canonical stored string writes it."""
+    return base64.b64encode(data).decode("ascii").rstrip("=")
+
+
+def unb64(text: str) -> bytes | None:
+    """Standard base64 with padding or none; None for anything else (other characters, a
+    length no encoding gives)."""
+    if not _B64.fullmatch(text):
+        return None
+    body = text.rstrip("=")
+    if len(body) % 4 == 1:
+        return None
+    try:
+        return base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
+    except binascii.Error:
+        return None
 
 
 def same(a: bytes, b: bytes) -> bool:
