@@ -38,7 +38,8 @@ USE_CASES = INFRASTRUCTURE | {"core", "signin", "methods", "services"}
 ALLOWED: dict[str, set[str]] = {
     # entry points and the edge
     "entry": {"cli"},
-    "cli": USE_CASES | {"app", "connection", "runtime", "serving"},
+    "cli": USE_CASES | {"app", "cli_import", "connection", "runtime", "serving"},
+    "cli_import": USE_CASES | {"runtime"},
     "serving": {"app", "observability", "settings"},
     "app": {"http", "runtime", "observability", "settings", "authgate"},
     "connection": {"http", "errors"},

@@ -14,7 +14,7 @@ from authgate import __version__
 from authgate.http import openapi, problems
 from authgate.http.cors import CrossOrigin
 from authgate.http.middleware import Edge, first_segment
-from authgate.http.routes import FORM_PATHS, PREFIXED, ROOT, api_docs
+from authgate.http.routes import FORM_PATHS, LARGER_BODIES, PREFIXED, ROOT, api_docs
 from authgate.observability.logging import configure as configure_logging
 from authgate.observability.metrics import Metrics
 from authgate.runtime.root import Runtime
@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         root_only=root_only,
         max_body_bytes=settings.max_body_bytes,
         form_paths=FORM_PATHS,
+        larger_bodies=LARGER_BODIES,
         trusted_proxies=settings.trusted_proxies,
         cors=cors,
     )

@@ -1,4 +1,5 @@
-"""The `authgate` command: serve, migrate, mail, user create, audit verify, service, keys, openapi."""
+"""The `authgate` command: serve, migrate, mail, user create|import|stats, audit verify, service, keys,
+openapi."""
 
 from __future__ import annotations
 
@@ -170,6 +171,38 @@ def cmd_user_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_user_import(args: argparse.Namespace) -> int:
+    """Exit 0: every row valid (and created); 1: some rows failed, the others were imported;
+    2: the file or the report cannot be opened (nothing imported)."""
+    from authgate.cli_import import import_file
+
+    settings = _settings()
+    try:
+        source = sys.stdin.buffer if args.file == "-" else open(args.file, "rb")
+        report = open(args.report, "wb") if args.report else sys.stderr.buffer
+    except OSError as exc:
+        print(f"authgate: cannot open {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(_migrate(settings))
+        return asyncio.run(import_file(settings, source, dry_run=args.dry_run, report=report, as_json=args.json))
+    except KeyboardInterrupt:
+        print("authgate: interrupted; the rows written so far stay: run the same file again to finish", file=sys.stderr)
+        return 130
+    finally:
+        for stream in (source, report):
+            if stream not in (sys.stdin.buffer, sys.stderr.buffer):
+                stream.close()
+
+
+def cmd_user_stats(args: argparse.Namespace) -> int:
+    from authgate.cli_import import print_stats
+
+    settings = _settings()
+    asyncio.run(_migrate(settings))
+    return asyncio.run(print_stats(settings, as_json=args.json))
+
+
 async def _verify_audit(settings: Settings) -> int:
     from authgate.runtime.root import Runtime
     from authgate.services import audit
@@ -317,6 +350,17 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--role", default="user", help="a role's name: user (default), admin, or one you created")
     create.add_argument("--verified", action="store_true", help="mark the email as verified")
     create.set_defaults(func=cmd_user_create)
+    imported = user.add_parser(
+        "import", help="import users with their password hashes from a JSON Lines file (docs/guides/importing.md)"
+    )
+    imported.add_argument("file", help="one JSON object per line; - reads standard input")
+    imported.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+    imported.add_argument("--report", help="write each failed row's line, code and reason here (default: stderr)")
+    imported.add_argument("--json", action="store_true", help="print the summary as one JSON object")
+    imported.set_defaults(func=cmd_user_import)
+    stats = user.add_parser("stats", help="accounts per password scheme, and how many await a rehash")
+    stats.add_argument("--json", action="store_true", help="print one JSON object")
+    stats.set_defaults(func=cmd_user_stats)
 
     audit = sub.add_parser("audit", help="the audit trail").add_subparsers(dest="audit_command", required=True)
     verify = audit.add_parser("verify", help="check that no audit entry was changed, removed or reordered")

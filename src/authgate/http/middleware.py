@@ -161,6 +161,7 @@ class Edge:
         form_paths: tuple[str, ...],
         trusted_proxies: list[str],
         cors: CrossOrigin | None = None,
+        larger_bodies: tuple[tuple[str, int], ...] = (),
     ) -> None:
         self.app = app
         self.metrics = metrics
@@ -172,6 +173,8 @@ class Edge:
         # Longest first, so "/api/v1/auth" wins over "/api" if both are configured.
         self.aliases = sorted((a for a in aliases if a != primary), key=len, reverse=True)
         self.max_bytes = max_body_bytes
+        # (path pattern, multiple of the limit): the few routes that take more (an import's rows)
+        self.larger = tuple((pattern, max_body_bytes * multiple) for pattern, multiple in larger_bodies)
         self.form_paths = form_paths
         self.trusted = trusted_proxies
         self.cors = cors
@@ -248,8 +251,9 @@ class Edge:
         """The request's body, checked, as a `receive` that replays it; None once refused."""
         headers = dict(scope["headers"])
         length = headers.get(b"content-length")
-        too_large = f"The body must be at most {self.max_bytes} bytes."
-        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+        limit = next((size for pattern, size in self.larger if _path_matches(scope["path"], pattern)), self.max_bytes)
+        too_large = f"The body must be at most {limit} bytes."
+        if length is not None and (not length.isdigit() or int(length) > limit):
             await send_problem(send, 413, "payload_too_large", "Payload too large", too_large)
             return None
         chunks: list[bytes] = []
@@ -261,7 +265,7 @@ class Edge:
                 return None
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
+            if size > limit:
                 await send_problem(send, 413, "payload_too_large", "Payload too large", too_large)
                 return None
             chunks.append(chunk)

@@ -1,5 +1,6 @@
 """Routers, one module per area. `PREFIXED` are served under every route prefix; `FORM_PATHS`
-gathers the path patterns whose modules take a form post (http/middleware.Edge)."""
+gathers the path patterns whose modules take a form post, `LARGER_BODIES` those that take more
+than `AUTHGATE_MAX_BODY_BYTES`, as a multiple of it (http/middleware.Edge)."""
 
 from __future__ import annotations
 
@@ -41,3 +42,4 @@ PREFIXED: list[APIRouter] = [
 ]
 ROOT: list[APIRouter] = [health.router]
 FORM_PATHS: tuple[str, ...] = (*links.FORM_PATHS, *introspection.FORM_PATHS)
+LARGER_BODIES: tuple[tuple[str, int], ...] = users.LARGER_BODIES

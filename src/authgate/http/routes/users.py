@@ -4,19 +4,30 @@ from __future__ import annotations
 
 from typing import Annotated
 
+import orjson
 from fastapi import APIRouter, Query, Response, status
 
 from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep
 from authgate.http.responses import json_response
 from authgate.http.schemas.accounts import CreateUserIn, DeleteUserIn, UpdateUserIn
-from authgate.http.schemas.users import AdminUser, AdminUserOut, MfaResetOut, UnlockedOut, UserPageOut
+from authgate.http.schemas.users import (
+    AdminUser,
+    AdminUserOut,
+    ImportIn,
+    ImportOut,
+    MfaResetOut,
+    UnlockedOut,
+    UserPageOut,
+)
 from authgate.runtime.root import Runtime
 from authgate.services.accounts import ProfileChange
+from authgate.services.admin import imports
 from authgate.services.admin import users as users_admin
 from authgate.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from authgate.signin.reauth import Reauthentication
 
 router = APIRouter(tags=["users"])
+LARGER_BODIES = (("/users/import", 64),)  # up to 1,000 rows: 64 x AUTHGATE_MAX_BODY_BYTES
 REFUSALS: dict[int | str, dict[str, object]] = {403: {}, 404: {}}
 
 
@@ -46,12 +57,22 @@ async def list_users(
     email: Annotated[str | None, Query(max_length=320)] = None,
     role: Annotated[str | None, Query(max_length=64)] = None,
     disabled: bool | None = None,
+    password_scheme: Annotated[str | None, Query(alias="passwordScheme", max_length=32)] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> Response:
-    """Needs `users:read`. `email`: part of the address, any case; oldest first."""
+    """Needs `users:read`. `email`: part of the address, any case; `passwordScheme`: the
+    accounts whose password hash is of this scheme (`none`: without a password); oldest first."""
     users_admin.require_reader(rt, caller)
-    page = await users_admin.list_users(rt, email=email, role=role, disabled=disabled, cursor=cursor, limit=limit)
+    page = await users_admin.list_users(
+        rt,
+        email=email,
+        role=role,
+        disabled=disabled,
+        password_scheme=password_scheme,
+        cursor=cursor,
+        limit=limit,
+    )
     return json_response(UserPageOut(items=[admin_out(rt, u) for u in page.items], next_cursor=page.next_cursor))
 
 
@@ -117,3 +138,33 @@ async def unlock_user(user_id: str, caller: CurrentPrincipal, rt: RuntimeDep) ->
     """Lift a lockout (too many failed sign-ins) before it ends on its own (`users:write`)."""
     was_locked = await users_admin.unlock(rt, caller=caller, user_id=user_id)
     return UnlockedOut(message="Sign-in is open again for this account.", was_locked=was_locked)
+
+
+@router.post("/users/import", response_model=ImportOut, responses={403: {}, 413: {}})
+async def import_users(body: ImportIn, caller: CurrentPrincipal, rt: RuntimeDep) -> Response:
+    """Needs `users:write`. Up to 1,000 rows, each imported or refused on its own, in order
+    (docs/guides/importing.md); `dryRun` checks every row and writes nothing. The body may be
+    64 times `AUTHGATE_MAX_BODY_BYTES`."""
+    outcome = await imports.import_users(rt, caller=caller, rows=body.users, dry_run=body.dry_run)
+    tally = outcome.tally
+    results = [import_result(r) for r in outcome.results]
+    out = {
+        "dryRun": body.dry_run,
+        "valid": tally.valid,
+        "created": tally.created,
+        "failed": tally.failed,
+        "unverified": tally.unverified,
+        "results": results,
+    }
+    return Response(orjson.dumps(out), media_type="application/json")
+
+
+def import_result(result: imports.RowResult) -> dict[str, object]:
+    """One row's result (ImportResultOut): the fields that apply to its status, no others."""
+    out: dict[str, object] = {"index": result.index, "email": result.email, "status": result.status}
+    for name in ("id", "code", "detail"):
+        if (value := getattr(result, name)) is not None:
+            out[name] = value
+    if result.errors:
+        out["errors"] = [{"field": e.field, "message": e.message} for e in result.errors]
+    return out

@@ -4,7 +4,7 @@ API has it (the same instant as `createdAt`)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,6 +29,7 @@ class User(Protocol):
 
 class AdminUser(User, Protocol):
     disabled: bool
+    password_scheme: str | None
 
 
 class UserOut(BaseModel):
@@ -77,13 +78,15 @@ class UnlockedOut(BaseModel):
 
 
 class AdminUserOut(UserOut):
-    """The user object as administrators see it."""
+    """The user object as administrators see it: also whether the account is disabled, and the
+    scheme of its password hash (None: no password), to follow a migration of hashes."""
 
     disabled: bool
+    password_scheme: str | None = Field(serialization_alias="passwordScheme")
 
     @classmethod
     def of_admin(cls, user: AdminUser, caps: list[str]) -> AdminUserOut:
-        return cls(**UserOut.of(user, caps).model_dump(), disabled=user.disabled)
+        return cls(**UserOut.of(user, caps).model_dump(), disabled=user.disabled, password_scheme=user.password_scheme)
 
 
 class UserPageOut(BaseModel):
@@ -94,3 +97,39 @@ class UserPageOut(BaseModel):
 class MfaResetOut(BaseModel):
     message: str
     removed: list[str]
+
+
+class ImportIn(BaseModel):
+    """`POST /users/import` (`users:write`): rows as docs/guides/importing.md describes them.
+    A row that is not an object fails on its own; the request fails only as a whole."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    users: list[Any] = Field(min_length=1, max_length=1000)
+    dry_run: bool = Field(default=False, alias="dryRun", strict=True)
+
+
+class FieldErrorOut(BaseModel):
+    field: str
+    message: str
+
+
+class ImportResultOut(BaseModel):
+    index: int
+    email: Any
+    status: str
+    id: str | None = None
+    code: str | None = None
+    detail: str | None = None
+    errors: list[FieldErrorOut] | None = None
+
+
+class ImportOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    dry_run: bool = Field(serialization_alias="dryRun")
+    valid: int
+    created: int
+    failed: int
+    unverified: int
+    results: list[ImportResultOut]

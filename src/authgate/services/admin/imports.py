@@ -16,9 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from authgate.core.parts import Parts
+from authgate.core.principal import Principal
 from authgate.errors import ErrorCode, FieldError
 from authgate.security.capabilities import decode_caps, grants
 from authgate.services.admin.import_rows import ImportRow, RowFailure, invalid, parse_row
+from authgate.services.admin.users import require_writer
 from authgate.storage.models import LinkedIdentity, TotpCredential, User, new_id, utcnow
 from authgate.storage.repositories import imports as import_repo
 from authgate.storage.repositories import roles as role_repo
@@ -187,7 +189,8 @@ class Importer:
                 await staged.store(tx)
         except import_repo.Collision:
             return {r.index: r for r in [await self._write_one(i, e, row) for i, e, row in rows]}
-        return {index: RowResult(index, email, "created", id=user_id) for (index, email, _), user_id in zip(rows, ids)}
+        done = zip(rows, ids, strict=True)
+        return {index: RowResult(index, email, "created", id=user_id) for (index, email, _), user_id in done}
 
     async def _write_one(self, index: int, email: object, row: ImportRow) -> RowResult:
         try:
@@ -247,3 +250,21 @@ class _Staged:
 
     async def store(self, tx: UnitOfWork) -> None:
         await import_repo.add_accounts(tx.db, users=self.users, factors=self.factors, identities=self.identities)
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    tally: Tally
+    results: list[RowResult]
+
+
+async def import_users(rt: Parts, *, caller: Principal, rows: Sequence[object], dry_run: bool) -> ImportOutcome:
+    """`POST /users/import`: up to 1,000 rows in one request, by a caller with `users:write`
+    (and every capability of each row's role)."""
+    require_writer(rt, caller)
+    importer = Importer(rt, caller_caps=rt.roles.caps(caller.user.role), actor_id=caller.user_id, dry_run=dry_run)
+    results: list[RowResult] = []
+    for index, row in enumerate(rows):
+        results += await importer.add(index, row)
+    results += await importer.finish()
+    return ImportOutcome(importer.tally, results)

@@ -24,6 +24,7 @@ from authgate.errors import FieldError, forbidden, not_found, validation_failed
 from authgate.methods import second_factors as mfa
 from authgate.scope import RequestContext
 from authgate.security.capabilities import decode_caps, grants, has_caps
+from authgate.security.hashing import SCHEMES
 from authgate.security.identifiers import normalize_username, username_key
 from authgate.security.text import has_control_characters
 from authgate.services import accounts
@@ -40,6 +41,7 @@ from authgate.storage.repositories.users import DuplicateUser
 from authgate.storage.uow import UnitOfWork
 
 READ, WRITE = "users:read", "users:write"
+NO_PASSWORD = "none"  # noqa: S105 (`GET /users?passwordScheme=none`: the accounts without a password)
 ONLY_THE_USER = "Only the user can change this; send them a password reset link instead."
 
 
@@ -108,19 +110,33 @@ async def _find(rt: Parts, user_id: str) -> User:
 
 
 async def list_users(
-    rt: Parts, *, email: str | None, role: str | None, disabled: bool | None, cursor: str | None, limit: int
+    rt: Parts,
+    *,
+    email: str | None,
+    role: str | None,
+    disabled: bool | None,
+    cursor: str | None,
+    limit: int,
+    password_scheme: str | None = None,
 ) -> UserPage:
-    """Oldest first; the cursor is the last shown user's (created_at, id)."""
+    """Oldest first; the cursor is the last shown user's (created_at, id). `password_scheme`:
+    a scheme's name, or `none` for accounts without a password."""
     errors = [
         FieldError(field, "Control characters are not allowed.")
         for field, value in (("email", email), ("role", role))
         if value is not None and has_control_characters(value)
     ]
+    if password_scheme is not None and password_scheme != NO_PASSWORD and password_scheme not in SCHEMES:
+        known = ", ".join([*SCHEMES, NO_PASSWORD])
+        errors.append(FieldError("passwordScheme", f"Unknown scheme; known: {known}."))
     if errors:
         raise validation_failed(*errors)
     after = decode_time_cursor(cursor) if cursor else None
+    scheme = None if password_scheme is None else ("" if password_scheme == NO_PASSWORD else password_scheme)
     async with rt.read() as db:
-        users = await user_repo.page(db, email_part=email, role=role, disabled=disabled, after=after, limit=limit + 1)
+        users = await user_repo.page(
+            db, email_part=email, role=role, disabled=disabled, password_scheme=scheme, after=after, limit=limit + 1
+        )
     more = len(users) > limit
     users = users[:limit]
     last = users[-1] if users else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -168,8 +168,10 @@ async def page(
     disabled: bool | None,
     after: tuple[datetime, str] | None,
     limit: int,
+    password_scheme: str | None = None,
 ) -> list[User]:
-    """Users matching every filter given, oldest first, after the (created_at, id) key."""
+    """Users matching every filter given, oldest first, after the (created_at, id) key.
+    `password_scheme` "": those without a password."""
     query = select(User).order_by(User.created_at, User.id).limit(limit)
     if email_part:
         query = query.where(User.email_key.like(f"%{_like_escaped(email_part.casefold())}%", escape="\\"))
@@ -177,6 +179,10 @@ async def page(
         query = query.where(User.role == role)
     if disabled is not None:
         query = query.where(User.disabled.is_(disabled))
+    if password_scheme == "":
+        query = query.where(User.password_scheme.is_(None))
+    elif password_scheme is not None:
+        query = query.where(User.password_scheme == password_scheme)
     if after is not None:
         created, user_id = after
         query = query.where(or_(User.created_at > created, and_(User.created_at == created, User.id > user_id)))
@@ -190,3 +196,20 @@ async def delete_user(session: AsyncSession, *, user_id: str) -> bool:
         delete(User).where(User.id == user_id).returning(User.id).execution_options(synchronize_session=False)
     )
     return result.first() is not None
+
+
+async def count_by_scheme(session: AsyncSession) -> dict[str | None, int]:
+    """Accounts per password scheme (None: without a password)."""
+    rows = await session.execute(select(User.password_scheme, func.count()).group_by(User.password_scheme))
+    return {scheme: int(count) for scheme, count in rows.tuples()}
+
+
+async def hashes_of_scheme(session: AsyncSession, *, scheme: str, after: str, limit: int) -> list[tuple[str, str]]:
+    """(id, hash) of the accounts on `scheme`, by id after `after`: a page at a time."""
+    rows = await session.execute(
+        select(User.id, User.password_hash)
+        .where(User.password_scheme == scheme, User.id > after)
+        .order_by(User.id)
+        .limit(limit)
+    )
+    return [(user_id, value) for user_id, value in rows.tuples() if value is not None]
