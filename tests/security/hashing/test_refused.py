@@ -80,6 +80,8 @@ REFUSALS: list[tuple[str, Any, str, str]] = [
     ("werkzeug-sha256", row("werkzeug", f"sha256${k(8)}${hx(32)}"), UNSUPPORTED, H),
     ("werkzeug-sha1", row("werkzeug", f"sha1${k(8)}${hx(20)}"), UNSUPPORTED, H),
     ("werkzeug-md5", row("werkzeug", f"md5${k(8)}${hx(16)}"), UNSUPPORTED, H),
+    ("werkzeug-sha3", row("werkzeug", f"sha3_256${k(8)}${hx(32)}"), UNSUPPORTED, H),
+    ("werkzeug-pbkdf2-sha3", row("werkzeug", f"pbkdf2:sha3_256:1000${k(8)}${hx(32)}"), UNSUPPORTED, H),
     ("werkzeug-pbkdf2-md5", row("werkzeug", f"pbkdf2:md5:1000${k(8)}${hx(16)}"), UNSUPPORTED, H),
     ("phpass-P", row("bcrypt", "$P$B" + k(23).replace("+", ".")), UNSUPPORTED, H),
     ("phpass-H", row("pbkdf2", "$H$9" + k(23).replace("+", ".")), UNSUPPORTED, H),
