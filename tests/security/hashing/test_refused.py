@@ -151,6 +151,7 @@ REFUSALS: list[tuple[str, Any, str, str]] = [
     ("pbkdf2-sha256-iterations", row("pbkdf2", pb("sha256", i=5_000_001)), COSTLY, H),
     ("pbkdf2-sha512-iterations", row("pbkdf2", pb("sha512", i=1_000_001, key=64)), COSTLY, H),
     ("pbkdf2-key", row("pbkdf2", pb(key=129)), COSTLY, H),
+    ("pbkdf2-iterations-huge", row("pbkdf2", pb(i=10**18)), COSTLY, H),
     ("django-pbkdf2-iterations", row("django", f"pbkdf2_sha256$5000001$salt${k(32)}"), COSTLY, H),
     ("werkzeug-pbkdf2-iterations", row("werkzeug", f"pbkdf2:sha512:1000001$salt${hx(64)}"), COSTLY, H),
     ("scrypt-r", row("scrypt", sc(ln=4, r=33)), COSTLY, H),
@@ -160,6 +161,8 @@ REFUSALS: list[tuple[str, Any, str, str]] = [
     ("scrypt-log-n", row("scrypt", sc(ln=22, r=1)), COSTLY, H),
     ("scrypt-kratos-n", row("scrypt", sc(ln=2**22, r=1)), COSTLY, H),
     ("scrypt-key", row("scrypt", sc(key=129)), COSTLY, H),
+    ("scrypt-ln-huge", row("scrypt", sc(ln=10**18 + 1, r=1)), INVALID, H),  # N itself, not a power of two
+    ("scrypt-kratos-huge", row("scrypt", sc(ln=2**62, r=1)), COSTLY, H),
     ("django-scrypt-memory", row("django", f"scrypt$2097152$salt$2$1${k(64)}"), COSTLY, H),
     ("werkzeug-scrypt-p", row("werkzeug", f"scrypt:1024:8:17$salt${hx(64)}"), COSTLY, H),
     ("firebase-rounds-9", fb(rounds=9), COSTLY, "password.params.rounds"),

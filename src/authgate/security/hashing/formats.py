@@ -7,7 +7,11 @@ Parsing runs no hash: it reads the string, checks the bounds that keep checking 
 
 Kratos writes scrypt's N itself under `ln` (passlib writes log2 N there). Rule: an `ln` of
 32 or more is N itself and must be a power of two; under 32 it is log2 N (log2 N above 21 is
-over the bounds anyway, and no real N is under 32)."""
+over the bounds anyway, and no real N is under 32).
+
+A parameter under its family's minimum (bcrypt cost under 4, zero iterations, a key under 16
+bytes, N not a power of two) is `invalid_hash`: no real system writes it. One over a bound is
+`hash_cost_too_high`, naming the parameter, its value and the bound."""
 
 from __future__ import annotations
 
@@ -44,7 +48,7 @@ FIELDS = frozenset({"format", "hash", "salt", "params", "scheme"})
 FIREBASE_PARAMS = ("signerKey", "saltSeparator", "rounds", "memCost")
 AUTHGATE_SCHEMES = frozenset({BCRYPT_SHA256.name, BCRYPT_HMAC_SHA256.name, ARGON2ID.name})
 
-_NUM = "([0-9]{1,10})"
+_NUM = "([0-9]{1,19})"  # any count a real system writes; larger ones meet the bounds, not a parse error
 _BCRYPT = re.compile(r"\$(2[aby])\$([0-9]{2})\$[./A-Za-z0-9]{53}", re.ASCII)
 _ARGON2 = re.compile(
     rf"\$(argon2id|argon2i|argon2d)\$(?:v={_NUM}\$)?m={_NUM},t={_NUM},p={_NUM}\$([^$]+)\$([^$]+)", re.ASCII
