@@ -7,7 +7,11 @@ Parsing runs no hash: it reads the string, checks the bounds that keep checking 
 
 Kratos writes scrypt's N itself under `ln` (passlib writes log2 N there). Rule: an `ln` of
 32 or more is N itself and must be a power of two; under 32 it is log2 N (log2 N above 21 is
-over the bounds anyway, and no real N is under 32)."""
+over the bounds anyway, and no real N is under 32).
+
+A parameter under its family's minimum (bcrypt cost under 4, zero iterations, a key under 16
+bytes, N not a power of two) is `invalid_hash`: no real system writes it. One over a bound is
+`hash_cost_too_high`, naming the parameter, its value and the bound."""
 
 from __future__ import annotations
 
@@ -44,7 +48,7 @@ FIELDS = frozenset({"format", "hash", "salt", "params", "scheme"})
 FIREBASE_PARAMS = ("signerKey", "saltSeparator", "rounds", "memCost")
 AUTHGATE_SCHEMES = frozenset({BCRYPT_SHA256.name, BCRYPT_HMAC_SHA256.name, ARGON2ID.name})
 
-_NUM = "([0-9]{1,10})"
+_NUM = "([0-9]{1,19})"  # any count a real system writes; larger ones meet the bounds, not a parse error
 _BCRYPT = re.compile(r"\$(2[aby])\$([0-9]{2})\$[./A-Za-z0-9]{53}", re.ASCII)
 _ARGON2 = re.compile(
     rf"\$(argon2id|argon2i|argon2d)\$(?:v={_NUM}\$)?m={_NUM},t={_NUM},p={_NUM}\$([^$]+)\$([^$]+)", re.ASCII
@@ -84,10 +88,21 @@ _DJANGO_PBKDF2 = {"pbkdf2_sha256": "sha256", "pbkdf2_sha1": "sha1"}
 _DJANGO_SCRYPT_KEY_BYTES = 64
 _MAX_B64_CHARS = 4 * ((MAX_SALT_BYTES + 2) // 3)
 _WERKZEUG_SCRYPT_KEY_BYTES = 64
+_WERKZEUG_UNSUPPORTED = {  # werkzeug before 2.3: `<method>$<salt>$<hex>`, HMAC when salted
+    "plain": "werkzeug plain (unhashed)",
+    "md5": "werkzeug MD5",
+    "sha1": "werkzeug SHA-1",
+    "sha224": "werkzeug SHA-224",
+    "sha256": "werkzeug SHA-256",
+    "sha384": "werkzeug SHA-384",
+    "sha512": "werkzeug SHA-512",
+}
 
 
 def _unsupported(what: str, field: str = "password.hash") -> Refused:
-    return Refused("unsupported_hash", f"{what} hashes are not supported: {ADVICE}", field)
+    """`what` names the kind; one ending in ":" is a list, not followed by "hashes"."""
+    kind = what[:-1] if what.endswith(":") else f"{what} hashes"
+    return Refused("unsupported_hash", f"{kind} are not supported: {ADVICE}", field)
 
 
 def _invalid(detail: str, field: str = "password.hash") -> Refused:
@@ -301,7 +316,9 @@ def _django(hashed: str) -> StoredHash:
         return StoredHash(DJANGO_BCRYPT_SHA256.name, _bcrypt(rest, "django bcrypt_sha256"))
     if label == "bcrypt":
         return StoredHash(BCRYPT.name, _bcrypt(rest, "django bcrypt"))
-    raise _unsupported("this Django hasher's")
+    raise _unsupported(
+        "Django hashers other than pbkdf2_sha256, pbkdf2_sha1, argon2, scrypt, bcrypt_sha256 and bcrypt:"
+    )
 
 
 def _werkzeug(hashed: str) -> StoredHash:
@@ -310,7 +327,7 @@ def _werkzeug(hashed: str) -> StoredHash:
     if name not in ("pbkdf2", "scrypt"):
         if not dollar:
             raise _invalid("the werkzeug hash is not <method>$<salt>$<hash>")
-        raise _unsupported("werkzeug's plain, salted-digest and unknown-method")
+        raise _unsupported(_WERKZEUG_UNSUPPORTED.get(name, "werkzeug methods other than pbkdf2 and scrypt:"))
     parts = rest.split("$")
     if not dollar or len(parts) != 2:
         raise _invalid(f"the werkzeug {name} hash is not {name}:…$<salt>$<hex>")
@@ -325,7 +342,7 @@ def _werkzeug(hashed: str) -> StoredHash:
         if digest == "md5":
             raise _unsupported("werkzeug PBKDF2-HMAC-MD5")
         if digest not in pbkdf2_family.DIGEST_BYTES:
-            raise _unsupported("werkzeug PBKDF2 with a digest other than SHA-1, SHA-256 or SHA-512:")
+            raise _unsupported("werkzeug PBKDF2 with a digest other than SHA-1, SHA-256 or SHA-512")
         if len(key) != pbkdf2_family.DIGEST_BYTES[digest]:
             raise _invalid(f"the werkzeug pbkdf2 hash is {len(key)} bytes, not the digest's")
         return _pbkdf2(Pbkdf2Hash(digest, iterations, _text_salt(salt_text, "werkzeug"), key))
