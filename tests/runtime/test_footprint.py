@@ -27,6 +27,7 @@ OPTIONAL = (
     "pyotp",  # the first authenticator enrolment or code
     "segno",  # the first authenticator enrolment's QR code
     "altcha",  # AUTHGATE_CAPTCHA_PROVIDER=altcha
+    "argon2",  # AUTHGATE_PASSWORD_HASH=argon2id, or the first argon2 hash checked
     "sqlalchemy.dialects.postgresql",  # a PostgreSQL database
 )
 
@@ -117,6 +118,25 @@ def test_feature_libraries_load_only_when_a_feature_is_used(tmp_path: Path) -> N
         ),
     )
     assert {"authlib", "aiosmtplib", "pyotp", "segno", "altcha"} <= set(used["loaded"])
+
+
+def test_argon2_loads_when_configured_or_when_an_argon2_hash_is_checked(tmp_path: Path) -> None:
+    database = f"sqlite+aiosqlite:///{tmp_path}/a.db"
+    configured = probe(
+        AUTHGATE_DATABASE_URL=database,
+        AUTHGATE_PASSWORD_HASH="argon2id",
+        AUTHGATE_ARGON2_MEMORY_KIB="19456",
+        AUTHGATE_ARGON2_TIME_COST="2",
+    )
+    assert configured["loaded"] == ["argon2"]
+    checked = probe(
+        AUTHGATE_DATABASE_URL=database,
+        PROBE_THEN=(
+            "from authgate.security import hashing\n"
+            "hashing.verify('argon2id', 'x', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA')\n"
+        ),
+    )
+    assert checked["loaded"] == ["argon2"]
 
 
 def test_serve_asks_uvicorn_for_no_websocket_protocol(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -70,7 +70,9 @@ async def test_upgrade_rekeys_lookalike_accounts_so_they_stop_squatting(
         bob: ("bob@example.com", "bob@example.com", None),
         sue: ("sue@example.com", "sue@example.com", None),
     }
-    # The app on the upgraded database: the plain address is taken, by the account that had it.
+    # The app on the upgraded database (and every later revision): the plain address is taken,
+    # by the account that had it.
+    await upgrade(migration_engine)
     async with make_client(database_url=str(migration_engine.url.render_as_string(hide_password=False))) as client:
         for email in ("bob@example.com", "sue@example.com"):
             taken = await client.post("/register", json={"email": email, "password": STRONG_PASSWORD})

@@ -189,6 +189,7 @@ def _fake_key(n: int) -> str:
         f"$argon2id$v=19$m=7168,t=5,p=1${_fake_key(16)}${_fake_key(32)}",  # Keycloak
         f"$argon2id$v=19$m=102400,t=2,p=8${_fake_key(16)}${_fake_key(32)}",  # Django
     ],
+    ids=["argon2-cffi", "kratos", "keycloak", "django"],  # random salts: ids the xdist workers agree on
 )
 def test_argon2_defaults_pass(hashed: str) -> None:
     parse({"format": "argon2", "hash": hashed})

@@ -2,15 +2,19 @@
 
 The PHC string (`$argon2id$v=19$m=65536,t=3,p=1$salt$hash`) carries its own parameters, so
 one verifier checks a hash of any parameters; `needs_rehash` compares them with the
-configured ones."""
+configured ones.
+
+argon2-cffi is imported on first use: a worker whose accounts hold no argon2 hash, with bcrypt
+configured, never loads it (tests/runtime/test_footprint.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
+from typing import TYPE_CHECKING
 
-from argon2 import PasswordHasher, Type
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 
 @dataclass(frozen=True)
@@ -21,12 +25,19 @@ class Argon2Params:
 
     @cached_property
     def hasher(self) -> PasswordHasher:
+        from argon2 import PasswordHasher, Type
+
         return PasswordHasher(
             time_cost=self.time_cost, memory_cost=self.memory_kib, parallelism=self.parallelism, type=Type.ID
         )
 
 
-_ANY = PasswordHasher()  # verify() reads the parameters and the type from the hash itself
+@lru_cache(maxsize=1)
+def _any() -> PasswordHasher:
+    """A verifier for every argon2 hash: `verify` reads the parameters and type from the hash."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
 
 
 @dataclass(frozen=True)
@@ -37,9 +48,11 @@ class Argon2Scheme:
     def verify(self, password: str, stored: str) -> bool:
         if not stored.startswith(self.prefix):  # the stored scheme and the string must agree
             return False
+        from argon2.exceptions import InvalidHashError, VerificationError
+
         try:
-            return _ANY.verify(stored, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return _any().verify(stored, password)
+        except (VerificationError, InvalidHashError):  # a mismatch is a VerificationError
             return False
 
 
@@ -52,6 +65,8 @@ def make(password: str, params: Argon2Params) -> str:
 
 
 def needs_rehash(stored: str, params: Argon2Params) -> bool:
+    from argon2.exceptions import InvalidHashError
+
     try:
         return params.hasher.check_needs_rehash(stored)
     except (InvalidHashError, ValueError):
