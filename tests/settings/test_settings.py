@@ -24,6 +24,19 @@ from tests.support.settings import SECRET, assert_stops_naming
         ({"JWT_SECRET": SECRET, "AUTHGATE_JWT_ALGORITHM": "none"}, "AUTHGATE_JWT_ALGORITHM"),
         ({"JWT_SECRET": SECRET, "AUTHGATE_KEY_GRACE_SECONDS": "-1"}, "AUTHGATE_KEY_GRACE_SECONDS"),
         ({"JWT_SECRET": SECRET, "AUTHGATE_KEY_ROTATION_SECONDS": "soon"}, "AUTHGATE_KEY_ROTATION_SECONDS"),
+        ({"JWT_SECRET": SECRET, "AUTHGATE_PASSWORD_HASH": "scrypt"}, "AUTHGATE_PASSWORD_HASH"),
+        ({"JWT_SECRET": SECRET, "AUTHGATE_ARGON2_MEMORY_KIB": "19455"}, "AUTHGATE_ARGON2_MEMORY_KIB"),
+        ({"JWT_SECRET": SECRET, "AUTHGATE_ARGON2_MEMORY_KIB": "262145"}, "AUTHGATE_ARGON2_MEMORY_KIB"),
+        (  # one pass needs OWASP's 46 MiB
+            {"JWT_SECRET": SECRET, "AUTHGATE_ARGON2_TIME_COST": "1", "AUTHGATE_ARGON2_MEMORY_KIB": "47103"},
+            "AUTHGATE_ARGON2_MEMORY_KIB",
+        ),
+        (  # memory x passes within what another authgate imports
+            {"JWT_SECRET": SECRET, "AUTHGATE_ARGON2_TIME_COST": "5", "AUTHGATE_ARGON2_MEMORY_KIB": "262144"},
+            "AUTHGATE_ARGON2_MEMORY_KIB",
+        ),
+        ({"JWT_SECRET": SECRET, "AUTHGATE_ARGON2_TIME_COST": "17"}, "AUTHGATE_ARGON2_TIME_COST"),
+        ({"JWT_SECRET": SECRET, "AUTHGATE_ARGON2_PARALLELISM": "0"}, "AUTHGATE_ARGON2_PARALLELISM"),
     ],
 )
 def test_bad_configuration_stops_the_process_naming_the_variable(env: dict[str, str], name: str) -> None:
@@ -50,3 +63,26 @@ def test_missing_secret_raises_config_error(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.delenv("JWT_SECRET", raising=False)
     with pytest.raises(ConfigError, match="JWT_SECRET"):
         load_settings(_env_file=None)
+
+
+def test_argon2_settings_at_their_bounds_start() -> None:
+    for env in (
+        {"AUTHGATE_ARGON2_TIME_COST": "1", "AUTHGATE_ARGON2_MEMORY_KIB": "47104"},
+        {"AUTHGATE_ARGON2_TIME_COST": "4", "AUTHGATE_ARGON2_MEMORY_KIB": "262144"},
+        {"AUTHGATE_ARGON2_TIME_COST": "16", "AUTHGATE_ARGON2_MEMORY_KIB": "65536", "AUTHGATE_ARGON2_PARALLELISM": "16"},
+    ):
+        settings = load_settings(
+            _env_file=None,
+            jwt_secret=SECRET,
+            password_hash="ARGON2ID",
+            **{k.removeprefix("AUTHGATE_").lower(): int(v) for k, v in env.items()},
+        )
+        assert settings.password_hash == "argon2id"
+
+
+@pytest.mark.parametrize(
+    ("rounds", "warned"), [(4, "below 10"), (9, "below 10"), (10, None), (15, None), (16, "above 15")]
+)
+def test_the_start_warns_of_a_bcrypt_cost_outside_10_to_15(rounds: int, warned: str | None) -> None:
+    warning = load_settings(_env_file=None, jwt_secret=SECRET, bcrypt_rounds=rounds).password_hash_warning
+    assert (warning is None) if warned is None else (warned in (warning or ""))

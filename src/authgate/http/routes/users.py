@@ -7,6 +7,7 @@ from typing import Annotated
 import orjson
 from fastapi import APIRouter, Query, Response, status
 
+from authgate.core.principal import Principal
 from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep
 from authgate.http.responses import json_response
 from authgate.http.schemas.accounts import CreateUserIn, DeleteUserIn, UpdateUserIn
@@ -17,6 +18,7 @@ from authgate.http.schemas.users import (
     ImportOut,
     MfaResetOut,
     UnlockedOut,
+    UserOut,
     UserPageOut,
 )
 from authgate.runtime.root import Runtime
@@ -33,6 +35,14 @@ REFUSALS: dict[int | str, dict[str, object]] = {403: {}, 404: {}}
 
 def admin_out(rt: Runtime, user: AdminUser) -> AdminUserOut:
     return AdminUserOut.of_admin(user, rt.roles.caps(user.role))
+
+
+def seen_by(rt: Runtime, caller: Principal, user: AdminUser, status_code: int = 200) -> Response:
+    """The administrators' view for a caller with `users:read`; anyone else, reading or changing
+    their own account, gets the plain user object (no `disabled`, no `passwordScheme`)."""
+    if users_admin.is_reader(rt, caller):
+        return json_response(admin_out(rt, user), status_code)
+    return json_response(UserOut.of(user, rt.roles.caps(user.role)), status_code)
 
 
 def changes(body: UpdateUserIn) -> tuple[ProfileChange, users_admin.AdminChange]:
@@ -77,7 +87,7 @@ async def list_users(
 
 
 @router.post("/user", status_code=status.HTTP_201_CREATED, response_model=AdminUserOut, responses={403: {}, 409: {}})
-async def create_user(body: CreateUserIn, caller: CurrentPrincipal, rt: RuntimeDep) -> AdminUserOut:
+async def create_user(body: CreateUserIn, caller: CurrentPrincipal, rt: RuntimeDep) -> Response:
     """Needs `users:write`, and every capability of the role given."""
     users_admin.require_writer(rt, caller)
     user = await users_admin.create_user(
@@ -92,24 +102,24 @@ async def create_user(body: CreateUserIn, caller: CurrentPrincipal, rt: RuntimeD
         disabled=body.disabled,
         caller=caller,
     )
-    return admin_out(rt, user)
+    return seen_by(rt, caller, user, status.HTTP_201_CREATED)
 
 
 @router.get("/user/{user_id}", response_model=AdminUserOut, responses=REFUSALS)
-async def get_user(user_id: str, caller: CurrentPrincipal, rt: RuntimeDep) -> AdminUserOut:
-    """Oneself, or anyone with `users:read`."""
-    return admin_out(rt, await users_admin.get_user(rt, caller=caller, user_id=user_id))
+async def get_user(user_id: str, caller: CurrentPrincipal, rt: RuntimeDep) -> Response:
+    """Oneself, or anyone with `users:read` (who sees `disabled` and `passwordScheme` too)."""
+    return seen_by(rt, caller, await users_admin.get_user(rt, caller=caller, user_id=user_id))
 
 
 @router.put("/user/{user_id}", response_model=AdminUserOut, responses=REFUSALS)
 async def update_user(
     user_id: str, body: UpdateUserIn, caller: CurrentPrincipal, rt: RuntimeDep, ctx: Context
-) -> AdminUserOut:
+) -> Response:
     """Oneself: the profile fields. `users:write`: role, disabled, emailVerified, phoneVerified,
     and another user's name and username."""
     profile, admin = changes(body)
     user = await users_admin.update_user(rt, caller=caller, user_id=user_id, change=profile, admin=admin, ctx=ctx)
-    return admin_out(rt, user)
+    return seen_by(rt, caller, user)
 
 
 @router.delete("/user/{user_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=REFUSALS)

@@ -65,8 +65,13 @@ def _caps(rt: Parts, principal: Principal) -> list[str]:
     return rt.roles.caps(principal.user.role)
 
 
+def is_reader(rt: Parts, caller: Principal) -> bool:
+    """Whether the caller sees the administrators' view of accounts (`users:read`)."""
+    return has_caps(_caps(rt, caller), READ)
+
+
 def require_reader(rt: Parts, caller: Principal) -> None:
-    if not has_caps(_caps(rt, caller), READ):
+    if not is_reader(rt, caller):
         raise forbidden("This needs the users:read capability.")
 
 

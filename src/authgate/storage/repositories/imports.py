@@ -52,7 +52,7 @@ async def taken_identities(session: AsyncSession, *, pairs: list[tuple[str, str]
     key = tuple_(LinkedIdentity.provider, LinkedIdentity.subject)
     for chunk in _chunks(pairs):
         rows = await session.execute(select(LinkedIdentity.provider, LinkedIdentity.subject).where(key.in_(chunk)))
-        found.update((provider, subject) for provider, subject in rows.tuples())
+        found.update((provider, subject) for provider, subject in rows)
     return found
 
 

@@ -201,7 +201,7 @@ async def delete_user(session: AsyncSession, *, user_id: str) -> bool:
 async def count_by_scheme(session: AsyncSession) -> dict[str | None, int]:
     """Accounts per password scheme (None: without a password)."""
     rows = await session.execute(select(User.password_scheme, func.count()).group_by(User.password_scheme))
-    return {scheme: int(count) for scheme, count in rows.tuples()}
+    return {scheme: int(count) for scheme, count in rows}
 
 
 async def hashes_of_scheme(session: AsyncSession, *, scheme: str, after: str, limit: int) -> list[tuple[str, str]]:
@@ -212,4 +212,4 @@ async def hashes_of_scheme(session: AsyncSession, *, scheme: str, after: str, li
         .order_by(User.id)
         .limit(limit)
     )
-    return [(user_id, value) for user_id, value in rows.tuples() if value is not None]
+    return [(user_id, value) for user_id, value in rows if value is not None]
