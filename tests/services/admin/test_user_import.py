@@ -551,3 +551,27 @@ async def test_racing_rows_with_usernames_and_identities_fail_email_taken_like_s
     assert_each_row_created_once(await race(client, rows), 20)
     assert await count(client, "SELECT COUNT(*) FROM users WHERE email LIKE 'race%'") == 20
     assert await count(client, "SELECT COUNT(*) FROM linked_identities WHERE subject = 'race'") == 1
+
+
+async def test_a_lost_race_names_the_key_taken_not_a_word_in_the_address(client: httpx.AsyncClient) -> None:
+    """The loser of a race learns which key was taken from the database's complaint; an address
+    that happens to contain `provider` or `username` must still fail `email_taken`."""
+    rows = [bcrypt_row(f"provider.username{n}@example.com") for n in range(20)]
+    assert_each_row_created_once(await race(client, rows), 20)
+
+
+async def test_times_ids_and_seeds_are_checked(client: httpx.AsyncClient) -> None:
+    headers = await admin(client)
+    rows: list[Any] = [
+        {"email": "a@example.com", "createdAt": "2019-12-06T18:36:12"},  # no offset
+        {"email": "b@example.com", "createdAt": "2019-12-06"},
+        {"email": "c@example.com", "createdAt": "2999-01-01T00:00:00Z"},  # the future
+        {"email": "d@example.com", "id": "42"},
+        bcrypt_row("e@example.com", totpSecret="ABCDEFGH"),  # too short
+        bcrypt_row("f@example.com", totpSecret="0189" * 5),  # not base32
+        {"email": "g@example.com", "createdAt": "2019-12-06T18:36:12Z", "id": str(uuid.uuid4())},
+    ]
+    answer = await imported(client, headers, rows)
+    assert statuses(answer) == ["validation_failed"] * 6 + ["created"]
+    fields = [[e["field"] for e in r.get("errors", [])] for r in answer["results"][:6]]
+    assert fields == [["createdAt"], ["createdAt"], ["createdAt"], ["id"], ["totpSecret"], ["totpSecret"]]
