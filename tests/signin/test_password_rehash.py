@@ -27,6 +27,7 @@ from werkzeug.security import generate_password_hash
 
 from authgate.security.hashing.formats import parse
 from authgate.storage.migrate import upgrade
+from tests.security.hashing.generators import FIREBASE_PASSWORD, FIREBASE_VECTOR
 from tests.support.app import ClientFactory, sql
 from tests.support.delivery import MessagingClientFactory
 from tests.support.http import STRONG_PASSWORD, bearer, register
@@ -38,19 +39,6 @@ EMAIL = "ada@example.com"
 PASSWORD = "Imported-Pass-42 \u00e9t\u00e9"  # non-ASCII: every scheme must read the same UTF-8 bytes
 CHEAP_ARGON2 = {"time_cost": 1, "memory_cost": 64, "parallelism": 1}
 
-# Firebase's published test vector (github.com/firebase/scrypt), with its project's parameters.
-FIREBASE = {
-    "format": "firebase-scrypt",
-    "hash": "lSrfV15cpx95/sZS2W9c9Kp6i/LVgQNDNC/qzrCnh1SAyZvqmZqAjTdn3aoItz+VHjoZilo78198JAdRuid5lQ==",
-    "salt": "42xEC+ixf3L2lw==",
-    "params": {
-        "signerKey": "jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA==",
-        "saltSeparator": "Bw==",
-        "rounds": 8,
-        "memCost": 14,
-    },
-}
-FIREBASE_PASSWORD = "user1password"
 
 
 def imported(kind: str) -> tuple[dict[str, Any], str]:
@@ -76,7 +64,7 @@ def imported(kind: str) -> tuple[dict[str, Any], str]:
         digest = hashlib.sha256(secret).hexdigest().encode()
         return {"format": "django", "hash": "bcrypt_sha256$" + bcrypt.hashpw(digest, bcrypt.gensalt(4)).decode()}, PASSWORD
     assert kind == "firebase-scrypt"
-    return FIREBASE, FIREBASE_PASSWORD
+    return FIREBASE_VECTOR, FIREBASE_PASSWORD
 
 
 KINDS = (

@@ -19,15 +19,19 @@ import hmac
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC
+from typing import Any
 
 import orjson
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.storage.models import AuditChainHead, AuditEntry
+from authgate.storage.models.base import table_of
 
+# The columns an entry's hash covers, in order (with VERSION and the previous hash).
+HASHED = ("seq", "at", "type", "user_id", "actor_id", "ip_address", "user_agent", "data")
 GENESIS = "0" * 64  # the "previous hash" of the first chained entry
 HEAD_ID = 1
 VERSION = 1
@@ -41,35 +45,33 @@ class AuditChain:
             key_material.encode("utf-8")
         )
 
-    def hash(self, entry: AuditEntry, prev_hash: str) -> str:
+    def hash(self, entry: AuditEntry | dict[str, Any], prev_hash: str) -> str:
+        """Of a stored entry, or of a row about to be (a dict of the columns, `append`)."""
+        row = entry if isinstance(entry, dict) else {name: getattr(entry, name) for name in HASHED}
         content = orjson.dumps(
             [
                 VERSION,
-                entry.seq,
+                row["seq"],
                 prev_hash,
-                entry.at.astimezone(UTC).isoformat(timespec="microseconds"),
-                entry.type,
-                entry.user_id,
-                entry.actor_id,
-                entry.ip_address,
-                entry.user_agent,
-                entry.data,
+                row["at"].astimezone(UTC).isoformat(timespec="microseconds"),
+                *(row[name] for name in HASHED[2:]),
             ]
         )
         return hmac.new(self._key, content, hashlib.sha256).hexdigest()
 
-    async def append(self, db: AsyncSession, entries: Sequence[AuditEntry]) -> None:
-        """Give `entries` the next places and hashes, and move the head; in the caller's
-        transaction (SQLite: BEGIN IMMEDIATE already holds the one write lock)."""
+    async def append(self, db: AsyncSession, rows: Sequence[dict[str, Any]]) -> None:
+        """Give the new entries (dicts of their columns) the next places and hashes, insert
+        them in one statement, and move the head; in the caller's transaction (SQLite: BEGIN
+        IMMEDIATE already holds the one write lock)."""
         head = (
             await db.execute(select(AuditChainHead).where(AuditChainHead.id == HEAD_ID).with_for_update())
         ).scalar_one()
         seq, prev = head.seq, head.hash
-        for entry in entries:
+        for row in rows:
             seq += 1
-            entry.seq, entry.prev_hash = seq, prev
-            entry.hash = prev = self.hash(entry, prev)
-        db.add_all(entries)
+            row["seq"], row["prev_hash"] = seq, prev
+            row["hash"] = prev = self.hash(row, prev)
+        await db.execute(insert(table_of(AuditEntry)), list(rows))
         await db.execute(update(AuditChainHead).where(AuditChainHead.id == HEAD_ID).values(seq=seq, hash=prev))
 
 

@@ -115,3 +115,19 @@ def kratos_scrypt(password: str, n: int = 1024, r: int = 8, p: int = 1) -> str:
     salt = os.urandom(16)
     key = hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, dklen=32)
     return f"$scrypt$ln={n},r={r},p={p}${raw_b64(salt)}${raw_b64(key)}"
+
+
+# Firebase's published test vector (github.com/firebase/scrypt), with its project's parameters;
+# it opens with FIREBASE_PASSWORD.
+FIREBASE_VECTOR = {
+    "format": "firebase-scrypt",
+    "hash": "lSrfV15cpx95/sZS2W9c9Kp6i/LVgQNDNC/qzrCnh1SAyZvqmZqAjTdn3aoItz+VHjoZilo78198JAdRuid5lQ==",
+    "salt": "42xEC+ixf3L2lw==",
+    "params": {
+        "signerKey": "jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA==",
+        "saltSeparator": "Bw==",
+        "rounds": 8,
+        "memCost": 14,
+    },
+}
+FIREBASE_PASSWORD = "user1password"

@@ -102,21 +102,8 @@ def test_plain_bcrypt_73_bytes_sharing_the_first_72_does_not_match() -> None:
 
 # --- Firebase ---------------------------------------------------------------------------------
 
-FIREBASE_VECTOR = {
-    "format": "firebase-scrypt",
-    "hash": "lSrfV15cpx95/sZS2W9c9Kp6i/LVgQNDNC/qzrCnh1SAyZvqmZqAjTdn3aoItz+VHjoZilo78198JAdRuid5lQ==",
-    "salt": "42xEC+ixf3L2lw==",
-    "params": {
-        "signerKey": "jxspr8Ki0RYycVU8zykbdLGjFQ3McFUH0uiiTvC8pVMXAn210wjLNmdZJzxUECKbm0QsEmYUSDzZvpjeJ9WmXA==",
-        "saltSeparator": "Bw==",
-        "rounds": 8,
-        "memCost": 14,
-    },
-}
-
-
 def test_firebase_published_vector_reproduces() -> None:
-    stored = parse(FIREBASE_VECTOR)
+    stored = parse(gen.FIREBASE_VECTOR)
     assert stored.scheme == "firebase-scrypt"
     assert registry.verify(stored.scheme, "user1password", stored.value)
     assert not registry.verify(stored.scheme, "user2password", stored.value)
@@ -205,4 +192,4 @@ def test_bcrypt_usual_costs_pass(cost: int) -> None:
 
 
 def test_firebase_default_passes() -> None:
-    assert parse(FIREBASE_VECTOR).value.startswith("$firebase-scrypt$r=8,m=14$")
+    assert parse(gen.FIREBASE_VECTOR).value.startswith("$firebase-scrypt$r=8,m=14$")

@@ -15,7 +15,7 @@ from authgate.security.hashing.base import Refused
 from authgate.security.hashing.formats import ADVICE, parse
 from authgate.security.hashing.pbkdf2_family import Pbkdf2Hash
 from authgate.security.hashing.scrypt_family import ScryptHash
-from tests.security.hashing.test_accepted import FIREBASE_VECTOR
+from tests.security.hashing.generators import FIREBASE_VECTOR
 
 
 def k(n: int) -> str:

@@ -11,7 +11,7 @@ from argon2.low_level import Type, hash_secret
 from authgate.security.hashing import registry
 from authgate.security.hashing.formats import parse
 from tests.security.hashing import generators as gen
-from tests.security.hashing.test_accepted import FIREBASE_VECTOR
+from tests.security.hashing.generators import FIREBASE_VECTOR
 
 B64 = "[A-Za-z0-9+/]+"
 

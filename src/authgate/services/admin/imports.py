@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from authgate.core.parts import Parts
 from authgate.core.principal import Principal
@@ -21,7 +22,7 @@ from authgate.errors import ErrorCode, FieldError
 from authgate.security.capabilities import decode_caps, grants
 from authgate.services.admin.import_rows import ImportRow, RowFailure, invalid, parse_row
 from authgate.services.admin.users import require_writer
-from authgate.storage.models import LinkedIdentity, TotpCredential, User, new_id, utcnow
+from authgate.storage.models import new_id, utcnow
 from authgate.storage.repositories import imports as import_repo
 from authgate.storage.repositories import roles as role_repo
 from authgate.storage.uow import UnitOfWork
@@ -61,6 +62,11 @@ class Tally:
         self.valid += 1
         self.created += result.status == "created"
         self.unverified += row is not None and not row.email_verified
+
+
+def _email_of(data: object) -> object:
+    """The row's `email` as given, for its result."""
+    return data.get("email") if isinstance(data, dict) else None
 
 
 def _taken(index: int, email: object, which: str) -> RowResult:
@@ -125,12 +131,11 @@ class Importer:
         if not pending:
             return []
         now = utcnow()
-        parsed = [(index, data, parse_row(data, now)) for index, data in pending]
-        accepted = await self._check([(i, d, row) for i, d, row in parsed if isinstance(row, ImportRow)])
+        parsed = [(index, _email_of(data), parse_row(data, now)) for index, data in pending]
+        accepted = await self._check([(i, email, row) for i, email, row in parsed if isinstance(row, ImportRow)])
         results: list[RowResult] = []
         to_write: list[tuple[int, object, ImportRow]] = []
-        for index, data, row in parsed:
-            email = data.get("email") if isinstance(data, dict) else None
+        for index, email, row in parsed:
             if isinstance(row, RowFailure):
                 results.append(_failed(index, email, row))
             elif isinstance(verdict := accepted[index], RowResult):
@@ -148,7 +153,8 @@ class Importer:
 
     async def _check(self, rows: list[tuple[int, object, ImportRow]]) -> dict[int, RowResult | None]:
         """Each row's verdict against the database and the rows before it: a failure, or None
-        (valid). One query per kind of key for the whole batch."""
+        (valid). One query per kind of key for the whole batch. `rows`: (index, email as
+        given, row)."""
         if not rows:
             return {}
         async with self.rt.read() as db:
@@ -165,8 +171,7 @@ class Importer:
         stored = _Keys(emails, usernames, ids, identities)
         batch = self._run_keys if self._run_keys is not None else _Keys()
         verdicts: dict[int, RowResult | None] = {}
-        for index, data, row in rows:
-            email = data.get("email") if isinstance(data, dict) else None
+        for index, email, row in rows:
             if row.role not in roles:
                 known = ", ".join(sorted(roles))
                 verdicts[index] = _failed(index, email, invalid(FieldError("role", f"Unknown role; known: {known}.")))
@@ -199,7 +204,10 @@ class Importer:
                 user_id = self._stage(tx, staged, row)
                 await staged.store(tx)
         except import_repo.Collision as taken:
-            return _taken(index, email, taken.field)
+            # Judged again as before the write, so that the answer names the same key whatever
+            # index the database happened to check first.
+            verdict = (await self._check([(index, email, row)]))[index]
+            return verdict or _taken(index, email, taken.field)
         return RowResult(index, email, "created", id=user_id)
 
     def _stage(self, tx: UnitOfWork, staged: _Staged, row: ImportRow) -> str:
@@ -207,32 +215,47 @@ class Importer:
         now = utcnow()
         user_id = row.id or new_id()
         staged.users.append(
-            User(
-                id=user_id,
-                email=row.email,
-                email_key=row.email_key,
-                username=row.username,
-                username_key=row.username_key,
-                name=row.name,
-                phone=row.phone,
-                role=row.role,
-                password_hash=row.password.value if row.password else None,
-                password_scheme=row.password.scheme if row.password else None,
-                email_verified=row.email_verified,
-                phone_verified=row.phone_verified,
-                mfa_enabled=row.totp_secret is not None,
-                disabled=row.disabled,
-                created_at=row.created_at or now,
-                updated_at=now,
-            )
+            {
+                "id": user_id,
+                "email": row.email,
+                "email_key": row.email_key,
+                "username": row.username,
+                "username_key": row.username_key,
+                "name": row.name,
+                "phone": row.phone,
+                "role": row.role,
+                "password_hash": row.password.value if row.password else None,
+                "password_scheme": row.password.scheme if row.password else None,
+                "email_verified": row.email_verified,
+                "phone_verified": row.phone_verified,
+                "mfa_enabled": row.totp_secret is not None,
+                "disabled": row.disabled,
+                "created_at": row.created_at or now,
+                "updated_at": now,
+            }
         )
         if row.totp_secret is not None:
-            sealed = self.rt.box.seal(row.totp_secret, context=user_id)
             staged.factors.append(
-                TotpCredential(user_id=user_id, secret=sealed, enabled_at=now, created_at=now, updated_at=now)
+                {
+                    "user_id": user_id,
+                    "secret": self.rt.box.seal(row.totp_secret, context=user_id),
+                    "pending_secret": None,
+                    "last_step": None,
+                    "enabled_at": now,
+                    "created_at": now,
+                    "updated_at": now,
+                }
             )
         staged.identities.extend(
-            LinkedIdentity(user_id=user_id, provider=i.provider, subject=i.subject, email=i.email, created_at=now)
+            {
+                "id": new_id(),
+                "user_id": user_id,
+                "provider": i.provider,
+                "subject": i.subject,
+                "email": i.email,
+                "created_at": now,
+                "last_used_at": None,
+            }
             for i in row.identities
         )
         tx.audit("user.created", user_id=user_id, actor_id=self.actor_id, via="import")
@@ -244,9 +267,9 @@ class Importer:
 class _Staged:
     """What one transaction of the import stores."""
 
-    users: list[User] = field(default_factory=list)
-    factors: list[TotpCredential] = field(default_factory=list)
-    identities: list[LinkedIdentity] = field(default_factory=list)
+    users: list[dict[str, Any]] = field(default_factory=list)  # rows of each table, every column
+    factors: list[dict[str, Any]] = field(default_factory=list)
+    identities: list[dict[str, Any]] = field(default_factory=list)
 
     async def store(self, tx: UnitOfWork) -> None:
         await import_repo.add_accounts(tx.db, users=self.users, factors=self.factors, identities=self.identities)

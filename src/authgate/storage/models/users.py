@@ -21,7 +21,10 @@ class User(Base):
     name: Mapped[str | None] = mapped_column(String(100))
     phone: Mapped[str | None] = mapped_column(String(20))
     role: Mapped[str] = mapped_column(String(64), default="user")
-    password_hash: Mapped[str | None] = mapped_column(Text)
+    # Text: imported hashes run past 128 characters. SQLite keeps the column's first declared
+    # type, VARCHAR(128), whose length it never enforces (changing it would mean rebuilding the
+    # table, and the cascades of its foreign keys with it).
+    password_hash: Mapped[str | None] = mapped_column(Text().with_variant(String(128), "sqlite"))
     password_scheme: Mapped[str | None] = mapped_column(String(32))  # security/hashing; None with no password
     email_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     phone_verified: Mapped[bool] = mapped_column(Boolean, default=False)

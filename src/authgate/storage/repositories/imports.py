@@ -8,12 +8,14 @@ caller lets it roll back and writes its rows one by one."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.storage.models import LinkedIdentity, TotpCredential, User
+from authgate.storage.models.base import table_of
 
 CHUNK = 500  # keys per IN (...): within SQLite's and asyncpg's limits on bound parameters
 
@@ -68,14 +70,19 @@ def _field(error: IntegrityError) -> str:
 
 
 async def add_accounts(
-    session: AsyncSession, *, users: list[User], factors: list[TotpCredential], identities: list[LinkedIdentity]
+    session: AsyncSession,
+    *,
+    users: list[dict[str, Any]],
+    factors: list[dict[str, Any]],
+    identities: list[dict[str, Any]],
 ) -> None:
-    """Insert the accounts, then what belongs to them (their foreign keys need the accounts
-    first); `Collision` if a unique key was taken meanwhile (the transaction is then spoilt)."""
+    """Insert the accounts (each a dict of every column of `users`), then what belongs to them
+    (their foreign keys need the accounts first): one multi-row INSERT per table, without the
+    ORM's per-object bookkeeping (none of these rows is read back in the transaction).
+    `Collision` if a unique key was taken meanwhile (the transaction is then spoilt)."""
     try:
-        session.add_all(users)
-        await session.flush()
-        session.add_all([*factors, *identities])
-        await session.flush()
+        for model, rows in ((User, users), (TotpCredential, factors), (LinkedIdentity, identities)):
+            if rows:
+                await session.execute(insert(table_of(model)), rows)
     except IntegrityError as exc:
         raise Collision(_field(exc)) from None

@@ -31,5 +31,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_users_password_scheme", table_name="users")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("password_scheme")
+    # Not a batch (a copy of the table on SQLite): dropping the old `users` table would cascade
+    # to every row that refers to it. Both databases drop a column in place.
+    op.execute("ALTER TABLE users DROP COLUMN password_scheme")
