@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import passwords
 import peer
 import report
 import seed
@@ -54,7 +55,7 @@ from authgate.security.hashing import HashPolicy
 from authgate.settings import cpu_count
 
 RESULTS = HERE / "RESULTS.md"
-SECTIONS = ("authgate", "postgres", "workers", "peer", "scale")
+SECTIONS = ("authgate", "postgres", "workers", "peer", "argon2id", "import", "scale")
 THROUGHPUT_CONNECTIONS = 32
 LOGIN_CONNECTIONS = 16
 LOGIN_SCALE = 3  # a login scenario runs this many times longer: at ~8 logins/s, 5 s count only ~40
@@ -95,6 +96,7 @@ class Run:
     servers: dict[str, dict[str, Load]] = field(default_factory=dict)
     memory: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # name -> (rss, pss) per worker
     scale: dict[str, dict[str, object]] = field(default_factory=dict)
+    passwords: passwords.PasswordResults = field(default_factory=passwords.PasswordResults)
     skipped: list[str] = field(default_factory=list)
 
 
@@ -512,6 +514,10 @@ def render(run: Run, environment: dict[str, str], wall_seconds: float) -> str:
             )
         )
 
+    if run.passwords.argon2_login is not None or run.passwords.imports:
+        text, password_targets = passwords.render(run.passwords, run.cores)
+        parts.append(text)
+        targets += password_targets
     parts.insert(2, "### Targets\n\n" + report.table(["target", "measured", "wanted", "met"], targets))
     if run.skipped:
         parts.append("### Skipped\n\n" + "\n".join(f"- {line}" for line in run.skipped))
@@ -595,6 +601,21 @@ def main() -> None:
                 lambda: authgate_section(run, workdir, "workers", sqlite("w"), workers=2, full=False),
             ),
             ("peer", lambda: peer_section(run, workdir)),
+            (
+                "argon2id",
+                lambda: passwords.argon2_section(run.passwords, workdir, LOGIN_SCALE * run.seconds, run.cores),
+            ),
+            (
+                "import",
+                lambda: passwords.import_section(run.passwords, workdir, "SQLite", (sqlite("i1"), sqlite("i2"))),
+            ),
+            (
+                "import",
+                lambda: _with_two_postgres(
+                    postgres,
+                    lambda small, large: passwords.import_section(run.passwords, workdir, "PostgreSQL", (small, large)),
+                ),
+            ),
             (
                 "scale",
                 lambda: scale_section(run, workdir, "SQLite", sqlite("small"), sqlite("big"), big),

@@ -157,7 +157,7 @@ class Importer:
         given, row)."""
         if not rows:
             return {}
-        async with self.rt.read() as db:
+        async with self.rt.read() as db, import_repo.planned_each_time(db):
             roles = {role.name: decode_caps(role.caps) for role in await role_repo.all_roles(db)}
             emails, usernames, ids = await import_repo.taken_keys(
                 db,
