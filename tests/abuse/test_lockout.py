@@ -9,7 +9,6 @@ lift one."""
 from __future__ import annotations
 
 import asyncio
-import re
 from collections import Counter
 from collections.abc import AsyncIterator
 from functools import partial
@@ -23,7 +22,7 @@ from tests.support.app import ClientFactory, runtime, sql
 from tests.support.delivery import MessagingClientFactory
 from tests.support.http import STRONG_PASSWORD, bearer, register
 from tests.support.mail import Mailbox, link_in, mail_code
-from tests.support.metrics import metrics_text
+from tests.support.metrics import metrics_text, password_hashes
 from tests.support.mfa import enrol, mfa_token
 
 WRONG = "Wrong-Pass-123"
@@ -66,9 +65,7 @@ def assert_locked(response: httpx.Response) -> int:
 
 async def password_checks(client: httpx.AsyncClient) -> int:
     """How many password hashes were verified (the metric the hasher keeps)."""
-    text = await metrics_text(client)
-    found = re.search(r'authgate_password_hash_seconds_count\{op="verify"\} (\d+)', text)
-    return int(float(found.group(1))) if found else 0
+    return int(await password_hashes(client, "verify"))
 
 
 async def test_five_wrong_passwords_lock_the_account(client: httpx.AsyncClient) -> None:

@@ -7,13 +7,12 @@ import jwt
 import pytest
 
 from tests.support.http import STRONG_PASSWORD, bearer, register
-from tests.support.metrics import metrics_text, samples
+from tests.support.metrics import password_hashes
 
 
 async def hash_ops(client: httpx.AsyncClient) -> float:
     """How many password verifications the app has run (from its metrics)."""
-    verified = samples(await metrics_text(client), "authgate_password_hash_seconds_count")
-    return verified.get((("op", "verify"),), 0.0)
+    return await password_hashes(client, "verify")
 
 
 async def test_login_answers_the_login_response(client: httpx.AsyncClient) -> None:

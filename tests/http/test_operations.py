@@ -56,7 +56,7 @@ async def test_metrics_count_requests_logins_and_hash_time(client: httpx.AsyncCl
     assert 'authgate_http_requests_total{method="POST",route="/login",status="200"} 1.0' in text
     assert 'authgate_logins_total{outcome="success"} 2.0' in text  # register passes the same gate
     assert 'authgate_logins_total{outcome="invalid_credentials"} 1.0' in text
-    assert 'authgate_password_hash_seconds_count{op="hash"}' in text
+    assert 'authgate_password_hash_seconds_count{op="hash",scheme="bcrypt-hmac-sha256"}' in text
     assert "authgate_http_request_duration_seconds_bucket" in text
 
 

@@ -599,7 +599,8 @@ export interface paths {
         };
         /**
          * List Users
-         * @description Needs `users:read`. `email`: part of the address, any case; oldest first.
+         * @description Needs `users:read`. `email`: part of the address, any case; `passwordScheme`: the
+         *     accounts whose password hash is of this scheme (`none`: without a password); oldest first.
          */
         get: operations["list_users_users_get"];
         put?: never;
@@ -619,7 +620,7 @@ export interface paths {
         };
         /**
          * Get User
-         * @description Oneself, or anyone with `users:read`.
+         * @description Oneself, or anyone with `users:read` (who sees `disabled` and `passwordScheme` too).
          */
         get: operations["get_user_user__user_id__get"];
         /**
@@ -673,6 +674,28 @@ export interface paths {
          * @description Lift a lockout (too many failed sign-ins) before it ends on its own (`users:write`).
          */
         post: operations["unlock_user_user__user_id__unlock_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Users
+         * @description Needs `users:write`. Up to 1,000 rows, each imported or refused on its own, in order
+         *     (docs/guides/importing.md); `dryRun` checks every row and writes nothing. The body may be
+         *     64 times `AUTHGATE_MAX_BODY_BYTES`.
+         */
+        post: operations["import_users_users_import_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -904,7 +927,8 @@ export interface components {
     schemas: {
         /**
          * AdminUserOut
-         * @description The user object as administrators see it.
+         * @description The user object as administrators see it: also whether the account is disabled, and the
+         *     scheme of its password hash (None: no password), to follow a migration of hashes.
          */
         AdminUserOut: {
             /** Id */
@@ -935,6 +959,8 @@ export interface components {
             updatedAt: string;
             /** Disabled */
             disabled: boolean;
+            /** Passwordscheme */
+            passwordScheme: string | null;
         };
         /** AuditEntryOut */
         AuditEntryOut: {
@@ -1141,6 +1167,13 @@ export interface components {
             /** Channel */
             channel: string;
         };
+        /** FieldErrorOut */
+        FieldErrorOut: {
+            /** Field */
+            field: string;
+            /** Message */
+            message: string;
+        };
         /** IdentityOut */
         IdentityOut: {
             /** Provider */
@@ -1151,6 +1184,52 @@ export interface components {
             linkedAt: string;
             /** Lastusedat */
             lastUsedAt: string | null;
+        };
+        /**
+         * ImportIn
+         * @description `POST /users/import` (`users:write`): rows as docs/guides/importing.md describes them.
+         *     A row that is not an object fails on its own; the request fails only as a whole.
+         */
+        ImportIn: {
+            /** Users */
+            users: unknown[];
+            /**
+             * Dryrun
+             * @default false
+             */
+            dryRun?: boolean;
+        };
+        /** ImportOut */
+        ImportOut: {
+            /** Dryrun */
+            dryRun: boolean;
+            /** Valid */
+            valid: number;
+            /** Created */
+            created: number;
+            /** Failed */
+            failed: number;
+            /** Unverified */
+            unverified: number;
+            /** Results */
+            results: components["schemas"]["ImportResultOut"][];
+        };
+        /** ImportResultOut */
+        ImportResultOut: {
+            /** Index */
+            index: number;
+            /** Email */
+            email: unknown;
+            /** Status */
+            status: string;
+            /** Id */
+            id?: string | null;
+            /** Code */
+            code?: string | null;
+            /** Detail */
+            detail?: string | null;
+            /** Errors */
+            errors?: components["schemas"]["FieldErrorOut"][] | null;
         };
         /**
          * IntrospectionOut
@@ -4650,6 +4729,7 @@ export interface operations {
                 email?: string | null;
                 role?: string | null;
                 disabled?: boolean | null;
+                passwordScheme?: string | null;
                 cursor?: string | null;
                 limit?: number;
             };
@@ -5083,6 +5163,84 @@ export interface operations {
             };
             /** @description Not found. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `AUTHGATE_MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this request needs (the database, Redis) does not answer; retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    import_users_users_import_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImportIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportOut"];
+                };
+            };
+            /** @description The request is not valid: a field, the JSON body or the path (`validation_failed`), or a token, code or link that is not (`invalid_token`, `invalid_mfa_code`, `captcha_failed`, ...). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, a wrong or an expired credential, or a second factor is needed (`mfa_required`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed: a missing capability, a disabled account, an unverified address, or a cookie request from an origin that is not trusted. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
