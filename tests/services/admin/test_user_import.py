@@ -18,7 +18,9 @@ from argon2 import Type
 from authgate.services.admin import users as users_admin
 from tests.security.hashing.generators import argon2, bcrypt_hash, django, werkzeug
 from tests.support.app import runtime, sql
+from tests.support.delivery import MessagingClientFactory
 from tests.support.http import STRONG_PASSWORD, admin_token, bearer, register
+from tests.support.mail import Mailbox, link_in
 
 ROOT = "root@example.com"
 WRONG = "Not-The-Password-1"
@@ -575,3 +577,34 @@ async def test_times_ids_and_seeds_are_checked(client: httpx.AsyncClient) -> Non
     assert statuses(answer) == ["validation_failed"] * 6 + ["created"]
     fields = [[e["field"] for e in r.get("errors", [])] for r in answer["results"][:6]]
     assert fields == [["createdAt"], ["createdAt"], ["createdAt"], ["id"], ["totpSecret"], ["totpSecret"]]
+
+
+async def test_pre_registration_takeover_an_unverified_import_is_claimed_by_the_addresss_owner(
+    messaging_client: MessagingClientFactory, mailbox: Mailbox
+) -> None:
+    """An imported address that was never verified proves nothing about who set its password,
+    authenticator and linked provider: the owner's first reset link claims the account and
+    removes all three, as for an account registered by someone else."""
+    async with messaging_client() as client:
+        headers = await admin(client)
+        seed = pyotp.random_base32()
+        row = bcrypt_row(
+            "owner@example.com",
+            emailVerified=False,
+            totpSecret=seed,
+            identities=[{"provider": "github", "subject": "planted-1"}],
+        )
+        answer = await imported(client, headers, [row])
+        assert answer["unverified"] == 1 and answer["created"] == 1
+        planted = await client.post("/login", json={"email": "owner@example.com", "password": pw("owner@example.com")})
+        assert planted.status_code == 401 and planted.json()["code"] == "mfa_required"
+
+        assert (await client.post("/password/forgot", json={"email": "owner@example.com"})).status_code == 202
+        reset = link_in(await mailbox.wait_for("owner@example.com"), "/password/reset/")
+        assert (await client.post(reset, json={"password": "Owners-Own-Pass-9"})).status_code == 200
+
+        assert (await signs_in(client, "owner@example.com", pw("owner@example.com"))).status_code == 401
+        owner = await signs_in(client, "owner@example.com", "Owners-Own-Pass-9")
+        assert owner.status_code == 200, owner.text  # no second step: the planted authenticator is gone
+        assert await count(client, "SELECT COUNT(*) FROM linked_identities") == 0
+        assert await count(client, "SELECT COUNT(*) FROM mfa_totp") == 0
