@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import TYPE_CHECKING
 
+from authgate.security.hashing.base import utf8
+
 if TYPE_CHECKING:
     from argon2 import PasswordHasher
 
@@ -46,12 +48,13 @@ class Argon2Scheme:
     prefix: str
 
     def verify(self, password: str, stored: str) -> bool:
-        if not stored.startswith(self.prefix):  # the stored scheme and the string must agree
+        secret = utf8(password)
+        if secret is None or not stored.startswith(self.prefix):  # the stored scheme and the string must agree
             return False
         from argon2.exceptions import InvalidHashError, VerificationError
 
         try:
-            return _any().verify(stored, password)
+            return _any().verify(stored, secret)
         except (VerificationError, InvalidHashError):  # a mismatch is a VerificationError
             return False
 

@@ -67,6 +67,15 @@ def unb64(text: str) -> bytes | None:
         return None
 
 
+def utf8(password: str) -> bytes | None:
+    """The password's UTF-8 bytes; None for a string that has none (a lone surrogate, which
+    no hash was ever made of)."""
+    try:
+        return password.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+
+
 def same(a: bytes, b: bytes) -> bool:
     """Constant-time comparison of two derived keys."""
     return hmac.compare_digest(a, b)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import bcrypt
 
-from authgate.security.hashing.base import MAX_PASSWORD_BYTES_PLAIN_BCRYPT
+from authgate.security.hashing.base import MAX_PASSWORD_BYTES_PLAIN_BCRYPT, utf8
 
 
 def _salt(stored: bytes) -> bytes:
@@ -50,8 +50,8 @@ class BcryptScheme:
     feed: Callable[[bytes, bytes], bytes]  # (password, the bcrypt string) -> what bcrypt reads
 
     def verify(self, password: str, stored: str) -> bool:
-        secret, hashed = password.encode("utf-8"), stored.encode("ascii", "replace")
-        if len(hashed) != 60:
+        secret, hashed = utf8(password), stored.encode("ascii", "replace")
+        if secret is None or len(hashed) != 60:
             return False
         fed = self.feed(secret, hashed)
         if len(fed) > MAX_PASSWORD_BYTES_PLAIN_BCRYPT:  # only plain bcrypt can get here

@@ -11,7 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from authgate.security.hashing.base import MAX_KEY_BYTES, MAX_SALT_BYTES, MIN_KEY_BYTES, b64, same, unb64
+from authgate.security.hashing.base import MAX_KEY_BYTES, MAX_SALT_BYTES, MIN_KEY_BYTES, b64, same, unb64, utf8
 
 DIGEST_BYTES = {"sha1": 20, "sha256": 32, "sha512": 64}
 # SHA-512 costs about twice SHA-256 a round on 64-bit machines, hence its lower bound.
@@ -69,12 +69,8 @@ class Pbkdf2Scheme:
     digest: str
 
     def verify(self, password: str, stored: str) -> bool:
-        found = decode(stored)
-        if found is None or found.digest != self.digest or found.invalid() or found.too_costly():
-            return False
-        try:
-            secret = password.encode("utf-8")
-        except UnicodeEncodeError:  # a lone surrogate: no hash was made of it
+        found, secret = decode(stored), utf8(password)
+        if found is None or secret is None or found.digest != self.digest or found.invalid() or found.too_costly():
             return False
         derived = hashlib.pbkdf2_hmac(self.digest, secret, found.salt, found.iterations, dklen=len(found.key))
         return same(derived, found.key)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from authgate.security.hashing.base import MAX_KEY_BYTES, MAX_SALT_BYTES, MIN_KEY_BYTES, b64, same, unb64
+from authgate.security.hashing.base import MAX_KEY_BYTES, MAX_SALT_BYTES, MIN_KEY_BYTES, b64, same, unb64, utf8
 
 MAX_MEMORY_BYTES = 256 * 1024 * 1024  # 128·N·r, scrypt's working memory
 MAX_R = 32
@@ -40,13 +40,6 @@ def _scrypt(secret: bytes, salt: bytes, log_n: int, r: int, p: int, dklen: int) 
     # parameters take (V: 128·r·(N + 2), B: 128·r·p) and a margin; the bounds cap it.
     maxmem = min(128 * r * (n + 2) + 128 * r * p + 1024 * 1024, 2**31 - 1)
     return hashlib.scrypt(secret, salt=salt, n=n, r=r, p=p, maxmem=maxmem, dklen=dklen)
-
-
-def _utf8(password: str) -> bytes | None:
-    try:
-        return password.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate: no hash was made of it
-        return None
 
 
 @dataclass(frozen=True)
@@ -106,7 +99,7 @@ class ScryptScheme:
     name: str = "scrypt"
 
     def verify(self, password: str, stored: str) -> bool:
-        found, secret = decode(stored), _utf8(password)
+        found, secret = decode(stored), utf8(password)
         if found is None or secret is None or found.invalid() or found.too_costly():
             return False
         try:
@@ -176,7 +169,7 @@ class FirebaseScryptScheme:
     name: str = "firebase-scrypt"
 
     def verify(self, password: str, stored: str) -> bool:
-        found, secret = decode_firebase(stored), _utf8(password)
+        found, secret = decode_firebase(stored), utf8(password)
         if found is None or secret is None or found.invalid() or found.too_costly():
             return False
         try:
