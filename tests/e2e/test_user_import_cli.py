@@ -184,3 +184,19 @@ def test_user_stats_counts_accounts_per_scheme_and_those_to_rehash(tmp_path: Pat
         lines = stats.stdout.strip().splitlines()
         assert "bcrypt 2" in lines and "pbkdf2-sha256 1" in lines
         assert lines[-1].startswith("5 users, 1 without a password, 3 to be rehashed at their next sign-in")
+
+
+def test_duplicates_across_batches_are_found_in_a_dry_run_and_in_a_real_one(tmp_path: Path) -> None:
+    """2,500 rows are three batches: a row repeating one two batches earlier fails the same way
+    whether the earlier one was written (a real run finds it in the database) or only checked
+    (a dry run remembers it)."""
+    hashed = {"format": "bcrypt", "hash": bcrypt_hash(b"2b", pw(1))}
+    rows = [{"email": f"many{n}@example.com", "emailVerified": True, "password": hashed} for n in range(2500)]
+    rows[2400] = {**rows[10], "email": "MANY10@example.com"}
+    source = write_lines(tmp_path / "users.jsonl", [json.dumps(row) for row in rows])
+    for args, created in ((["--dry-run"], 0), ([], 2499)):
+        result = import_cli(tmp_path, str(source), "--json", "--report", str(tmp_path / "report.jsonl"), *args)
+        assert result.returncode == 1, result.stderr
+        assert json.loads(result.stdout)["created"] == created
+        assert [(r["line"], r["code"]) for r in report_of(tmp_path / "report.jsonl")] == [(2401, "email_taken")]
+    assert users_in(tmp_path) == 2499
