@@ -82,7 +82,7 @@ sessions are read from the database: each is cached for one second), SQLite and 
 refreshes/s ÷ hello world ≥ 0.15 on SQLite and on PostgreSQL; idle memory ≤ 100 MB per worker;
 p50 with 1M users and 1M sessions ÷ p50 with 10k ≤ 1.2; login efficiency with argon2id at its
 default cost ≥ 0.9 (against one check timed with every core checking, as the hashing pool runs
-them, before and after the logins, the faster counting); `authgate user import` of 100,000
+them, right before and right after the logins, their mean counting); `authgate user import` of 100,000
 rows ≥ 5,000 rows/s on SQLite, its peak memory within 30 MiB of a 1,000-row import's
 (bench/passwords.py).
 """
