@@ -1,8 +1,8 @@
 """Stored hashes move to the configured scheme at their owner's next sign-in.
 
 Each hash below is made by the library of the system it comes from (bcrypt, argon2-cffi,
-werkzeug, Django's hashers through passlib's maintained fork, Firebase's published vector),
-stored as an import stores it, then signed in with: the right password opens it and replaces
+werkzeug, Django's hashers, passlib's maintained fork, the firebase_scrypt package, and
+Firebase's published vector), stored as an import stores it, then signed in with: the right password opens it and replaces
 it, in the sign-in's own transaction, with a hash in the configured scheme; a wrong one changes
 nothing. A password change that lands while a sign-in is checking the old hash wins over that
 sign-in's rehash. On SQLite and PostgreSQL."""
@@ -13,20 +13,20 @@ import asyncio
 import base64
 import hashlib
 import hmac
+from collections.abc import Callable
 from typing import Any
 
 import bcrypt
 import httpx
 import pytest
-from argon2 import PasswordHasher as Argon2Hasher
 from argon2 import Type
-from passlib.hash import scrypt as passlib_scrypt
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from werkzeug.security import generate_password_hash
 
 from authgate.security.hashing.formats import parse
 from authgate.storage.migrate import upgrade
+from tests.security.hashing import generators as gen
 from tests.security.hashing.generators import FIREBASE_PASSWORD, FIREBASE_VECTOR
 from tests.support.app import ClientFactory, sql
 from tests.support.delivery import MessagingClientFactory
@@ -37,46 +37,49 @@ from tests.support.mfa import Authenticator
 
 EMAIL = "ada@example.com"
 PASSWORD = "Imported-Pass-42 \u00e9t\u00e9"  # non-ASCII: every scheme must read the same UTF-8 bytes
-CHEAP_ARGON2 = {"time_cost": 1, "memory_cost": 64, "parallelism": 1}
-
 
 
 def imported(kind: str) -> tuple[dict[str, Any], str]:
-    """(the import's `password` object, the password it opens), made by the source's library."""
-    secret = PASSWORD.encode()
-    if kind == "bcrypt":
-        return {"format": "bcrypt", "hash": bcrypt.hashpw(secret, bcrypt.gensalt(5)).decode()}, PASSWORD
+    """(the import's `password` object, the password it opens), made by the source's own
+    library: bcrypt, argon2-cffi, werkzeug, Django's hashers, passlib, firebase_scrypt."""
     if kind == "authgate-bcrypt-sha256":  # what authgate stored before the keyed pre-hash
-        fed = base64.b64encode(hashlib.sha256(secret).digest())
+        fed = base64.b64encode(hashlib.sha256(PASSWORD.encode()).digest())
         return {"format": "authgate", "hash": bcrypt.hashpw(fed, bcrypt.gensalt(4)).decode()}, PASSWORD
-    if kind == "argon2id":
-        return {"format": "argon2", "hash": Argon2Hasher(**CHEAP_ARGON2).hash(PASSWORD)}, PASSWORD  # type: ignore[arg-type]
-    if kind == "argon2i":
-        made = Argon2Hasher(**CHEAP_ARGON2, type=Type.I).hash(PASSWORD)  # type: ignore[arg-type]
-        return {"format": "argon2", "hash": made}, PASSWORD
-    if kind == "werkzeug-pbkdf2":
-        return {"format": "werkzeug", "hash": generate_password_hash(PASSWORD, "pbkdf2:sha256:1000")}, PASSWORD
-    if kind == "werkzeug-scrypt":
-        return {"format": "werkzeug", "hash": generate_password_hash(PASSWORD, "scrypt:1024:8:1")}, PASSWORD
-    if kind == "passlib-scrypt":
-        return {"format": "scrypt", "hash": passlib_scrypt.using(rounds=10).hash(PASSWORD)}, PASSWORD
-    if kind == "django-bcrypt-sha256":
-        digest = hashlib.sha256(secret).hexdigest().encode()
-        return {"format": "django", "hash": "bcrypt_sha256$" + bcrypt.hashpw(digest, bcrypt.gensalt(4)).decode()}, PASSWORD
-    assert kind == "firebase-scrypt"
-    return FIREBASE_VECTOR, FIREBASE_PASSWORD
+    if kind == "firebase-vector":
+        return FIREBASE_VECTOR, FIREBASE_PASSWORD
+    source, _, algorithm = kind.partition(":")
+    made: dict[str, Callable[[], dict[str, Any]]] = {
+        "bcrypt": lambda: {"format": "bcrypt", "hash": gen.bcrypt_hash(b"2b", PASSWORD, rounds=5)},
+        "argon2-cffi": lambda: {"format": "argon2", "hash": gen.argon2(ARGON2_TYPES[algorithm], PASSWORD)},
+        "werkzeug": lambda: {"format": "werkzeug", "hash": gen.werkzeug(algorithm, PASSWORD)},
+        "django": lambda: {"format": "django", "hash": gen.django(algorithm, PASSWORD)},
+        "passlib": lambda: {
+            "format": "pbkdf2" if "pbkdf2" in algorithm else "scrypt",
+            "hash": gen.passlib_hash(algorithm, PASSWORD),
+        },
+        "firebase_scrypt": lambda: gen.firebase(PASSWORD),
+    }
+    return made[source](), PASSWORD
 
 
+ARGON2_TYPES = {"argon2id": Type.ID, "argon2i": Type.I}
 KINDS = (
     "bcrypt",
     "authgate-bcrypt-sha256",
-    "argon2id",
-    "argon2i",
-    "werkzeug-pbkdf2",
-    "werkzeug-scrypt",
-    "passlib-scrypt",
-    "django-bcrypt-sha256",
-    "firebase-scrypt",
+    "argon2-cffi:argon2id",
+    "argon2-cffi:argon2i",
+    "werkzeug:pbkdf2:sha256:1000",
+    "werkzeug:scrypt:1024:8:1",
+    "django:pbkdf2_sha256",
+    "django:pbkdf2_sha1",
+    "django:argon2",
+    "django:scrypt",
+    "django:bcrypt_sha256",
+    "django:bcrypt",
+    "passlib:pbkdf2_sha512",
+    "passlib:scrypt",
+    "firebase_scrypt",
+    "firebase-vector",
 )
 
 
@@ -146,7 +149,7 @@ async def test_a_plain_bcrypt_hash_refuses_a_password_longer_than_72_bytes_as_a_
 
 async def test_pin_and_username_sign_ins_rehash_too(client: httpx.AsyncClient) -> None:
     await register(client, username="ada")
-    password_object, password = imported("werkzeug-pbkdf2")
+    password_object, password = imported("werkzeug:pbkdf2:sha256:1000")
     await store_hash(client, password_object)
     assert (await client.post("/login", json={"name": "ada", "pin": password})).status_code == 200
     assert (await hash_of(client))[0] == "bcrypt-hmac-sha256"
@@ -162,7 +165,7 @@ async def test_the_rehash_commits_with_the_second_steps_challenge(client: httpx.
     app = Authenticator(setup["secret"])
     enabled = await client.post("/mfa/enable", headers=bearer(token), json={"verificationCode": await app.code()})
     assert enabled.status_code == 200, enabled.text
-    password_object, password = imported("argon2id")
+    password_object, password = imported("argon2-cffi:argon2id")
     await store_hash(client, password_object)
     pending = await client.post("/login", json={"email": EMAIL, "password": password})
     assert pending.status_code == 401 and pending.json()["code"] == "mfa_required"
@@ -179,7 +182,9 @@ async def test_argon2id_configured_moves_hashes_both_ways_and_on_new_parameters(
         await register(client, email="bob@example.com")
         await sql(client, "UPDATE users SET password_scheme = 'bcrypt-hmac-sha256', password_hash = :h "
                   "WHERE email_key = 'bob@example.com'", h=bcrypt_hmac(STRONG_PASSWORD))  # fmt: skip
-        assert (await client.post("/login", json={"email": "bob@example.com", "password": STRONG_PASSWORD})).status_code == 200
+        assert (
+            await client.post("/login", json={"email": "bob@example.com", "password": STRONG_PASSWORD})
+        ).status_code == 200
         assert (await hash_of(client, "bob@example.com"))[0] == "argon2id"
     # Other argon2 parameters: the next sign-in makes a hash with them.
     async with make_client(**{**argon2, "argon2_time_cost": 3}) as client:

@@ -10,6 +10,7 @@ import os
 from typing import Any
 
 import bcrypt
+import firebase_scrypt
 from argon2 import PasswordHasher, Type
 from django.conf import settings
 from django.contrib.auth import hashers as django_hashers
@@ -131,3 +132,22 @@ FIREBASE_VECTOR = {
     },
 }
 FIREBASE_PASSWORD = "user1password"
+
+
+def firebase(password: str, rounds: int = 2, mem_cost: int = 10) -> dict[str, object]:
+    """An import row's `password` for a hash made by the firebase_scrypt package, with a
+    project's parameters of its own."""
+    signer_key, separator, salt = os.urandom(64), b"\x07", os.urandom(12)
+    derived = firebase_scrypt.generate_derived_key(password, salt, separator, rounds, mem_cost)
+    hashed = firebase_scrypt.encrypt(signer_key, derived)
+    return {
+        "format": "firebase-scrypt",
+        "hash": base64.b64encode(hashed).decode(),
+        "salt": base64.b64encode(salt).decode(),
+        "params": {
+            "signerKey": base64.b64encode(signer_key).decode(),
+            "saltSeparator": base64.b64encode(separator).decode(),
+            "rounds": rounds,
+            "memCost": mem_cost,
+        },
+    }

@@ -109,26 +109,9 @@ def test_firebase_published_vector_reproduces() -> None:
     assert not registry.verify(stored.scheme, "user2password", stored.value)
 
 
-def _firebase_row(password: str, rounds: int = 2, mem_cost: int = 10) -> dict[str, object]:
-    signer_key, separator, salt = os.urandom(64), b"\x07", os.urandom(12)
-    derived = firebase_scrypt.generate_derived_key(password, salt, separator, rounds, mem_cost)
-    hashed = firebase_scrypt.encrypt(signer_key, derived)
-    return {
-        "format": "firebase-scrypt",
-        "hash": base64.b64encode(hashed).decode(),
-        "salt": base64.b64encode(salt).decode(),
-        "params": {
-            "signerKey": base64.b64encode(signer_key).decode(),
-            "saltSeparator": base64.b64encode(separator).decode(),
-            "rounds": rounds,
-            "memCost": mem_cost,
-        },
-    }
-
-
 @pytest.mark.parametrize("password", PASSWORDS)
 def test_firebase_library_hash(password: str) -> None:
-    row = _firebase_row(password)
+    row = gen.firebase(password)
     stored = parse(row)
     assert stored.scheme == "firebase-scrypt"
     assert registry.verify(stored.scheme, password, stored.value)
