@@ -27,6 +27,7 @@ from harness import (
     warm_up,
     wrk,
 )
+from report import met
 
 from authgate.security.hashing import HashPolicy, verify
 
@@ -185,7 +186,12 @@ def render(results: PasswordResults, cores: int) -> tuple[str, list[tuple[str, s
         login = results.argon2_login
         efficiency = login.rps * results.argon2_seconds / cores
         targets.append(
-            ("login efficiency, argon2id default cost (SQLite)", f"{efficiency:.2f}", "≥ 0.9", _met(efficiency >= 0.9))
+            (
+                "login efficiency, argon2id default cost (SQLite)",
+                f"{efficiency:.2f}",
+                "≥ 0.9",
+                met(efficiency >= 0.9),
+            )
         )
         lines.append(
             f"argon2id (64 MiB, 3 passes, 1 lane): one check {results.argon2_seconds * 1000:.0f} ms in the "
@@ -210,7 +216,7 @@ def render(results: PasswordResults, cores: int) -> tuple[str, list[tuple[str, s
                     f"import {IMPORT_ROWS:,} rows, rows/s (SQLite)",
                     f"{large.rows_per_s:,.0f}",
                     f"≥ {IMPORT_TARGET_ROWS_PER_S:,}",
-                    _met(large.rows_per_s >= IMPORT_TARGET_ROWS_PER_S),
+                    met(large.rows_per_s >= IMPORT_TARGET_ROWS_PER_S),
                 )
             )
         targets.append(
@@ -218,7 +224,7 @@ def render(results: PasswordResults, cores: int) -> tuple[str, list[tuple[str, s
                 f"import peak RSS, {IMPORT_ROWS:,} rows - {SMALL_IMPORT_ROWS:,} ({label})",
                 f"{growth:+.0f} MiB",
                 f"≤ {IMPORT_RSS_SLACK_MIB} MiB",
-                _met(growth <= IMPORT_RSS_SLACK_MIB),
+                met(growth <= IMPORT_RSS_SLACK_MIB),
             )
         )
     if rows:
@@ -232,7 +238,3 @@ def render(results: PasswordResults, cores: int) -> tuple[str, list[tuple[str, s
             "PBKDF2-SHA256 hash (the import checks its format and bounds and runs no hash), a name and a creation time."
         )
     return "### Passwords: argon2id logins, importing users\n\n" + "\n".join(lines), targets
-
-
-def _met(ok: bool) -> str:
-    return "yes" if ok else "NO"

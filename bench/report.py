@@ -33,3 +33,8 @@ def replace_generated(path: Path, generated: str, intro: str) -> None:
         title, _, history = text.partition("\n")
         text = f"{title}\n\n{intro.strip()}\n\n{block}\n\n# History: changes and their before/after\n{history}"
     path.write_text(text)
+
+
+def met(ok: bool) -> str:
+    """A target's last column."""
+    return "yes" if ok else "NO"

@@ -50,6 +50,7 @@ from harness import (
     wrk_refresh,
     wrk_together,
 )
+from report import met
 
 from authgate.security.hashing import HashPolicy
 from authgate.settings import cpu_count
@@ -329,10 +330,6 @@ def scale_section(run: Run, workdir: Path, backend: str, small_url: str, big_url
 
 def ratio(a: float, b: float) -> float:
     return a / b if b else 0.0
-
-
-def met(ok: bool) -> str:
-    return "yes" if ok else "NO"
 
 
 def hello_of(loads: dict[str, Load]) -> float:

@@ -11,7 +11,6 @@ import json
 import sys
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import IO
 
 import orjson
@@ -23,17 +22,8 @@ from authgate.settings import Settings
 PROGRESS_EVERY = 10_000
 
 
-@dataclass(frozen=True)
-class NotJson:
-    """A line that does not parse: its row fails as one that is not a JSON object would."""
-
-
 def _failure_line(result: imports.RowResult) -> bytes:
-    line: dict[str, object] = {"line": result.index, "email": result.email}
-    line |= {"code": result.code, "detail": result.detail}
-    if result.errors:
-        line["errors"] = [{"field": e.field, "message": e.message} for e in result.errors]
-    return orjson.dumps(line) + b"\n"
+    return orjson.dumps({"line": result.index, "email": result.email} | result.outcome()) + b"\n"
 
 
 async def import_file(
@@ -58,7 +48,7 @@ async def import_file(
             try:
                 row: object = orjson.loads(raw)
             except orjson.JSONDecodeError:
-                row = NotJson()
+                row = None  # fails as any line that is not a JSON object
             settle(await importer.add(number, row))
             if read % PROGRESS_EVERY == 0:
                 rate = read / (time.perf_counter() - started)

@@ -103,12 +103,6 @@ class PasswordHasher:
         ok = await self._run("verify", target.scheme, lambda: hashing.verify(target.scheme, password, target.value))
         return ok and stored is not None
 
-    def needs_rehash(self, account: HoldsPassword) -> bool:
-        """Whether the account's hash is to be replaced by one in the configured scheme and
-        parameters (after a correct password, at a sign-in)."""
-        stored = stored_hash(account)
-        return stored is not None and self.policy.needs_rehash(stored)
-
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 

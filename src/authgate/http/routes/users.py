@@ -157,7 +157,7 @@ async def import_users(body: ImportIn, caller: CurrentPrincipal, rt: RuntimeDep)
     64 times `AUTHGATE_MAX_BODY_BYTES`."""
     outcome = await imports.import_users(rt, caller=caller, rows=body.users, dry_run=body.dry_run)
     tally = outcome.tally
-    results = [import_result(r) for r in outcome.results]
+    results = [{"index": r.index, "email": r.email, "status": r.status} | r.outcome() for r in outcome.results]
     out = {
         "dryRun": body.dry_run,
         "valid": tally.valid,
@@ -168,13 +168,3 @@ async def import_users(body: ImportIn, caller: CurrentPrincipal, rt: RuntimeDep)
     }
     return Response(orjson.dumps(out), media_type="application/json")
 
-
-def import_result(result: imports.RowResult) -> dict[str, object]:
-    """One row's result (ImportResultOut): the fields that apply to its status, no others."""
-    out: dict[str, object] = {"index": result.index, "email": result.email, "status": result.status}
-    for name in ("id", "code", "detail"):
-        if (value := getattr(result, name)) is not None:
-            out[name] = value
-    if result.errors:
-        out["errors"] = [{"field": e.field, "message": e.message} for e in result.errors]
-    return out

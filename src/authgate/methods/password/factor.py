@@ -77,7 +77,7 @@ async def rehash(rt: Parts, attempt: PasswordAttempt, user: User) -> Rehash | No
     """After a correct password: a new hash of it when the stored one is of another scheme or
     parameters (made in the hashing pool, before the sign-in's transaction opens)."""
     old = stored_hash(user)
-    if old is None or not rt.hasher.needs_rehash(user):
+    if old is None or not rt.hasher.policy.needs_rehash(old):
         return None
     return Rehash(user.id, old, await rt.hasher.hash(attempt.password))
 

@@ -28,7 +28,7 @@ from authgate.security.identifiers import (
 )
 from authgate.security.text import has_control_characters
 from authgate.settings import PROVIDER_NAME
-from authgate.signin.registration import NAME_MAX
+from authgate.signin.registration import NAME_MAX, check
 
 FIELDS = frozenset(
     {
@@ -131,13 +131,8 @@ class _Fields:
         return value
 
     def normalised(self, name: str, normalise: Any, raw: str | None) -> str | None:
-        if raw is None:
-            return None
-        try:
-            return str(normalise(raw))
-        except ValueError as exc:
-            self.fail(name, str(exc))
-            return None
+        """`raw` normalised as registration does it (its message on a bad value)."""
+        return check(self.errors, f"{self.prefix}{name}", normalise, raw) if raw is not None else None
 
     def unknown(self) -> None:
         for name in self.data:

@@ -25,6 +25,7 @@ from authgate.services.admin.users import require_writer
 from authgate.storage.models import new_id, utcnow
 from authgate.storage.repositories import imports as import_repo
 from authgate.storage.repositories import roles as role_repo
+from authgate.storage.repositories.users import DuplicateUser
 from authgate.storage.uow import UnitOfWork
 
 BATCH = 1000  # rows checked and written together: about 60 ms of SQLite's write lock (bench/RESULTS.md)
@@ -46,6 +47,14 @@ class RowResult:
     code: str | None = None
     detail: str | None = None
     errors: list[FieldError] = field(default_factory=list)
+
+    def outcome(self) -> dict[str, object]:
+        """What the row came to, in the answer's and the report's words: `id` when created,
+        `code`, `detail` and, for field errors, `errors` when failed."""
+        out: dict[str, object] = {name: value for name in ("id", "code", "detail") if (value := getattr(self, name))}
+        if self.errors:
+            out["errors"] = [{"field": e.field, "message": e.message} for e in self.errors]
+        return out
 
 
 @dataclass
@@ -192,7 +201,7 @@ class Importer:
                 staged = _Staged()
                 ids = [self._stage(tx, staged, row) for _, _, row in rows]
                 await staged.store(tx)
-        except import_repo.Collision:
+        except DuplicateUser:
             return {r.index: r for r in [await self._write_one(i, e, row) for i, e, row in rows]}
         done = zip(rows, ids, strict=True)
         return {index: RowResult(index, email, "created", id=user_id) for (index, email, _), user_id in done}
@@ -203,7 +212,7 @@ class Importer:
                 staged = _Staged()
                 user_id = self._stage(tx, staged, row)
                 await staged.store(tx)
-        except import_repo.Collision as taken:
+        except DuplicateUser as taken:
             # Judged again as before the write, so that the answer names the same key whatever
             # index the database happened to check first.
             verdict = (await self._check([(index, email, row)]))[index]

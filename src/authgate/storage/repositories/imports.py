@@ -17,16 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.storage.models import LinkedIdentity, TotpCredential, User
 from authgate.storage.models.base import table_of
+from authgate.storage.repositories.users import DuplicateUser, taken_key
 
 CHUNK = 500  # keys per IN (...): within SQLite's and asyncpg's limits on bound parameters
-
-
-class Collision(Exception):
-    """A unique key was taken meanwhile; `field` names which: email, username, id or identity."""
-
-    def __init__(self, field: str) -> None:
-        super().__init__(field)
-        self.field = field
 
 
 def _chunks(values: Sequence[object]) -> Iterable[Sequence[object]]:
@@ -76,17 +69,6 @@ async def taken_identities(session: AsyncSession, *, pairs: list[tuple[str, str]
     return found
 
 
-def _field(error: IntegrityError) -> str:
-    text = str(error.orig).lower()
-    if "linked_identities" in text or "provider" in text:
-        return "identity"
-    if "username" in text:
-        return "username"
-    if "email" in text:
-        return "email"
-    return "id"
-
-
 async def add_accounts(
     session: AsyncSession,
     *,
@@ -97,10 +79,10 @@ async def add_accounts(
     """Insert the accounts (each a dict of every column of `users`), then what belongs to them
     (their foreign keys need the accounts first): one multi-row INSERT per table, without the
     ORM's per-object bookkeeping (none of these rows is read back in the transaction).
-    `Collision` if a unique key was taken meanwhile (the transaction is then spoilt)."""
+    `DuplicateUser` if a unique key was taken meanwhile (the transaction is then spoilt)."""
     try:
         for model, rows in ((User, users), (TotpCredential, factors), (LinkedIdentity, identities)):
             if rows:
                 await session.execute(insert(table_of(model)), rows)
     except IntegrityError as exc:
-        raise Collision(_field(exc)) from None
+        raise DuplicateUser(taken_key(exc)) from None

@@ -14,11 +14,25 @@ from authgate.storage.models import User, utcnow
 
 
 class DuplicateUser(Exception):
-    """The email or username is taken; `field` says which."""
+    """A unique key of an account was taken, by a concurrent writer: `field` says which
+    (email, username, id, or identity: a provider identity linked with it)."""
 
     def __init__(self, field: str) -> None:
         super().__init__(field)
         self.field = field
+
+
+def taken_key(error: IntegrityError) -> str:
+    """Which unique key a violation names, read from the constraint or column in the
+    database's message (`uq_users_username_key`, `users.username_key`)."""
+    text = str(error.orig).lower()
+    if "linked_identities" in text:
+        return "identity"
+    if "username" in text:
+        return "username"
+    if "email" in text:
+        return "email"
+    return "id"
 
 
 async def get(session: AsyncSession, *, user_id: str) -> User | None:
@@ -60,8 +74,7 @@ async def _flush(session: AsyncSession) -> None:
         await session.flush()
     except IntegrityError as exc:
         await session.rollback()
-        text = str(exc.orig).lower()
-        raise DuplicateUser("username" if "username" in text else "email") from None
+        raise DuplicateUser(taken_key(exc)) from None
 
 
 async def add(session: AsyncSession, *, user: User) -> User:
