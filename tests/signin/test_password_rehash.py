@@ -224,19 +224,20 @@ async def test_unknown_accounts_check_the_configured_schemes_dummy_hash(make_cli
 async def test_password_reset_during_a_sign_in_wins_over_its_rehash(
     messaging_client: MessagingClientFactory, mailbox: Mailbox
 ) -> None:
-    """Rehash guarded by the old hash: a sign-in checks a slow imported hash (about a second);
-    meanwhile the owner resets the password. The sign-in still succeeds, but its rehash of the
-    old password must not overwrite the new one."""
+    """Rehash guarded by the old hash: a sign-in checks a slow imported hash (over a second);
+    meanwhile the owner, holding a reset link already, resets the password. The sign-in still
+    succeeds, but its rehash of the old password must not overwrite the new one."""
     async with messaging_client() as client:
         await register(client)
         await sql(client, "UPDATE users SET email_verified = true")
-        slow = {"format": "werkzeug", "hash": generate_password_hash(PASSWORD, "pbkdf2:sha256:2000000")}
-        await store_hash(client, slow)
-        signing_in = asyncio.create_task(client.post("/login", json={"email": EMAIL, "password": PASSWORD}))
         assert (await client.post("/password/forgot", json={"email": EMAIL})).status_code == 202
         reset = link_in(await mailbox.wait_for(EMAIL), "/password/reset/")
-        assert not signing_in.done()  # the sign-in is still checking the old hash
+        slow = {"format": "werkzeug", "hash": generate_password_hash(PASSWORD, "pbkdf2:sha256:3000000")}
+        await store_hash(client, slow)
+        signing_in = asyncio.create_task(client.post("/login", json={"email": EMAIL, "password": PASSWORD}))
+        await asyncio.sleep(0.2)  # into the check of the slow hash
         assert (await client.post(reset, json={"password": "Brand-New-Pass-77"})).status_code == 200
+        assert not signing_in.done()  # the reset committed while the sign-in was still checking
         assert (await signing_in).status_code == 200
         assert (await hash_of(client))[0] == "bcrypt-hmac-sha256"
         assert (await client.post("/login", json={"email": EMAIL, "password": "Brand-New-Pass-77"})).status_code == 200
