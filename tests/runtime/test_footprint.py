@@ -28,6 +28,9 @@ OPTIONAL = (
     "segno",  # the first authenticator enrolment's QR code
     "altcha",  # AUTHGATE_CAPTCHA_PROVIDER=altcha
     "argon2",  # AUTHGATE_PASSWORD_HASH=argon2id, or the first argon2 hash checked
+    "webauthn",  # the first passkey ceremony
+    "cbor2",
+    "OpenSSL",
     "sqlalchemy.dialects.postgresql",  # a PostgreSQL database
 )
 
@@ -93,7 +96,7 @@ def test_no_outbound_http_client_until_a_provider_needs_one(tmp_path: Path) -> N
 
 
 def test_feature_libraries_load_only_when_a_feature_is_used(tmp_path: Path) -> None:
-    """Sign-in providers, mail, authenticator apps and ALTCHA: off, or not yet used, their
+    """Sign-in providers, mail, authenticator apps, passkeys and ALTCHA: off, or not yet used, their
     libraries stay out of the process (about 4 MB together; bench/RESULTS.md)."""
     database = f"sqlite+aiosqlite:///{tmp_path}/a.db"
     assert probe(AUTHGATE_DATABASE_URL=database)["loaded"] == []
@@ -106,6 +109,9 @@ def test_feature_libraries_load_only_when_a_feature_is_used(tmp_path: Path) -> N
             "from authgate.security import totp\n"
             "totp.qr_data_url(totp.otpauth_url(totp.new_secret(), account='a@example.com', issuer='x'))\n"
             "runtime.captcha.challenge()\n"
+            "from authgate.methods.passkey import ceremony\n"
+            "ceremony.authentication_options(runtime.settings.relying_party, allowed=[], challenge=b'c' * 32,"
+            " user_verification=True)\n"
             "import asyncio\n"
             "asyncio.run(runtime.providers['github'].authorization_url("
             "state='s', nonce='n', verifier='v' * 43, redirect_uri='http://localhost/cb'))\n"
@@ -117,7 +123,7 @@ def test_feature_libraries_load_only_when_a_feature_is_used(tmp_path: Path) -> N
             "except Exception: pass\n"
         ),
     )
-    assert {"authlib", "aiosmtplib", "pyotp", "segno", "altcha"} <= set(used["loaded"])
+    assert {"authlib", "aiosmtplib", "pyotp", "segno", "altcha", "webauthn", "cbor2"} <= set(used["loaded"])
 
 
 def test_argon2_loads_when_configured_or_when_an_argon2_hash_is_checked(tmp_path: Path) -> None:

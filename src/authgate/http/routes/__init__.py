@@ -33,7 +33,6 @@ PREFIXED: list[APIRouter] = [
     links.router,
     otp.router,
     oauth.router,
-    passkeys.router,
     users.router,
     roles.router,
     audit.router,
@@ -41,6 +40,7 @@ PREFIXED: list[APIRouter] = [
     captcha.router,
     introspection.router,
     keys.router,
+    passkeys.router,  # last: the hot routes above are matched without trying these
 ]
 ROOT: list[APIRouter] = [health.router]
 FORM_PATHS: tuple[str, ...] = (*links.FORM_PATHS, *introspection.FORM_PATHS)
