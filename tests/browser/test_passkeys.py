@@ -156,6 +156,7 @@ def test_add_a_passkey_then_sign_in_with_it(
     )
     assert created.returncode == 0, created.stderr
     driver = chromium
+    driver.set_window_size(800, 1200)  # the whole page in each screenshot
     authenticator = virtual_authenticator(driver)
 
     driver.get(f"{app}/?auth={auth}")
