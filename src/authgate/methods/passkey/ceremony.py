@@ -179,7 +179,8 @@ def check_registration(rp: RelyingParty, credential: dict[str, Any], *, challeng
         )
     except (WebAuthnException, ValueError, TypeError, KeyError) as exc:
         raise CeremonyFailed(_reason(exc)) from None
-    transports = tuple(sorted({t.value for t in parsed.response.transports or ()} & TRANSPORTS))
+    given = [t.value for t in parsed.response.transports or ()]
+    transports = tuple(t for i, t in enumerate(given) if t in TRANSPORTS and t not in given[:i])
     return Registered(
         credential_id=bytes_to_base64url(verified.credential_id),
         public_key=verified.credential_public_key,
