@@ -6,9 +6,11 @@ credentials, verifies the user and is touched at once). The person signs in with
 a passkey, signs out, and signs in again with the "Sign in with a passkey" button; then once more
 through the email box's autofill (conditional UI).
 
-Each step's screenshot is kept in the test's temporary directory
-(`/tmp/pytest-of-$USER/pytest-current/test_<name>0/screenshots/`; pytest keeps the last three
-runs), with `99-end.png`, the page as the test left it, when a step failed."""
+Each step's screenshot is kept in the test's temporary directory, `screenshots/` in its
+`tmp_path`, with `99-end.png`, the page as the test left it (where a step failed, if one did).
+pytest keeps the last three runs' (under /tmp/pytest-of-$USER/pytest-N/); `pytest
+--basetemp=DIR` puts them at `DIR/test_add_a_passkey_then_sign_i0/screenshots/`, and a failure's
+captured output names the folder."""
 
 from __future__ import annotations
 
@@ -89,6 +91,7 @@ def screenshot(chromium: webdriver.Chrome, tmp_path: Path) -> Iterator[Callable[
     `99-end.png`, is taken whatever happened."""
     folder = tmp_path / "screenshots"
     folder.mkdir()
+    print(f"screenshots: {folder}")
     taken = 0
 
     def take(step: str) -> None:
