@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -17,9 +16,8 @@ from pathlib import Path
 import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
-from selenium.webdriver.support.ui import WebDriverWait
 
+from tests.support.browser import fill, started, status_says
 from tests.support.http import STRONG_PASSWORD
 from tests.support.paths import ROOT
 from tests.support.server import PATIENCE, free_port, run_authgate, server_env, wait_healthy
@@ -35,11 +33,6 @@ def guide_settings() -> dict[str, str]:
     found = re.search(r"^((?:AUTHGATE_\w+=\S+ )+)make run HOST=localhost$", GUIDE, re.MULTILINE)
     assert found, "the guide's make run line is not where this test reads it"
     return dict(pair.split("=", 1) for pair in shlex.split(found.group(1)))
-
-
-def started(args: list[str], cwd: Path, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    with log.open("ab") as out:
-        return subprocess.Popen(args, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
 @pytest.fixture
@@ -84,17 +77,6 @@ def mailed_link(workdir: Path, settings: dict[str, str], address: str, kind: str
             return lines[-1].split()[-1]
         time.sleep(0.2)
     raise AssertionError(f"no {kind} message for {address}: {shown}")
-
-
-def status_says(driver: webdriver.Chrome, text: str) -> None:
-    WebDriverWait(driver, PATIENCE).until(expected_conditions.text_to_be_present_in_element((By.ID, "status"), text))
-
-
-def fill(driver: webdriver.Chrome, **fields: str) -> None:
-    for element_id, value in fields.items():
-        box = driver.find_element(By.ID, element_id.replace("_", "-"))
-        box.clear()
-        box.send_keys(value)
 
 
 def test_the_spa_guide_register_verify_login_refresh_logout(
