@@ -3,8 +3,9 @@ origins (`*.example.test`) resolving to loopback."""
 
 from __future__ import annotations
 
+import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 
 from tests.support.browser import CHROMEDRIVER, CHROMIUM
+from tests.support.paths import ROOT
 from tests.support.skip import skip_or_fail
 
 
@@ -37,3 +39,26 @@ def chromium(tmp_path: Path) -> Iterator[webdriver.Chrome]:
         yield driver
     finally:
         driver.quit()
+
+
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+
+
+@pytest.fixture
+def screenshot(chromium: webdriver.Chrome, request: pytest.FixtureRequest) -> Iterator[Callable[[str], None]]:
+    """`screenshot("step")` saves the page as `test-artifacts/screenshots/<test>/NN-step.png`
+    (kept after the run, for a person or CI to look at); the last one, `99-end.png`, is taken
+    whatever happened."""
+    folder = SCREENSHOTS / re.sub(r"[^\w.-]+", "-", request.node.name)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    print(f"screenshots: {folder}")
+    taken = 0
+
+    def take(step: str) -> None:
+        nonlocal taken
+        taken += 1
+        chromium.save_screenshot(str(folder / f"{taken:02d}-{step}.png"))
+
+    yield take
+    chromium.save_screenshot(str(folder / "99-end.png"))

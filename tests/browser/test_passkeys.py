@@ -6,11 +6,8 @@ credentials, verifies the user and is touched at once). The person signs in with
 a passkey, signs out, and signs in again with the "Sign in with a passkey" button; then once more
 through the email box's autofill (conditional UI).
 
-Each step's screenshot is kept in the test's temporary directory, `screenshots/` in its
-`tmp_path`, with `99-end.png`, the page as the test left it (where a step failed, if one did).
-pytest keeps the last three runs' (under /tmp/pytest-of-$USER/pytest-N/); `pytest
---basetemp=DIR` puts them at `DIR/test_add_a_passkey_then_sign_i0/screenshots/`, and a failure's
-captured output names the folder."""
+Each step's screenshot is kept in `test-artifacts/screenshots/<test>/` (the `screenshot`
+fixture), with `99-end.png`, the page as the test left it (where a step failed, if one did)."""
 
 from __future__ import annotations
 
@@ -83,24 +80,6 @@ def stack(tmp_path: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
         for process in processes:
             process.terminate()
             process.wait(timeout=10)
-
-
-@pytest.fixture
-def screenshot(chromium: webdriver.Chrome, tmp_path: Path) -> Iterator[Callable[[str], None]]:
-    """`screenshot("step")` saves the page as `screenshots/NN-step.png`; the last one,
-    `99-end.png`, is taken whatever happened."""
-    folder = tmp_path / "screenshots"
-    folder.mkdir()
-    print(f"screenshots: {folder}")
-    taken = 0
-
-    def take(step: str) -> None:
-        nonlocal taken
-        taken += 1
-        chromium.save_screenshot(str(folder / f"{taken:02d}-{step}.png"))
-
-    yield take
-    chromium.save_screenshot(str(folder / "99-end.png"))
 
 
 def virtual_authenticator(driver: webdriver.Chrome) -> str:
