@@ -92,7 +92,9 @@ async def test_an_assertion_failing_a_check_is_one_refusal_and_changes_nothing(
     held = ada.device.only
     before = await stored(client, held.id)
     failures_before = len(await audit(client, "user.login_failed", ada.user_id))
-    reference = await refused_body(client, SoftAuthenticator().adopt(held.clone()))
+    copy = SoftAuthenticator()
+    copy.adopt(held.clone())
+    reference = await refused_body(client, copy)
     failures_before += 1
 
     response = await passkey_login(client, ada.device, **knob)
