@@ -111,12 +111,13 @@ async def test_the_last_passkey_of_an_account_without_password_or_provider_stays
         assert_problem(last, 409, "last_sign_in_method")
         assert await passkey_count(client, alice.user_id) == 1
         # With a second one, either may go, but not both.
-        second = await add_passkey(client, alice, SoftAuthenticator())
+        spare = SoftAuthenticator()
+        second = await add_passkey(client, alice, spare)
         assert (await client.delete(f"/passkeys/{first['id']}", headers=alice.headers)).status_code == 204
         assert_problem(
             await client.delete(f"/passkeys/{second['id']}", headers=alice.headers), 409, "last_sign_in_method"
         )
-        signed_in = await passkey_login(client, alice.device, alice.device.held("testserver")[-1])
+        signed_in = await passkey_login(client, spare)
         assert signed_in.status_code == 200, signed_in.text
         assert signed_in.json()["user"]["id"] == alice.user_id
         # An administrator may remove the last one (a lost device).
