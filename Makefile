@@ -22,7 +22,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	@echo "AUTHGATE_COOKIE_SECURE=false" >> .env
 	@echo "make: wrote a random JWT_SECRET (and AUTHGATE_COOKIE_SECURE=false for plain http) to .env"
 
-# Unless AUTHGATE_PUBLIC_URL is set, links and tokens name http://$(HOST):$(PORT), the address served.
+# Unless AUTHGATE_PUBLIC_URL is set, links and tokens name http://localhost:$(PORT) (a loopback HOST is named
+# localhost, where browsers allow passkeys), or http://$(HOST):$(PORT) for another HOST.
 run: $(VENV)/.installed .env
 	$(BIN)/authgate serve --host $(HOST) --port $(PORT)
 

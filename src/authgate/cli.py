@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
-from authgate.settings import ConfigError, Settings, load_settings
+from authgate.settings import LOOPBACK_HOSTS, ConfigError, Settings, load_settings
 
 
 def _settings() -> Settings:
@@ -112,8 +112,9 @@ def _serving_settings(host: str, port: int) -> Settings:
     settings = _settings()
     if "public_url" in settings.model_fields_set:
         return settings
-    wildcard = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}  # noqa: S104 (naming it, not binding)
-    shown = wildcard.get(host, host)
+    # A loopback or wildcard address is named `localhost`: browsers refuse passkeys on IP addresses.
+    local = {"0.0.0.0", "", "::", "[::]", *LOOPBACK_HOSTS, "[::1]"}  # noqa: S104 (naming it, not binding)
+    shown = "localhost" if host in local else host
     if ":" in shown:  # an IPv6 address
         shown = f"[{shown.strip('[]')}]"
     os.environ["AUTHGATE_PUBLIC_URL"] = f"http://{shown}:{port}"

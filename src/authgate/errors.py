@@ -41,6 +41,8 @@ class ErrorCode(StrEnum):
     IDENTITY_NOT_LINKED = "identity_not_linked"
     IDENTITY_TAKEN = "identity_taken"
     LAST_SIGN_IN_METHOD = "last_sign_in_method"
+    PASSKEY_EXISTS = "passkey_exists"
+    PASSKEY_LIMIT = "passkey_limit"
     CAPTCHA_FAILED = "captcha_failed"
     ROLE_EXISTS = "role_exists"
     ROLE_IN_USE = "role_in_use"

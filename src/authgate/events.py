@@ -22,6 +22,9 @@ EVENT_TYPES = frozenset(
         "mfa.disabled",
         "oauth.linked",
         "oauth.unlinked",
+        "passkey.added",
+        "passkey.removed",
+        "passkey.clone_suspected",
     }
 )
 

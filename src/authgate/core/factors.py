@@ -32,13 +32,18 @@ AUTHENTICATOR = "authenticator"  # an app holding a TOTP secret
 RECOVERY = "recovery"  # a printed list of recovery codes
 EMAIL = "email"  # a mailbox
 SMS = "sms"  # a phone
+PASSKEY = "passkey"  # an authenticator holding a WebAuthn private key
 
 
 @dataclass(frozen=True)
 class Proof:
+    """`multi_factor`: this one proof counts as both factors (a user-verified passkey, when
+    AUTHGATE_PASSKEY_SATISFIES_MFA is on): no second step follows, and `amr` gains `mfa`."""
+
     method: str
     amr: str
     channel: str
+    multi_factor: bool = False
 
 
 class Method(Protocol):
@@ -48,6 +53,10 @@ class Method(Protocol):
 
 
 class SecondFactor(Method, Protocol):
+    # Whether having this factor asks every sign-in for a second step (and sets `mfaEnabled`).
+    # A passkey does not: it can finish a second step that other factors ask for.
+    enables_mfa: bool
+
     async def enrolled(self, db: AsyncSession, user: User) -> Proof | None:
         """The proof this factor gives for `user`, or None if the user has not turned it on."""
         ...
@@ -58,8 +67,9 @@ class SecondFactor(Method, Protocol):
         for a factor without such tries (TOTP, recovery codes)."""
         ...
 
-    async def verify(self, parts: FactorParts, tx: UnitOfWork, user: User, attempt: Attempt) -> bool:
-        """True if the code is right; a single-use code is used up in `tx` by this call."""
+    async def verify(self, parts: FactorParts, tx: UnitOfWork, user: User, attempt: Attempt) -> Proof | None:
+        """The proof, if the attempt is right for this factor; a single-use code is used up (a
+        passkey's counter recorded) in `tx` by this call."""
         ...
 
 
@@ -76,13 +86,27 @@ class FactorParts(Protocol):
 
 
 @dataclass(frozen=True)
-class Attempt:
-    """A code entered for a second factor. `charged`: the one-time code (sent by email or SMS)
-    it matched, its try already spent and committed before the sign-in's own transaction
-    (`SecondFactor.charge`), still to be used up."""
+class CheckedAssertion:
+    """A passkey's assertion whose signature, challenge, origin and counter were checked before
+    the sign-in's transaction; what that transaction records (conditionally on `old_count`)."""
 
-    code: str
+    passkey_id: str
+    old_count: int
+    new_count: int
+    backed_up: bool
+    proof: Proof
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """What the user presents for a second factor: a code, or a passkey's checked assertion.
+    `charged`: the one-time code (sent by email or SMS) `code` matched, its try already spent
+    and committed before the sign-in's own transaction (`SecondFactor.charge`), still to be
+    used up."""
+
+    code: str | None = None
     charged: str | None = None
+    asserted: CheckedAssertion | None = None
 
 
 @dataclass(frozen=True)

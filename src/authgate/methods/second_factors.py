@@ -24,7 +24,7 @@ async def sync_mfa_flag(tx: UnitOfWork, rt: Parts, *, user_id: str) -> None:
     user = await user_repo.get(tx.db, user_id=user_id)
     if user is None:
         return
-    enabled = any([await factor.enrolled(tx.db, user) for factor in rt.methods.second])
+    enabled = any([await factor.enrolled(tx.db, user) for factor in rt.methods.second if factor.enables_mfa])
     if enabled != user.mfa_enabled:
         await user_repo.set_mfa_enabled(tx.db, user_id=user_id, enabled=enabled, now=utcnow())
     tx.on_commit(lambda: rt.principals.drop_user(user_id))
@@ -32,9 +32,11 @@ async def sync_mfa_flag(tx: UnitOfWork, rt: Parts, *, user_id: str) -> None:
 
 async def reset_factors(tx: UnitOfWork, rt: Parts, *, user_id: str) -> list[str]:
     """Remove every second factor of the user and void their pending second steps (an admin's
-    reset, for someone who lost their device); returns the names of the factors removed."""
+    reset, for someone who lost their device); returns the names of the factors removed.
+    Passkeys stay: they are first factors too, removed one by one."""
     user = await user_repo.get(tx.db, user_id=user_id)
-    removed = [f.name for f in rt.methods.second if user is not None and await f.enrolled(tx.db, user)]
+    factors = [f for f in rt.methods.second if f.enables_mfa]
+    removed = [f.name for f in factors if user is not None and await f.enrolled(tx.db, user)]
     await mfa_repo.delete_all_factors(tx.db, user_id=user_id)
     await one_time_repo.void(tx.db, now=utcnow(), purposes=(MFA_CHALLENGE, CODE_MFA), user_id=user_id)
     await sync_mfa_flag(tx, rt, user_id=user_id)

@@ -183,6 +183,8 @@ class Runtime:
         answer yet does not stop the start: readiness says so, and the keys' reload retries."""
         if warning := self.settings.password_hash_warning:
             log.warning("password_hash_settings", warning=warning)
+        if note := self.settings.passkey_start_note:
+            log.warning("passkey_settings", note=note)
         await self.roles.start()
         try:
             await signing_keys.ensure_signing_key(self)

@@ -31,6 +31,7 @@ from authgate.settings.oauth import (
     OAuthProvidersSource,
     SocialLoginSettings,
 )
+from authgate.settings.passkeys import PasskeySettings, RelyingParty
 from authgate.settings.passwords import PasswordSettings
 from authgate.settings.retention import RetentionSettings
 from authgate.settings.storage import StorageSettings
@@ -49,6 +50,7 @@ __all__ = [
     "ConfigError",
     "OAuthProviderSettings",
     "OAuthProvidersSource",
+    "RelyingParty",
     "Settings",
     "cpu_count",
     "env_name",
@@ -63,6 +65,7 @@ class Settings(
     SocialLoginSettings,
     WebhookSettings,
     DeliverySettings,
+    PasskeySettings,
     MfaSettings,
     EncryptionSettings,
     AbuseSettings,

@@ -15,9 +15,10 @@ from authgate.settings.types import AppUrl, CookieDomain, CsvList, Origins, Publ
 
 
 class HttpSettings(Section):
-    public_url: PublicUrl = "http://127.0.0.1:8000"
+    public_url: PublicUrl = "http://localhost:8000"
     """The service's public base URL: the token issuer (`iss`), the base of links in emails, and of the OAuth redirect
-    URIs registered at providers (`{AUTHGATE_PUBLIC_URL}{first route prefix}/oauth/<name>/callback`)."""
+    URIs registered at providers (`{AUTHGATE_PUBLIC_URL}{first route prefix}/oauth/<name>/callback`). Unset, `authgate
+    serve` names the address it serves, a loopback one as `localhost` (passkeys refuse IP addresses)."""
     route_prefixes: RoutePrefixes = ["/", "/auth", "/api/auth", "/api/v1/auth"]
     """Comma-separated; every endpoint is served under each; OpenAPI documents the first."""
     trusted_proxies: CsvList = []

@@ -29,6 +29,11 @@ def proofs_from(data: list[list[str]]) -> list[Proof]:
     return [Proof(method=m, amr=a, channel=c) for m, a, c in data]
 
 
+def pending_proofs(data: str | None) -> list[Proof]:
+    """The first factor's proofs, as an mfaToken's row keeps them."""
+    return proofs_from(orjson.loads(data or "[]"))
+
+
 def challenge_refused() -> Exception:
     return invalid_token("The MFA token is not valid, was already used, has expired or has no tries left.")
 
@@ -63,5 +68,4 @@ async def charge_challenge(rt: Parts, token: str) -> Challenge:
         row = await one_time_repo.spend_attempt(tx.db, purpose=MFA_CHALLENGE, digest=digest(token), now=utcnow())
     if row is None or row.user_id is None:
         raise challenge_refused()
-    proofs = proofs_from(orjson.loads(row.data or "[]"))
-    return Challenge(id=row.id, user_id=row.user_id, proofs=proofs)
+    return Challenge(id=row.id, user_id=row.user_id, proofs=pending_proofs(row.data))

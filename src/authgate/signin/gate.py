@@ -19,13 +19,14 @@ account's failures (`finish`).
 from __future__ import annotations
 
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from authgate import captcha
 from authgate.abuse import lockout
-from authgate.core.factors import Attempt, Proof, SecondFactor
+from authgate.core.factors import Attempt, CheckedAssertion, Proof, SecondFactor
 from authgate.core.parts import Parts
 from authgate.errors import (
     AuthError,
@@ -49,19 +50,27 @@ from authgate.storage.repositories import one_time as one_time_repo
 from authgate.storage.repositories import users as user_repo
 from authgate.storage.uow import UnitOfWork
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
 log = get_logger("authgate.signin")
 
 
 @dataclass(frozen=True)
 class SecondStep:
-    """What the request brings for the second factor: a code, maybe naming its method, and
-    the challenge it answers (`/mfa/verify`), already charged one try. Made by `second_step`,
-    which spends the code's own tries first."""
+    """What the request brings for the second factor: a code, maybe naming its method, or a
+    passkey's assertion checked already; and the challenge it answers (`/mfa/verify`), already
+    charged one try. Made by `second_step`, which spends the code's own tries first."""
 
     code: str | None = None
     method: str | None = None
     challenge_id: str | None = None
     charged: str | None = None  # the one-time code `code` matched (SecondFactor.charge)
+    asserted: CheckedAssertion | None = None
+
+    @property
+    def answered(self) -> bool:
+        return bool(self.code) or self.asserted is not None
 
 
 async def second_step(
@@ -183,25 +192,44 @@ async def complete(
     if refused is not None:
         rt.metrics.logins.labels("refused").inc()
         raise refused
-    enrolled = [(factor, proof) for factor in rt.methods.second if (proof := await factor.enrolled(tx.db, user))]
-    if enrolled:
-        channels, first = {p.channel for p in proofs}, {p.method for p in proofs}
-        eligible = [(f, p) for f, p in enrolled if p.channel not in channels and p.method not in first]
+    if await needs_second_step(tx.db, rt, user, proofs):
+        eligible = await eligible_factors(tx.db, rt, user, proofs)
         if not eligible:
             raise second_factor_unavailable()
-        if second is None or not second.code:
+        if second is None or not second.answered:
             token = await issue_challenge(tx, rt, user=user, proofs=proofs)
             return MfaPending(token=token, methods=[f.name for f, _ in eligible])
         proofs = [*proofs, await check_second_factor(rt, tx, user=user, factors=eligible, step=second)]
     if second is not None and second.challenge_id is not None:
         if not await one_time_repo.consume(tx.db, secret_id=second.challenge_id, now=utcnow()):
             raise challenge_refused()
-    result = await start_session(tx, rt, user=user, amr=[p.amr for p in proofs], ctx=ctx)
+    amr = [p.amr for p in proofs] + (["mfa"] if any(p.multi_factor for p in proofs) else [])
+    result = await start_session(tx, rt, user=user, amr=amr, ctx=ctx)
     methods = [p.method for p in proofs]
     tx.audit("user.login", user_id=user.id, ip_address=ctx.ip_address, user_agent=ctx.user_agent, methods=methods)
     tx.emit("user.login", userId=user.id, sessionId=result.session_id, methods=methods)
     tx.on_commit(lambda: rt.metrics.logins.labels("success").inc())
     return result
+
+
+async def needs_second_step(db: AsyncSession, rt: Parts, user: User, proofs: list[Proof]) -> bool:
+    """The account has a factor that switches MFA on, and no proof so far counts as both."""
+    if any(p.multi_factor for p in proofs):
+        return False
+    return any([await f.enrolled(db, user) for f in rt.methods.second if f.enables_mfa])
+
+
+async def eligible_factors(
+    db: AsyncSession, rt: Parts, user: User, proofs: list[Proof]
+) -> list[tuple[SecondFactor, Proof]]:
+    """The account's second factors that may finish a sign-in whose first factor gave `proofs`:
+    another method, through another channel (`mfaMethods`, in the order of `rt.methods.second`)."""
+    channels, first = {p.channel for p in proofs}, {p.method for p in proofs}
+    return [
+        (factor, proof)
+        for factor in rt.methods.second
+        if (proof := await factor.enrolled(db, user)) and proof.channel not in channels and proof.method not in first
+    ]
 
 
 async def finish(rt: Parts, outcome: Outcome) -> LoginResult:
@@ -228,10 +256,10 @@ async def check_second_factor(
         factors = [(f, p) for f, p in factors if f.name == step.method]
         if not factors:
             raise validation_failed(FieldError("method", "This second factor is not available for this sign-in."))
-    if step.code:
-        attempt = Attempt(code=step.code, charged=step.charged)
-        for factor, proof in factors:
-            if await factor.verify(rt, tx, user, attempt):
+    if step.answered:
+        attempt = Attempt(code=step.code, charged=step.charged, asserted=step.asserted)
+        for factor, _ in factors:
+            if proof := await factor.verify(rt, tx, user, attempt):
                 return proof
     raise WrongSecret(invalid_mfa_code(), user_id=user.id, method="second_factor")
 
@@ -248,19 +276,33 @@ async def confirm_current_factor(
     return await check_second_factor(rt, tx, user=user, factors=factors, step=step)
 
 
+# Checks a passkey's assertion for the pending sign-in (its mfaToken row's id) of the user.
+Asserter = Callable[[str, User], Awaitable[CheckedAssertion]]
+
+
 async def verify_challenge(
-    rt: Parts, *, mfa_token: str, code: str, method: str | None, ctx: RequestContext
+    rt: Parts,
+    *,
+    mfa_token: str,
+    code: str | None,
+    method: str | None,
+    ctx: RequestContext,
+    assertion: Asserter | None = None,
 ) -> LoginResult:
     """Finish a sign-in that answered `mfa_required`: one try is charged to the token, then
-    the gate checks the code (against the factors independent of the first one) and uses the
-    token up, in the transaction that starts the session."""
+    the gate checks the code or the passkey's `assertion` (against the factors independent of
+    the first one) and uses the token up, in the transaction that starts the session."""
     challenge = await charge_challenge(rt, mfa_token)
     async with rt.read() as db:
         user = await user_repo.get(db, user_id=challenge.user_id)
     if user is None:
         raise invalid_token()
     async with counting(rt, ctx, subject=lockout.account(user.id)):
-        step = await second_step(rt, user_id=user.id, code=code, method=method, challenge_id=challenge.id)
+        if assertion is not None:
+            asserted = await assertion(challenge.id, user)
+            step = SecondStep(method=method, challenge_id=challenge.id, asserted=asserted)
+        else:
+            step = await second_step(rt, user_id=user.id, code=code, method=method, challenge_id=challenge.id)
         async with rt.uow() as tx:
             outcome = await complete(tx, rt, user=user, proofs=challenge.proofs, ctx=ctx, second=step)
     return await finish(rt, outcome)

@@ -34,14 +34,27 @@ def signed_in_recently(rt: Parts, principal: Principal) -> bool:
     return principal.session.created_at >= utcnow() - timedelta(seconds=rt.settings.reauth_max_age_seconds)
 
 
+def passed_second_factor(principal: Principal) -> bool:
+    """Whether the session's sign-in passed a second factor (or a proof that counts as both)."""
+    return len(principal.session.amr.split(",")) > 1
+
+
 async def require_recent_sign_in(
-    rt: Parts, principal: Principal, proof: Reauthentication, *, ctx: RequestContext | None = None
+    rt: Parts,
+    principal: Principal,
+    proof: Reauthentication,
+    *,
+    ctx: RequestContext | None = None,
+    with_second_factor: bool = False,
 ) -> None:
     """Pass when the sign-in is recent; else the current password, or a code of a current
-    second factor (used up), must come with the request. Wrong ones are counted."""
-    if signed_in_recently(rt, principal):
+    second factor (used up), must come with the request. Wrong ones are counted.
+    `with_second_factor` (adding a way in): an account with a second factor also needs a
+    session that passed it, or a code of it in the request."""
+    needs_factor = with_second_factor and principal.user.mfa_enabled and not passed_second_factor(principal)
+    if signed_in_recently(rt, principal) and not needs_factor:
         return
-    if proof.current_password:
+    if proof.current_password and not needs_factor:
         async with counting(rt, ctx, subject=account(principal.user_id)):
             await confirm_password(rt, user_id=principal.user_id, password=proof.current_password)
         return
@@ -51,6 +64,10 @@ async def require_recent_sign_in(
             async with rt.uow() as tx:
                 await confirm_current_factor(rt, tx, user=principal.user, step=step)
         return
+    if needs_factor:
+        raise reauthentication_required(
+            "This account has a second factor: sign in with it, or send its code as mfaCode."
+        )
     raise reauthentication_required()
 
 

@@ -71,5 +71,7 @@ def test_the_runtime_lists_every_method() -> None:
     from authgate.settings import Settings
 
     methods = methods_from_settings(Settings(_env_file=None, jwt_secret="x" * 32))  # type: ignore[call-arg]
-    assert [m.name for m in methods.first] == ["password", "code", "link"]
-    assert [m.name for m in methods.second] == ["totp", "recovery", "code"]
+    assert [m.name for m in methods.first] == ["password", "code", "link", "passkey"]
+    assert [m.name for m in methods.second] == ["totp", "recovery", "code", "passkey"]
+    on_an_ip = Settings(_env_file=None, jwt_secret="x" * 32, public_url="http://192.0.2.7:8000")  # type: ignore[call-arg]
+    assert "passkey" not in [m.name for m in methods_from_settings(on_an_ip).second]

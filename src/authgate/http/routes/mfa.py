@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
+from authgate.errors import FieldError, validation_failed
 from authgate.http.abuse import guarded
 from authgate.http.cookies import set_auth_cookies
 from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep
@@ -11,6 +12,8 @@ from authgate.http.openapi import SIGN_IN, problems
 from authgate.http.responses import login_out
 from authgate.http.schemas.accounts import LoginOut
 from authgate.http.schemas.mfa import DisableIn, EnableIn, EnableOut, MessageOut, SetupIn, TotpSetupOut, VerifyIn
+from authgate.methods.passkey import signin as passkey_signin
+from authgate.methods.passkey.factor import PASSKEY_METHOD
 from authgate.methods.totp import enrol as totp_enrol
 from authgate.signin import gate
 from authgate.signin.reauth import Reauthentication
@@ -46,12 +49,29 @@ async def enable(body: EnableIn, principal: CurrentPrincipal, rt: RuntimeDep, ct
 
 @router.post("/mfa/verify", response_model=LoginOut, responses=SIGN_IN, dependencies=[guarded("mfa")])
 async def verify(body: VerifyIn, response: Response, rt: RuntimeDep, ctx: Context) -> LoginOut:
+    """A second factor's `code`, or a passkey's `challengeId` (from `/mfa/passkey/options`) and `credential`."""
+    if body.credential is None:
+        code, assertion = body.required_code("code"), None
+    else:
+        code, assertion = None, _passkey_answer(body, rt, ctx)
     result = await gate.verify_challenge(
-        rt, mfa_token=body.mfa_token, code=body.required_code("code"), method=body.method, ctx=ctx
+        rt, mfa_token=body.mfa_token, code=code, method=body.method, ctx=ctx, assertion=assertion
     )
     if body.options.set_cookie:
         set_auth_cookies(response, rt.settings, access_token=result.access_token, refresh_token=result.refresh_token)
     return login_out(rt, result, "Login successful")
+
+
+def _passkey_answer(body: VerifyIn, rt: RuntimeDep, ctx: Context) -> gate.Asserter:
+    if body.typed_code() is not None:
+        raise validation_failed(FieldError("credential", "Send a code or a passkey's credential, not both."))
+    if body.challenge_id is None:
+        raise validation_failed(FieldError("challengeId", "Send the challengeId of /mfa/passkey/options."))
+    if body.method not in (None, PASSKEY_METHOD.name):
+        raise validation_failed(FieldError("method", "A credential answers the passkey method."))
+    return passkey_signin.second_step_assertion(
+        rt, challenge_id=body.challenge_id, credential=body.credential or {}, ctx=ctx
+    )
 
 
 @router.post("/mfa/disable", responses=ALREADY, response_model=MessageOut)

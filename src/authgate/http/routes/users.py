@@ -167,4 +167,3 @@ async def import_users(body: ImportIn, caller: CurrentPrincipal, rt: RuntimeDep)
         "results": results,
     }
     return Response(orjson.dumps(out), media_type="application/json")
-

@@ -3,7 +3,7 @@ the code under any of its names, see `TypedCode`)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -40,8 +40,13 @@ class DisableIn(TypedCode):
 
 
 class VerifyIn(TypedCode):
+    """A code (`code`, under any of its names), or a passkey's answer: the `challengeId` of
+    `/mfa/passkey/options` and the browser's `credential.toJSON()`."""
+
     mfa_token: str = Field(alias="mfaToken", min_length=1, max_length=4096)
-    method: Literal["totp", "recovery", "code"] | None = None
+    method: Literal["totp", "recovery", "code", "passkey"] | None = None
+    challenge_id: str | None = Field(default=None, alias="challengeId", min_length=1, max_length=128)
+    credential: dict[str, Any] | None = None
     options: LoginOptions = Field(default_factory=LoginOptions)
 
 

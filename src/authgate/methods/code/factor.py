@@ -30,6 +30,7 @@ class CodeMethod:
     name = "code"
     first_factor = True
     second_factor = True
+    enables_mfa = True
 
     def proof(self, channel: str) -> Proof:
         # RFC 8176 has "sms"; it has no value for a code sent by email.
@@ -51,11 +52,13 @@ class CodeMethod:
         row = redeemed.row
         return row.id if row is not None and row.channel == factor.channel else None
 
-    async def verify(self, parts: FactorParts, tx: UnitOfWork, user: User, attempt: Attempt) -> bool:
+    async def verify(self, parts: FactorParts, tx: UnitOfWork, user: User, attempt: Attempt) -> Proof | None:
         """Use up the code `charge` matched, if the factor is still on."""
-        if attempt.charged is None or await mfa_repo.get_code_factor(tx.db, user_id=user.id) is None:
-            return False
-        return await one_time_repo.consume(tx.db, secret_id=attempt.charged, now=utcnow())
+        factor = await mfa_repo.get_code_factor(tx.db, user_id=user.id) if attempt.charged is not None else None
+        if factor is None or attempt.charged is None:
+            return None
+        used = await one_time_repo.consume(tx.db, secret_id=attempt.charged, now=utcnow())
+        return self.proof(factor.channel) if used else None
 
 
 CODE = CodeMethod()

@@ -53,6 +53,7 @@ from authgate.storage.models import LinkedIdentity, User, utcnow
 from authgate.storage.models.one_time import OAUTH_STATE
 from authgate.storage.repositories import identities as identity_repo
 from authgate.storage.repositories import one_time as one_time_repo
+from authgate.storage.repositories import passkeys as passkey_repo
 from authgate.storage.repositories import users as user_repo
 from authgate.storage.repositories.identities import IdentityTaken
 from authgate.storage.uow import UnitOfWork
@@ -325,7 +326,7 @@ async def _link(rt: Parts, *, user_id: str, provider: str, identity: Identity, c
 
 async def unlink(rt: Parts, *, user_id: str, provider: str, ctx: RequestContext) -> None:
     """Remove the link, unless it is the account's last way to sign in (no password, no other
-    provider). The account row is locked, so two unlinks at once cannot both pass the check."""
+    provider, no passkey). The account row is locked, so two unlinks at once cannot both pass the check."""
     if not PROVIDER_NAME.fullmatch(provider):  # (a provider no longer configured may be unlinked)
         raise not_found("No identity at this provider is linked to your account.")
     async with rt.uow() as tx:
@@ -333,7 +334,8 @@ async def unlink(rt: Parts, *, user_id: str, provider: str, ctx: RequestContext)
         if user is None or not await identity_repo.remove(tx.db, user_id=user_id, provider=provider):
             raise not_found("No identity at this provider is linked to your account.")
         if user.password_hash is None and await identity_repo.count(tx.db, user_id=user_id) == 0:
-            raise last_sign_in_method()
+            if await passkey_repo.count(tx.db, user_id=user_id) == 0:
+                raise last_sign_in_method()
         tx.audit(
             "oauth.unlinked", user_id=user_id, ip_address=ctx.ip_address, user_agent=ctx.user_agent, provider=provider
         )

@@ -21,6 +21,7 @@ class RecoveryMethod:
     name = "recovery"
     first_factor = False
     second_factor = True
+    enables_mfa = True
     # RFC 8176 has no value for lookup secrets: "rec" keeps a sign-in by recovery code
     # distinguishable from one by TOTP ("otp"), e.g. to prompt a new setup.
     proof = Proof(method="recovery", amr="rec", channel=RECOVERY_CHANNEL)
@@ -31,12 +32,13 @@ class RecoveryMethod:
     async def charge(self, parts: FactorParts, *, user_id: str, code: str) -> str | None:
         return None  # each code works once: using it up is the only try
 
-    async def verify(self, parts: FactorParts, tx: UnitOfWork, user: User, attempt: Attempt) -> bool:
+    async def verify(self, parts: FactorParts, tx: UnitOfWork, user: User, attempt: Attempt) -> Proof | None:
         """Use the code up with one conditional UPDATE: it works once, even under a race."""
-        if not recovery_codes.looks_like_code(attempt.code):
-            return False
+        if attempt.code is None or not recovery_codes.looks_like_code(attempt.code):
+            return None
         code_hash = recovery_codes.code_digest(user.id, attempt.code)
-        return await mfa_repo.use_recovery_code(tx.db, user_id=user.id, code_hash=code_hash, now=utcnow())
+        used = await mfa_repo.use_recovery_code(tx.db, user_id=user.id, code_hash=code_hash, now=utcnow())
+        return self.proof if used else None
 
 
 RECOVERY = RecoveryMethod()

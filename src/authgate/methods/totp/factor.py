@@ -24,6 +24,7 @@ class TotpMethod:
     name = "totp"
     first_factor = False
     second_factor = True
+    enables_mfa = True
     proof = Proof(method="totp", amr="otp", channel=AUTHENTICATOR)  # RFC 8176: one-time password
 
     async def enrolled(self, db: AsyncSession, user: User) -> Proof | None:
@@ -33,22 +34,23 @@ class TotpMethod:
     async def charge(self, parts: FactorParts, *, user_id: str, code: str) -> str | None:
         return None  # no tries to spend: replays are refused by step, guesses by the lockout
 
-    async def verify(self, parts: FactorParts, tx: UnitOfWork, user: User, attempt: Attempt) -> bool:
+    async def verify(self, parts: FactorParts, tx: UnitOfWork, user: User, attempt: Attempt) -> Proof | None:
         """Right code within ±1 step, and a step later than the last accepted one; the step
         is then recorded by a conditional UPDATE, so of concurrent replays only one wins."""
         row = await mfa_repo.get_totp(tx.db, user_id=user.id)
-        if row is None or row.secret is None:
-            return False
+        if attempt.code is None or row is None or row.secret is None:
+            return None
         try:
             secret = parts.box.open(row.secret, context=user.id)
         except ValueError:
             # AUTHGATE_ENCRYPTION_KEY changed: fail closed (recovery codes still work), loudly.
             log.error("totp_secret_does_not_open", user_id=user.id)
-            return False
+            return None
         step = totp.matching_step(secret, attempt.code, now=time.time())
         if step is None or (row.last_step is not None and step <= row.last_step):
-            return False
-        return await mfa_repo.accept_step(tx.db, user_id=user.id, step=step, now=utcnow())
+            return None
+        accepted = await mfa_repo.accept_step(tx.db, user_id=user.id, step=step, now=utcnow())
+        return self.proof if accepted else None
 
 
 TOTP = TotpMethod()

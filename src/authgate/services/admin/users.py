@@ -31,10 +31,12 @@ from authgate.services import accounts
 from authgate.services.accounts import ProfileChange
 from authgate.services.pagination import decode_time_cursor, encode_time_cursor
 from authgate.signin import registration
+from authgate.signin.address import passkeys_removed
 from authgate.signin.reauth import Reauthentication, require_recent_sign_in
 from authgate.signin.registration import Registration, add_user, new_user
 from authgate.signin.sessions import revoke_user_sessions
-from authgate.storage.models import User
+from authgate.storage.models import Passkey, User
+from authgate.storage.repositories import passkeys as passkey_repo
 from authgate.storage.repositories import roles as role_repo
 from authgate.storage.repositories import users as user_repo
 from authgate.storage.repositories.users import DuplicateUser
@@ -297,6 +299,27 @@ async def reset_mfa(rt: Parts, *, caller: Principal, user_id: str) -> list[str]:
         if removed:
             tx.emit("mfa.disabled", userId=user_id, factors=removed, reset=True)
     return removed
+
+
+async def passkeys_of(rt: Parts, *, caller: Principal, user_id: str) -> list[Passkey]:
+    require_reader(rt, caller)
+    await _find(rt, user_id)
+    async with rt.read() as db:
+        return await passkey_repo.of_user(db, user_id=user_id)
+
+
+async def remove_passkey(rt: Parts, *, caller: Principal, user_id: str, passkey_id: str) -> None:
+    """Remove a passkey of someone who lost the device it is on; the last one too (the user's
+    own removal keeps a last way in)."""
+    _may_act_on(rt, caller, await _find(rt, user_id))
+    async with rt.uow() as tx:
+        locked = await user_repo.lock(tx.db, user_id=user_id)
+        if locked is None:
+            raise not_found("No such user.")
+        await _may_still_act_on(tx, rt, caller, locked)
+        if await passkey_repo.remove(tx.db, user_id=user_id, passkey_id=passkey_id) is None:
+            raise not_found("No such passkey on this account.")
+        passkeys_removed(tx, user_id=user_id, passkey_ids=[passkey_id], reason="admin")
 
 
 async def unlock(rt: Parts, *, caller: Principal, user_id: str) -> bool:

@@ -9,6 +9,7 @@ from authgate.storage.models.keys import ServiceCredential, SigningKey
 from authgate.storage.models.mfa import RecoveryCode, TotpCredential
 from authgate.storage.models.one_time import CodeFactor, OneTimeSecret
 from authgate.storage.models.outbox import OutboxMessage
+from authgate.storage.models.passkeys import Passkey
 from authgate.storage.models.sessions import RetiredRefreshToken, Session
 from authgate.storage.models.users import Role, User
 from authgate.storage.models.webhooks import Webhook
@@ -22,6 +23,7 @@ __all__ = [
     "LinkedIdentity",
     "OneTimeSecret",
     "OutboxMessage",
+    "Passkey",
     "RecoveryCode",
     "RetiredRefreshToken",
     "Role",

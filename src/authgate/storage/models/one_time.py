@@ -1,10 +1,11 @@
 """The one store for one-time secrets: emailed links, one-time codes, MFA challenges, OAuth
-state (and, later, WebAuthn challenges), each row tagged by its purpose.
+state, WebAuthn challenges, each row tagged by its purpose.
 
 A secret is never stored: `digest` is the SHA-256 of a random token (links, challenges) or an
 HMAC of a code bound to the row id (codes). A row without a user is a decoy written for an
 unknown account, so both paths do the same work; it is never sent and matches no one. OAuth
-state is the exception: a social sign-in starts before anyone is known (`anonymous=True`).
+state and passkey sign-in challenges are the exceptions: they are issued before anyone is known
+(`anonymous=True`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ CODE_MFA = "code_mfa"  # a code that enrols or passes the one-time-code second f
 MFA_CHALLENGE = "mfa_challenge"  # the mfaToken: a sign-in waiting for its second factor
 OAUTH_STATE = "oauth_state"  # a sign-in or link at a provider, waiting for its callback
 CODE_EXCHANGE = "code_exchange"  # a native app's sign-in, waiting for POST /token with its verifier
+PASSKEY_REGISTER = "passkey_register"  # a WebAuthn challenge to create a passkey, for one account
+PASSKEY_LOGIN = "passkey_login"  # a WebAuthn challenge to sign in with a passkey (before anyone is known)
+PASSKEY_MFA = "passkey_mfa"  # a WebAuthn challenge to pass a second step, for one mfaToken
 
 
 class OneTimeSecret(Base):

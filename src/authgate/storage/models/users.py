@@ -30,10 +30,17 @@ class User(Base):
     phone_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     mfa_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The WebAuthn user handle (base64url of 32 random bytes, made at the first passkey): never
+    # the id, so an authenticator learns nothing that names the account elsewhere.
+    passkey_handle: Mapped[str | None] = mapped_column(String(43))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    __table_args__ = (Index("ix_users_role", "role"), Index("ix_users_password_scheme", "password_scheme"))
+    __table_args__ = (
+        Index("ix_users_role", "role"),
+        Index("ix_users_password_scheme", "password_scheme"),
+        Index("ix_users_passkey_handle", "passkey_handle", unique=True),
+    )
 
 
 class Role(Base):

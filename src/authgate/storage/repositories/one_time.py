@@ -102,14 +102,17 @@ async def consume_by_digest(
     digest: str,
     now: datetime,
     address: str | None = None,
+    user_id: str | None = None,
     anonymous: bool = False,
 ) -> OneTimeSecret | None:
     """Use up the live secret with this digest (a clicked link); the row for the one winner.
-    With `address`, only if it was issued to that address (another one cannot even use it
-    up). Rows without a user are decoys and match nothing, unless `anonymous` (OAuth state,
-    issued before anyone is known)."""
+    With `address` or `user_id`, only if it was issued to that address or account (another one
+    cannot even use it up). Rows without a user are decoys and match nothing, unless
+    `anonymous` (OAuth state and passkey sign-in challenges, issued before anyone is known)."""
     owned = () if anonymous else (OneTimeSecret.user_id.is_not(None),)
     issued_to = () if address is None else (OneTimeSecret.address == address,)
+    if user_id is not None:
+        issued_to = (*issued_to, OneTimeSecret.user_id == user_id)
     result = await session.execute(
         update(OneTimeSecret)
         .where(

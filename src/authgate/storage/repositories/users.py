@@ -162,7 +162,14 @@ async def claim(session: AsyncSession, *, user_id: str, email_key: str, now: dat
     result = await session.execute(
         update(User)
         .where(User.id == user_id, User.email_key == email_key, User.email_verified.is_(False))
-        .values(email_verified=True, password_hash=None, password_scheme=None, mfa_enabled=False, updated_at=now)
+        .values(
+            email_verified=True,
+            password_hash=None,
+            password_scheme=None,
+            mfa_enabled=False,
+            passkey_handle=None,  # a new user handle for the owner's passkeys
+            updated_at=now,
+        )
         .returning(User.id)
         .execution_options(synchronize_session=False)
     )
