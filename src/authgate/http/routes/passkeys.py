@@ -34,7 +34,8 @@ async def passkeys_on(rt: RuntimeDep) -> None:
     signin.relying_party(rt)
 
 
-router = APIRouter(tags=["passkeys"], dependencies=[Depends(passkeys_on)])
+router = APIRouter(tags=["passkeys"])
+ON = Depends(passkeys_on)
 
 
 def _options(started: signin.PasskeyOptions) -> OptionsOut:
@@ -45,7 +46,7 @@ def _reauth(body: ReauthIn | None) -> Reauthentication:
     return Reauthentication(body.current_password, body.typed_code()) if body else Reauthentication()
 
 
-@router.post("/passkeys/register/options", response_model=OptionsOut, responses=problems(401))
+@router.post("/passkeys/register/options", response_model=OptionsOut, responses=problems(401), dependencies=[ON])
 async def register_options(
     principal: CurrentPrincipal, rt: RuntimeDep, ctx: Context, body: ReauthIn | None = None
 ) -> OptionsOut:
@@ -60,6 +61,7 @@ async def register_options(
     status_code=status.HTTP_201_CREATED,
     response_model=PasskeyOut,
     responses=problems(409),
+    dependencies=[ON],
 )
 async def register_verify(body: RegisterVerifyIn, principal: CurrentPrincipal, rt: RuntimeDep) -> Response:
     """Store the passkey the browser created. A check it fails is 400 `validation_failed` on
@@ -71,13 +73,13 @@ async def register_verify(body: RegisterVerifyIn, principal: CurrentPrincipal, r
     return json_response(PasskeyOut.of(passkey), status.HTTP_201_CREATED)
 
 
-@router.get("/passkeys", response_model=list[PasskeyOut])
+@router.get("/passkeys", response_model=list[PasskeyOut], dependencies=[ON])
 async def list_passkeys(principal: CurrentPrincipal, rt: RuntimeDep) -> list[PasskeyOut]:
     """The caller's passkeys, oldest first."""
     return [PasskeyOut.of(p) for p in await enrol.list_passkeys(rt, user_id=principal.user_id)]
 
 
-@router.put("/passkeys/{passkey_id}", response_model=PasskeyOut, responses=problems(404))
+@router.put("/passkeys/{passkey_id}", response_model=PasskeyOut, responses=problems(404), dependencies=[ON])
 async def rename_passkey(passkey_id: str, body: RenameIn, principal: CurrentPrincipal, rt: RuntimeDep) -> PasskeyOut:
     return PasskeyOut.of(await enrol.rename(rt, user_id=principal.user_id, passkey_id=passkey_id, name=body.name))
 
@@ -87,6 +89,7 @@ async def rename_passkey(passkey_id: str, body: RenameIn, principal: CurrentPrin
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     responses=problems(404, 409),
+    dependencies=[ON],
 )
 async def delete_passkey(
     passkey_id: str, principal: CurrentPrincipal, rt: RuntimeDep, ctx: Context, body: ReauthIn | None = None
@@ -97,7 +100,7 @@ async def delete_passkey(
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post("/passkeys/login/options", response_model=OptionsOut, dependencies=[guarded("passkey")])
+@router.post("/passkeys/login/options", response_model=OptionsOut, dependencies=[ON, guarded("passkey")])
 async def login_options(rt: RuntimeDep) -> OptionsOut:
     """Options for `navigator.credentials.get()` with a discoverable passkey: no identifier, an
     empty `allowCredentials` (conditional UI works: `mediation: "conditional"`)."""
@@ -108,7 +111,7 @@ async def login_options(rt: RuntimeDep) -> OptionsOut:
     "/passkeys/login/verify",
     response_model=LoginOut,
     responses=SIGN_IN,
-    dependencies=[guarded("passkey")],
+    dependencies=[ON, guarded("passkey")],
 )
 async def login_verify(body: LoginVerifyIn, response: Response, rt: RuntimeDep, ctx: Context) -> LoginOut:
     """The login response, as for a password. Every refused assertion is 401
@@ -119,14 +122,16 @@ async def login_verify(body: LoginVerifyIn, response: Response, rt: RuntimeDep, 
     return login_out(rt, result, "Login successful")
 
 
-@router.post("/mfa/passkey/options", response_model=OptionsOut, dependencies=[guarded("mfa")])
+@router.post("/mfa/passkey/options", response_model=OptionsOut, dependencies=[ON, guarded("mfa")])
 async def mfa_options(body: MfaOptionsIn, rt: RuntimeDep) -> OptionsOut:
     """Options to finish a second step with one of the account's passkeys; the answer goes to
     `/mfa/verify` with `challengeId` and `credential`. Spends no try of the `mfaToken`."""
     return _options(await signin.mfa_options(rt, mfa_token=body.mfa_token))
 
 
-@router.get("/user/{user_id}/passkeys", response_model=list[PasskeyOut], responses=problems(403, 404))
+@router.get(
+    "/user/{user_id}/passkeys", response_model=list[PasskeyOut], responses=problems(403, 404), dependencies=[ON]
+)
 async def user_passkeys(user_id: str, caller: CurrentPrincipal, rt: RuntimeDep) -> list[PasskeyOut]:
     """A user's passkeys (`users:read`)."""
     return [PasskeyOut.of(p) for p in await users_admin.passkeys_of(rt, caller=caller, user_id=user_id)]
@@ -137,6 +142,7 @@ async def user_passkeys(user_id: str, caller: CurrentPrincipal, rt: RuntimeDep) 
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
     responses=problems(403, 404),
+    dependencies=[ON],
 )
 async def remove_user_passkey(user_id: str, passkey_id: str, caller: CurrentPrincipal, rt: RuntimeDep) -> Response:
     """Remove a user's passkey, the last one too (a lost device; `users:write`)."""
