@@ -8,6 +8,7 @@ from __future__ import annotations
 import httpx
 
 from tests.support.app import ClientFactory
+from tests.support.mail import Mailbox, mail_code
 from tests.support.mfa import enrol, mfa_token
 from tests.support.passkeys import (
     assert_problem,
@@ -219,3 +220,36 @@ async def test_a_code_and_a_credential_together_are_refused(client: httpx.AsyncC
     assert_problem(both, 400, "validation_failed")
     done = await mfa_with_passkey(client, token, device)
     assert done.status_code == 200, done.text
+
+
+async def test_with_every_factor_the_passkey_comes_after_the_code(mclient: httpx.AsyncClient, mailbox: Mailbox) -> None:
+    ada, _ = await mfa_account_with_passkey(mclient)
+    sent = await mclient.post("/otp/send", headers=ada.headers, json={"channel": "email", "purpose": "mfa"})
+    assert sent.status_code == 202, sent.text
+    code = mail_code(await mailbox.wait_for(ada.email))
+    on = await mclient.post(
+        "/otp/verify",
+        headers=ada.headers,
+        json={"channel": "email", "code": code, "purpose": "mfa", "mfaCode": await ada.app.code()},
+    )
+    assert on.status_code == 200, on.text
+    pending = await mclient.post("/login", json=ada.login_body())
+    assert assert_problem(pending, 401, "mfa_required")["mfaMethods"] == ["totp", "recovery", "code", "passkey"]
+
+
+async def test_the_openapi_document_describes_the_passkey_endpoints(client: httpx.AsyncClient) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    for path, method in (
+        ("/passkeys/register/options", "post"),
+        ("/passkeys/register/verify", "post"),
+        ("/passkeys", "get"),
+        ("/passkeys/{id}", "put"),
+        ("/passkeys/{id}", "delete"),
+        ("/passkeys/login/options", "post"),
+        ("/passkeys/login/verify", "post"),
+        ("/mfa/passkey/options", "post"),
+    ):
+        found = next(
+            (p for p in paths if p.replace("{passkeyId}", "{id}").replace("{passkey_id}", "{id}") == path), None
+        )
+        assert found is not None and method in paths[found], (path, method)
