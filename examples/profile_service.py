@@ -2,7 +2,7 @@
 
 Run it beside authgate (which issues the tokens):
 
-    AUTHGATE_URL=http://127.0.0.1:8000 .venv/bin/uvicorn profile_service:app --app-dir examples --port 8001
+    AUTHGATE_URL=http://localhost:8000 .venv/bin/uvicorn profile_service:app --app-dir examples --port 8001
 
 It verifies tokens locally, without calling authgate per request:
 - with the JWKS, when authgate signs with EdDSA, ES256 or RS256 (AUTHGATE_JWT_ALGORITHM);
@@ -31,7 +31,7 @@ from authgate.client import (
     require_role,
 )
 
-AUTHGATE_URL = os.environ.get("AUTHGATE_URL", "http://127.0.0.1:8000").rstrip("/")
+AUTHGATE_URL = os.environ.get("AUTHGATE_URL", "http://localhost:8000").rstrip("/")
 JWT_SECRET = os.environ.get("JWT_SECRET")
 CLIENT_ID = os.environ.get("AUTHGATE_CLIENT_ID")
 CLIENT_SECRET = os.environ.get("AUTHGATE_CLIENT_SECRET")
