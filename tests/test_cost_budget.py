@@ -20,7 +20,9 @@ import pytest
 from tests.support.app import ClientFactory
 from tests.support.cost import Cost, Request, cost_of, counting
 from tests.support.http import STRONG_PASSWORD, login, register
+from tests.support.passkeys import Account, add_passkey, login_options
 from tests.support.paths import ROOT
+from tests.support.webauthn import SoftAuthenticator
 
 BUDGET_FILE = ROOT / "bench" / "budget.json"
 TOLERANCE = 0.03
@@ -32,10 +34,12 @@ def budget(backend: str) -> dict[str, dict[str, int]]:
 
 
 async def measure(client: httpx.AsyncClient) -> dict[str, Cost]:
-    """The five hot requests of a signed-in user, each costed on the same app."""
+    """The hot requests of a signed-in user, each costed on the same app."""
     app: Any = client.app  # type: ignore[attr-defined]
     await register(client)
     signed_in = (await login(client)).json()
+    ada = Account("ada@example.com", signed_in["user"]["id"], signed_in["token"], SoftAuthenticator())
+    await add_passkey(client, ada)
     bearer = ("authorization", f"Bearer {signed_in['token']}")
     tokens = {"refresh": signed_in["refreshToken"]}
 
@@ -53,6 +57,13 @@ async def measure(client: httpx.AsyncClient) -> dict[str, Cost]:
         tokens["refresh"] = response.json()["refreshToken"]
         return Request("POST", "/refresh", (json_type,), orjson.dumps({"refreshToken": tokens["refresh"]}))
 
+    async def next_passkey_sign_in() -> Request:
+        # Each sign-in answers a challenge of its own, fetched outside the measurement.
+        started = await login_options(client)
+        answer = ada.device.get(started["options"])
+        body = {"challengeId": started["challengeId"], "credential": answer, "options": {"setCookie": False}}
+        return Request("POST", "/passkeys/login/verify", (json_type,), orjson.dumps(body))
+
     json_type = ("content-type", "application/json")
     credentials = orjson.dumps({"email": "ada@example.com", "password": STRONG_PASSWORD})
     runtime = app.state.runtime
@@ -63,6 +74,7 @@ async def measure(client: httpx.AsyncClient) -> dict[str, Cost]:
             "GET /profile": await cost_of(app, counter, fixed(Request("GET", "/api/auth/profile", (bearer,)))),
             "POST /refresh": await cost_of(app, counter, next_refresh),
             "POST /login": await cost_of(app, counter, fixed(Request("POST", "/login", (json_type,), credentials))),
+            "POST /passkeys/login/verify": await cost_of(app, counter, next_passkey_sign_in),
         }
 
 

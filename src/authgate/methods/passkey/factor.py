@@ -38,10 +38,11 @@ class PasskeyMethod:
         """Record the checked assertion (counter, backup state, last use) if the passkey is the
         account's and its counter is still the one it was checked against."""
         asserted = attempt.asserted
-        if asserted is None or await passkey_repo.get(tx.db, user_id=user.id, passkey_id=asserted.passkey_id) is None:
+        if asserted is None:
             return None
         recorded = await passkey_repo.record_use(
             tx.db,
+            user_id=user.id,
             passkey_id=asserted.passkey_id,
             old_count=asserted.old_count,
             new_count=asserted.new_count,

@@ -85,12 +85,12 @@ async def login(rt: Parts, *, challenge_id: str, credential: dict[str, Any], ctx
     taken = await challenges.take(rt, purpose=PASSKEY_LOGIN, challenge_id=challenge_id)
     credential_id = ceremony.credential_id_of(credential)
     async with rt.read() as db:
-        passkey = await passkey_repo.by_credential(db, credential_id=credential_id) if credential_id else None
-        user = await user_repo.get(db, user_id=passkey.user_id) if passkey is not None else None
-    if passkey is None or user is None:  # counts against nothing but the address's rate limit
+        found = await passkey_repo.with_owner(db, credential_id=credential_id) if credential_id else None
+    if found is None:  # counts against nothing but the address's rate limit
         rt.metrics.logins.labels("invalid_credentials").inc()
         log.info("sign_in_failed", outcome="invalid_credentials", method=PASSKEY_METHOD.name, reason="unknown")
         raise invalid_credentials()
+    passkey, user = found
     async with gate.counting(rt, ctx, subject=lockout.account(user.id)):
         handle = ceremony.user_handle_of(credential)
         if handle is not None and handle != user.passkey_handle:

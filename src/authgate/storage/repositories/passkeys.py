@@ -32,14 +32,18 @@ async def count(session: AsyncSession, *, user_id: str) -> int:
     return int(result.scalar_one())
 
 
-async def get(session: AsyncSession, *, user_id: str, passkey_id: str) -> Passkey | None:
-    result = await session.execute(select(Passkey).where(Passkey.id == passkey_id, Passkey.user_id == user_id))
-    return result.scalar_one_or_none()
-
-
 async def by_credential(session: AsyncSession, *, credential_id: str) -> Passkey | None:
     result = await session.execute(select(Passkey).where(Passkey.credential_id == credential_id))
     return result.scalar_one_or_none()
+
+
+async def with_owner(session: AsyncSession, *, credential_id: str) -> tuple[Passkey, User] | None:
+    """The passkey with this credential id and its account, in one query (a sign-in's lookup)."""
+    result = await session.execute(
+        select(Passkey, User).join(User, User.id == Passkey.user_id).where(Passkey.credential_id == credential_id)
+    )
+    row = result.first()
+    return (row[0], row[1]) if row is not None else None
 
 
 async def add(session: AsyncSession, *, passkey: Passkey) -> None:
@@ -78,13 +82,21 @@ async def remove_all(session: AsyncSession, *, user_id: str) -> list[str]:
 
 
 async def record_use(
-    session: AsyncSession, *, passkey_id: str, old_count: int, new_count: int, backed_up: bool, now: datetime
+    session: AsyncSession,
+    *,
+    user_id: str,
+    passkey_id: str,
+    old_count: int,
+    new_count: int,
+    backed_up: bool,
+    now: datetime,
 ) -> bool:
-    """After a verified assertion: the new counter and backup state, only if the counter is still
-    the one the assertion was checked against. True when this call recorded it."""
+    """After a verified assertion: the new counter and backup state, only if the passkey is
+    still the account's and its counter the one the assertion was checked against. True when
+    this call recorded it."""
     result = await session.execute(
         update(Passkey)
-        .where(Passkey.id == passkey_id, Passkey.sign_count == old_count)
+        .where(Passkey.id == passkey_id, Passkey.user_id == user_id, Passkey.sign_count == old_count)
         .values(sign_count=new_count, backed_up=backed_up, last_used_at=now)
         .returning(Passkey.id)
         .execution_options(synchronize_session=False)
