@@ -75,19 +75,26 @@ def test_typescript_client(tmp_path: Path) -> None:
                 pytrace=False,
             )
 
-        # Two servers, started side by side: default lifetimes, and access tokens of 1 to 2 s
-        # (exp is whole seconds: 2000 ms never leaves a fresh token less than a second).
-        (tmp_path / "default").mkdir()
-        (tmp_path / "short").mkdir()
-        with ThreadPoolExecutor(max_workers=2) as pool:
+        # Three servers, started side by side: default lifetimes; access tokens of 1 to 2 s (exp
+        # is whole seconds: 2000 ms never leaves a fresh token less than a second); and no sign-in
+        # recent enough for a sensitive change (the proof sent with adding or deleting a passkey).
+        for name in ("default", "short", "reauth"):
+            (tmp_path / name).mkdir()
+        with ThreadPoolExecutor(max_workers=3) as pool:
             starting = [
                 pool.submit(Server, tmp_path / "default"),
                 pool.submit(Server, tmp_path / "short", JWT_EXPIRATION_MS="2000"),
+                pool.submit(Server, tmp_path / "reauth", AUTHGATE_REAUTH_MAX_AGE_SECONDS="0"),
             ]
         servers = [future.result() for future in starting if future.exception() is None]
         try:
-            default, short = (future.result() for future in starting)  # raises if one did not start
-            env = {**os.environ, "AUTHGATE_URL": default.base, "AUTHGATE_SHORT_TOKEN_URL": short.base}
+            default, short, reauth = (future.result() for future in starting)  # raises if one did not start
+            env = {
+                **os.environ,
+                "AUTHGATE_URL": default.base,
+                "AUTHGATE_SHORT_TOKEN_URL": short.base,
+                "AUTHGATE_ALWAYS_REAUTH_URL": reauth.base,
+            }
             _run(["npm", "test"], "npm test (clients/typescript)", env=env)
         finally:
             for server in servers:

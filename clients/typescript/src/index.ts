@@ -1,6 +1,7 @@
 /**
- * A small client for authgate: register, sign in (with the MFA step), refresh, log out, and
- * the PKCE code exchange, in browsers and in Node 20+ (global fetch and WebCrypto).
+ * A small client for authgate: register, sign in (with the MFA step), refresh, log out,
+ * passkeys (WebAuthn), and the PKCE code exchange, in browsers and in Node 20+ (global fetch
+ * and WebCrypto; passkeys in Node through a `webauthn` adapter you pass).
  *
  * Two ways to hold a session:
  * - "cookie": authgate keeps the tokens in HttpOnly cookies. This client never stores them;
@@ -26,6 +27,10 @@ export type Message = Schemas["MessageOut"];
 export type EmailVerified = Schemas["EmailVerifiedOut"];
 export type Registration = Schemas["RegisteredOut"];
 export type MfaMethod = NonNullable<Schemas["VerifyIn"]["method"]>;
+/** A passkey as authgate lists it: never its public key or counter. */
+export type Passkey = Schemas["PasskeyOut"];
+/** Proof of a recent sign-in, for adding or deleting a passkey when the session is not recent. */
+export type PasskeyProof = Pick<Schemas["ReauthIn"], "currentPassword" | "mfaCode">;
 /** An RFC 9457 problem; an `mfa_required` one also carries `mfaToken` and `mfaMethods`. */
 export type Problem = Schemas["Problem"] & {
   mfaToken?: string;
@@ -36,7 +41,8 @@ export type Problem = Schemas["Problem"] & {
 // The client sets `options` itself (cookies or not), so callers never pass them.
 export type RegisterInput = Omit<Schemas["RegisterIn"], "options">;
 export type LoginInput = Omit<Schemas["LoginIn"], "options">;
-export type VerifyMfaInput = Pick<Schemas["VerifyIn"], "mfaToken" | "method"> & { code: string };
+/** A code of the second step; a passkey's second step is `verifyMfaWithPasskey`. */
+export type VerifyMfaInput = { mfaToken: string; method?: Exclude<MfaMethod, "passkey"> | null; code: string };
 export type EmailInput = Schemas["LinkRequestIn"];
 /** A native app's magic link also carries a PKCE challenge and its `redirectTo` (see createPkcePair). */
 export type MagicLinkInput = Schemas["MagicLinkIn"];
@@ -60,6 +66,93 @@ export interface TokenStorage {
 
 export type Fetch = (input: string, init: RequestInit) => Promise<Response>;
 
+/** A WebAuthn credential descriptor in JSON form (the id base64url). */
+export interface PasskeyDescriptorJSON {
+  type: "public-key";
+  id: string;
+  transports?: string[];
+}
+
+/**
+ * WebAuthn Level 3's `PublicKeyCredentialCreationOptionsJSON`, as authgate sends it (binary
+ * fields base64url): what `PublicKeyCredential.parseCreationOptionsFromJSON()` takes.
+ */
+export interface PasskeyCreationOptionsJSON {
+  rp: { id?: string; name: string };
+  user: { id: string; name: string; displayName: string };
+  challenge: string;
+  pubKeyCredParams: { type: "public-key"; alg: number }[];
+  timeout?: number;
+  excludeCredentials?: PasskeyDescriptorJSON[];
+  authenticatorSelection?: {
+    authenticatorAttachment?: string;
+    residentKey?: string;
+    requireResidentKey?: boolean;
+    userVerification?: string;
+  };
+  hints?: string[];
+  attestation?: string;
+  extensions?: Record<string, unknown>;
+}
+
+/** WebAuthn Level 3's `PublicKeyCredentialRequestOptionsJSON`: what `parseRequestOptionsFromJSON()` takes. */
+export interface PasskeyRequestOptionsJSON {
+  challenge: string;
+  timeout?: number;
+  rpId?: string;
+  allowCredentials?: PasskeyDescriptorJSON[];
+  userVerification?: string;
+  hints?: string[];
+  extensions?: Record<string, unknown>;
+}
+
+/** A credential's `toJSON()` (binary fields base64url): what authgate verifies. */
+export interface PasskeyCredentialJSON {
+  id: string;
+  rawId: string;
+  type: "public-key";
+  response: {
+    clientDataJSON: string;
+    /** Registration. */
+    attestationObject?: string;
+    /** Authentication. */
+    authenticatorData?: string;
+    signature?: string;
+    userHandle?: string | null;
+    [field: string]: unknown;
+  };
+  authenticatorAttachment?: string | null;
+  clientExtensionResults: Record<string, unknown>;
+}
+
+/**
+ * How the client reaches an authenticator. The default is the browser's
+ * `navigator.credentials` with `PublicKeyCredential.parse…FromJSON()` and `credential.toJSON()`;
+ * pass one where there is no browser (Node, a native app's bridge, tests).
+ */
+export interface WebAuthnAdapter {
+  create(options: PasskeyCreationOptionsJSON, request: { signal?: AbortSignal }): Promise<PasskeyCredentialJSON>;
+  get(
+    options: PasskeyRequestOptionsJSON,
+    request: { mediation?: CredentialMediation; signal?: AbortSignal },
+  ): Promise<PasskeyCredentialJSON>;
+}
+
+/** `navigator.credentials.get`'s `mediation`: "conditional" offers passkeys in the autofill of an input with `autocomplete="username webauthn"`. */
+export type CredentialMediation = "conditional" | "optional" | "required" | "silent";
+
+export interface AddPasskeyInput extends PasskeyProof {
+  /** 1 to 100 characters; authgate names it "Passkey" otherwise. */
+  name?: string;
+  signal?: AbortSignal;
+}
+
+export interface SignInWithPasskeyInput {
+  /** "conditional" for the autofill (conditional UI); it waits until a passkey is picked or `signal` aborts. */
+  mediation?: CredentialMediation;
+  signal?: AbortSignal;
+}
+
 export interface ClientOptions {
   /** authgate's URL with the route prefix you use, e.g. "https://auth.example.com/api/auth". */
   baseUrl: string;
@@ -68,6 +161,8 @@ export interface ClientOptions {
   fetch?: Fetch;
   /** Bearer mode only. Defaults to memory, so a reload signs out. */
   storage?: TokenStorage;
+  /** Passkeys: defaults to the browser's WebAuthn (`navigator.credentials`). */
+  webauthn?: WebAuthnAdapter;
 }
 
 /** A problem document answered by authgate, thrown by every method except `fetch`. */
@@ -116,6 +211,39 @@ export async function createPkcePair(): Promise<{
   return { codeVerifier, codeChallenge: base64url(new Uint8Array(digest)), codeChallengeMethod: "S256" };
 }
 
+/** The browser's WebAuthn: options parsed from JSON, the credential sent back as `toJSON()`. */
+export function browserWebAuthn(): WebAuthnAdapter {
+  type Parse = (options: unknown) => unknown;
+  function api() {
+    const PKC = (globalThis as { PublicKeyCredential?: { parseCreationOptionsFromJSON?: Parse; parseRequestOptionsFromJSON?: Parse } })
+      .PublicKeyCredential;
+    const credentials = (globalThis as { navigator?: { credentials?: CredentialsContainer } }).navigator?.credentials;
+    if (!PKC?.parseCreationOptionsFromJSON || !PKC.parseRequestOptionsFromJSON || !credentials) {
+      throw new DOMException(
+        "Passkeys need WebAuthn with PublicKeyCredential.parseCreationOptionsFromJSON(), or a webauthn adapter given to createClient",
+        "NotSupportedError",
+      );
+    }
+    return { PKC: PKC as Required<typeof PKC>, credentials };
+  }
+  function json(credential: Credential | null): PasskeyCredentialJSON {
+    if (!credential) throw new DOMException("No passkey was returned", "NotAllowedError");
+    return (credential as PublicKeyCredential).toJSON() as PasskeyCredentialJSON;
+  }
+  return {
+    async create(options, { signal }) {
+      const { PKC, credentials } = api();
+      const publicKey = PKC.parseCreationOptionsFromJSON(options) as PublicKeyCredentialCreationOptions;
+      return json(await credentials.create({ publicKey, signal }));
+    },
+    async get(options, { mediation, signal }) {
+      const { PKC, credentials } = api();
+      const publicKey = PKC.parseRequestOptionsFromJSON(options) as PublicKeyCredentialRequestOptions;
+      return json(await credentials.get({ publicKey, mediation, signal }));
+    },
+  };
+}
+
 function base64url(bytes: Uint8Array): string {
   let binary = "";
   for (const byte of bytes) binary += String.fromCharCode(byte);
@@ -139,6 +267,7 @@ export function createClient(options: ClientOptions) {
   const base = options.baseUrl.replace(/\/+$/, "");
   const send: Fetch = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
   const storage = options.storage ?? memoryStorage();
+  const webauthn = options.webauthn ?? browserWebAuthn();
   // Bearer mode asks for no cookies: the tokens travel in bodies and headers only.
   const cookieOptions = bearer ? { options: { setCookie: false } } : {};
 
@@ -153,9 +282,7 @@ export function createClient(options: ClientOptions) {
   }
 
   function post(path: string, body?: object, token?: string | null): Promise<Response> {
-    if (body === undefined) return request(path, { method: "POST", headers: JSON_ACCEPT }, token);
-    const headers = { ...JSON_ACCEPT, "Content-Type": "application/json" };
-    return request(path, { method: "POST", headers, body: JSON.stringify(body) }, token);
+    return request(path, jsonInit("POST", body), token);
   }
 
   async function accessToken(): Promise<string | null | undefined> {
@@ -237,6 +364,12 @@ export function createClient(options: ClientOptions) {
       throw error;
     }
     return { kind: "signedIn", session: await signedIn(await parse<Session>(response)) };
+  }
+
+  /** A ceremony's start: its `challengeId`, to send back with the credential, and WebAuthn's JSON options. */
+  async function ceremonyOptions<O>(response: Response): Promise<{ challengeId: string; options: O }> {
+    const started = await parse<Schemas["OptionsOut"]>(response);
+    return { challengeId: started.challengeId, options: started.options as O };
   }
 
   return {
@@ -325,6 +458,70 @@ export function createClient(options: ClientOptions) {
     createPkcePair,
 
     /**
+     * Adds a passkey to the signed-in account: authgate's options, the authenticator's new
+     * credential, and authgate's check of it. A sensitive change: without a sign-in of the last
+     * few minutes, pass `currentPassword` or `mfaCode` (else 401 `reauthentication_required`).
+     * The authenticator's own refusals (cancelled, one of this account's passkeys is already
+     * there) are its DOMException (`NotAllowedError`, `InvalidStateError`).
+     */
+    async addPasskey(input: AddPasskeyInput = {}): Promise<Passkey> {
+      const { name, signal, currentPassword, mfaCode } = input;
+      const started = await ceremonyOptions<PasskeyCreationOptionsJSON>(
+        await authedFetch("/passkeys/register/options", jsonInit("POST", { currentPassword, mfaCode })),
+      );
+      const credential = await webauthn.create(started.options, { signal });
+      const body = { challengeId: started.challengeId, credential, name };
+      return parse<Passkey>(await authedFetch("/passkeys/register/verify", jsonInit("POST", body)));
+    },
+
+    /** The signed-in account's passkeys, oldest first. */
+    async listPasskeys(): Promise<Passkey[]> {
+      return parse<Passkey[]>(await authedFetch("/passkeys", { headers: JSON_ACCEPT }));
+    },
+
+    async renamePasskey(id: string, name: string): Promise<Passkey> {
+      return parse<Passkey>(await authedFetch(`/passkeys/${encodeURIComponent(id)}`, jsonInit("PUT", { name })));
+    },
+
+    /**
+     * Removes one of the account's passkeys. Like adding one, it needs a recent sign-in or a
+     * `proof`; the account's last way in is kept (409 `last_sign_in_method`).
+     */
+    async deletePasskey(id: string, proof?: PasskeyProof): Promise<void> {
+      const response = await authedFetch(`/passkeys/${encodeURIComponent(id)}`, jsonInit("DELETE", proof));
+      if (!response.ok) throw await toError(response);
+    },
+
+    /**
+     * Signs in with a passkey (a discoverable credential: no identifier asked). Like `login`, it
+     * may answer mfaRequired when the account has a second factor. With `mediation:
+     * "conditional"` the browser offers the passkeys in an input's autofill and this waits until
+     * one is picked; abort `signal` to stop waiting (a button's own sign-in must, first). Options
+     * last 5 minutes: a later answer is 400 `invalid_token`, and a new call starts again.
+     */
+    async signInWithPasskey(input: SignInWithPasskeyInput = {}): Promise<LoginResult> {
+      const { mediation, signal } = input;
+      const started = await ceremonyOptions<PasskeyRequestOptionsJSON>(
+        await request("/passkeys/login/options", { ...jsonInit("POST"), signal }),
+      );
+      const credential = await webauthn.get(started.options, { mediation, signal });
+      return signIn("/passkeys/login/verify", { challengeId: started.challengeId, credential });
+    },
+
+    /**
+     * The second step of a sign-in with one of the account's passkeys, when `methods` lists
+     * "passkey": the `mfaToken` from `login` (or another first step). A refused passkey is 401
+     * `invalid_mfa_code` and spends one try of the token.
+     */
+    async verifyMfaWithPasskey(mfaToken: string, input: { signal?: AbortSignal } = {}): Promise<Session> {
+      const { signal } = input;
+      const started = await ceremonyOptions<PasskeyRequestOptionsJSON>(await post("/mfa/passkey/options", { mfaToken }));
+      const credential = await webauthn.get(started.options, { signal });
+      const body = { mfaToken, challengeId: started.challengeId, credential, method: "passkey", ...cookieOptions };
+      return signedIn(await parse<Session>(await post("/mfa/verify", body)));
+    },
+
+    /**
      * fetch with the session's credentials, for authgate's other endpoints (a path under
      * baseUrl) or your own API (an absolute URL). Refreshes once on an expired token and
      * retries once, so `init.body` must be re-sendable (a string, not a stream).
@@ -332,6 +529,12 @@ export function createClient(options: ClientOptions) {
      */
     fetch: authedFetch,
   };
+}
+
+/** A request with a JSON body, or none when `body` is undefined; it can be sent again (a string). */
+function jsonInit(method: string, body?: object): RequestInit {
+  if (body === undefined) return { method, headers: JSON_ACCEPT };
+  return { method, headers: { ...JSON_ACCEPT, "Content-Type": "application/json" }, body: JSON.stringify(body) };
 }
 
 async function parse<T>(response: Response): Promise<T> {

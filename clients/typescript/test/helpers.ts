@@ -13,6 +13,11 @@ function required(name: string): string {
 export const AUTHGATE_URL = required("AUTHGATE_URL");
 /** An authgate started with JWT_EXPIRATION_MS=2000, for the refresh tests. */
 export const SHORT_TOKEN_URL = required("AUTHGATE_SHORT_TOKEN_URL");
+/**
+ * An authgate started with AUTHGATE_REAUTH_MAX_AGE_SECONDS=0: no sign-in is recent enough for a
+ * sensitive change, so each one needs `currentPassword` or `mfaCode`.
+ */
+export const ALWAYS_REAUTH_URL = required("AUTHGATE_ALWAYS_REAUTH_URL");
 
 /**
  * Past the expiry of an access token SHORT_TOKEN_URL just issued. `exp` is whole seconds
