@@ -40,9 +40,10 @@ def test_serve_links_use_the_address_served_and_mail_shows_them(tmp_path: Path) 
     env = server_env(tmp_path, None)
     env.pop("AUTHGATE_PUBLIC_URL", None)
     server, base = serve(tmp_path, env)
+    named = base.replace("127.0.0.1", "localhost")  # a loopback address is named localhost (passkeys need a name)
     follower = None
     try:
-        assert f"AUTHGATE_PUBLIC_URL is not set; using {base}" in (tmp_path / "server.log").read_text()
+        assert f"AUTHGATE_PUBLIC_URL is not set; using {named}" in (tmp_path / "server.log").read_text()
         follower = subprocess.Popen(
             [sys.executable, "-m", "authgate", "mail", "--follow"],
             cwd=tmp_path,
@@ -61,7 +62,7 @@ def test_serve_links_use_the_address_served_and_mail_shows_them(tmp_path: Path) 
         assert httpx.post(f"{base}/password/forgot", json={"email": "nobody@example.com"}).status_code == 202
 
         followed = [follower.stdout.readline() for _ in range(3)]
-        shown = run_authgate(tmp_path, "mail", AUTHGATE_PUBLIC_URL=base).stdout
+        shown = run_authgate(tmp_path, "mail", AUTHGATE_PUBLIC_URL=named).stdout
         legacy = subprocess.run(
             [sys.executable, "-m", "authgate.delivery", "--body"],
             cwd=tmp_path,
@@ -78,7 +79,7 @@ def test_serve_links_use_the_address_served_and_mail_shows_them(tmp_path: Path) 
         server.wait(timeout=10)
 
     reset_line = next(line for line in followed if "reset_password" in line)
-    assert "ada@example.com" in reset_line and f"{base}/password/reset/" in reset_line
+    assert "ada@example.com" in reset_line and f"{named}/password/reset/" in reset_line
     link = reset_line.split()[-1]
     code_line = next(line for line in followed if "otp_code" in line)
     assert code_line.split()[-1].isdigit() and len(code_line.split()[-1]) == 6

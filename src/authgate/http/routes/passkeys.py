@@ -122,7 +122,9 @@ async def login_verify(body: LoginVerifyIn, response: Response, rt: RuntimeDep, 
     return login_out(rt, result, "Login successful")
 
 
-@router.post("/mfa/passkey/options", response_model=OptionsOut, dependencies=[ON, guarded("mfa")])
+@router.post(
+    "/mfa/passkey/options", response_model=OptionsOut, responses=problems(401), dependencies=[ON, guarded("mfa")]
+)
 async def mfa_options(body: MfaOptionsIn, rt: RuntimeDep) -> OptionsOut:
     """Options to finish a second step with one of the account's passkeys; the answer goes to
     `/mfa/verify` with `challengeId` and `credential`. Spends no try of the `mfaToken`."""
