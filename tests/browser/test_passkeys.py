@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import json
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,10 +22,9 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 
-from tests.support.browser import fill, started, status_says
+from tests.support.browser import example_stack, fill, status_says
 from tests.support.http import STRONG_PASSWORD
-from tests.support.paths import ROOT
-from tests.support.server import free_port, run_authgate, server_env, wait, wait_healthy
+from tests.support.server import free_port, run_authgate, wait
 
 pytestmark = pytest.mark.slow
 
@@ -58,28 +56,8 @@ def stack(tmp_path: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
         "AUTHGATE_PASSKEY_ORIGINS": app,
         "AUTHGATE_REDIRECT_ALLOWLIST": app,
     }
-    env = server_env(tmp_path, None, **settings)
-    processes = [
-        started(
-            [sys.executable, "-m", "authgate", "serve", "--host", "localhost", "--port", str(auth_port)],
-            tmp_path,
-            env,
-            tmp_path / "authgate.log",
-        ),
-        started(
-            [sys.executable, str(ROOT / "examples" / "spa" / "serve.py"), "--port", str(app_port)],
-            tmp_path,
-            env,
-            tmp_path / "app.log",
-        ),
-    ]
-    try:
-        wait_healthy(processes[0], auth, tmp_path / "authgate.log")
+    with example_stack(tmp_path, auth_port=auth_port, app_port=app_port, settings=settings):
         yield auth, app, settings
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=10)
 
 
 def virtual_authenticator(driver: webdriver.Chrome) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,10 +16,10 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 
-from tests.support.browser import fill, started, status_says
+from tests.support.browser import example_stack, fill, status_says
 from tests.support.http import STRONG_PASSWORD
 from tests.support.paths import ROOT
-from tests.support.server import PATIENCE, free_port, run_authgate, server_env, wait_healthy
+from tests.support.server import PATIENCE, free_port, run_authgate
 
 pytestmark = pytest.mark.slow
 
@@ -42,29 +41,10 @@ def guide_stack(tmp_path: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
     auth_port, app_port = free_port(), free_port()
     app = f"http://localhost:{app_port}"
     settings = {name: value.replace(GUIDE_APP, app) for name, value in guide_settings().items()}
-    env = server_env(tmp_path, None, **settings)  # no AUTHGATE_PUBLIC_URL: serve names its own address
     auth = f"http://localhost:{auth_port}"
-    processes = [
-        started(
-            [sys.executable, "-m", "authgate", "serve", "--host", "localhost", "--port", str(auth_port)],
-            tmp_path,
-            env,
-            tmp_path / "authgate.log",
-        ),
-        started(
-            [sys.executable, str(ROOT / "examples" / "spa" / "serve.py"), "--port", str(app_port)],
-            tmp_path,
-            env,
-            tmp_path / "app.log",
-        ),
-    ]
-    try:
-        wait_healthy(processes[0], auth, tmp_path / "authgate.log")
+    # No AUTHGATE_PUBLIC_URL: serve names its own address.
+    with example_stack(tmp_path, auth_port=auth_port, app_port=app_port, settings=settings):
         yield auth, app, settings
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=10)
 
 
 def mailed_link(workdir: Path, settings: dict[str, str], address: str, kind: str) -> str:

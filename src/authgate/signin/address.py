@@ -4,6 +4,7 @@ and the first such proof claims an account whose address was never verified."""
 from __future__ import annotations
 
 from authgate.core.parts import Parts
+from authgate.signin import passkey_events
 from authgate.signin.sessions import revoke_user_sessions
 from authgate.storage.models import User, utcnow
 from authgate.storage.models.one_time import (
@@ -39,7 +40,7 @@ async def prove_address(tx: UnitOfWork, rt: Parts, *, user_id: str, email_key: s
         await mfa_repo.delete_all_factors(tx.db, user_id=user_id)
         await identity_repo.remove_all(tx.db, user_id=user_id)
         planted = await passkey_repo.remove_all(tx.db, user_id=user_id)
-        passkeys_removed(tx, user_id=user_id, passkey_ids=planted, reason="account_claimed")
+        passkey_events.removed(tx, user_id=user_id, passkey_ids=planted, reason="account_claimed")
         await revoke_user_sessions(tx, rt, user_id=user_id, reason="account_claimed")
         purposes = (
             *(RESET_PASSWORD, MAGIC_LINK, CODE_LOGIN, CODE_MFA, MFA_CHALLENGE, OAUTH_STATE, CODE_EXCHANGE),
@@ -51,11 +52,3 @@ async def prove_address(tx: UnitOfWork, rt: Parts, *, user_id: str, email_key: s
         return None
     tx.on_commit(lambda: rt.principals.drop_user(user_id))
     return await user_repo.get(tx.db, user_id=user_id)
-
-
-def passkeys_removed(tx: UnitOfWork, *, user_id: str, passkey_ids: list[str], reason: str) -> None:
-    """The audit entry and event of each passkey removed: by its user, by an administrator, or
-    by the claim of the account's address (`account_claimed`)."""
-    for passkey_id in passkey_ids:
-        tx.audit("passkey.removed", user_id=user_id, passkey=passkey_id, reason=reason)
-        tx.emit("passkey.removed", userId=user_id, passkeyId=passkey_id, reason=reason)

@@ -53,7 +53,7 @@ async def verify(body: VerifyIn, response: Response, rt: RuntimeDep, ctx: Contex
     if body.credential is None:
         code, assertion = body.required_code("code"), None
     else:
-        code, assertion = None, _passkey_answer(body, rt, ctx)
+        code, assertion = None, _passkey_answer(body, rt)
     result = await gate.verify_challenge(
         rt, mfa_token=body.mfa_token, code=code, method=body.method, ctx=ctx, assertion=assertion
     )
@@ -62,16 +62,14 @@ async def verify(body: VerifyIn, response: Response, rt: RuntimeDep, ctx: Contex
     return login_out(rt, result, "Login successful")
 
 
-def _passkey_answer(body: VerifyIn, rt: RuntimeDep, ctx: Context) -> gate.Asserter:
+def _passkey_answer(body: VerifyIn, rt: RuntimeDep) -> gate.Asserter:
     if body.typed_code() is not None:
         raise validation_failed(FieldError("credential", "Send a code or a passkey's credential, not both."))
     if body.challenge_id is None:
         raise validation_failed(FieldError("challengeId", "Send the challengeId of /mfa/passkey/options."))
     if body.method not in (None, PASSKEY_METHOD.name):
         raise validation_failed(FieldError("method", "A credential answers the passkey method."))
-    return passkey_signin.second_step_assertion(
-        rt, challenge_id=body.challenge_id, credential=body.credential or {}, ctx=ctx
-    )
+    return passkey_signin.second_step_assertion(rt, challenge_id=body.challenge_id, credential=body.credential or {})
 
 
 @router.post("/mfa/disable", responses=ALREADY, response_model=MessageOut)

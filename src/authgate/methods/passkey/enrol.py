@@ -12,7 +12,7 @@ from authgate.errors import AuthError, ErrorCode, FieldError, last_sign_in_metho
 from authgate.methods.passkey import ceremony, challenges
 from authgate.methods.passkey.signin import PasskeyOptions, descriptors, relying_party
 from authgate.scope import RequestContext
-from authgate.signin.address import passkeys_removed
+from authgate.signin import passkey_events
 from authgate.signin.reauth import Reauthentication, require_recent_sign_in
 from authgate.storage.models import Passkey, User, new_id, utcnow
 from authgate.storage.models.one_time import PASSKEY_REGISTER
@@ -91,22 +91,14 @@ async def register(
             await passkey_repo.add(tx.db, passkey=passkey)
         except passkey_repo.PasskeyExists:
             raise _exists() from None
-        name, aaguid, eligible = passkey.name, passkey.aaguid, passkey.backup_eligible
-        tx.audit(
+        passkey_events.record(
+            tx,
             "passkey.added",
             user_id=passkey.user_id,
-            passkey=passkey.id,
-            name=name,
-            aaguid=aaguid,
-            backupEligible=eligible,
-        )
-        tx.emit(
-            "passkey.added",
-            userId=passkey.user_id,
-            passkeyId=passkey.id,
-            name=name,
-            aaguid=aaguid,
-            backupEligible=eligible,
+            passkey_id=passkey.id,
+            name=passkey.name,
+            aaguid=passkey.aaguid,
+            backupEligible=passkey.backup_eligible,
         )
     return passkey
 
@@ -147,4 +139,4 @@ async def remove(
         if user.password_hash is None and not await identity_repo.count(tx.db, user_id=user_id):
             if not await passkey_repo.count(tx.db, user_id=user_id):
                 raise last_sign_in_method()
-        passkeys_removed(tx, user_id=user_id, passkey_ids=[passkey_id], reason="user")
+        passkey_events.removed(tx, user_id=user_id, passkey_ids=[passkey_id], reason="user")

@@ -35,7 +35,7 @@ from authgate.observability.logging import get_logger
 from authgate.scope import RequestContext
 from authgate.security.opaque import digest
 from authgate.settings import RelyingParty
-from authgate.signin import gate
+from authgate.signin import gate, passkey_events
 from authgate.signin.challenge import challenge_refused, pending_proofs
 from authgate.signin.sessions import LoginResult
 from authgate.storage.models import Passkey, User, utcnow
@@ -103,7 +103,6 @@ async def login(rt: Parts, *, challenge_id: str, credential: dict[str, Any], ctx
             challenge=taken.challenge,
             first_factor=True,
             error=invalid_credentials(),
-            ctx=ctx,
         )
         async with rt.uow() as tx:
             proof = await PASSKEY_METHOD.verify(rt, tx, user, Attempt(asserted=asserted))
@@ -122,7 +121,6 @@ async def check(
     challenge: bytes,
     first_factor: bool,
     error: AuthError,
-    ctx: RequestContext | None,
 ) -> CheckedAssertion:
     """The assertion checked against the stored passkey (call inside `gate.counting`); a
     refusal is WrongSecret with `error`. User verification is asked of a first factor only."""
@@ -135,7 +133,7 @@ async def check(
     if asserted.backup_eligible != passkey.backup_eligible:
         raise _refused(passkey.user_id, error, "the backup-eligible flag changed")
     if (passkey.sign_count or asserted.sign_count) and asserted.sign_count <= passkey.sign_count:
-        await record_clone(rt, passkey, asserted.sign_count, ctx)
+        await record_clone(rt, passkey, asserted.sign_count)
         raise _refused(passkey.user_id, error, "the signature counter did not move forward")
     multi_factor = first_factor and rt.settings.passkey_satisfies_mfa
     return CheckedAssertion(
@@ -147,26 +145,18 @@ async def check(
     )
 
 
-async def record_clone(rt: Parts, passkey: Passkey, presented: int, ctx: RequestContext | None) -> None:
+async def record_clone(rt: Parts, passkey: Passkey, presented: int) -> None:
     """A genuine signature with a counter that did not move forward: two authenticators hold
-    this key. Recorded in a transaction of its own (the sign-in's rolls back)."""
+    this key. Recorded in a transaction of its own (the sign-in's rolls back); the entry's
+    address and agent come from the request's scope."""
     log.warning("passkey_clone_suspected", user_id=passkey.user_id, passkey=passkey.id)
-    where = {"ip_address": ctx.ip_address if ctx else None, "user_agent": ctx.user_agent if ctx else None}
-    stored = passkey.sign_count
     async with rt.uow() as tx:
-        tx.audit(
+        passkey_events.record(
+            tx,
             "passkey.clone_suspected",
             user_id=passkey.user_id,
-            **where,
-            passkey=passkey.id,
-            storedSignCount=stored,
-            signCount=presented,
-        )
-        tx.emit(
-            "passkey.clone_suspected",
-            userId=passkey.user_id,
-            passkeyId=passkey.id,
-            storedSignCount=stored,
+            passkey_id=passkey.id,
+            storedSignCount=passkey.sign_count,
             signCount=presented,
         )
 
@@ -203,15 +193,15 @@ async def mfa_options(rt: Parts, *, mfa_token: str) -> PasskeyOptions:
 
 
 def second_step_assertion(
-    rt: Parts, *, challenge_id: str, credential: dict[str, Any], ctx: RequestContext
+    rt: Parts, *, challenge_id: str, credential: dict[str, Any]
 ) -> Callable[[str, User], Awaitable[CheckedAssertion]]:
     """For `gate.verify_challenge`: check the assertion for the pending sign-in `mfa_id` of
     `user`, with a challenge issued for that very mfaToken."""
-    return partial(_second_step_assertion, rt, challenge_id=challenge_id, credential=credential, ctx=ctx)
+    return partial(_second_step_assertion, rt, challenge_id=challenge_id, credential=credential)
 
 
 async def _second_step_assertion(
-    rt: Parts, mfa_id: str, user: User, *, challenge_id: str, credential: dict[str, Any], ctx: RequestContext
+    rt: Parts, mfa_id: str, user: User, *, challenge_id: str, credential: dict[str, Any]
 ) -> CheckedAssertion:
     rp = relying_party(rt)
     taken = await challenges.take(rt, purpose=PASSKEY_MFA, challenge_id=challenge_id, user_id=user.id, bound_to=mfa_id)
@@ -224,5 +214,5 @@ async def _second_step_assertion(
     if handle is not None and handle != user.passkey_handle:
         raise _refused(user.id, invalid_mfa_code(), "the user handle is another account's")
     return await check(
-        rt, rp, passkey, credential, challenge=taken.challenge, first_factor=False, error=invalid_mfa_code(), ctx=ctx
+        rt, rp, passkey, credential, challenge=taken.challenge, first_factor=False, error=invalid_mfa_code()
     )

@@ -30,8 +30,7 @@ from authgate.security.text import has_control_characters
 from authgate.services import accounts
 from authgate.services.accounts import ProfileChange
 from authgate.services.pagination import decode_time_cursor, encode_time_cursor
-from authgate.signin import registration
-from authgate.signin.address import passkeys_removed
+from authgate.signin import passkey_events, registration
 from authgate.signin.reauth import Reauthentication, require_recent_sign_in
 from authgate.signin.registration import Registration, add_user, new_user
 from authgate.signin.sessions import revoke_user_sessions
@@ -106,6 +105,15 @@ async def _may_still_act_on(tx: UnitOfWork, rt: Parts, caller: Principal, target
     stored = await role_repo.hold(tx.db, name=target.role)
     if not grants(_caps(rt, caller), decode_caps(stored.caps) if stored else ()):
         raise forbidden("This user's role carries capabilities you do not hold.")
+
+
+async def _hold(tx: UnitOfWork, rt: Parts, caller: Principal, user_id: str) -> User:
+    """The target account, locked until `tx` ends, if the caller may still act on it."""
+    locked = await user_repo.lock(tx.db, user_id=user_id)
+    if locked is None:
+        raise not_found("No such user.")
+    await _may_still_act_on(tx, rt, caller, locked)
+    return locked
 
 
 async def _find(rt: Parts, user_id: str) -> User:
@@ -245,10 +253,7 @@ async def update_user(
     if errors:
         raise validation_failed(*errors)
     async with rt.uow() as tx:
-        locked = await user_repo.lock(tx.db, user_id=user_id)
-        if locked is None:
-            raise not_found("No such user.")
-        await _may_still_act_on(tx, rt, caller, locked)
+        locked = await _hold(tx, rt, caller, user_id)
         try:
             await user_repo.update_fields(tx.db, user=locked, fields=fields)
         except DuplicateUser as dup:
@@ -290,10 +295,7 @@ async def reset_mfa(rt: Parts, *, caller: Principal, user_id: str) -> list[str]:
     factor alone until they set up a new one."""
     _may_act_on(rt, caller, await _find(rt, user_id))
     async with rt.uow() as tx:
-        locked = await user_repo.lock(tx.db, user_id=user_id)
-        if locked is None:
-            raise not_found("No such user.")
-        await _may_still_act_on(tx, rt, caller, locked)
+        await _hold(tx, rt, caller, user_id)
         removed = await mfa.reset_factors(tx, rt, user_id=user_id)
         tx.audit("mfa.reset", user_id=user_id, factors=removed)
         if removed:
@@ -313,23 +315,17 @@ async def remove_passkey(rt: Parts, *, caller: Principal, user_id: str, passkey_
     own removal keeps a last way in)."""
     _may_act_on(rt, caller, await _find(rt, user_id))
     async with rt.uow() as tx:
-        locked = await user_repo.lock(tx.db, user_id=user_id)
-        if locked is None:
-            raise not_found("No such user.")
-        await _may_still_act_on(tx, rt, caller, locked)
+        await _hold(tx, rt, caller, user_id)
         if await passkey_repo.remove(tx.db, user_id=user_id, passkey_id=passkey_id) is None:
             raise not_found("No such passkey on this account.")
-        passkeys_removed(tx, user_id=user_id, passkey_ids=[passkey_id], reason="admin")
+        passkey_events.removed(tx, user_id=user_id, passkey_ids=[passkey_id], reason="admin")
 
 
 async def unlock(rt: Parts, *, caller: Principal, user_id: str) -> bool:
     """Lift the account's lockout and forget its failed sign-ins; True if it was locked."""
     _may_act_on(rt, caller, await _find(rt, user_id))
     async with rt.uow() as tx:  # a lockout store that does not answer leaves no audit entry
-        locked = await user_repo.lock(tx.db, user_id=user_id)
-        if locked is None:
-            raise not_found("No such user.")
-        await _may_still_act_on(tx, rt, caller, locked)
+        await _hold(tx, rt, caller, user_id)
         was_locked = await rt.lockout.unlock(account(user_id))
         tx.audit("user.unlocked", user_id=user_id, wasLocked=was_locked)
         tx.emit("user.unlocked", userId=user_id, wasLocked=was_locked)
