@@ -11,7 +11,6 @@ conditionally on the old one, and passes the gate as every other way in does.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -92,17 +91,8 @@ async def login(rt: Parts, *, challenge_id: str, credential: dict[str, Any], ctx
         raise invalid_credentials()
     passkey, user = found
     async with gate.counting(rt, ctx, subject=lockout.account(user.id)):
-        handle = ceremony.user_handle_of(credential)
-        if handle is not None and handle != user.passkey_handle:
-            raise _refused(user.id, invalid_credentials(), "the user handle is another account's")
         asserted = await check(
-            rt,
-            rp,
-            passkey,
-            credential,
-            challenge=taken.challenge,
-            first_factor=True,
-            error=invalid_credentials(),
+            rt, rp, passkey, user, credential, challenge=taken.challenge, first_factor=True, error=invalid_credentials()
         )
         async with rt.uow() as tx:
             proof = await PASSKEY_METHOD.verify(rt, tx, user, Attempt(asserted=asserted))
@@ -116,14 +106,19 @@ async def check(
     rt: Parts,
     rp: RelyingParty,
     passkey: Passkey,
+    owner: User,
     credential: dict[str, Any],
     *,
     challenge: bytes,
     first_factor: bool,
     error: AuthError,
 ) -> CheckedAssertion:
-    """The assertion checked against the stored passkey (call inside `gate.counting`); a
-    refusal is WrongSecret with `error`. User verification is asked of a first factor only."""
+    """The assertion checked against the stored passkey of `owner` (call inside
+    `gate.counting`); a refusal is WrongSecret with `error`. User verification is asked of a
+    first factor only. A user handle, when the authenticator gives one, must be the owner's."""
+    handle = ceremony.user_handle_of(credential)
+    if handle is not None and handle != owner.passkey_handle:
+        raise _refused(owner.id, error, "the user handle is another account's")
     try:
         asserted = ceremony.check_assertion(
             rp, credential, challenge=challenge, public_key=passkey.public_key, user_verification=first_factor
@@ -192,9 +187,7 @@ async def mfa_options(rt: Parts, *, mfa_token: str) -> PasskeyOptions:
     return PasskeyOptions(issued.challenge_id, options, issued.expires_at)
 
 
-def second_step_assertion(
-    rt: Parts, *, challenge_id: str, credential: dict[str, Any]
-) -> Callable[[str, User], Awaitable[CheckedAssertion]]:
+def second_step_assertion(rt: Parts, *, challenge_id: str, credential: dict[str, Any]) -> gate.Asserter:
     """For `gate.verify_challenge`: check the assertion for the pending sign-in `mfa_id` of
     `user`, with a challenge issued for that very mfaToken."""
     return partial(_second_step_assertion, rt, challenge_id=challenge_id, credential=credential)
@@ -210,9 +203,6 @@ async def _second_step_assertion(
         passkey = await passkey_repo.by_credential(db, credential_id=credential_id) if credential_id else None
     if passkey is None or passkey.user_id != user.id:
         raise _refused(user.id, invalid_mfa_code(), "not one of the account's passkeys")
-    handle = ceremony.user_handle_of(credential)
-    if handle is not None and handle != user.passkey_handle:
-        raise _refused(user.id, invalid_mfa_code(), "the user handle is another account's")
     return await check(
-        rt, rp, passkey, credential, challenge=taken.challenge, first_factor=False, error=invalid_mfa_code()
+        rt, rp, passkey, user, credential, challenge=taken.challenge, first_factor=False, error=invalid_mfa_code()
     )
