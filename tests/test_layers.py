@@ -44,7 +44,7 @@ ALLOWED: dict[str, set[str]] = {
     "app": {"http", "runtime", "observability", "settings", "authgate"},
     "connection": {"http", "errors"},
     "settings_reference": {"settings"},
-    "http": USE_CASES | {"runtime"},
+    "http": (USE_CASES - {"storage"}) | {"runtime"},  # the edge parses, calls a use case, serialises
     # the composition root: builds everything below, imported by nothing below
     "runtime": USE_CASES,
     # use cases

@@ -4,12 +4,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
 from authgate.http.schemas.accounts import CurrentPassword, In, LoginOptions, TypedCode
-from authgate.storage.models import Passkey
 from authgate.wire import iso_z
 
 ChallengeId = Field(alias="challengeId", min_length=1, max_length=128)
@@ -48,6 +48,20 @@ class LoginVerifyIn(In):
 
 class MfaOptionsIn(In):
     mfa_token: str = Field(alias="mfaToken", min_length=1, max_length=4096)
+
+
+class Passkey(Protocol):
+    """What the answer shows of a stored passkey (the edge reads no storage model)."""
+
+    id: str
+    name: str
+    credential_id: str
+    created_at: datetime
+    last_used_at: datetime | None
+    transports: str  # comma-separated
+    aaguid: str
+    backup_eligible: bool
+    backed_up: bool
 
 
 class PasskeyOut(BaseModel):
