@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
+from authgate.security.origins import origin_of, origins_of
 from authgate.settings.base import Section, field_error
 from authgate.settings.types import LOOPBACK_HOSTS, Origins
 
@@ -83,18 +84,19 @@ class PasskeySettings(Section):
 
     @cached_property
     def relying_party(self) -> RelyingParty | None:
-        """The RP ID and origins passkeys are checked against; None when passkeys are off (the
-        public URL names a non-loopback IP address and no RP ID is set)."""
-        public = urlsplit(self._public_url())
+        """The RP ID and origins passkeys are checked against, each origin as browsers write
+        `clientDataJSON.origin`; None when passkeys are off (the public URL names a non-loopback
+        IP address and no RP ID is set)."""
         rp_id = self.passkey_rp_id or _default_rp_id(self._public_url())
         if rp_id is None:
             return None
         if self.passkey_origins:
-            return RelyingParty(rp_id, tuple(o.rstrip("/") for o in self.passkey_origins))
-        host = (public.hostname or "").lower()
-        port = f":{public.port}" if public.port else ""
-        origin = f"{public.scheme}://{'localhost' if host in LOOPBACK_HOSTS else host}{port}"
-        return RelyingParty(rp_id, (origin,))
+            return RelyingParty(rp_id, tuple(sorted(origins_of(self.passkey_origins))))
+        public = urlsplit(self._public_url())
+        if (public.hostname or "").lower() in LOOPBACK_HOSTS:
+            public = public._replace(netloc=f"localhost:{public.port}" if public.port else "localhost")
+        origin = origin_of(public.geturl())
+        return RelyingParty(rp_id, (origin,) if origin else ())
 
     @property
     def passkey_start_note(self) -> str | None:
