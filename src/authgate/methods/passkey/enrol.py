@@ -85,8 +85,6 @@ async def register(
             raise not_found("No such user.")
         if await passkey_repo.count(tx.db, user_id=principal.user_id) >= LIMIT:
             raise AuthError(ErrorCode.PASSKEY_LIMIT, 409, "Too many passkeys", f"An account may have {LIMIT} passkeys.")
-        if await passkey_repo.by_credential(tx.db, credential_id=made.credential_id) is not None:
-            raise _exists()
         try:
             await passkey_repo.add(tx.db, passkey=passkey)
         except passkey_repo.PasskeyExists:
