@@ -41,10 +41,12 @@ ALLOWED: dict[str, set[str]] = {
     "cli": USE_CASES | {"app", "cli_import", "connection", "runtime", "serving"},
     "cli_import": USE_CASES | {"runtime"},
     "serving": {"app", "observability", "settings"},
-    "app": {"http", "runtime", "observability", "settings", "authgate"},
+    "app": {"http", "ui", "runtime", "observability", "settings", "authgate"},
     "connection": {"http", "errors"},
     "settings_reference": {"settings"},
     "http": (USE_CASES - {"storage"}) | {"runtime"},  # the edge parses, calls a use case, serialises
+    # the second edge, the hosted pages: as http/, and it shares http/'s cookies, CSRF origins and limits
+    "ui": (USE_CASES - {"storage"}) | {"runtime", "http"},
     # the composition root: builds everything below, imported by nothing below
     "runtime": USE_CASES,
     # use cases

@@ -10,7 +10,7 @@ from fastapi.middleware.asyncexitstack import AsyncExitStackMiddleware
 from fastapi.telemetry import TelemetryConfig
 from starlette.middleware.exceptions import ExceptionMiddleware
 
-from authgate import __version__
+from authgate import __version__, ui
 from authgate.http import openapi, problems
 from authgate.http.cors import CrossOrigin
 from authgate.http.middleware import Edge, first_segment
@@ -53,16 +53,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.openapi = lambda: openapi.document(app)  # type: ignore[method-assign]
     problems.install(app, settings)
+    ui.install(app, settings)
+    pages = ui.routers(settings)
     for router in ROOT:
         _serve(app, router, prefix="")
     if settings.api_docs:
         _serve(app, api_docs.router, prefix="")
     root_only = frozenset(
-        first_segment(getattr(route, "path", "")) for router in (*ROOT, api_docs.router) for route in router.routes
+        first_segment(getattr(route, "path", ""))
+        for router in (*ROOT, api_docs.router, *pages)
+        for route in router.routes
     )
     primary = settings.route_prefixes[0]
     for router in PREFIXED:
         _serve(app, router, prefix=primary)
+    for router in pages:  # after the API's routes: the hot paths are matched without trying these
+        _serve(app, router, prefix="")
     cors = CrossOrigin(settings.cors_origins) if settings.cors_origins else None
     # The whole stack: the edge (http/middleware.py), then Starlette's exception handlers and
     # FastAPI's exit stack around the router. FastAPI's default would add three layers of its
@@ -76,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         root_only=root_only,
         max_body_bytes=settings.max_body_bytes,
         form_paths=FORM_PATHS,
+        form_prefixes=("/ui/",) if settings.ui else (),
         larger_bodies=LARGER_BODIES,
         trusted_proxies=settings.trusted_proxies,
         cors=cors,

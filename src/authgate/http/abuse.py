@@ -22,6 +22,8 @@ from authgate.abuse.lockout import identifier
 from authgate.captcha import require as require_captcha
 from authgate.http.deps import Context, RuntimeDep
 from authgate.http.openapi import problem_statuses
+from authgate.runtime.root import Runtime
+from authgate.scope import RequestContext
 from authgate.security.identifiers import email_key, normalize_email, normalize_phone, username_key
 
 Body = dict[str, Any]
@@ -68,20 +70,36 @@ def code_identifier(body: Body) -> str | None:
         return None
 
 
+async def limit(
+    rt: Runtime,
+    ctx: RequestContext,
+    area: str,
+    body: Body,
+    *,
+    identifier: Callable[[Body], str | None] | None = None,
+    captcha_token: str | None = None,
+    captcha: bool = False,
+) -> None:
+    """Count a request of `area` (and the account `body` names), then ask for its CAPTCHA:
+    the API's dependency below and the hosted pages' forms alike."""
+    await rt.limiter.hit(f"{area}.ip", ctx.ip_address)
+    identifier_rule = f"{area}.identifier"
+    if identifier is not None and rt.limiter.limits(identifier_rule):
+        await rt.limiter.hit(identifier_rule, identifier(body))
+    if captcha and rt.captcha is not None:
+        await require_captcha(rt, _text(body, "captchaToken") or captcha_token, ctx.ip_address)
+
+
 def guarded(area: str, *, identifier: Callable[[Body], str | None] | None = None, captcha: bool = False) -> Any:
     """The dependency that limits `area` (see the module docstring)."""
-    ip_rule, identifier_rule = f"{area}.ip", f"{area}.identifier"
+    identifier_rule = f"{area}.identifier"
 
     @problem_statuses(429)
     async def guard(request: Request, rt: RuntimeDep, ctx: Context) -> None:
-        await rt.limiter.hit(ip_rule, ctx.ip_address)
         counts_identifier = identifier is not None and rt.limiter.limits(identifier_rule)
         asks_captcha = captcha and rt.captcha is not None
         body = await json_body(request) if counts_identifier or asks_captcha else {}
-        if identifier is not None and counts_identifier:
-            await rt.limiter.hit(identifier_rule, identifier(body))
-        if asks_captcha:
-            token = _text(body, "captchaToken") or request.headers.get("x-captcha-token") or None
-            await require_captcha(rt, token, ctx.ip_address)
+        header = request.headers.get("x-captcha-token") or None
+        await limit(rt, ctx, area, body, identifier=identifier, captcha_token=header, captcha=captcha)
 
     return Depends(guard)

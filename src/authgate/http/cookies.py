@@ -12,7 +12,9 @@ a real server."""
 
 from __future__ import annotations
 
+import base64
 import re
+from dataclasses import dataclass
 
 from fastapi import Response
 
@@ -29,7 +31,14 @@ GONE = "Thu, 01 Jan 1970 00:00:00 GMT"
 
 
 def set_cookie(
-    response: Response, settings: Settings, name: str, value: str, max_age: int, *, domain: str | None = None
+    response: Response,
+    settings: Settings,
+    name: str,
+    value: str,
+    max_age: int,
+    *,
+    domain: str | None = None,
+    path: str = "/",
 ) -> None:
     """The one place the cookie attributes are written; host-only unless `domain` is given.
     Written straight as the header (the attributes in the order http.cookies writes them):
@@ -42,7 +51,7 @@ def set_cookie(
         attributes.append(f"Domain={domain}")
     if max_age == 0:
         attributes.append(f"expires={GONE}")
-    attributes += ["HttpOnly", f"Max-Age={max_age}", "Path=/", "SameSite=lax"]
+    attributes += ["HttpOnly", f"Max-Age={max_age}", f"Path={path}", "SameSite=lax"]
     if settings.cookie_secure:
         attributes.append("Secure")
     response.raw_headers.append((b"set-cookie", "; ".join(attributes).encode("latin-1")))
@@ -71,3 +80,44 @@ def oauth_browser_cookie(settings: Settings) -> str:
     they know in someone else's browser. Plain `oauthBrowser` for local http development.
     `__Host-` also demands a host-only cookie, which is why it is set without the domain."""
     return "__Host-oauthBrowser" if settings.cookie_secure else "oauthBrowser"
+
+
+MFA_COOKIE = "authgate-mfa"
+MFA_COOKIE_PATH = "/ui/"
+
+
+@dataclass(frozen=True)
+class PendingStep:
+    """A hosted sign-in waiting for its second step (the `authgate-mfa` cookie): the mfaToken,
+    where to go after, and which factors may answer (for the page's buttons only)."""
+
+    mfa_token: str
+    return_to: str | None
+    methods: tuple[str, ...]
+
+
+def _b64(value: str) -> str:
+    return base64.urlsafe_b64encode(value.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def _unb64(value: str) -> str:
+    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode("utf-8")
+
+
+def set_mfa_cookie(response: Response, settings: Settings, step: PendingStep) -> None:
+    value = ".".join((step.mfa_token, _b64(step.return_to or ""), _b64(",".join(step.methods))))
+    set_cookie(response, settings, MFA_COOKIE, value, settings.mfa_token_ttl_seconds, path=MFA_COOKIE_PATH)
+
+
+def clear_mfa_cookie(response: Response, settings: Settings) -> None:
+    set_cookie(response, settings, MFA_COOKIE, "", 0, path=MFA_COOKIE_PATH)
+
+
+def pending_step(value: str | None) -> PendingStep | None:
+    if not value or value.count(".") != 2:
+        return None
+    token, back, methods = value.split(".")
+    try:
+        return PendingStep(token, _unb64(back) or None, tuple(m for m in _unb64(methods).split(",") if m))
+    except (ValueError, UnicodeDecodeError):
+        return None

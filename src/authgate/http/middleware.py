@@ -160,6 +160,7 @@ class Edge:
         max_body_bytes: int,
         form_paths: tuple[str, ...],
         trusted_proxies: list[str],
+        form_prefixes: tuple[str, ...] = (),
         cors: CrossOrigin | None = None,
         larger_bodies: tuple[tuple[str, int], ...] = (),
     ) -> None:
@@ -176,6 +177,7 @@ class Edge:
         # (path pattern, multiple of the limit): the few routes that take more (an import's rows)
         self.larger = tuple((pattern, max_body_bytes * multiple) for pattern, multiple in larger_bodies)
         self.form_paths = form_paths
+        self.form_prefixes = form_prefixes  # the hosted pages: every POST under them is a form
         self.trusted = trusted_proxies
         self.cors = cors
         self.log = get_logger("authgate.http")
@@ -283,8 +285,9 @@ class Edge:
             )
             return None
         if body and not _is_json(content_type):
-            allowed_form = content_type.split(b";", 1)[0].strip().lower() in FORM_TYPES and any(
-                _path_matches(scope["path"], p) for p in self.form_paths
+            path = scope["path"]
+            allowed_form = content_type.split(b";", 1)[0].strip().lower() in FORM_TYPES and (
+                path.startswith(self.form_prefixes) or any(_path_matches(path, p) for p in self.form_paths)
             )
             if not allowed_form:
                 await send_problem(

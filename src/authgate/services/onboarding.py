@@ -27,6 +27,7 @@ class Welcome:
     reset_email: bool = False  # a reset link (for an account created without a password)
     welcome_email: bool = False  # a welcome note, nothing to click
     sms_code: bool = False  # a code that verifies the phone given at registration
+    redirect_to: str | None = None  # where the verification link goes once used (already checked)
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,15 @@ async def queue(tx: UnitOfWork, rt: Parts, *, user: User, welcome: Welcome, allo
     verify = welcome.verify_email and not user.email_verified
     if (mail := allowed.mail) is not None:
         if verify:
-            await link_flows.queue_link(tx, rt, user=user, address=user.email, purpose=VERIFY_EMAIL, allowed=mail)
+            await link_flows.queue_link(
+                tx,
+                rt,
+                user=user,
+                address=user.email,
+                purpose=VERIFY_EMAIL,
+                allowed=mail,
+                redirect_to=welcome.redirect_to,
+            )
         if welcome.reset_email:
             await link_flows.queue_link(tx, rt, user=user, address=user.email, purpose=RESET_PASSWORD, allowed=mail)
         if welcome.welcome_email:

@@ -37,6 +37,7 @@ from authgate.settings.retention import RetentionSettings
 from authgate.settings.storage import StorageSettings
 from authgate.settings.tokens import EncryptionSettings, TokenSettings
 from authgate.settings.types import LOOPBACK_HOSTS
+from authgate.settings.ui import UiIdentifier, UiSettings
 from authgate.settings.webhooks import WebhookSettings
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "OAuthProvidersSource",
     "RelyingParty",
     "Settings",
+    "UiIdentifier",
     "cpu_count",
     "env_name",
     "load_settings",
@@ -62,6 +64,7 @@ __all__ = [
 # first, and that order (tokens first) is the validation order and docs/configuration.md's table.
 class Settings(
     LogSettings,
+    UiSettings,
     SocialLoginSettings,
     WebhookSettings,
     DeliverySettings,

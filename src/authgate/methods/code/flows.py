@@ -33,11 +33,13 @@ from authgate.methods.code.factor import CODE
 from authgate.scope import RequestContext
 from authgate.security.codes import normalize_code
 from authgate.security.identifiers import email_key, normalize_email, normalize_phone
+from authgate.security.opaque import digest
 from authgate.signin import gate, one_time
 from authgate.signin.address import prove_address
+from authgate.signin.challenge import challenge_refused
 from authgate.signin.sessions import LoginResult
 from authgate.storage.models import User, utcnow
-from authgate.storage.models.one_time import CODE_LOGIN, CODE_MFA, CODE_VERIFY
+from authgate.storage.models.one_time import CODE_LOGIN, CODE_MFA, CODE_VERIFY, MFA_CHALLENGE
 from authgate.storage.repositories import mfa as mfa_repo
 from authgate.storage.repositories import one_time as one_time_repo
 from authgate.storage.repositories import outbox as outbox_repo
@@ -260,3 +262,17 @@ async def verify_contact(rt: Parts, check: CodeCheck, caller: User | None, ctx: 
         user = await user_repo.get(tx.db, user_id=user_id)
     assert user is not None
     return user
+
+
+async def send_for_challenge(rt: Parts, *, mfa_token: str) -> None:
+    """Send the code of the account's one-time-code factor for a pending second step (the
+    hosted second-step page's "Send a code"); spends no try of the mfaToken."""
+    async with rt.read() as db:
+        pending = await one_time_repo.peek(db, purpose=MFA_CHALLENGE, digest=digest(mfa_token), now=utcnow())
+        if pending is None or pending.user_id is None or pending.attempts >= pending.max_attempts:
+            raise challenge_refused()
+        user = await user_repo.get(db, user_id=pending.user_id)
+        factor = await mfa_repo.get_code_factor(db, user_id=pending.user_id)
+    if user is None or factor is None:
+        raise challenge_refused()
+    await send_code(rt, channel=factor.channel, purpose=MFA, destination=None, caller=user)

@@ -313,3 +313,15 @@ async def sign_in_with_link(rt: Parts, *, token: str, ctx: RequestContext) -> Ma
             return MagicSignIn(result=None, redirect_to=redirect_to, code=code)
         outcome = await gate.complete(tx, rt, user=user, proofs=[LINK.proof], ctx=ctx)
     return MagicSignIn(result=await gate.finish(rt, outcome), redirect_to=redirect_to)
+
+
+async def opens_in_app(rt: Parts, *, token: str) -> bool:
+    """Whether a live magic link was asked for with a code challenge (a native app's, which
+    keeps its API route). Reads without using it up."""
+    try:
+        token_digest = _token_digest(token)
+    except AuthError:
+        return False
+    async with rt.read() as db:
+        found = await one_time_repo.peek(db, purpose=MAGIC_LINK, digest=token_digest, now=utcnow())
+    return found is not None and found.data is not None

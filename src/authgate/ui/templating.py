@@ -1,0 +1,117 @@
+"""The pages' one template tree: Jinja2 with autoescape and gettext, per locale.
+
+Templates, static files and catalogues are looked up in `AUTHGATE_TEMPLATES_DIR` first, then in
+the package (`authgate/templates/`), file by file. Each locale gets its own Environment with its
+catalogue installed, so a request never swaps translations under another one's feet. Everything
+is read and parsed at start: a template or catalogue that does not parse, or a locale without a
+catalogue, stops the process with a message that names it.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from babel import Locale, UnknownLocaleError
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, Template, TemplateError
+
+from authgate.settings import Settings
+
+SHIPPED = Path(__file__).resolve().parent.parent / "templates"
+DOMAIN = "authgate"
+BUILT_IN_LOCALE = "en"
+
+
+class TemplatesError(ValueError):
+    """A template, catalogue or locale that cannot be used; the message names the file or locale."""
+
+
+def _catalogue(path: Path) -> Translations:
+    try:
+        with path.open("rb") as po:
+            catalog = read_po(po, abort_invalid=True)
+    except Exception as exc:  # babel raises several kinds; each means the file cannot be used
+        raise TemplatesError(f"{path} does not parse: {exc}") from None
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog)
+    compiled.seek(0)
+    return Translations(compiled, domain=DOMAIN)
+
+
+def _own_name(locale: str) -> str:
+    try:
+        name = Locale.parse(locale).get_display_name(locale)
+    except (ValueError, UnknownLocaleError):
+        return locale
+    return name[:1].upper() + name[1:] if name else locale
+
+
+@dataclass
+class Pages:
+    """The environments (one per locale) and where the static files are."""
+
+    roots: tuple[Path, ...]
+    locales: tuple[str, ...]
+    environments: dict[str, Environment] = field(default_factory=dict)
+    language_names: dict[str, str] = field(default_factory=dict)  # each locale in its own language
+    has_logo: bool = False
+
+    @classmethod
+    def build(cls, settings: Settings) -> Pages:
+        roots = (settings.templates_dir, SHIPPED) if settings.templates_dir is not None else (SHIPPED,)
+        pages = cls(roots=tuple(Path(root) for root in roots), locales=tuple(settings.ui_locales))
+        loader = ChoiceLoader([FileSystemLoader(str(root)) for root in pages.roots])
+        for locale in pages.locales:
+            env = Environment(
+                loader=loader,
+                autoescape=True,
+                undefined=StrictUndefined,
+                extensions=["jinja2.ext.i18n"],
+                trim_blocks=True,
+                lstrip_blocks=True,
+            )
+            translations = pages._translations(locale)
+            env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+            # For text that is not a template's own (a refusal's message): translated when the
+            # catalogue knows it, and escaped like any value (`_()` would mark it safe).
+            env.globals["translate"] = translations.gettext
+            pages.environments[locale] = env
+        pages._parse_all()
+        pages.language_names = {locale: _own_name(locale) for locale in pages.locales}
+        pages.has_logo = pages.find("static/logo.svg") is not None
+        return pages
+
+    def _translations(self, locale: str) -> NullTranslations:
+        path = self.find(f"locales/{locale}/LC_MESSAGES/{DOMAIN}.po")
+        if path is None:
+            if locale == BUILT_IN_LOCALE:
+                return NullTranslations()
+            raise TemplatesError(f"the locale {locale} has no catalogue (locales/{locale}/LC_MESSAGES/{DOMAIN}.po)")
+        return _catalogue(path)
+
+    def _parse_all(self) -> None:
+        env = self.environments[self.locales[0]]
+        for name in env.list_templates(filter_func=lambda name: name.startswith("ui/") and name.endswith(".html")):
+            try:
+                env.get_template(name)
+            except TemplateError as exc:
+                raise TemplatesError(f"the template {name} does not parse: {exc}") from None
+
+    def template(self, locale: str, name: str) -> Template:
+        return self.environments[locale].get_template(name)
+
+    def render(self, locale: str, name: str, context: dict[str, Any]) -> str:
+        return self.template(locale, name).render(context)
+
+    def find(self, relative: str) -> Path | None:
+        """The file at `relative` (`static/theme.css`), from the override directory first."""
+        for root in self.roots:
+            candidate = (root / relative).resolve()
+            if candidate.is_relative_to(root.resolve()) and candidate.is_file():
+                return candidate
+        return None
