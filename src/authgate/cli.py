@@ -73,6 +73,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from authgate.serving import STARTUP_FAILURE, Supervisor, WorkerOptions, check_free, serve, spreads_connections
 
     settings = _serving_settings(args.host, args.port)
+    if not _pages_ready(settings):
+        return 2
     signal.signal(signal.SIGTERM, _stopped_on_request)
     if not _migrate_apart(settings):
         return 1
@@ -103,6 +105,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
         uvicorn.run(workers=args.workers, **options)
         return 0
     return 0 if serve(uvicorn.Config(**options)) else STARTUP_FAILURE
+
+
+def _pages_ready(settings: Settings) -> bool:
+    """The hosted pages' templates and catalogues parse (checked before any worker starts), and
+    where to sign in."""
+    if not settings.ui:
+        return True
+    from authgate.security.origins import origin_of
+    from authgate.ui.templating import Pages, TemplatesError
+
+    try:
+        Pages.build(settings)
+    except TemplatesError as exc:
+        print(f"authgate: configuration error: {exc.variable}: {exc}", file=sys.stderr)
+        return False
+    print(f"authgate: sign in at {origin_of(settings.public_url)}/ui/login", file=sys.stderr, flush=True)
+    return True
 
 
 def _serving_settings(host: str, port: int) -> Settings:

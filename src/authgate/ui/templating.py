@@ -28,7 +28,12 @@ BUILT_IN_LOCALE = "en"
 
 
 class TemplatesError(ValueError):
-    """A template, catalogue or locale that cannot be used; the message names the file or locale."""
+    """A template, catalogue or locale that cannot be used; the message names the file or locale,
+    `variable` the setting to look at."""
+
+    def __init__(self, message: str, variable: str = "AUTHGATE_TEMPLATES_DIR") -> None:
+        super().__init__(message)
+        self.variable = variable
 
 
 def _catalogue(path: Path) -> Translations:
@@ -91,7 +96,10 @@ class Pages:
         if path is None:
             if locale == BUILT_IN_LOCALE:
                 return NullTranslations()
-            raise TemplatesError(f"the locale {locale} has no catalogue (locales/{locale}/LC_MESSAGES/{DOMAIN}.po)")
+            raise TemplatesError(
+                f"the locale {locale} has no catalogue (locales/{locale}/LC_MESSAGES/{DOMAIN}.po)",
+                "AUTHGATE_UI_LOCALES",
+            )
         return _catalogue(path)
 
     def _parse_all(self) -> None:

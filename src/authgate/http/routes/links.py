@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response, status
 from fastapi.exceptions import RequestValidationError
@@ -26,6 +27,7 @@ from authgate.http.schemas.links import (
     ResetValidOut,
 )
 from authgate.methods.link import flows as link_flows
+from authgate.security.origins import origin_of
 from authgate.security.redirects import with_query
 
 router = APIRouter(tags=["email links"])
@@ -66,6 +68,8 @@ async def request_verification(body: LinkRequestIn, rt: RuntimeDep) -> MessageOu
     dependencies=[guarded("link")],
 )
 async def verify_email(token: str, request: Request, rt: RuntimeDep) -> Response | EmailVerifiedOut:
+    if (to_page := _on_the_pages(request, rt, "/ui/verify-email/", token)) is not None:
+        return to_page
     try:
         redirect_to = await link_flows.verify_email(rt, token=token)
     except AuthError as exc:
@@ -94,6 +98,8 @@ async def forgot_password(body: LinkRequestIn, rt: RuntimeDep) -> MessageOut:
     "/password/reset/{token}", response_model=ResetValidOut, responses=pages(200, 400), dependencies=[guarded("link")]
 )
 async def check_reset_link(token: str, request: Request, rt: RuntimeDep) -> Response | ResetValidOut:
+    if (to_page := _on_the_pages(request, rt, "/ui/reset/", token)) is not None:
+        return to_page
     try:
         await link_flows.check_reset_link(rt, token=token)
     except AuthError as exc:
@@ -103,6 +109,15 @@ async def check_reset_link(token: str, request: Request, rt: RuntimeDep) -> Resp
     if wants_html(request):
         return reset_form(min_length=rt.settings.password_min_length)
     return ResetValidOut(valid=True)
+
+
+def _on_the_pages(request: Request, rt: RuntimeDep, page_path: str, token: str) -> Response | None:
+    """While the hosted pages are on, a browser opening an emailed link is sent to the page that
+    finishes its flow; API clients keep the JSON answers."""
+    if not (rt.settings.ui and wants_html(request)):
+        return None
+    target = f"{origin_of(rt.settings.public_url)}{page_path}{quote(token, safe='')}"
+    return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER, headers={"Cache-Control": "no-store"})
 
 
 def _is_form(request: Request) -> bool:
@@ -169,7 +184,12 @@ async def request_magic_link(body: MagicLinkIn, rt: RuntimeDep) -> MessageOut:
     responses={302: {}, **SIGN_IN},
     dependencies=[guarded("link")],
 )
-async def magic_sign_in(token: str, response: Response, rt: RuntimeDep, ctx: Context) -> Response | LoginOut:
+async def magic_sign_in(
+    token: str, request: Request, response: Response, rt: RuntimeDep, ctx: Context
+) -> Response | LoginOut:
+    to_page = _on_the_pages(request, rt, "/ui/magic-link/", token)
+    if to_page is not None and not await link_flows.opens_in_app(rt, token=token):
+        return to_page  # a browser gets a button: opening a link (as mail scanners do) signs no one in
     signed_in = await link_flows.sign_in_with_link(rt, token=token, ctx=ctx)
     result = signed_in.result
     if result is None:  # a native app's link: the code goes to the app, which exchanges it at POST /token

@@ -8,13 +8,14 @@ an error goes back to the `redirectTo` of the flow as `?error=<code>` when there
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.responses import RedirectResponse
 
 from authgate.errors import AuthError, ErrorCode
 from authgate.http.abuse import guarded
-from authgate.http.cookies import oauth_browser_cookie, set_auth_cookies, set_cookie
+from authgate.http.cookies import PendingStep, oauth_browser_cookie, set_auth_cookies, set_cookie, set_mfa_cookie
 from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep
 from authgate.http.openapi import pages
 from authgate.http.pages import page, text, wants_html
@@ -23,6 +24,8 @@ from authgate.http.schemas.accounts import LoginOut
 from authgate.http.schemas.oauth import AuthorizationOut, LinkedOut, LinkIn
 from authgate.methods.oauth import flows as oauth_flows
 from authgate.runtime.root import Runtime
+from authgate.scope import RequestContext
+from authgate.security.origins import origin_of
 from authgate.security.redirects import MAX_LENGTH as MAX_REDIRECT_CHARS
 from authgate.security.redirects import with_query
 from authgate.settings import Settings
@@ -34,11 +37,11 @@ router = APIRouter(tags=["social login"])
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-def _browser(request: Request, settings: Settings) -> str | None:
+def browser(request: Request, settings: Settings) -> str | None:
     return request.cookies.get(oauth_browser_cookie(settings))
 
 
-def _bind_browser(response: Response, settings: Settings, value: str) -> None:
+def bind_browser(response: Response, settings: Settings, value: str) -> None:
     set_cookie(
         response, settings, oauth_browser_cookie(settings), value, int(oauth_flows.STATE_LIFETIME.total_seconds())
     )
@@ -64,12 +67,12 @@ async def start(
         rt,
         provider=provider,
         redirect_to=redirect_to,
-        browser_cookie=_browser(request, rt.settings),
+        browser_cookie=browser(request, rt.settings),
         code_challenge=code_challenge,
         code_challenge_method=code_challenge_method,
     )
     response = RedirectResponse(started.url, status_code=status.HTTP_302_FOUND, headers=NO_STORE)
-    _bind_browser(response, rt.settings, started.browser)
+    bind_browser(response, rt.settings, started.browser)
     return response
 
 
@@ -101,12 +104,14 @@ async def callback(
     response.headers.update(NO_STORE)
     try:
         flow = await oauth_flows.take_state(
-            rt, provider=provider, state=state, browser_cookie=_browser(request, rt.settings)
+            rt, provider=provider, state=state, browser_cookie=browser(request, rt.settings)
         )
     except AuthError as exc:
         if wants_html(request):
             return page("This sign-in did not work", f"<p>{text(exc.detail or exc.title)}</p>", exc.status)
         raise
+    if flow.hosted:
+        return await _hosted_callback(rt, flow, code=code, error=error, ctx=ctx)
     try:
         outcome = await oauth_flows.finish(rt, flow, code=code, error=error, ctx=ctx)
     except AuthError as exc:
@@ -123,6 +128,34 @@ async def callback(
             return RedirectResponse(url, status_code=status.HTTP_302_FOUND, headers=NO_STORE)
         return LinkedOut(message="Provider linked", provider=outcome.provider)
     return _signed_in(rt, outcome, flow.redirect_to, response)
+
+
+async def _hosted_callback(
+    rt: Runtime, flow: oauth_flows.Flow, *, code: str | None, error: str | None, ctx: RequestContext
+) -> Response:
+    """The end of a flow the hosted pages started: signed in, the cookies and on to `return_to`
+    (or the account page); a second factor due, the `authgate-mfa` cookie and the second-step
+    page; an error, the sign-in page naming its code. Never a token in a URL."""
+    origin = origin_of(rt.settings.public_url) or ""
+    try:
+        outcome = await oauth_flows.finish(rt, flow, code=code, error=error, ctx=ctx)
+    except AuthError as exc:
+        if exc.code == ErrorCode.MFA_REQUIRED:
+            step = PendingStep(exc.extra["mfaToken"], flow.redirect_to, tuple(exc.extra.get("mfaMethods", ())))
+            response = RedirectResponse(f"{origin}/ui/mfa", status_code=status.HTTP_303_SEE_OTHER, headers=NO_STORE)
+            set_mfa_cookie(response, rt.settings, step)
+            return response
+        back = "/ui/account/linked" if flow.link_to else "/ui/login"
+        target = f"{origin}{back}?{urlencode({'error': exc.code.value})}"
+        return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER, headers=NO_STORE)
+    if isinstance(outcome, oauth_flows.Linked):
+        target = f"{origin}/ui/account/linked?notice=linked"
+        return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER, headers=NO_STORE)
+    assert isinstance(outcome, LoginResult)  # a hosted flow never carries a code challenge
+    target = flow.redirect_to or f"{origin}/ui/account"
+    response = RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER, headers=NO_STORE)
+    set_auth_cookies(response, rt.settings, access_token=outcome.access_token, refresh_token=outcome.refresh_token)
+    return response
 
 
 def _signed_in(rt: Runtime, result: LoginResult, redirect_to: str | None, response: Response) -> Response:
@@ -148,12 +181,12 @@ async def start_link(
         rt,
         provider=body.provider,
         redirect_to=body.redirect_to,
-        browser_cookie=_browser(request, rt.settings),
+        browser_cookie=browser(request, rt.settings),
         link_to=principal.user_id,
     )
     response = json_response(AuthorizationOut(authorization_url=started.url))
     response.headers.update(NO_STORE)
-    _bind_browser(response, rt.settings, started.browser)
+    bind_browser(response, rt.settings, started.browser)
     return response
 
 

@@ -24,7 +24,6 @@ from authgate.http.schemas.passkeys import (
 from authgate.methods.passkey import enrol, signin
 from authgate.services.admin import users as users_admin
 from authgate.signin.reauth import Reauthentication
-from authgate.wire import iso_z
 
 
 @problem_statuses(404)
@@ -38,10 +37,6 @@ router = APIRouter(tags=["passkeys"])
 ON = Depends(passkeys_on)
 
 
-def _options(started: signin.PasskeyOptions) -> OptionsOut:
-    return OptionsOut(challenge_id=started.challenge_id, options=started.options, expires_at=iso_z(started.expires_at))
-
-
 def _reauth(body: ReauthIn | None) -> Reauthentication:
     return Reauthentication(body.current_password, body.typed_code()) if body else Reauthentication()
 
@@ -53,7 +48,7 @@ async def register_options(
     """Options for `navigator.credentials.create()`. Adding a passkey needs a recent sign-in, or
     `currentPassword` / `mfaCode` (`reauthentication_required`); on an account with a second
     factor, a session that passed it or `mfaCode`."""
-    return _options(await enrol.register_options(rt, principal=principal, reauth=_reauth(body), ctx=ctx))
+    return OptionsOut.of(await enrol.register_options(rt, principal=principal, reauth=_reauth(body), ctx=ctx))
 
 
 @router.post(
@@ -104,7 +99,7 @@ async def delete_passkey(
 async def login_options(rt: RuntimeDep) -> OptionsOut:
     """Options for `navigator.credentials.get()` with a discoverable passkey: no identifier, an
     empty `allowCredentials` (conditional UI works: `mediation: "conditional"`)."""
-    return _options(await signin.login_options(rt))
+    return OptionsOut.of(await signin.login_options(rt))
 
 
 @router.post(
@@ -128,7 +123,7 @@ async def login_verify(body: LoginVerifyIn, response: Response, rt: RuntimeDep, 
 async def mfa_options(body: MfaOptionsIn, rt: RuntimeDep) -> OptionsOut:
     """Options to finish a second step with one of the account's passkeys; the answer goes to
     `/mfa/verify` with `challengeId` and `credential`. Spends no try of the `mfaToken`."""
-    return _options(await signin.mfa_options(rt, mfa_token=body.mfa_token))
+    return OptionsOut.of(await signin.mfa_options(rt, mfa_token=body.mfa_token))
 
 
 @router.get(

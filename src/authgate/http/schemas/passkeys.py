@@ -24,10 +24,25 @@ class ReauthIn(TypedCode):
     current_password: str | None = CurrentPassword
 
 
+class Started(Protocol):
+    """A ceremony's start, as methods/passkey hands it over."""
+
+    @property
+    def challenge_id(self) -> str: ...
+    @property
+    def options(self) -> dict[str, Any]: ...
+    @property
+    def expires_at(self) -> datetime: ...
+
+
 class OptionsOut(BaseModel):
     challenge_id: str = Field(serialization_alias="challengeId")
     options: dict[str, Any]
     expires_at: str = Field(serialization_alias="expiresAt")
+
+    @classmethod
+    def of(cls, started: Started) -> OptionsOut:
+        return cls(challenge_id=started.challenge_id, options=started.options, expires_at=iso_z(started.expires_at))
 
 
 class RegisterVerifyIn(In):

@@ -63,6 +63,7 @@ log = get_logger("authgate.social")
 STATE_LIFETIME = timedelta(minutes=10)
 MAX_STATE_CHARS = 128
 MAX_SUBJECT_CHARS = 255  # the column's width
+HOSTED = "hosted"  # the state's data for a flow of the hosted pages (a code challenge is 43 characters)
 BROWSER_VALUE = re.compile(r"[A-Za-z0-9_-]{43}")  # a random_token(): 256 bits, base64url
 
 
@@ -111,8 +112,10 @@ async def begin(
     link_to: str | None = None,
     code_challenge: str | None = None,
     code_challenge_method: str | None = None,
+    hosted: bool = False,
 ) -> Started:
-    """Start a sign-in (or, with `link_to`, a link to that account) at the provider."""
+    """Start a sign-in (or, with `link_to`, a link to that account) at the provider. A `hosted`
+    flow was started by the hosted pages, whose callback answers as they do."""
     chosen = provider_named(rt, provider)
     target = checked_redirect(rt, redirect_to)
     challenge = code_exchange.checked_challenge(code_challenge, code_challenge_method, target)
@@ -123,7 +126,7 @@ async def begin(
         lifetime=STATE_LIFETIME,
         redirect_to=target,
         address=_issued_to(provider, browser),
-        data=challenge,
+        data=HOSTED if hosted and challenge is None else challenge,
     )
     try:
         url = await chosen.authorization_url(
@@ -150,6 +153,7 @@ class Flow:
     link_to: str | None
     redirect_to: str | None
     code_challenge: str | None = None  # a native app's sign-in: it ends in a code
+    hosted: bool = False  # started by the hosted pages (`/ui/oauth/{provider}`)
 
 
 async def take_state(rt: Parts, *, provider: str, state: str | None, browser_cookie: str | None) -> Flow:
@@ -169,9 +173,18 @@ async def take_state(rt: Parts, *, provider: str, state: str | None, browser_coo
     if row is None:
         raise invalid_state()
     redirect_to = still_allowed(rt, row.redirect_to)
-    if row.data is not None and redirect_to is None:  # the app's URL left the allow-list meanwhile
+    hosted = row.data == HOSTED
+    challenge = None if hosted else row.data
+    if challenge is not None and redirect_to is None:  # the app's URL left the allow-list meanwhile
         raise invalid_state()
-    return Flow(provider=provider, state=state, link_to=row.user_id, redirect_to=redirect_to, code_challenge=row.data)
+    return Flow(
+        provider=provider,
+        state=state,
+        link_to=row.user_id,
+        redirect_to=redirect_to,
+        code_challenge=challenge,
+        hosted=hosted,
+    )
 
 
 @dataclass(frozen=True)

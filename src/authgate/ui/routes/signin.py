@@ -21,8 +21,10 @@ from authgate.http.cookies import (
     pending_step,
     set_mfa_cookie,
 )
+from authgate.http.routes import oauth as oauth_routes
 from authgate.methods.code import flows as code_flows
 from authgate.methods.link import flows as link_flows
+from authgate.methods.oauth import flows as oauth_flows
 from authgate.methods.passkey import signin as passkey_signin
 from authgate.methods.password import signin as password_signin
 from authgate.methods.password.factor import PasswordAttempt
@@ -469,6 +471,29 @@ async def magic_link_use(token: str, form: Posted) -> Response:
     if used.result is None:  # a native app's link: its code goes to the app
         return _link_page(page)
     return await signed_in(page, used.result, page.return_to(used.redirect_to))
+
+
+# --- sign in at a provider -------------------------------------------------------------------------------
+
+
+@router.get("/ui/oauth/{provider}")
+async def provider_sign_in(provider: str, page: PageDep) -> Response:
+    """A link, not a form (CSP's form-action would also govern the provider's redirects); the
+    flow's callback answers as the pages do (http/routes/oauth.py)."""
+    request = page.request
+    try:
+        await limit(page.rt, page.ctx, "oauth", {})
+        started = await oauth_flows.begin(
+            page.rt,
+            provider=provider,
+            redirect_to=_absolute(page, page.return_to()),
+            browser_cookie=oauth_routes.browser(request, page.settings),
+            hosted=True,
+        )
+    except AuthError as exc:
+        return page.redirect("/ui/login?" + urlencode({"error": exc.code.value}))
+    page.cookie_writes.append(lambda response: oauth_routes.bind_browser(response, page.settings, started.browser))
+    return page.finish(Response(status_code=303, headers={"Location": started.url}))
 
 
 # --- sign out ---------------------------------------------------------------------------------------------
