@@ -18,17 +18,7 @@ from tests.support.mfa import Authenticator
 from tests.support.oidc_provider import TestProvider
 from tests.support.social import SocialClientFactory, callback_from_provider
 from tests.support.social import sign_in as social_sign_in
-from tests.support.ui import (
-    ORIGIN,
-    SAME_ORIGIN,
-    Page,
-    api_headers,
-    location,
-    open_page,
-    post_form,
-    sign_in,
-    submit,
-)
+from tests.support.ui import ORIGIN, SAME_ORIGIN, Page, api_headers, location, open_page, post_form, sign_in
 from tests.support.webauthn import SoftAuthenticator
 
 EMAIL = "ada@example.com"
@@ -45,11 +35,24 @@ PAGES = [
 ]
 
 
+async def view(client: httpx.AsyncClient, path: str) -> Page:
+    return Page(await open_page(client, path))
+
+
+async def send(
+    client: httpx.AsyncClient, path: str, data: dict[str, str] | None = None, *, on: str | None = None
+) -> Page:
+    """Post the form to `path` as a browser would, from the page `on` (by default `path`)."""
+    shown = await view(client, on or path)
+    assert shown.status == 200, (on or path, shown.status, shown.text[:1000])
+    return await post_form(client, path, data or {}, token=shown.csrf_token())
+
+
 async def signed_in(client: httpx.AsyncClient, email: str = EMAIL, **extra: Any) -> dict[str, Any]:
     """A new account, signed in through the pages; the register answer's user object."""
     user: dict[str, Any] = (await register(client, email=email, **extra)).json()["user"]
     client.cookies.clear()
-    await sign_in(client, email)
+    await sign_in(client, email, STRONG_PASSWORD)
     return user
 
 
@@ -100,14 +103,14 @@ def assert_markup(page: Page) -> None:
 
 @pytest.mark.parametrize("path", [*PAGES, "/ui/account/sessions?sort=recent"])
 async def test_anonymous_is_sent_to_sign_in_and_back(client: httpx.AsyncClient, path: str) -> None:
-    page = await open_page(client, path)
+    page = await view(client, path)
     assert location(page) == "/ui/login?" + httpx.QueryParams({"return_to": path}).__str__()
 
 
 async def test_every_account_page_keeps_the_markup_rules(client: httpx.AsyncClient) -> None:
     await signed_in(client)
     for path in PAGES:
-        page = await open_page(client, path)
+        page = await view(client, path)
         assert page.status == 200, (path, page.status)
         assert page.response.headers["cache-control"] == "no-store"
         assert "form-action 'self'" in page.response.headers["content-security-policy"]
@@ -119,18 +122,18 @@ async def test_every_account_page_keeps_the_markup_rules(client: httpx.AsyncClie
 
 async def test_details_show_the_email_and_save_the_profile(client: httpx.AsyncClient) -> None:
     await signed_in(client)
-    page = await open_page(client, "/ui/account")
+    page = await view(client, "/ui/account")
     assert EMAIL in page.text
     resend = page.one("form", action="/ui/verify-email")  # not verified yet: the link again
     assert resend
     assert page.input("name")["autocomplete"] == "name"
     assert page.input("phone")["autocomplete"] == "tel"
 
-    done = await submit(client, "/ui/account", {"name": "Ada Lovelace", "username": "ada", "phone": "+14155550100"})
+    done = await send(client, "/ui/account", {"name": "Ada Lovelace", "username": "ada", "phone": "+14155550100"})
     assert location(done) == "/ui/account?notice=profile_saved"
     user = await me(client)
     assert (user["name"], user["username"], user["phone"]) == ("Ada Lovelace", "ada", "+14155550100")
-    shown = await open_page(client, location(done))
+    shown = await view(client, location(done))
     assert shown.notice() == "Your details have been saved."
     assert shown.input("name")["value"] == "Ada Lovelace"
 
@@ -138,7 +141,7 @@ async def test_details_show_the_email_and_save_the_profile(client: httpx.AsyncCl
 async def test_a_taken_username_is_the_form_again_with_409(client: httpx.AsyncClient) -> None:
     await register(client, email="grace@example.com", username="grace")
     await signed_in(client)
-    refused = await submit(client, "/ui/account", {"name": "Ada", "username": "grace", "phone": ""})
+    refused = await send(client, "/ui/account", {"name": "Ada", "username": "grace", "phone": ""})
     assert_refused_on(refused, 409, "username")
     assert refused.input("username")["value"] == "grace"  # values are kept
     assert (await me(client))["username"] is None
@@ -146,7 +149,7 @@ async def test_a_taken_username_is_the_form_again_with_409(client: httpx.AsyncCl
 
 async def test_a_malformed_phone_is_the_form_again_with_400(client: httpx.AsyncClient) -> None:
     await signed_in(client)
-    refused = await submit(client, "/ui/account", {"name": "Ada", "username": "", "phone": "not a phone"})
+    refused = await send(client, "/ui/account", {"name": "Ada", "username": "", "phone": "not a phone"})
     assert_refused_on(refused, 400, "phone")
     assert (await me(client))["name"] is None  # nothing saved
 
@@ -154,7 +157,7 @@ async def test_a_malformed_phone_is_the_form_again_with_400(client: httpx.AsyncC
 async def test_a_new_phone_needs_a_recent_proof(make_client: ClientFactory) -> None:
     async with make_client(reauth_max_age_seconds=0) as client:
         await signed_in(client)
-        sent = await submit(client, "/ui/account", {"phone": "+14155550100"})
+        sent = await send(client, "/ui/account", {"phone": "+14155550100"})
         assert location(sent) == "/ui/reauth?return_to=%2Fui%2Faccount"
         assert (await me(client))["phone"] is None
 
@@ -166,12 +169,12 @@ async def test_changing_the_password_ends_the_other_sessions(client: httpx.Async
     await signed_in(client)
     async with from_address(client, "198.51.100.9") as elsewhere:
         other = (await elsewhere.post("/login", json={"email": EMAIL, "password": STRONG_PASSWORD})).json()
-    page = await open_page(client, "/ui/account/password")
+    page = await view(client, "/ui/account/password")
     assert page.input("currentPassword")["autocomplete"] == "current-password"
     assert page.input("password")["autocomplete"] == "new-password"
     assert "New password" in page.text
 
-    done = await submit(
+    done = await send(
         client, "/ui/account/password", {"currentPassword": STRONG_PASSWORD, "password": "Brand-New-Horse-7"}
     )
     assert location(done) == "/ui/account?notice=password_changed"
@@ -183,7 +186,7 @@ async def test_changing_the_password_ends_the_other_sessions(client: httpx.Async
 
 async def test_a_wrong_current_password_is_401_on_that_field(client: httpx.AsyncClient) -> None:
     await signed_in(client)
-    refused = await submit(
+    refused = await send(
         client, "/ui/account/password", {"currentPassword": "not-it-at-all", "password": "Brand-New-Horse-7"}
     )
     assert_refused_on(refused, 401, "currentPassword")
@@ -193,7 +196,7 @@ async def test_a_wrong_current_password_is_401_on_that_field(client: httpx.Async
 
 async def test_a_weak_new_password_is_400_on_that_field(client: httpx.AsyncClient) -> None:
     await signed_in(client)
-    refused = await submit(client, "/ui/account/password", {"currentPassword": STRONG_PASSWORD, "password": "short"})
+    refused = await send(client, "/ui/account/password", {"currentPassword": STRONG_PASSWORD, "password": "short"})
     assert_refused_on(refused, 400, "password")
 
 
@@ -202,7 +205,7 @@ async def test_a_weak_new_password_is_400_on_that_field(client: httpx.AsyncClien
 
 async def set_up_totp(client: httpx.AsyncClient, **extra: str) -> tuple[Authenticator, list[str]]:
     """Through the setup page: the app and the recovery codes the answer showed."""
-    page = await open_page(client, "/ui/account/mfa/totp")
+    page = await view(client, "/ui/account/mfa/totp")
     assert page.status == 200, page.text[:1000]
     secret = page.input("secret")["value"]
     app = Authenticator(secret)
@@ -215,7 +218,7 @@ async def set_up_totp(client: httpx.AsyncClient, **extra: str) -> tuple[Authenti
 
 async def test_totp_setup_shows_the_qr_code_and_then_the_recovery_codes_once(client: httpx.AsyncClient) -> None:
     await signed_in(client)
-    page = await open_page(client, "/ui/account/mfa/totp")
+    page = await view(client, "/ui/account/mfa/totp")
     image = page.one("img", alt="QR code for your authenticator app")
     assert image["src"].startswith("data:image/svg+xml")
     secret = page.input("secret")
@@ -241,23 +244,23 @@ async def test_totp_setup_shows_the_qr_code_and_then_the_recovery_codes_once(cli
     assert (await me(client))["mfaEnabled"] is True
 
     for path in ("/ui/account/mfa/recovery-codes", "/ui/account/mfa"):  # never shown again
-        again = await open_page(client, path)
+        again = await view(client, path)
         assert again.status == 200
         assert 'id="recovery-codes"' not in again.text
         assert not any(code in again.text for code in codes)
-    overview = await open_page(client, "/ui/account/mfa")
+    overview = await view(client, "/ui/account/mfa")
     assert "On" in overview.text_of("factor-totp")
     assert "10 left" in overview.text_of("factor-recovery")
-    assert location(await open_page(client, "/ui/account/mfa/totp")) == "/ui/account/mfa"  # already on
+    assert location(await view(client, "/ui/account/mfa/totp")) == "/ui/account/mfa"  # already on
 
-    left = await open_page(client, "/ui/account/mfa/recovery-codes")
+    left = await view(client, "/ui/account/mfa/recovery-codes")
     assert "10 recovery codes left" in left.text_of("codes-left")
 
 
 async def test_totp_setup_after_an_old_sign_in_asks_the_password(make_client: ClientFactory) -> None:
     async with make_client(reauth_max_age_seconds=0) as client:
         await signed_in(client)
-        page = await open_page(client, "/ui/account/mfa/totp")
+        page = await view(client, "/ui/account/mfa/totp")
         assert page.status == 200
         assert not page.all("input", name="secret")
         assert page.input("currentPassword")["autocomplete"] == "current-password"
@@ -288,21 +291,21 @@ async def test_totp_setup_after_an_old_sign_in_asks_the_password(make_client: Cl
 async def test_turning_the_app_off_needs_a_current_code(client: httpx.AsyncClient) -> None:
     await signed_in(client)
     app, codes = await set_up_totp(client)
-    refused = await submit(client, "/ui/account/mfa/disable", {"code": app.wrong_code()})
+    refused = await send(client, "/ui/account/mfa/disable", {"code": app.wrong_code()})
     assert_refused_on(refused, 401, "code")
     assert (await me(client))["mfaEnabled"] is True
 
-    done = await submit(client, "/ui/account/mfa/disable", {"code": codes[0]})
+    done = await send(client, "/ui/account/mfa/disable", {"code": codes[0]})
     assert location(done) == "/ui/account/mfa?notice=mfa_disabled"
     assert (await me(client))["mfaEnabled"] is False
-    shown = await open_page(client, location(done))
+    shown = await view(client, location(done))
     assert shown.notice() == "The authenticator app has been turned off."
     assert "Off" in shown.text_of("factor-totp")
 
 
 async def test_turning_off_an_app_that_is_not_on_is_409(client: httpx.AsyncClient) -> None:
     await signed_in(client)
-    refused = await submit(client, "/ui/account/mfa/disable", {"code": "123456"})
+    refused = await send(client, "/ui/account/mfa/disable", {"code": "123456"})
     assert refused.status == 409
     assert refused.has_error_summary()
 
@@ -312,7 +315,7 @@ async def test_turning_off_an_app_that_is_not_on_is_409(client: httpx.AsyncClien
 
 async def add_passkey(client: httpx.AsyncClient, device: SoftAuthenticator, name: str = "Work laptop") -> Page:
     """As passkey.js does: the options with the form's token, the ceremony, the form posted."""
-    page = await open_page(client, "/ui/account/passkeys")
+    page = await view(client, "/ui/account/passkeys")
     token = page.csrf_token()
     options = await client.post(
         "/ui/passkey/options", data={"purpose": "register", "csrf_token": token}, headers=SAME_ORIGIN
@@ -337,7 +340,7 @@ async def passkeys(client: httpx.AsyncClient) -> list[dict[str, Any]]:
 
 async def test_adding_renaming_and_deleting_a_passkey(client: httpx.AsyncClient) -> None:
     await signed_in(client)
-    page = await open_page(client, "/ui/account/passkeys")
+    page = await view(client, "/ui/account/passkeys")
     button = page.one("button", type="button")
     assert button["data-passkey"] == "register"
     assert page.one("input", name="challengeId")["type"] == "hidden"
@@ -346,17 +349,17 @@ async def test_adding_renaming_and_deleting_a_passkey(client: httpx.AsyncClient)
     assert location(added) == "/ui/account/passkeys?notice=passkey_added"
     [passkey] = await passkeys(client)
     assert passkey["name"] == "Work laptop"
-    listed = await open_page(client, "/ui/account/passkeys")
+    listed = await view(client, "/ui/account/passkeys")
     assert "Work laptop" in listed.text_of("passkeys")
 
     path = f"/ui/account/passkeys/{passkey['id']}/rename"
-    blank = await submit(client, path, {"name": ""})
+    blank = await send(client, path, {"name": ""})
     assert_refused_on(blank, 400, "name")
-    renamed = await submit(client, path, {"name": "Phone"})
+    renamed = await send(client, path, {"name": "Phone"})
     assert location(renamed) == "/ui/account/passkeys?notice=passkey_renamed"
     assert [p["name"] for p in await passkeys(client)] == ["Phone"]
 
-    deleted = await submit(client, f"/ui/account/passkeys/{passkey['id']}/delete", on="/ui/account/passkeys")
+    deleted = await send(client, f"/ui/account/passkeys/{passkey['id']}/delete", on="/ui/account/passkeys")
     assert location(deleted) == "/ui/account/passkeys?notice=passkey_removed"
     assert await passkeys(client) == []
 
@@ -364,7 +367,7 @@ async def test_adding_renaming_and_deleting_a_passkey(client: httpx.AsyncClient)
 async def test_a_malformed_credential_is_the_form_again_with_400(client: httpx.AsyncClient) -> None:
     await signed_in(client)
     for credential in ("{not json", json.dumps(["a list"]), "x" * (16 * 1024 + 1)):
-        refused = await submit(
+        refused = await send(
             client, "/ui/account/passkeys", {"name": "Key", "challengeId": "abc", "credential": credential}
         )
         assert refused.status == 400, refused.text[:1000]
@@ -375,9 +378,9 @@ async def test_a_malformed_credential_is_the_form_again_with_400(client: httpx.A
 
 async def test_someone_elses_passkey_is_404(client: httpx.AsyncClient) -> None:
     await signed_in(client)
-    missing = await open_page(client, "/ui/account/passkeys/no-such-id/rename")
+    missing = await view(client, "/ui/account/passkeys/no-such-id/rename")
     assert missing.status == 404
-    gone = await submit(client, "/ui/account/passkeys/no-such-id/delete", on="/ui/account/passkeys")
+    gone = await send(client, "/ui/account/passkeys/no-such-id/delete", on="/ui/account/passkeys")
     assert gone.status == 404
 
 
@@ -396,7 +399,7 @@ async def test_deleting_a_passkey_needs_a_recent_proof(make_client: ClientFactor
             json={"challengeId": started["challengeId"], "credential": device.create(started["options"])},
         )
         assert made.status_code == 201, made.text
-        sent = await submit(client, f"/ui/account/passkeys/{made.json()['id']}/delete", on="/ui/account/passkeys")
+        sent = await send(client, f"/ui/account/passkeys/{made.json()['id']}/delete", on="/ui/account/passkeys")
         assert location(sent) == "/ui/reauth?return_to=%2Fui%2Faccount%2Fpasskeys"
         assert len(await passkeys(client)) == 1
         assert user["id"]
@@ -442,19 +445,19 @@ async def other_session(client: httpx.AsyncClient, host: str = "198.51.100.9") -
 async def test_sessions_are_listed_and_signed_out_one_by_one(client: httpx.AsyncClient) -> None:
     await signed_in(client)
     other = await other_session(client)
-    page = await open_page(client, "/ui/account/sessions")
+    page = await view(client, "/ui/account/sessions")
     table = page.text_of("sessions")
     assert "Chrome on Linux" in table and "198.51.100.9" in table and "This device" in table
     assert table.count("This device") == 1
 
     sessions = (await client.get("/sessions", headers=bearer(other))).json()
     other_id = next(s["id"] for s in sessions if s["current"])
-    done = await submit(client, f"/ui/account/sessions/{other_id}/revoke", on="/ui/account/sessions")
+    done = await send(client, f"/ui/account/sessions/{other_id}/revoke", on="/ui/account/sessions")
     assert location(done) == "/ui/account/sessions?notice=session_ended"
     assert (await client.get("/profile", headers=bearer(other))).status_code == 401
     assert (await client.get("/profile", headers=api_headers(client))).status_code == 200
 
-    again = await submit(client, f"/ui/account/sessions/{other_id}/revoke", on="/ui/account/sessions")
+    again = await send(client, f"/ui/account/sessions/{other_id}/revoke", on="/ui/account/sessions")
     assert again.status == 404  # DELETE /sessions/{id}'s rules: an ended session is unknown
     assert again.has_error_summary()
 
@@ -462,7 +465,7 @@ async def test_sessions_are_listed_and_signed_out_one_by_one(client: httpx.Async
 async def test_signing_out_every_other_session(client: httpx.AsyncClient) -> None:
     await signed_in(client)
     first, second = await other_session(client), await other_session(client, "198.51.100.10")
-    done = await submit(client, "/ui/account/sessions/others", on="/ui/account/sessions")
+    done = await send(client, "/ui/account/sessions/others", on="/ui/account/sessions")
     assert location(done) == "/ui/account/sessions?notice=sessions_ended"
     for token in (first, second):
         assert (await client.get("/profile", headers=bearer(token))).status_code == 401
@@ -474,12 +477,12 @@ async def test_signing_out_this_device_from_the_list_is_a_sign_out(client: httpx
     token = client.cookies.get("accessToken")
     assert token
     current = next(s["id"] for s in (await client.get("/sessions", headers=bearer(token))).json() if s["current"])
-    done = await submit(client, f"/ui/account/sessions/{current}/revoke", on="/ui/account/sessions")
+    done = await send(client, f"/ui/account/sessions/{current}/revoke", on="/ui/account/sessions")
     assert location(done) == "/ui/login?notice=signed_out"
     cleared = set_cookies(done.response)
     assert cleared["accessToken"]["max-age"] == "0" and cleared["refreshToken"]["max-age"] == "0"
     assert (await client.get("/profile", headers=bearer(token))).status_code == 401
-    assert location(await open_page(client, "/ui/account")).startswith("/ui/login?return_to=")
+    assert location(await view(client, "/ui/account")).startswith("/ui/login?return_to=")
 
 
 # --- linked providers ---------------------------------------------------------------------------------------
@@ -489,7 +492,7 @@ async def test_linking_a_provider_from_the_page(social: SocialClientFactory, op:
     op.login_as("ada-at-acme", email="ada.acme@example.com", email_verified=True)
     async with social() as client:
         await signed_in(client)
-        page = await open_page(client, "/ui/account/linked")
+        page = await view(client, "/ui/account/linked")
         policy = page.response.headers["content-security-policy"]
         started = await post_form(client, "/ui/account/linked/link", {"provider": "acme"}, token=page.csrf_token())
         at_provider = location(started)
@@ -500,11 +503,11 @@ async def test_linking_a_provider_from_the_page(social: SocialClientFactory, op:
         back = await client.get(await callback_from_provider(at_provider))
         assert back.status_code == 303, back.text
         assert back.headers["location"] == f"{ORIGIN}/ui/account/linked?notice=linked"
-        linked = await open_page(client, "/ui/account/linked")
+        linked = await view(client, "/ui/account/linked")
         assert "Acme" in linked.text_of("identities")
         assert [i["provider"] for i in (await me(client))["identities"]] == ["acme"]
 
-        unlinked = await submit(client, "/ui/account/linked/acme/unlink", on="/ui/account/linked")
+        unlinked = await send(client, "/ui/account/linked/acme/unlink", on="/ui/account/linked")
         assert location(unlinked) == "/ui/account/linked?notice=unlinked"
         assert (await me(client))["identities"] == []
 
@@ -514,7 +517,7 @@ async def test_unlinking_the_last_way_in_is_409(social: SocialClientFactory, op:
     async with social() as client:
         signed = await social_sign_in(client)  # an account made by the provider: no password
         assert signed.status_code in (200, 302), signed.text
-        refused = await submit(client, "/ui/account/linked/acme/unlink", on="/ui/account/linked")
+        refused = await send(client, "/ui/account/linked/acme/unlink", on="/ui/account/linked")
         assert refused.status == 409
         assert "last way to sign in" in refused.error_summary()
         assert [i["provider"] for i in (await me(client))["identities"]] == ["acme"]
@@ -523,7 +526,7 @@ async def test_unlinking_the_last_way_in_is_409(social: SocialClientFactory, op:
 async def test_linking_needs_a_recent_proof(social: SocialClientFactory) -> None:
     async with social(reauth_max_age_seconds=0) as client:
         await signed_in(client)
-        sent = await submit(client, "/ui/account/linked/link", {"provider": "acme"}, on="/ui/account/linked")
+        sent = await send(client, "/ui/account/linked/link", {"provider": "acme"}, on="/ui/account/linked")
         assert location(sent) == "/ui/reauth?return_to=%2Fui%2Faccount%2Flinked"
 
 
@@ -544,7 +547,7 @@ async def test_a_forged_post_is_refused_and_changes_nothing(
     client: httpx.AsyncClient, headers: dict[str, str], with_token: bool
 ) -> None:
     await signed_in(client)
-    page = await open_page(client, "/ui/account")
+    page = await view(client, "/ui/account")
     refused = await post_form(
         client,
         "/ui/account",
