@@ -190,6 +190,7 @@ async def test_a_wrong_current_password_is_401_on_that_field(client: httpx.Async
         client, "/ui/account/password", {"currentPassword": "not-it-at-all", "password": "Brand-New-Horse-7"}
     )
     assert_refused_on(refused, 401, "currentPassword")
+    assert refused.text_of("currentPassword-error") == "Your current password is not right."
     assert "not-it-at-all" not in refused.text and "Brand-New-Horse-7" not in refused.text  # no secret shown again
     assert (await client.post("/login", json={"email": EMAIL, "password": STRONG_PASSWORD})).status_code == 200
 

@@ -60,6 +60,14 @@ def needs_reauth(exc: AuthError) -> bool:
     return exc.code == ErrorCode.REAUTHENTICATION_REQUIRED
 
 
+def refusal(exc: AuthError, on_form: frozenset[str]) -> FormErrors:
+    """The errors of a form that may carry the current password: a wrong one is told as such
+    (the caller is signed in; there is no account to keep unnamed)."""
+    if exc.code == ErrorCode.INVALID_CREDENTIALS and "currentPassword" in on_form:
+        return one_error(N_("Your current password is not right."), on="currentPassword", status=exc.status)
+    return errors_of(exc, on_form=on_form)
+
+
 def when(moment: datetime | None) -> str | None:
     """A moment as the pages show it: UTC, to the minute."""
     return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else None
@@ -151,7 +159,7 @@ async def change_password(form: AccountForm) -> Response:
     except AuthError as exc:
         if needs_reauth(exc):
             return to_reauth(page, "/ui/account/password")
-        errors = errors_of(exc, on_form=PASSWORD_FIELDS, secret_field="currentPassword")  # noqa: S106
+        errors = refusal(exc, PASSWORD_FIELDS)
         return _password_page(page, status=errors.status, errors=errors)
     return page.redirect(HOME, notice="password_changed")
 
@@ -237,7 +245,7 @@ async def totp_enable(form: AccountForm) -> Response:
         except AuthError as exc:
             if exc.code == ErrorCode.CONFLICT:
                 return page.redirect("/ui/account/mfa")
-            errors = errors_of(exc, on_form=frozenset({"currentPassword"}), secret_field="currentPassword")  # noqa: S106
+            errors = refusal(exc, frozenset({"currentPassword"}))
             return _confirm_page(page, status=errors.status, errors=errors)
     try:
         code = form.get("code")
@@ -258,7 +266,7 @@ async def totp_enable(form: AccountForm) -> Response:
         if needs_reauth(exc):
             errors = one_error(PROBLEMS["reauthentication_required"], on="currentPassword", status=exc.status)
         else:
-            errors = errors_of(exc, on_form=TOTP_FIELDS, secret_field="currentPassword")  # noqa: S106
+            errors = refusal(exc, TOTP_FIELDS)
         return _totp_page(
             page,
             secret=secret,
@@ -606,7 +614,6 @@ async def link(form: AccountForm) -> Response:
     page = form.page
     provider = form.get("provider") or ""
     try:
-        await limit(page.rt, page.ctx, "oauth", form.fields)
         if provider not in page.rt.providers:
             raise validation_failed(FieldError("provider", N_("There is no such provider.")))
         await require_recent_sign_in(page.rt, form.viewer, Reauthentication(), ctx=page.ctx)
