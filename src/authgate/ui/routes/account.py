@@ -25,6 +25,7 @@ from authgate.http.schemas.passkeys import RenameIn
 from authgate.methods import second_factors
 from authgate.methods.oauth import flows as oauth_flows
 from authgate.methods.passkey import enrol as passkey_enrol
+from authgate.methods.recovery import renew as recovery_renew
 from authgate.methods.totp import enrol as totp_enrol
 from authgate.oauth import ProviderUnavailable
 from authgate.security import totp
@@ -286,12 +287,6 @@ def _codes_page(page: Page, codes: list[str]) -> Response:
 # --- recovery codes ------------------------------------------------------------------------------------
 
 
-async def renew_recovery_codes(page: Page, form: Form, code: str) -> list[str]:
-    """`POST /mfa/recovery-codes`'s use case. Not on this branch yet: until it is merged, the
-    page refuses as the API would without the route (a problem naming it)."""
-    raise AuthError(ErrorCode.CONFLICT, 409, "Conflict", N_("New recovery codes cannot be made here yet."))
-
-
 async def _codes_left_page(page: Page, *, status: int = 200, errors: FormErrors | None = None) -> Response:
     assert page.viewer is not None
     state = await second_factors.factor_state(page.rt, user_id=page.viewer.user_id)
@@ -311,7 +306,7 @@ async def renew_codes(form: AccountForm) -> Response:
         code = form.get("code")
         if code is None:
             raise validation_failed(FieldError("code", N_("Enter the code.")))
-        codes = await renew_recovery_codes(page, form, code)
+        codes = await recovery_renew.renew_recovery_codes(page.rt, user=form.viewer.user, code=code, ctx=page.ctx)
     except AuthError as exc:
         errors = errors_of(exc, on_form=frozenset({"code"}))
         return await _codes_left_page(page, status=errors.status, errors=errors)
