@@ -4,6 +4,8 @@ factor's own enrolment is in its package (`totp/enrol.py`, `code/enrol.py`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from authgate.core.parts import Parts
 from authgate.methods.recovery.factor import RECOVERY
 from authgate.methods.totp.factor import TOTP
@@ -41,3 +43,25 @@ async def reset_factors(tx: UnitOfWork, rt: Parts, *, user_id: str) -> list[str]
     await one_time_repo.void(tx.db, now=utcnow(), purposes=(MFA_CHALLENGE, CODE_MFA), user_id=user_id)
     await sync_mfa_flag(tx, rt, user_id=user_id)
     return removed
+
+
+@dataclass(frozen=True)
+class FactorState:
+    """What the account pages show of a user's second factors."""
+
+    authenticator: bool  # the authenticator app (TOTP) is on
+    recovery_codes_left: int
+    code_channel: str | None  # `email` or `sms` while the one-time-code factor is on
+
+
+async def factor_state(rt: Parts, *, user_id: str) -> FactorState:
+    """The user's second factors as they stand (a read; nothing changes)."""
+    async with rt.read() as db:
+        totp_row = await mfa_repo.get_totp(db, user_id=user_id)
+        left = await mfa_repo.count_unused_recovery_codes(db, user_id=user_id)
+        code = await mfa_repo.get_code_factor(db, user_id=user_id)
+    return FactorState(
+        authenticator=totp_row is not None and totp_row.secret is not None,
+        recovery_codes_left=left,
+        code_channel=code.channel if code is not None else None,
+    )
