@@ -291,6 +291,8 @@ async def test_role_change_through_the_page_as_through_the_api(make_client: Clie
         assert entry["actorId"] == admin_id and entry["ipAddress"] == CLIENT_IP
         assert entry["data"] == {"before": "user", "after": "support"}
 
+        missing = assert_page(await post_action(client, f"/ui/admin/users/{target}/role"), 400)
+        assert 'href="#role"' in missing
         unknown = await post_action(client, f"/ui/admin/users/{target}/role", {"role": "nobody"})
         html = assert_page(unknown, 400)
         assert 'aria-invalid="true"' in html and 'href="#role"' in html

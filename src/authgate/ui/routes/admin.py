@@ -263,10 +263,11 @@ async def act(
     notice: str,
     done: str | None = None,
     on_form: frozenset[str] = frozenset(),
+    again: Callable[[FormErrors], Awaitable[Response]] | None = None,
 ) -> Response:
     """One action on the user `user_id`: the recent proof, the one service call, then 303 to
     `done` (the user's page) with `notice`. A refusal: the error page for 403 and 404, else the
-    user's page again with the API's status."""
+    form again (`again`, or the user's page) with the API's status."""
     page = form.page
     assert page.viewer is not None
     back = user_url(user_id)
@@ -282,6 +283,8 @@ async def act(
         if exc.status in (403, 404):
             return refusal_page(page, exc)
         errors = errors_of(exc, on_form=on_form)
+        if again is not None:
+            return await again(errors)
         return await _user_page(page, user_id, status=errors.status, errors=errors, values=kept(form.fields))
     return page.redirect(done or back, notice=notice)
 
@@ -302,14 +305,14 @@ def _admin_change(form: Form, user_id: str, change: users_admin.AdminChange) -> 
 @router.post("/ui/admin/users/{user_id}/role")
 async def change_role(user_id: str, form: AdminForm) -> Response:
     role = form.get("role")
-    if role is None:
-        return await _user_page(
-            form.page, user_id, status=400, errors=one_error(N_("Choose a role."), on="role"), values=kept(form.fields)
-        )
-    change = users_admin.AdminChange(role=role)
-    return await act(
-        form, user_id, _admin_change(form, user_id, change), notice="role_changed", on_form=frozenset({"role"})
-    )
+    change = _admin_change(form, user_id, users_admin.AdminChange(role=role))
+
+    async def run() -> object:
+        if role is None:
+            raise validation_failed(FieldError("role", N_("Choose a role.")))
+        return await change()
+
+    return await act(form, user_id, run, notice="role_changed", on_form=frozenset({"role"}))
 
 
 @router.post("/ui/admin/users/{user_id}/disable")
@@ -410,19 +413,20 @@ def _same_email(typed: str | None, email: str) -> bool:
 @router.post("/ui/admin/users/{user_id}/delete")
 async def delete(user_id: str, form: AdminForm) -> Response:
     page, caller = form.page, form.viewer
-    try:
-        users_admin.require_reader(page.rt, caller)
-        target = await users_admin.get_user(page.rt, caller=caller, user_id=user_id)
-    except AuthError as exc:
-        return refusal_page(page, exc)
-    if not _same_email(form.get("email"), target.email):
-        errors = one_error(N_("Type the account's email address exactly as shown."), on="email")
-        return await _confirm_page(page, user_id, "delete", status=400, errors=errors)
 
     async def run() -> None:
+        users_admin.require_reader(page.rt, caller)
+        target = await users_admin.get_user(page.rt, caller=caller, user_id=user_id)
+        if not _same_email(form.get("email"), target.email):
+            raise validation_failed(FieldError("email", N_("Type the account's email address exactly as shown.")))
         await users_admin.delete_user(page.rt, caller=caller, user_id=user_id, proof=Reauthentication(), ctx=page.ctx)
 
-    return await act(form, user_id, run, notice="user_deleted", done="/ui/admin/users")
+    async def again(errors: FormErrors) -> Response:
+        return await _confirm_page(page, user_id, "delete", status=errors.status, errors=errors)
+
+    return await act(
+        form, user_id, run, notice="user_deleted", done="/ui/admin/users", on_form=frozenset({"email"}), again=again
+    )
 
 
 # --- the audit trail -----------------------------------------------------------------------------------
