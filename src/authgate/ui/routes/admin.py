@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Response
 
@@ -139,6 +139,15 @@ async def console(page: AdminPage) -> Response:
 # --- users --------------------------------------------------------------------------------------------
 
 
+def too_long(values: dict[str, str], cursor: str | None) -> None:
+    """A query field or cursor longer than any the API takes is refused, as the API does."""
+    problems = [FieldError(name, N_("This is too long.")) for name, v in values.items() if len(v) > MAX_QUERY_CHARS]
+    if cursor is not None and len(cursor) > MAX_QUERY_CHARS:
+        problems.append(FieldError("cursor", N_("This page link is not valid.")))
+    if problems:
+        raise validation_failed(*problems)
+
+
 def _disabled_filter(value: str | None) -> bool | None:
     return {"true": True, "false": False}.get(value or "")
 
@@ -158,10 +167,9 @@ async def users(page: AdminPage) -> Response:
     filters = {name: page.query(name) for name in ("email", "role", "disabled")}
     values = {name: value for name, value in filters.items() if value is not None}
     errors: FormErrors | None = None
-    found: Any = None
+    found: users_admin.UserPage | None = None
     try:
-        if any(len(v) > MAX_QUERY_CHARS for v in (*values.values(), page.query("cursor") or "")):
-            raise validation_failed(*[FieldError(n, N_("This is too long.")) for n in values])
+        too_long(values, page.query("cursor"))
         found = await users_admin.list_users(
             page.rt,
             email=filters["email"],
@@ -184,13 +192,13 @@ async def users(page: AdminPage) -> Response:
         values=values,
         role_options=[(name, name) for name in await _role_names(page, grantable=False)],
         users=found.items if found is not None else [],
-        locked=getattr(found, "locked_until", {}) if found is not None else {},
+        locked=found.locked_until if found is not None else {},
         next_url=next_url,
     )
 
 
 def user_url(user_id: str) -> str:
-    return f"/ui/admin/users/{user_id}"
+    return f"/ui/admin/users/{quote(user_id, safe='')}"
 
 
 @dataclass
@@ -474,16 +482,15 @@ async def audit_trail(page: AdminPage) -> Response:
     needs(page, AUDIT_READ)
     values = {name: value for name in AUDIT_FIELDS if (value := page.query(name)) is not None}
     errors: FormErrors | None = None
-    found: Any = None
-    problems = [FieldError(n, N_("This is too long.")) for n, v in values.items() if len(v) > MAX_QUERY_CHARS]
-    since = _moment(problems, "since", values.get("since"))
-    until = _moment(problems, "until", values.get("until"))
+    found: audit.AuditPage | None = None
     cursor = page.query("cursor")
     try:
+        too_long(values, cursor)
+        problems: list[FieldError] = []
+        since = _moment(problems, "since", values.get("since"))
+        until = _moment(problems, "until", values.get("until"))
         if problems:
             raise validation_failed(*problems)
-        if cursor is not None and len(cursor) > MAX_QUERY_CHARS:
-            raise validation_failed(FieldError("cursor", "Bad cursor."))
         query = audit.AuditQuery(
             user_id=values.get("userId"),
             types=values.get("type"),
