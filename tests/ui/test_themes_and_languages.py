@@ -92,14 +92,14 @@ def test_a_template_that_does_not_parse_or_a_locale_without_a_catalogue_stops_th
     broken = tmp_path / "broken"
     (broken / "ui").mkdir(parents=True)
     (broken / "ui" / "login.html").write_text("{% block content %}never closed")
-    with pytest.raises(TemplatesError, match="ui/login.html"):
+    with pytest.raises(TemplatesError, match=r"ui/login\.html"):
         Pages.build(_settings(templates_dir=broken))
     with pytest.raises(TemplatesError, match="the locale fr has no catalogue"):
         Pages.build(_settings(ui_locales="en,fr"))
     bad_po = tmp_path / "bad-po" / "locales" / "fr" / "LC_MESSAGES"
     bad_po.mkdir(parents=True)
     (bad_po / "authgate.po").write_text('msgid "unterminated\n')
-    with pytest.raises(TemplatesError, match="authgate.po does not parse"):
+    with pytest.raises(TemplatesError, match=r"authgate\.po does not parse"):
         Pages.build(_settings(templates_dir=tmp_path / "bad-po", ui_locales="en,fr"))
 
 
