@@ -17,14 +17,14 @@ from tests.support.http import set_cookies
 from tests.support.server import run_authgate
 from tests.support.ui import BROWSER, open_page
 
-FRENCH = '''msgid ""
+FRENCH = """msgid ""
 msgstr ""
 "Content-Type: text/plain; charset=UTF-8\\n"
 "Language: fr\\n"
 
 msgid "Sign in"
 msgstr "Se connecter"
-'''
+"""
 
 
 def _theme(root: Path) -> Path:
