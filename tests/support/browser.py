@@ -97,3 +97,32 @@ def fill(driver: webdriver.Chrome, **fields: str) -> None:
         box = driver.find_element(By.ID, element_id.replace("_", "-"))
         box.clear()
         box.send_keys(value)
+
+
+def virtual_authenticator(driver: webdriver.Chrome) -> str:
+    """A platform authenticator in DevTools that keeps discoverable credentials and verifies the
+    user; its id."""
+    driver.execute_cdp_cmd("WebAuthn.enable", {"enableUI": False})
+    options = {
+        "protocol": "ctap2",
+        "transport": "internal",
+        "hasResidentKey": True,
+        "hasUserVerification": True,
+        "isUserVerified": True,
+        "automaticPresenceSimulation": True,
+    }
+    return str(driver.execute_cdp_cmd("WebAuthn.addVirtualAuthenticator", {"options": options})["authenticatorId"])
+
+
+def touched_at_once(driver: webdriver.Chrome, authenticator: str, enabled: bool) -> None:
+    """Whether the authenticator answers every request at once (`enabled`), or waits, as a person
+    who does not pick a passkey from the autofill."""
+    driver.execute_cdp_cmd(
+        "WebAuthn.setAutomaticPresenceSimulation", {"authenticatorId": authenticator, "enabled": enabled}
+    )
+
+
+def remove_authenticator(driver: webdriver.Chrome, authenticator: str) -> None:
+    """Take a virtual authenticator, and the passkeys it holds, out of the browser."""
+    driver.execute_cdp_cmd("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": authenticator})
+    driver.execute_cdp_cmd("WebAuthn.disable", {})
