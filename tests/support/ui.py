@@ -1,191 +1,103 @@
-"""Driving the hosted pages (`/ui/…`) over HTTP as a browser would: load a page, take the CSRF
-token out of its form, post the form back with the same cookies and the fetch metadata a
-browser sends, and read what a page shows (error summary, invalid fields, notices, tables).
-
-The client's cookie jar carries the page cookies (`accessToken`, `refreshToken`, the CSRF
-cookie) from one request to the next, as a browser's does. Nothing follows redirects: tests
-look at each 303."""
+"""Driving the hosted pages over HTTP as a browser would: the client's cookie jar holds the
+session and CSRF cookies, each POST sends the form's own `csrf_token` with `Origin` and
+`Sec-Fetch-Site` of the page's origin, and answers are read as HTML."""
 
 from __future__ import annotations
 
-import html
 import re
-from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import Any
 
 import httpx
 
-from tests.support.http import STRONG_PASSWORD
-
-ORIGIN = "http://testserver"  # the `make_client` apps' public URL
-SAME_ORIGIN = {"Origin": ORIGIN, "Sec-Fetch-Site": "same-origin"}  # what a browser sends with a form of ours
-NAVIGATION = {"Sec-Fetch-Site": "same-origin", "Accept": "text/html"}
-FORM_TYPE = {"Content-Type": "application/x-www-form-urlencoded"}
+ORIGIN = "http://testserver"
+BROWSER = {"Accept": "text/html", "Sec-Fetch-Site": "same-origin"}
 
 
-class PageParser(HTMLParser):
-    """The parts of a page tests read: every element's attributes by tag, and the text of some."""
+class _Page(HTMLParser):
+    """The parts of a page tests read: each form's fields, every element's attributes by id."""
 
     def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.elements: list[tuple[str, dict[str, str]]] = []
-        self._stack: list[tuple[str, dict[str, str], list[str]]] = []
-        self.texts: dict[str, list[str]] = {}  # id -> text of the element with that id
+        super().__init__()
+        self.forms: list[dict[str, Any]] = []
+        self.by_id: dict[str, dict[str, str | None]] = {}
+        self.ids: list[str] = []
+        self.h1: list[str] = []
+        self._in_h1 = False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        attributes = {name: value if value is not None else "" for name, value in attrs}
-        self.elements.append((tag, attributes))
-        if tag not in {"input", "img", "br", "meta", "link"}:
-            self._stack.append((tag, attributes, []))
+        found = dict(attrs)
+        found["<tag>"] = tag
+        if (element_id := found.get("id")) is not None:
+            self.ids.append(element_id)
+            self.by_id[element_id] = found
+        if tag == "form":
+            self.forms.append({"action": found.get("action"), "method": found.get("method"), "fields": {}})
+        elif tag in ("input", "select", "textarea", "button") and self.forms and found.get("name"):
+            self.forms[-1]["fields"].setdefault(found["name"], found.get("value") or "")
+        if tag == "h1":
+            self._in_h1 = True
+            self.h1.append("")
 
     def handle_endtag(self, tag: str) -> None:
-        while self._stack:
-            open_tag, attributes, chunks = self._stack.pop()
-            text = "".join(chunks)
-            if "id" in attributes:
-                self.texts.setdefault(attributes["id"], []).append(text)
-            if self._stack:
-                self._stack[-1][2].append(text)
-            if open_tag == tag:
-                break
+        if tag == "h1":
+            self._in_h1 = False
 
     def handle_data(self, data: str) -> None:
-        if self._stack:
-            self._stack[-1][2].append(data)
+        if self._in_h1:
+            self.h1[-1] += data
 
 
-@dataclass
-class Page:
-    """A page as the tests read it."""
-
-    response: httpx.Response
-    parsed: PageParser = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.parsed = PageParser()
-        self.parsed.feed(self.response.text)
-
-    @property
-    def status(self) -> int:
-        return self.response.status_code
-
-    @property
-    def text(self) -> str:
-        return self.response.text
-
-    def all(self, tag: str, **attrs: str) -> list[dict[str, str]]:
-        """Every `<tag>` whose attributes include `attrs` (`class_` for `class`)."""
-        wanted = {name.rstrip("_").replace("_", "-"): value for name, value in attrs.items()}
-        return [a for t, a in self.parsed.elements if t == tag and all(a.get(k) == v for k, v in wanted.items())]
-
-    def one(self, tag: str, **attrs: str) -> dict[str, str]:
-        found = self.all(tag, **attrs)
-        assert len(found) == 1, (tag, attrs, found)
-        return found[0]
-
-    def input(self, name: str) -> dict[str, str]:
-        return self.one("input", name=name)
-
-    def text_of(self, element_id: str) -> str:
-        """The text inside the element with this id (whitespace collapsed)."""
-        texts = self.parsed.texts.get(element_id)
-        assert texts, f"no element with id {element_id!r}"
-        return " ".join(" ".join(texts).split())
-
-    def csrf_token(self) -> str:
-        tokens = {a["value"] for a in self.all("input", name="csrf_token")}
-        assert len(tokens) == 1, f"expected one CSRF token on the page, found {tokens}"
-        return tokens.pop()
-
-    def invalid_fields(self) -> set[str]:
-        """The names of the fields marked `aria-invalid="true"`."""
-        return {a.get("name", a.get("id", "")) for t, a in self.parsed.elements if a.get("aria-invalid") == "true"}
-
-    def summary_links(self) -> list[str]:
-        """The fields the error summary links to (`#password` → `password`)."""
-        if "error-summary" not in self.parsed.texts:
-            return []
-        summary = re.search(r'<div id="error-summary".*?</div>', self.text, re.S)
-        assert summary is not None
-        return [html.unescape(href)[1:] for href in re.findall(r'<a href="(#[^"]*)"', summary.group(0))]
-
-    def has_error_summary(self) -> bool:
-        return bool(self.all("div", id="error-summary", role="alert"))
-
-    def error_summary(self) -> str:
-        return self.text_of("error-summary")
-
-    def notice(self) -> str | None:
-        match = re.search(r'<p class="notice" role="status">(.*?)</p>', self.text, re.S)
-        return html.unescape(match.group(1)) if match else None
-
-    def list_items(self, element_id: str) -> list[str]:
-        """The text of each `<li>` of the list with this id."""
-        block = re.search(rf'<(ol|ul) id="{re.escape(element_id)}"[^>]*>(.*?)</\1>', self.text, re.S)
-        assert block is not None, f"no list with id {element_id!r}"
-        return [html.unescape(item).strip() for item in re.findall(r"<li>(.*?)</li>", block.group(2), re.S)]
+def parse(html: str) -> _Page:
+    page = _Page()
+    page.feed(html)
+    return page
 
 
-async def open_page(client: httpx.AsyncClient, path: str, **headers: str) -> Page:
-    """GET a page as a browser navigating on our own site would."""
-    response = await client.get(path, headers={**NAVIGATION, **headers})
-    return Page(response)
+def csrf_of(html: str, index: int = 0) -> str:
+    tokens = re.findall(r'name="csrf_token" value="([^"]+)"', html)
+    assert tokens, "the page has no form with a CSRF token"
+    return tokens[index]
 
 
-async def post_form(
-    client: httpx.AsyncClient,
-    path: str,
-    data: dict[str, str],
-    *,
-    token: str | None,
-    headers: dict[str, str] | None = None,
-) -> Page:
-    """POST a form to `path` with `token` as its CSRF token (None: without one)."""
-    body = dict(data)
-    if token is not None:
-        body["csrf_token"] = token
-    sent = {**SAME_ORIGIN, **FORM_TYPE, **(headers if headers is not None else {})}
-    response = await client.post(path, data=body, headers=sent)
-    return Page(response)
+async def open_page(client: httpx.AsyncClient, path: str, **kwargs: Any) -> httpx.Response:
+    return await client.get(path, headers=BROWSER, **kwargs)
 
 
 async def submit(
     client: httpx.AsyncClient,
     path: str,
-    data: dict[str, str] | None = None,
+    fields: dict[str, str],
     *,
-    on: str | None = None,
+    page: str | None = None,
+    form_index: int = 0,
     headers: dict[str, str] | None = None,
-) -> Page:
-    """Load the page that shows the form (`on`, by default `path`), then post the form to
-    `path` with that page's CSRF token and cookies, as a browser submitting it would."""
-    shown = await open_page(client, on or path)
-    assert shown.status == 200, (on or path, shown.status, shown.text[:500])
-    return await post_form(client, path, data or {}, token=shown.csrf_token(), headers=headers)
-
-
-def location(page: Page | httpx.Response) -> str:
-    response = page.response if isinstance(page, Page) else page
-    assert response.status_code == 303, (response.status_code, response.text[:500])
-    return response.headers["location"]
+) -> httpx.Response:
+    """GET `page` (default: `path`), then POST its form `form_index` as the browser would: the
+    form's own fields (its hidden ones included) with `fields` filled in."""
+    shown = await open_page(client, page or path)
+    assert shown.status_code == 200, shown.text
+    own = parse(shown.text).forms[form_index]["fields"]
+    data = {**own, "csrf_token": csrf_of(shown.text, form_index), **fields}
+    sent = {"Origin": ORIGIN, **BROWSER, **(headers or {})}
+    return await client.post(path, data=data, headers=sent)
 
 
 async def sign_in(
-    client: httpx.AsyncClient, email: str = "ada@example.com", password: str = STRONG_PASSWORD, **extra: str
-) -> Page:
-    """Sign in through `/ui/login`; the client then holds the page session's cookies."""
-    done = await submit(client, "/ui/login", {"email": email, "password": password, **extra})
-    assert done.status == 303, (done.status, done.text[:1000])
-    return done
+    client: httpx.AsyncClient, email: str, password: str, *, page: str = "/ui/login", **fields: str
+) -> httpx.Response:
+    response = await submit(client, "/ui/login", {"email": email, "password": password, **fields}, page=page)
+    assert response.status_code == 303, response.text
+    return response
 
 
-def access_token(client: httpx.AsyncClient) -> str:
-    """The page session's access token, for checking effects through the API."""
-    token = client.cookies.get("accessToken")
-    assert token, "not signed in"
-    return token
-
-
-def api_headers(client: httpx.AsyncClient) -> dict[str, Any]:
-    return {"Authorization": f"Bearer {access_token(client)}"}
+def field_error(html: str, name: str) -> str | None:
+    """The message tied to the field `name`, if the page shows one (and checks the tie)."""
+    page = parse(html)
+    element = page.by_id.get(name)
+    if element is None or element.get("aria-invalid") != "true":
+        return None
+    assert f"{name}-error" in (element.get("aria-describedby") or "").split()
+    match = re.search(rf'<p class="field-error" id="{re.escape(name)}-error">([^<]*)</p>', html)
+    assert match is not None
+    return match.group(1)

@@ -7,7 +7,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 
 from authgate.settings import Settings
 from authgate.ui.page import PageAnswer
-from authgate.ui.routes import account, assets, passkeys, signin
+from authgate.ui.routes import account, admin, assets, passkeys, signin
 from authgate.ui.templating import Pages
 
 
@@ -15,7 +15,8 @@ def routers(settings: Settings) -> list[APIRouter]:
     """The page routers the settings ask for, the 404 page last."""
     if not settings.ui:
         return []
-    return [signin.router, passkeys.router, account.router, assets.router, assets.not_found]
+    admin_routers = [admin.router] if settings.ui_admin else []
+    return [signin.router, passkeys.router, account.router, *admin_routers, assets.router, assets.not_found]
 
 
 async def _answer(_request: Request, exc: Exception) -> Response:
