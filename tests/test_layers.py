@@ -38,7 +38,7 @@ USE_CASES = INFRASTRUCTURE | {"core", "signin", "methods", "services"}
 ALLOWED: dict[str, set[str]] = {
     # entry points and the edge
     "entry": {"cli"},
-    "cli": USE_CASES | {"app", "cli_import", "connection", "runtime", "serving"},
+    "cli": USE_CASES | {"app", "cli_import", "connection", "runtime", "serving", "ui"},  # serve checks the templates
     "cli_import": USE_CASES | {"runtime"},
     "serving": {"app", "observability", "settings"},
     "app": {"http", "ui", "runtime", "observability", "settings", "authgate"},
