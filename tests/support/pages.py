@@ -473,16 +473,22 @@ def wait_for_path(driver: webdriver.Chrome, path: str) -> None:
     )
 
 
+def literal(text: str) -> str:
+    """`text` as an XPath string literal."""
+    assert '"' not in text, text
+    return f'"{text}"'
+
+
 def button(driver: webdriver.Chrome, text: str, within: WebElement | None = None) -> WebElement:
     """The one button that says `text`."""
-    found = (within or driver).find_elements(By.XPATH, f".//button[normalize-space()={json.dumps(text)}]")
+    found = (within or driver).find_elements(By.XPATH, f".//button[normalize-space()={literal(text)}]")
     assert len(found) == 1, f"{len(found)} buttons say {text!r} on {driver.current_url}"
     return found[0]
 
 
 def link(driver: webdriver.Chrome, text: str) -> WebElement:
     """The one link in <main> that says `text`."""
-    found = driver.find_elements(By.XPATH, f"//main//a[normalize-space()={json.dumps(text)}]")
+    found = driver.find_elements(By.XPATH, f"//main//a[normalize-space()={literal(text)}]")
     assert len(found) == 1, f"{len(found)} links say {text!r} on {driver.current_url}"
     return found[0]
 
@@ -497,8 +503,13 @@ def fill(driver: webdriver.Chrome, **fields: str) -> None:
 
 def press(driver: webdriver.Chrome, text: str, then: str) -> None:
     """Click the button that says `text` and wait for the next page, at path `then`."""
+    press_within(driver, None, text, then)
+
+
+def press_within(driver: webdriver.Chrome, within: WebElement | None, text: str, then: str) -> None:
+    """`press`, for the button that says `text` inside `within` (a table row)."""
     before = driver.find_element(By.TAG_NAME, "html")
-    button(driver, text).click()
+    button(driver, text, within).click()
     WebDriverWait(driver, PATIENCE).until(staleness_of(before), message=f"a new page after {text!r}")
     wait_for_path(driver, then)
 

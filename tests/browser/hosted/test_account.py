@@ -28,6 +28,7 @@ from tests.support.pages import (
     eventually,
     fill,
     link,
+    literal,
     main_text,
     new_email,
     notice,
@@ -43,7 +44,7 @@ pytestmark = pytest.mark.slow
 
 def nav(driver: webdriver.Chrome, text: str, then: str) -> None:
     """Follow the link that says `text` (in <main> or the header) to the page at `then`."""
-    found = driver.find_elements(By.XPATH, f"//a[normalize-space()={json.dumps(text)}]")
+    found = driver.find_elements(By.XPATH, f"//a[normalize-space()={literal(text)}]")
     assert found, f"no link says {text!r} on {driver.current_url}"
     found[0].click()
     wait_for_path(driver, then)
