@@ -1,8 +1,10 @@
 """The account pages in headless Chromium, each page through the page rules
 (tests/support/pages.py): register → the verification mail → sign in → an authenticator app →
-recovery codes → sign out → the second step, by the app and by a recovery code; a passkey added
-on the passkeys page with the DevTools virtual authenticator, then signing in with it (the button
-and the identifier's autofill); the sessions page signing out another browser.
+recovery codes → sign out → the second step, by the app and by a recovery code; new recovery
+codes; the app turned off; a passkey added on the passkeys page with the DevTools virtual
+authenticator, signing in with it (the button and the identifier's autofill), renamed and
+deleted; the sessions page signing out another browser; details, the password change (a wrong
+current password tied to its field) and the linked accounts page.
 
 Screenshots of every page go to `test-artifacts/screenshots/<test>/`."""
 
@@ -40,6 +42,8 @@ from tests.support.pages import (
 )
 
 pytestmark = pytest.mark.slow
+
+NEW_PASSWORD = "Brand-New-Horse-77"
 
 
 def nav(driver: webdriver.Chrome, text: str, then: str) -> None:
@@ -219,6 +223,22 @@ def test_add_a_passkey_then_sign_in_with_it(
     on_account_page(chromium, stack, check, email, "signed-in-from-the-autofill")
     assert access_claims(chromium)["sid"] != claims["sid"]
 
+    # Rename, then delete: the page's own forms, no script.
+    chromium.get(stack.url("/ui/account/passkeys"))
+    link(chromium, "Rename").click()
+    check(chromium, "rename")
+    assert "Now called: Laptop" in main_text(chromium)
+    fill(chromium, name="Work laptop")
+    press(chromium, "Rename", "/ui/account/passkeys")
+    check(chromium, "renamed")
+    assert notice(chromium) == "The passkey has been renamed."
+    (row,) = chromium.find_elements(By.CSS_SELECTOR, "table#passkeys tbody tr")
+    assert row.find_elements(By.TAG_NAME, "td")[0].text == "Work laptop"
+    press(chromium, "Delete", "/ui/account/passkeys")
+    check(chromium, "deleted")
+    assert notice(chromium) == "The passkey has been removed."
+    assert "You have no passkeys yet." in main_text(chromium)
+
 
 def test_sessions_page_signs_out_another_browser(
     stack: HostedStack,
@@ -249,3 +269,79 @@ def test_sessions_page_signs_out_another_browser(
     assert path_of(second_chromium) == "/ui/login?" + "return_to=%2Fui%2Faccount%2Fsessions"
     eventually(lambda: stack.whoami(second_chromium) is None, "the other browser's cookies gone")
     assert stack.whoami(chromium) == email
+
+
+def test_details_password_and_linked_accounts(stack: HostedStack, chromium: webdriver.Chrome, check: PageCheck) -> None:
+    email = stack.account()
+    sign_in(chromium, stack, email)
+    on_account_page(chromium, stack, check, email, "account")
+    fill(chromium, name="Grace Hopper")
+    press(chromium, "Save", "/ui/account")
+    check(chromium, "saved")
+    assert notice(chromium) == "Your details have been saved."
+    assert chromium.find_element(By.ID, "name").get_attribute("value") == "Grace Hopper"
+
+    nav(chromium, "Password", "/ui/account/password")
+    check(chromium, "password")
+    fill(chromium, currentPassword="Not-The-Password-1", password=NEW_PASSWORD)
+    press(chromium, "Change password", "/ui/account/password")
+    check(chromium, "wrong-current-password", status=401)
+    current = chromium.find_element(By.ID, "currentPassword")
+    assert current.get_attribute("aria-invalid") == "true" and current.get_attribute("value") == ""
+    fill(chromium, currentPassword=STRONG_PASSWORD, password=NEW_PASSWORD)
+    press(chromium, "Change password", "/ui/account")
+    check(chromium, "password-changed")
+    assert notice(chromium) == "Your password has been changed."
+    sign_out(chromium, check)
+    sign_in(chromium, stack, email, NEW_PASSWORD)
+    on_account_page(chromium, stack, check, email, "signed-in-with-the-new-password")
+
+    nav(chromium, "Linked accounts", "/ui/account/linked")
+    check(chromium, "linked")
+    assert "No account of another provider is linked." in main_text(chromium)
+
+
+def totp_on(driver: webdriver.Chrome, stack: HostedStack, check: PageCheck) -> list[str]:
+    """Turn on an authenticator app on its page; the recovery codes shown."""
+    driver.get(stack.url("/ui/account/mfa/totp"))
+    check(driver, "totp-setup")
+    app = pyotp.TOTP(driver.find_element(By.ID, "secret").get_attribute("value") or "")
+    fill(driver, code=app.now())
+    press(driver, "Turn on", "/ui/account/mfa/totp")
+    check(driver, "recovery-codes")
+    return [item.text for item in driver.find_elements(By.CSS_SELECTOR, "ol#recovery-codes > li")]
+
+
+def test_the_app_turned_off(stack: HostedStack, chromium: webdriver.Chrome, check: PageCheck) -> None:
+    email = stack.account()
+    sign_in(chromium, stack, email)
+    codes = totp_on(chromium, stack, check)
+
+    chromium.get(stack.url("/ui/account/mfa/disable"))
+    check(chromium, "turn-off")
+    fill(chromium, code="000000")
+    press(chromium, "Turn off", "/ui/account/mfa/disable")
+    check(chromium, "wrong-code", status=401)
+    assert chromium.find_element(By.ID, "code").get_attribute("aria-invalid") == "true"
+    fill(chromium, code=codes[0])
+    press(chromium, "Turn off", "/ui/account/mfa")
+    check(chromium, "turned-off")
+    assert notice(chromium) == "The authenticator app has been turned off."
+    assert chromium.find_element(By.ID, "factor-totp").text.startswith("Authenticator app Off")
+
+
+def test_new_recovery_codes(stack: HostedStack, chromium: webdriver.Chrome, check: PageCheck) -> None:
+    email = stack.account()
+    sign_in(chromium, stack, email)
+    first = totp_on(chromium, stack, check)
+
+    chromium.get(stack.url("/ui/account/mfa/recovery-codes"))
+    check(chromium, "codes-left")
+    fill(chromium, code=first[0])
+    press(chromium, "Make new codes", "/ui/account/mfa/recovery-codes")  # 200: the new codes, once
+    check(chromium, "new-codes")
+    second = [item.text for item in chromium.find_elements(By.CSS_SELECTOR, "ol#recovery-codes > li")]
+    assert len(second) == len(first) and not set(second) & set(first)
+    chromium.get(stack.url("/ui/account/mfa/recovery-codes"))
+    check(chromium, "codes-left-after")
+    assert chromium.find_element(By.ID, "codes-left").text == f"You have {len(second)} recovery codes left."
