@@ -47,6 +47,18 @@ async def test_the_threshold_th_failure_locks(state: LockoutState) -> None:
     assert await state.locked_for("account:b") is None  # subjects are apart
 
 
+async def test_many_subjects_are_read_in_one_call(state: LockoutState) -> None:
+    for _ in range(5):
+        assert await state.admit("account:a", POLICY) is None
+        await state.failed("account:a", POLICY)
+    assert await state.admit("account:c", POLICY) is None
+    await state.failed("account:c", POLICY)  # one failure: not locked
+    waits = await state.locked_for_many(["account:b", "account:a", "account:c"])
+    assert waits[0] is None and waits[2] is None
+    assert waits[1] is not None and 58 < waits[1] <= 60
+    assert await state.locked_for_many([]) == []
+
+
 async def test_released_checks_free_their_place(state: LockoutState) -> None:
     for _ in range(5):
         assert await state.admit("account:a", POLICY) is None

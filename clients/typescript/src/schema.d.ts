@@ -363,6 +363,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/mfa/recovery-codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Renew Recovery Codes
+         * @description Ten new recovery codes in place of the earlier ones, given a current TOTP code or an
+         *     unused recovery code (`code`, under any of its names).
+         */
+        post: operations["renew_recovery_codes_mfa_recovery_codes_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/email/verify": {
         parameters: {
             query?: never;
@@ -604,6 +625,7 @@ export interface paths {
          * List Users
          * @description Needs `users:read`. `email`: part of the address, any case; `passwordScheme`: the
          *     accounts whose password hash is of this scheme (`none`: without a password); oldest first.
+         *     `lockedUntil`: when a lockout of the account ends, while one lasts.
          */
         get: operations["list_users_users_get"];
         put?: never;
@@ -623,7 +645,7 @@ export interface paths {
         };
         /**
          * Get User
-         * @description Oneself, or anyone with `users:read` (who sees `disabled` and `passwordScheme` too).
+         * @description Oneself, or anyone with `users:read` (who sees `disabled`, `passwordScheme` and `lockedUntil` too).
          */
         get: operations["get_user_user__user_id__get"];
         /**
@@ -677,6 +699,72 @@ export interface paths {
          * @description Lift a lockout (too many failed sign-ins) before it ends on its own (`users:write`).
          */
         post: operations["unlock_user_user__user_id__unlock_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/user/{user_id}/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Sessions
+         * @description The account's live sessions, newest first (`users:read`).
+         */
+        get: operations["list_sessions_user__user_id__sessions_get"];
+        put?: never;
+        post?: never;
+        /**
+         * Revoke All Sessions
+         * @description End every session of the account at once (`users:write`).
+         */
+        delete: operations["revoke_all_sessions_user__user_id__sessions_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/user/{user_id}/sessions/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke Session
+         * @description End one session of the account at once (`users:write`): its access tokens are refused,
+         *     its refresh token is dead.
+         */
+        delete: operations["revoke_session_user__user_id__sessions__session_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/user/{user_id}/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send Password Reset
+         * @description Mail the account the reset link of `POST /password/forgot` (`users:write`). The sending
+         *     limit per recipient applies (429 `rate_limited`); a disabled account is a 409.
+         */
+        post: operations["send_password_reset_user__user_id__password_reset_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1118,9 +1206,28 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * AdminSessionOut
+         * @description A session as an administrator sees it (`GET /user/{id}/sessions`).
+         */
+        AdminSessionOut: {
+            /** Id */
+            id: string;
+            /** Createdat */
+            createdAt: string;
+            /** Lastusedat */
+            lastUsedAt: string;
+            /** Expiresat */
+            expiresAt: string;
+            /** Ipaddress */
+            ipAddress: string | null;
+            /** Useragent */
+            userAgent: string | null;
+        };
+        /**
          * AdminUserOut
-         * @description The user object as administrators see it: also whether the account is disabled, and the
-         *     scheme of its password hash (None: no password), to follow a migration of hashes.
+         * @description The user object as administrators see it: also whether the account is disabled, the
+         *     scheme of its password hash (None: no password), to follow a migration of hashes, and when
+         *     its lockout ends (None: not locked).
          */
         AdminUserOut: {
             /** Id */
@@ -1153,6 +1260,8 @@ export interface components {
             disabled: boolean;
             /** Passwordscheme */
             passwordScheme: string | null;
+            /** Lockeduntil */
+            lockedUntil: string | null;
         };
         /** AuditEntryOut */
         AuditEntryOut: {
@@ -1708,6 +1817,13 @@ export interface components {
             /** Currentpassword */
             currentPassword?: string | null;
         };
+        /** RecoveryCodesOut */
+        RecoveryCodesOut: {
+            /** Message */
+            message: string;
+            /** Recoverycodes */
+            recoveryCodes: string[];
+        };
         /**
          * RefreshIn
          * @description Optional: browsers send the `refreshToken` cookie instead.
@@ -1793,6 +1909,18 @@ export interface components {
             /** Name */
             name: string;
         };
+        /**
+         * RenewCodesIn
+         * @description A current TOTP code or an unused recovery code (used up): the re-authentication.
+         */
+        RenewCodesIn: {
+            /** Code */
+            code?: string | null;
+            /** Verificationcode */
+            verificationCode?: string | null;
+            /** Mfacode */
+            mfaCode?: string | null;
+        };
         /** ResetValidOut */
         ResetValidOut: {
             /** Valid */
@@ -1846,7 +1974,10 @@ export interface components {
             /** Graceseconds */
             graceSeconds?: number | null;
         };
-        /** SessionOut */
+        /**
+         * SessionOut
+         * @description A session in its user's own list: also whether it is the caller's.
+         */
         SessionOut: {
             /** Id */
             id: string;
@@ -3935,6 +4066,102 @@ export interface operations {
             };
         };
     };
+    renew_recovery_codes_mfa_recovery_codes_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RenewCodesIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecoveryCodesOut"];
+                };
+            };
+            /** @description The request is not valid: a field, the JSON body or the path (`validation_failed`), or a token, code or link that is not (`invalid_token`, `invalid_mfa_code`, `captcha_failed`, ...). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, a wrong or an expired credential, or a second factor is needed (`mfa_required`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed: a missing capability, a disabled account, an unverified address, or a cookie request from an origin that is not trusted. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with what exists (an address or name already taken, a role in use, the last way to sign in). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `AUTHGATE_MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests or failed attempts (`rate_limited`, `account_locked`); `Retry-After` says when to retry. */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this request needs (the database, Redis) does not answer; retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     request_verification_email_verify_post: {
         parameters: {
             query?: never;
@@ -5470,6 +5697,343 @@ export interface operations {
             };
             /** @description The body is not JSON. */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this request needs (the database, Redis) does not answer; retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_sessions_user__user_id__sessions_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminSessionOut"][];
+                };
+            };
+            /** @description The request is not valid: a field, the JSON body or the path (`validation_failed`), or a token, code or link that is not (`invalid_token`, `invalid_mfa_code`, `captcha_failed`, ...). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, a wrong or an expired credential, or a second factor is needed (`mfa_required`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed: a missing capability, a disabled account, an unverified address, or a cookie request from an origin that is not trusted. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this request needs (the database, Redis) does not answer; retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revoke_all_sessions_user__user_id__sessions_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid: a field, the JSON body or the path (`validation_failed`), or a token, code or link that is not (`invalid_token`, `invalid_mfa_code`, `captcha_failed`, ...). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, a wrong or an expired credential, or a second factor is needed (`mfa_required`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed: a missing capability, a disabled account, an unverified address, or a cookie request from an origin that is not trusted. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `AUTHGATE_MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this request needs (the database, Redis) does not answer; retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revoke_session_user__user_id__sessions__session_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid: a field, the JSON body or the path (`validation_failed`), or a token, code or link that is not (`invalid_token`, `invalid_mfa_code`, `captcha_failed`, ...). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, a wrong or an expired credential, or a second factor is needed (`mfa_required`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed: a missing capability, a disabled account, an unverified address, or a cookie request from an origin that is not trusted. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `AUTHGATE_MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this request needs (the database, Redis) does not answer; retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    send_password_reset_user__user_id__password_reset_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageOut"];
+                };
+            };
+            /** @description The request is not valid: a field, the JSON body or the path (`validation_failed`), or a token, code or link that is not (`invalid_token`, `invalid_mfa_code`, `captcha_failed`, ...). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, a wrong or an expired credential, or a second factor is needed (`mfa_required`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed: a missing capability, a disabled account, an unverified address, or a cookie request from an origin that is not trusted. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with what exists (an address or name already taken, a role in use, the last way to sign in). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `AUTHGATE_MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests or failed attempts (`rate_limited`, `account_locked`); `Retry-After` says when to retry. */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

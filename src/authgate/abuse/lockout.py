@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -93,6 +94,10 @@ class LockoutState(Protocol):
 
     async def locked_for(self, key: str) -> float | None:
         """How long the subject stays locked, if it is."""
+        ...
+
+    async def locked_for_many(self, keys: Sequence[str]) -> list[float | None]:
+        """`locked_for` of each key, in order, in one call (a page of accounts)."""
         ...
 
     async def unlock(self, key: str) -> bool:
@@ -172,6 +177,9 @@ class MemoryLockoutState:
         now = time.time()
         return entry.locked_until - now if entry is not None and entry.locked_until > now else None
 
+    async def locked_for_many(self, keys: Sequence[str]) -> list[float | None]:
+        return [await self.locked_for(key) for key in keys]
+
     async def unlock(self, key: str) -> bool:
         entry = self.entries.pop(key, None)
         return entry is not None and entry.locked_until > time.time()
@@ -231,6 +239,17 @@ if locked > now then return tostring(locked - now) end
 return false
 """
 )
+_LOCKED_FOR_MANY = (
+    _NOW
+    + """
+local out = {}
+for i, key in ipairs(KEYS) do
+  local locked = tonumber(redis.call('HGET', key, 'u') or '0')
+  if locked > now then out[i] = tostring(locked - now) else out[i] = false end
+end
+return out
+"""
+)
 
 
 class RedisLockoutState:
@@ -241,6 +260,7 @@ class RedisLockoutState:
         self._failed = redis.register_script(_FAILED)
         self._release = redis.register_script(_RELEASE)
         self._locked_for = redis.register_script(_LOCKED_FOR)
+        self._locked_for_many = redis.register_script(_LOCKED_FOR_MANY)
 
     def _keys(self, key: str) -> list[str]:
         base = self.prefix + hashed(key)
@@ -264,6 +284,12 @@ class RedisLockoutState:
 
     async def locked_for(self, key: str) -> float | None:
         return _seconds(await self._locked_for(keys=self._keys(key)[:1]))
+
+    async def locked_for_many(self, keys: Sequence[str]) -> list[float | None]:
+        if not keys:
+            return []
+        replies = await self._locked_for_many(keys=[self._keys(key)[0] for key in keys])
+        return [_seconds(reply) for reply in replies]
 
     async def unlock(self, key: str) -> bool:
         locked = await self.locked_for(key)
@@ -397,6 +423,16 @@ class Lockout:
             raise self._unavailable(exc) from None
         if wait is not None:
             raise account_locked(wait)
+
+    async def locked_for_many(self, subjects: Sequence[str]) -> list[float | None]:
+        """How long each subject stays locked (None: not locked), for showing; one call to the
+        state whatever their number. 503 when the state does not answer: a lock is never
+        shown as absent because it could not be read."""
+        try:
+            return await self.state.locked_for_many(subjects)
+        except Exception as exc:
+            log.error("lockout_unavailable", reason=type(exc).__name__)
+            raise temporarily_unavailable("Lockouts cannot be read just now. Try again in a few seconds.") from None
 
     async def unlock(self, subject: str) -> bool:
         try:

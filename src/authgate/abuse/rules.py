@@ -16,7 +16,7 @@ DEFAULTS: dict[str, str] = {
     "register.ip": "10/minute;50/hour",
     "login.ip": "30/minute;300/hour",
     "login.identifier": "10/minute;100/hour",
-    "mfa.ip": "30/minute",  # the second step of a sign-in (/mfa/verify, /mfa/passkey/options)
+    "mfa.ip": "30/minute",  # the second step of a sign-in (/mfa/verify, /mfa/passkey/options), /mfa/recovery-codes
     "passkey.ip": "30/minute",  # passkey sign-in (/passkeys/login/options and /verify)
     "otp_verify.ip": "30/minute",
     "otp_verify.identifier": "10/minute",

@@ -33,9 +33,10 @@ class TokenSettings(Section):
     session_max_seconds: int = Field(default=7_776_000, gt=0)
     """A session's absolute end, counted from its sign-in, whatever the refreshes (docs/sessions.md)."""
     reauth_max_age_seconds: int = Field(default=300, ge=0)
-    """How recent a sign-in must be for a sensitive change (MFA setup and enable, enrolling a one-time-code factor,
-    changing the phone, linking a provider); older sessions send `currentPassword` (or a current factor's `mfaCode`),
-    else 401 `reauthentication_required` (docs/mfa.md); `0` always asks for that proof."""
+    """How old the session's latest proof (its sign-in or its latest re-authentication) may be for a sensitive change
+    (a factor, the phone, linking a provider, deleting one's account, adding or deleting a passkey); otherwise the
+    request sends `currentPassword` (or a current factor's `mfaCode`) or spends a re-authentication of the last 5
+    minutes, else 401 `reauthentication_required` (docs/mfa.md); `0` asks for a proof with each change."""
 
     @property
     def access_ttl_seconds(self) -> int:

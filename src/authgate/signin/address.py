@@ -15,6 +15,7 @@ from authgate.storage.models.one_time import (
     MFA_CHALLENGE,
     OAUTH_STATE,
     PASSKEY_MFA,
+    PASSKEY_REAUTH,
     PASSKEY_REGISTER,
     RESET_PASSWORD,
 )
@@ -44,7 +45,7 @@ async def prove_address(tx: UnitOfWork, rt: Parts, *, user_id: str, email_key: s
         await revoke_user_sessions(tx, rt, user_id=user_id, reason="account_claimed")
         purposes = (
             *(RESET_PASSWORD, MAGIC_LINK, CODE_LOGIN, CODE_MFA, MFA_CHALLENGE, OAUTH_STATE, CODE_EXCHANGE),
-            *(PASSKEY_REGISTER, PASSKEY_MFA),
+            *(PASSKEY_REGISTER, PASSKEY_MFA, PASSKEY_REAUTH),
         )
         await one_time_repo.void(tx.db, now=now, purposes=purposes, user_id=user_id)
         tx.audit("account.claimed", user_id=user_id)

@@ -90,14 +90,16 @@ async def test_redirect_after_verification(messaging_client: MessagingClientFact
         assert followed.headers["location"] == "https://app.example.com/welcome"
 
 
-async def test_html_answers_for_browsers(mclient: httpx.AsyncClient, mailbox: Mailbox) -> None:
-    await register(mclient, options={"verifyEmail": True})
-    link = link_in(await mailbox.wait_for("ada@example.com"), "/email/verify/")
-    ok = await mclient.get(link, headers={"Accept": "text/html"})
-    assert ok.status_code == 200 and ok.headers["content-type"].startswith("text/html")
-    assert ok.headers["referrer-policy"] == "no-referrer"
-    again = await mclient.get(link, headers={"Accept": "text/html"})
-    assert again.status_code == 400 and "does not work" in again.text
+async def test_html_answers_for_browsers(messaging_client: MessagingClientFactory, mailbox: Mailbox) -> None:
+    """With the hosted pages off, a browser gets the small built-in pages."""
+    async with messaging_client(ui=False) as mclient:
+        await register(mclient, options={"verifyEmail": True})
+        link = link_in(await mailbox.wait_for("ada@example.com"), "/email/verify/")
+        ok = await mclient.get(link, headers={"Accept": "text/html"})
+        assert ok.status_code == 200 and ok.headers["content-type"].startswith("text/html")
+        assert ok.headers["referrer-policy"] == "no-referrer"
+        again = await mclient.get(link, headers={"Accept": "text/html"})
+        assert again.status_code == 400 and "does not work" in again.text
 
 
 async def test_required_verification_blocks_login_until_verified(

@@ -163,23 +163,25 @@ async def test_redirect_to_outside_the_allow_list_is_refused(mclient: httpx.Asyn
     assert unknown.status_code == 400
 
 
-async def test_html_form_flow(mclient: httpx.AsyncClient, mailbox: Mailbox) -> None:
-    await register(mclient)
-    link = await reset_link(mclient, mailbox, redirectTo="/signed-out?from=<reset>")
-    page = await mclient.get(link, headers={"Accept": "text/html,application/xhtml+xml"})
-    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert '<form method="post" action="">' in page.text and 'name="password"' in page.text
-    assert "default-src 'none'" in page.headers["content-security-policy"]
-    assert page.headers["referrer-policy"] == "no-referrer"
+async def test_html_form_flow(messaging_client: MessagingClientFactory, mailbox: Mailbox) -> None:
+    """With the hosted pages off, a browser gets the small built-in reset form."""
+    async with messaging_client(ui=False) as mclient:
+        await register(mclient)
+        link = await reset_link(mclient, mailbox, redirectTo="/signed-out?from=<reset>")
+        page = await mclient.get(link, headers={"Accept": "text/html,application/xhtml+xml"})
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+        assert '<form method="post" action="">' in page.text and 'name="password"' in page.text
+        assert "default-src 'none'" in page.headers["content-security-policy"]
+        assert page.headers["referrer-policy"] == "no-referrer"
 
-    weak = await mclient.post(link, data={"password": "short"})
-    assert weak.status_code == 400 and "<form" in weak.text
-    done = await mclient.post(link, data={"password": NEW_PASSWORD})
-    assert done.status_code == 303
-    assert done.headers["location"] == "http://testserver/signed-out?from=%3Creset%3E"
-    assert (await login(mclient, NEW_PASSWORD)).status_code == 200
-    used = await mclient.post(link, data={"password": NEW_PASSWORD})
-    assert used.status_code == 400 and "does not work" in used.text
+        weak = await mclient.post(link, data={"password": "short"})
+        assert weak.status_code == 400 and "<form" in weak.text
+        done = await mclient.post(link, data={"password": NEW_PASSWORD})
+        assert done.status_code == 303
+        assert done.headers["location"] == "http://testserver/signed-out?from=%3Creset%3E"
+        assert (await login(mclient, NEW_PASSWORD)).status_code == 200
+        used = await mclient.post(link, data={"password": NEW_PASSWORD})
+        assert used.status_code == 400 and "does not work" in used.text
 
 
 async def test_form_posts_are_refused_elsewhere(mclient: httpx.AsyncClient) -> None:

@@ -11,14 +11,26 @@ from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep
 from authgate.http.openapi import SIGN_IN, problems
 from authgate.http.responses import login_out
 from authgate.http.schemas.accounts import LoginOut
-from authgate.http.schemas.mfa import DisableIn, EnableIn, EnableOut, MessageOut, SetupIn, TotpSetupOut, VerifyIn
+from authgate.http.schemas.mfa import (
+    DisableIn,
+    EnableIn,
+    EnableOut,
+    MessageOut,
+    RecoveryCodesOut,
+    RenewCodesIn,
+    SetupIn,
+    TotpSetupOut,
+    VerifyIn,
+)
 from authgate.methods.passkey import signin as passkey_signin
 from authgate.methods.passkey.factor import PASSKEY_METHOD
+from authgate.methods.recovery import renew as recovery_renew
 from authgate.methods.totp import enrol as totp_enrol
 from authgate.signin import gate
 from authgate.signin.reauth import Reauthentication
 
 router = APIRouter(tags=["mfa"])
+RENEWED = "New recovery codes issued; the earlier ones no longer work. Keep these somewhere safe: each works once."
 ALREADY = problems(409)  # an authenticator app is already on (setup, enable), or none is (disable)
 
 
@@ -78,3 +90,19 @@ async def disable(body: DisableIn, principal: CurrentPrincipal, rt: RuntimeDep, 
     code = body.required_code("verificationCode")
     await totp_enrol.disable_totp(rt, user=principal.user, code=code, ctx=ctx)
     return MessageOut(message="MFA disabled")
+
+
+@router.post(
+    "/mfa/recovery-codes", responses=problems(401, 409), response_model=RecoveryCodesOut, dependencies=[guarded("mfa")]
+)
+async def renew_recovery_codes(
+    body: RenewCodesIn, principal: CurrentPrincipal, rt: RuntimeDep, ctx: Context
+) -> RecoveryCodesOut:
+    """Ten new recovery codes in place of the earlier ones, given a current TOTP code or an
+    unused recovery code (`code`, under any of its names)."""
+    code = body.required_code("code")
+    codes = await recovery_renew.renew_recovery_codes(rt, user=principal.user, code=code, ctx=ctx)
+    return RecoveryCodesOut(
+        message=RENEWED,
+        recovery_codes=codes,
+    )

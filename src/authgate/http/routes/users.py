@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import orjson
@@ -9,8 +10,11 @@ from fastapi import APIRouter, Query, Response, status
 
 from authgate.core.principal import Principal
 from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep
+from authgate.http.openapi import problems
 from authgate.http.responses import json_response
 from authgate.http.schemas.accounts import CreateUserIn, DeleteUserIn, UpdateUserIn
+from authgate.http.schemas.links import MessageOut
+from authgate.http.schemas.sessions import AdminSessionOut
 from authgate.http.schemas.users import (
     AdminUser,
     AdminUserOut,
@@ -33,15 +37,16 @@ LARGER_BODIES = (("/users/import", 64),)  # up to 1,000 rows: 64 x AUTHGATE_MAX_
 REFUSALS: dict[int | str, dict[str, object]] = {403: {}, 404: {}}
 
 
-def admin_out(rt: Runtime, user: AdminUser) -> AdminUserOut:
-    return AdminUserOut.of_admin(user, rt.roles.caps(user.role))
+def admin_out(rt: Runtime, user: AdminUser, locked_until: datetime | None) -> AdminUserOut:
+    return AdminUserOut.of_admin(user, rt.roles.caps(user.role), locked_until)
 
 
-def seen_by(rt: Runtime, caller: Principal, user: AdminUser, status_code: int = 200) -> Response:
+async def seen_by(rt: Runtime, caller: Principal, user: AdminUser, status_code: int = 200) -> Response:
     """The administrators' view for a caller with `users:read`; anyone else, reading or changing
-    their own account, gets the plain user object (no `disabled`, no `passwordScheme`)."""
+    their own account, gets the plain user object (no `disabled`, `passwordScheme`, `lockedUntil`)."""
     if users_admin.is_reader(rt, caller):
-        return json_response(admin_out(rt, user), status_code)
+        locked = await users_admin.locked_until(rt, user_ids=[user.id])
+        return json_response(admin_out(rt, user, locked.get(user.id)), status_code)
     return json_response(UserOut.of(user, rt.roles.caps(user.role)), status_code)
 
 
@@ -72,7 +77,8 @@ async def list_users(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
 ) -> Response:
     """Needs `users:read`. `email`: part of the address, any case; `passwordScheme`: the
-    accounts whose password hash is of this scheme (`none`: without a password); oldest first."""
+    accounts whose password hash is of this scheme (`none`: without a password); oldest first.
+    `lockedUntil`: when a lockout of the account ends, while one lasts."""
     users_admin.require_reader(rt, caller)
     page = await users_admin.list_users(
         rt,
@@ -83,7 +89,8 @@ async def list_users(
         cursor=cursor,
         limit=limit,
     )
-    return json_response(UserPageOut(items=[admin_out(rt, u) for u in page.items], next_cursor=page.next_cursor))
+    items = [admin_out(rt, u, page.locked_until.get(u.id)) for u in page.items]
+    return json_response(UserPageOut(items=items, next_cursor=page.next_cursor))
 
 
 @router.post("/user", status_code=status.HTTP_201_CREATED, response_model=AdminUserOut, responses={403: {}, 409: {}})
@@ -102,13 +109,13 @@ async def create_user(body: CreateUserIn, caller: CurrentPrincipal, rt: RuntimeD
         disabled=body.disabled,
         caller=caller,
     )
-    return seen_by(rt, caller, user, status.HTTP_201_CREATED)
+    return await seen_by(rt, caller, user, status.HTTP_201_CREATED)
 
 
 @router.get("/user/{user_id}", response_model=AdminUserOut, responses=REFUSALS)
 async def get_user(user_id: str, caller: CurrentPrincipal, rt: RuntimeDep) -> Response:
-    """Oneself, or anyone with `users:read` (who sees `disabled` and `passwordScheme` too)."""
-    return seen_by(rt, caller, await users_admin.get_user(rt, caller=caller, user_id=user_id))
+    """Oneself, or anyone with `users:read` (who sees `disabled`, `passwordScheme` and `lockedUntil` too)."""
+    return await seen_by(rt, caller, await users_admin.get_user(rt, caller=caller, user_id=user_id))
 
 
 @router.put("/user/{user_id}", response_model=AdminUserOut, responses=REFUSALS)
@@ -119,7 +126,7 @@ async def update_user(
     and another user's name and username."""
     profile, admin = changes(body)
     user = await users_admin.update_user(rt, caller=caller, user_id=user_id, change=profile, admin=admin, ctx=ctx)
-    return seen_by(rt, caller, user)
+    return await seen_by(rt, caller, user)
 
 
 @router.delete("/user/{user_id}", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=REFUSALS)
@@ -148,6 +155,47 @@ async def unlock_user(user_id: str, caller: CurrentPrincipal, rt: RuntimeDep) ->
     """Lift a lockout (too many failed sign-ins) before it ends on its own (`users:write`)."""
     was_locked = await users_admin.unlock(rt, caller=caller, user_id=user_id)
     return UnlockedOut(message="Sign-in is open again for this account.", was_locked=was_locked)
+
+
+@router.get("/user/{user_id}/sessions", response_model=list[AdminSessionOut], responses=REFUSALS)
+async def list_sessions(user_id: str, caller: CurrentPrincipal, rt: RuntimeDep) -> list[AdminSessionOut]:
+    """The account's live sessions, newest first (`users:read`)."""
+    return [AdminSessionOut.of_admin(row) for row in await users_admin.sessions_of(rt, caller=caller, user_id=user_id)]
+
+
+@router.delete(
+    "/user/{user_id}/sessions/{session_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    response_class=Response,
+    responses=REFUSALS,
+)
+async def revoke_session(user_id: str, session_id: str, caller: CurrentPrincipal, rt: RuntimeDep) -> Response:
+    """End one session of the account at once (`users:write`): its access tokens are refused,
+    its refresh token is dead."""
+    await users_admin.revoke_session(rt, caller=caller, user_id=user_id, session_id=session_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.delete(
+    "/user/{user_id}/sessions", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=REFUSALS
+)
+async def revoke_all_sessions(user_id: str, caller: CurrentPrincipal, rt: RuntimeDep) -> Response:
+    """End every session of the account at once (`users:write`)."""
+    await users_admin.revoke_all_sessions(rt, caller=caller, user_id=user_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/user/{user_id}/password-reset",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=MessageOut,
+    responses=problems(403, 404, 409, 429),
+)
+async def send_password_reset(user_id: str, caller: CurrentPrincipal, rt: RuntimeDep) -> MessageOut:
+    """Mail the account the reset link of `POST /password/forgot` (`users:write`). The sending
+    limit per recipient applies (429 `rate_limited`); a disabled account is a 409."""
+    await users_admin.send_password_reset(rt, caller=caller, user_id=user_id)
+    return MessageOut(message="A password reset link has been sent to the account's address.")
 
 
 @router.post("/users/import", response_model=ImportOut, responses={403: {}, 413: {}})

@@ -39,6 +39,15 @@ class DisableIn(TypedCode):
     pass
 
 
+class RenewCodesIn(TypedCode):
+    """A current TOTP code or an unused recovery code (used up): the re-authentication."""
+
+
+class RecoveryCodesOut(BaseModel):
+    message: str
+    recovery_codes: list[str] = Field(serialization_alias="recoveryCodes")
+
+
 class VerifyIn(TypedCode):
     """A code (`code`, under any of its names), or a passkey's answer: the `challengeId` of
     `/mfa/passkey/options` and the browser's `credential.toJSON()`."""

@@ -41,17 +41,18 @@ class MessageOut(BaseModel):
     message: str
 
 
-class SessionOut(BaseModel):
+class AdminSessionOut(BaseModel):
+    """A session as an administrator sees it (`GET /user/{id}/sessions`)."""
+
     id: str
     created_at: str = Field(serialization_alias="createdAt")
     last_used_at: str = Field(serialization_alias="lastUsedAt")
     expires_at: str = Field(serialization_alias="expiresAt")
     ip_address: str | None = Field(serialization_alias="ipAddress")
     user_agent: str | None = Field(serialization_alias="userAgent")
-    current: bool
 
     @classmethod
-    def of(cls, session: Session, *, current_id: str) -> SessionOut:
+    def of_admin(cls, session: Session) -> AdminSessionOut:
         return cls(
             id=session.id,
             created_at=iso_z(session.created_at),
@@ -59,8 +60,17 @@ class SessionOut(BaseModel):
             expires_at=iso_z(session.expires_at),
             ip_address=session.ip_address,
             user_agent=session.user_agent,
-            current=session.id == current_id,
         )
+
+
+class SessionOut(AdminSessionOut):
+    """A session in its user's own list: also whether it is the caller's."""
+
+    current: bool
+
+    @classmethod
+    def of(cls, session: Session, *, current_id: str) -> SessionOut:
+        return cls(**AdminSessionOut.of_admin(session).model_dump(), current=session.id == current_id)
 
 
 class RevokedOut(BaseModel):

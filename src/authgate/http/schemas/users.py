@@ -78,15 +78,22 @@ class UnlockedOut(BaseModel):
 
 
 class AdminUserOut(UserOut):
-    """The user object as administrators see it: also whether the account is disabled, and the
-    scheme of its password hash (None: no password), to follow a migration of hashes."""
+    """The user object as administrators see it: also whether the account is disabled, the
+    scheme of its password hash (None: no password), to follow a migration of hashes, and when
+    its lockout ends (None: not locked)."""
 
     disabled: bool
     password_scheme: str | None = Field(serialization_alias="passwordScheme")
+    locked_until: str | None = Field(serialization_alias="lockedUntil")
 
     @classmethod
-    def of_admin(cls, user: AdminUser, caps: list[str]) -> AdminUserOut:
-        return cls(**UserOut.of(user, caps).model_dump(), disabled=user.disabled, password_scheme=user.password_scheme)
+    def of_admin(cls, user: AdminUser, caps: list[str], locked_until: datetime | None) -> AdminUserOut:
+        return cls(
+            **UserOut.of(user, caps).model_dump(),
+            disabled=user.disabled,
+            password_scheme=user.password_scheme,
+            locked_until=iso_z(locked_until) if locked_until is not None else None,
+        )
 
 
 class UserPageOut(BaseModel):

@@ -9,6 +9,7 @@ a decoy (no user) and a `suppressed` outbox row that is never sent.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote
@@ -168,10 +169,14 @@ async def request_link(
     redirect_to: str | None = None,
     code_challenge: str | None = None,
     code_challenge_method: str | None = None,
+    also: Callable[[UnitOfWork, User | None], Awaitable[None]] | None = None,
 ) -> None:
     """Send a link of `purpose` to the account with this address, if there is one that should
     get it; answer the same either way (no account enumeration). The sending limits are
-    counted on the address before the account is looked up, so they answer alike for both."""
+    counted on the address before the account is looked up, so they answer alike for both.
+    `also` runs in the transaction that queues the link, given the account it goes to (None:
+    the decoy), before the link is queued: an administrator's request checks its target and
+    records itself there (services/admin/users.send_password_reset)."""
     address = _address(email)
     target = checked_redirect(rt, redirect_to)
     challenge = code_exchange.checked_challenge(code_challenge, code_challenge_method, target)
@@ -181,6 +186,8 @@ async def request_link(
     if user is not None and (user.disabled or (purpose == VERIFY_EMAIL and user.email_verified)):
         user = None
     async with rt.uow() as tx:
+        if also is not None:
+            await also(tx, user)
         await queue_link(
             tx,
             rt,

@@ -1,7 +1,8 @@
 """WebAuthn challenges in the one-time store: 32 random bytes each, for one purpose, bound to
-the account (registration) or the mfaToken (second step), valid 5 minutes, and used up by the
-first verify that names them, whatever its outcome (committed before the checks run), so a
-captured response cannot be replayed and of N concurrent verifies one proceeds."""
+the account (registration), the mfaToken (second step) or the session (re-authentication),
+valid 5 minutes, and used up by the first verify that names them, whatever its outcome
+(committed before the checks run), so a captured response cannot be replayed and of N
+concurrent verifies one proceeds."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ class Issued:
 class Taken:
     challenge: bytes
     user_id: str | None
-    bound_to: str | None  # the mfaToken's row, for a second step
+    bound_to: str | None  # the mfaToken's row (a second step) or the session (a re-authentication)
 
 
 def refused() -> AuthError:
@@ -56,7 +57,7 @@ async def take(
     rt: Parts, *, purpose: str, challenge_id: str, user_id: str | None = None, bound_to: str | None = None
 ) -> Taken:
     """Use the challenge up (committed at once); 400 `invalid_token` when it is unknown, used,
-    expired, of another purpose, or issued to another account or mfaToken."""
+    expired, of another purpose, or issued to another account, mfaToken or session."""
     async with rt.read() as db:
         row = await one_time_repo.consume_by_digest(
             db,

@@ -97,7 +97,7 @@ async def login(rt: Parts, *, challenge_id: str, credential: dict[str, Any], ctx
         async with rt.uow() as tx:
             proof = await PASSKEY_METHOD.verify(rt, tx, user, Attempt(asserted=asserted))
             if proof is None:  # deleted, or a concurrent assertion moved the counter first
-                raise _refused(user.id, invalid_credentials(), "the passkey changed meanwhile")
+                raise refused_assertion(user.id, invalid_credentials(), "the passkey changed meanwhile")
             outcome = await gate.complete(tx, rt, user=user, proofs=[proof], ctx=ctx)
     return await gate.finish(rt, outcome)
 
@@ -118,18 +118,18 @@ async def check(
     first factor only. A user handle, when the authenticator gives one, must be the owner's."""
     handle = ceremony.user_handle_of(credential)
     if handle is not None and handle != owner.passkey_handle:
-        raise _refused(owner.id, error, "the user handle is another account's")
+        raise refused_assertion(owner.id, error, "the user handle is another account's")
     try:
         asserted = ceremony.check_assertion(
             rp, credential, challenge=challenge, public_key=passkey.public_key, user_verification=first_factor
         )
     except ceremony.CeremonyFailed as failed:
-        raise _refused(passkey.user_id, error, str(failed)) from None
+        raise refused_assertion(passkey.user_id, error, str(failed)) from None
     if asserted.backup_eligible != passkey.backup_eligible:
-        raise _refused(passkey.user_id, error, "the backup-eligible flag changed")
+        raise refused_assertion(passkey.user_id, error, "the backup-eligible flag changed")
     if (passkey.sign_count or asserted.sign_count) and asserted.sign_count <= passkey.sign_count:
         await record_clone(rt, passkey, asserted.sign_count)
-        raise _refused(passkey.user_id, error, "the signature counter did not move forward")
+        raise refused_assertion(passkey.user_id, error, "the signature counter did not move forward")
     multi_factor = first_factor and rt.settings.passkey_satisfies_mfa
     return CheckedAssertion(
         passkey_id=passkey.id,
@@ -156,7 +156,7 @@ async def record_clone(rt: Parts, passkey: Passkey, presented: int) -> None:
         )
 
 
-def _refused(user_id: str, error: AuthError, reason: str) -> WrongSecret:
+def refused_assertion(user_id: str, error: AuthError, reason: str) -> WrongSecret:
     log.info("passkey_refused", user_id=user_id, reason=reason)
     return WrongSecret(error, user_id=user_id, method=PASSKEY_METHOD.name)
 
@@ -202,7 +202,7 @@ async def _second_step_assertion(
     async with rt.read() as db:
         passkey = await passkey_repo.by_credential(db, credential_id=credential_id) if credential_id else None
     if passkey is None or passkey.user_id != user.id:
-        raise _refused(user.id, invalid_mfa_code(), "not one of the account's passkeys")
+        raise refused_assertion(user.id, invalid_mfa_code(), "not one of the account's passkeys")
     return await check(
         rt, rp, passkey, user, credential, challenge=taken.challenge, first_factor=False, error=invalid_mfa_code()
     )

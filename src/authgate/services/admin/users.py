@@ -1,27 +1,32 @@
 """Administering users: listing, creating, changing, disabling, deleting them, lifting a
-lockout, resetting their second factors.
+lockout, resetting their second factors, ending their sessions, sending them a reset link.
 
 Who may do what (docs/users.md):
-- reading someone else needs `users:read`; changing, deleting, unlocking or resetting them
-  needs `users:write` and every capability their role carries (no one acts on someone more
-  powerful than themselves), and giving a role needs every capability it carries;
+- reading someone else (their sessions too) needs `users:read`; changing, deleting, unlocking
+  or resetting them, ending their sessions or sending them a reset link needs `users:write`
+  and every capability their role carries (no one acts on someone more powerful than
+  themselves), and giving a role needs every capability it carries;
 - the admin fields (`role`, `disabled`, `emailVerified`, `phoneVerified`) are `users:write`'s
   even on one's own account, but a value equal to the current one is accepted, so that a
   client may send back the user object it read;
 - only the user changes their own password, phone and email.
 Each change is one transaction with its audit entries; disabling ends the user's sessions in
-it, so their tokens are refused at once.
+it, so their tokens are refused at once. The audit entries name the caller as the actor (the
+request scope's, set when the caller was authenticated: authgate.scope).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from authgate.abuse.lockout import account
 from authgate.core.parts import Parts
 from authgate.core.principal import Principal
-from authgate.errors import FieldError, forbidden, not_found, validation_failed
+from authgate.errors import AuthError, ErrorCode, FieldError, forbidden, not_found, validation_failed
 from authgate.methods import second_factors as mfa
+from authgate.methods.link import flows as link_flows
 from authgate.scope import RequestContext
 from authgate.security.capabilities import decode_caps, grants, has_caps
 from authgate.security.hashing import SCHEMES
@@ -33,8 +38,8 @@ from authgate.services.pagination import decode_time_cursor, encode_time_cursor
 from authgate.signin import passkey_events, registration
 from authgate.signin.reauth import Reauthentication, require_recent_sign_in
 from authgate.signin.registration import Registration, add_user, new_user
-from authgate.signin.sessions import revoke_user_sessions
-from authgate.storage.models import Passkey, User
+from authgate.signin.sessions import list_sessions, revoke_sessions, revoke_user_sessions
+from authgate.storage.models import Passkey, Session, User
 from authgate.storage.repositories import passkeys as passkey_repo
 from authgate.storage.repositories import roles as role_repo
 from authgate.storage.repositories import users as user_repo
@@ -44,6 +49,7 @@ from authgate.storage.uow import UnitOfWork
 READ, WRITE = "users:read", "users:write"
 NO_PASSWORD = "none"  # noqa: S105 (`GET /users?passwordScheme=none`: the accounts without a password)
 ONLY_THE_USER = "Only the user can change this; send them a password reset link instead."
+BY_ADMIN = "revoked_by_admin"  # the reason of the sessions an administrator ends
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,7 @@ class AdminChange:
 class UserPage:
     items: list[User]
     next_cursor: str | None
+    locked_until: dict[str, datetime] = field(default_factory=dict)  # the locked ones among `items`
 
 
 def _caps(rt: Parts, principal: Principal) -> list[str]:
@@ -155,7 +162,19 @@ async def list_users(
     more = len(users) > limit
     users = users[:limit]
     last = users[-1] if users else None
-    return UserPage(users, encode_time_cursor(last.created_at, last.id) if more and last else None)
+    cursor_out = encode_time_cursor(last.created_at, last.id) if more and last else None
+    return UserPage(users, cursor_out, await locked_until(rt, user_ids=[u.id for u in users]))
+
+
+async def locked_until(rt: Parts, *, user_ids: Sequence[str]) -> dict[str, datetime]:
+    """When the lockout of each of these accounts ends, for those locked now (the
+    administrators' `lockedUntil`). Read from the lockout's state (this process, or Redis) in
+    one call, not from the database; 503 when that state does not answer."""
+    if not user_ids:
+        return {}
+    now = datetime.now(UTC)
+    waits = await rt.lockout.locked_for_many([account(user_id) for user_id in user_ids])
+    return {u: now + timedelta(seconds=w) for u, w in zip(user_ids, waits, strict=True) if w is not None}
 
 
 async def get_user(rt: Parts, *, caller: Principal, user_id: str) -> User:
@@ -330,3 +349,48 @@ async def unlock(rt: Parts, *, caller: Principal, user_id: str) -> bool:
         tx.audit("user.unlocked", user_id=user_id, wasLocked=was_locked)
         tx.emit("user.unlocked", userId=user_id, wasLocked=was_locked)
     return was_locked
+
+
+async def sessions_of(rt: Parts, *, caller: Principal, user_id: str) -> list[Session]:
+    """The account's live sessions, newest first (`users:read`)."""
+    require_reader(rt, caller)
+    await _find(rt, user_id)
+    live = await list_sessions(rt, user_id=user_id)
+    return sorted(live, key=lambda s: (s.created_at, s.id), reverse=True)
+
+
+async def revoke_session(rt: Parts, *, caller: Principal, user_id: str, session_id: str) -> None:
+    """End one session of the account at once: its access tokens are refused by authgate, its
+    refresh token is dead. Someone else's, an unknown or an ended session is a 404."""
+    _may_act_on(rt, caller, await _find(rt, user_id))
+    async with rt.uow() as tx:
+        await _hold(tx, rt, caller, user_id)
+        if not await revoke_sessions(tx, rt, session_ids=[session_id], user_id=user_id, reason=BY_ADMIN):
+            raise not_found("No such session.")
+
+
+async def revoke_all_sessions(rt: Parts, *, caller: Principal, user_id: str) -> list[str]:
+    """End every session of the account at once; the ids of those that were live."""
+    _may_act_on(rt, caller, await _find(rt, user_id))
+    async with rt.uow() as tx:
+        await _hold(tx, rt, caller, user_id)
+        return await revoke_user_sessions(tx, rt, user_id=user_id, reason=BY_ADMIN)
+
+
+async def send_password_reset(rt: Parts, *, caller: Principal, user_id: str) -> None:
+    """Mail the account the reset link `POST /password/forgot` sends (the same flow: link,
+    lifetime, sending limits, 429 `rate_limited` over them), recorded as
+    `password.reset_requested` in the transaction that queues it. A disabled account gets no
+    link from the forgot flow, so here it is a 409 rather than a mail never sent."""
+    target = await _find(rt, user_id)
+    _may_act_on(rt, caller, target)
+    if target.disabled:
+        raise AuthError(ErrorCode.CONFLICT, 409, "Conflict", "The account is disabled: enable it before a reset.")
+
+    async def record(tx: UnitOfWork, user: User | None) -> None:
+        if user is None or user.id != user_id:  # deleted, disabled or given another address meanwhile
+            raise not_found("No such user.")
+        await _hold(tx, rt, caller, user_id)
+        tx.audit("password.reset_requested", user_id=user_id)
+
+    await link_flows.request_link(rt, purpose=link_flows.RESET_PASSWORD, email=target.email, also=record)

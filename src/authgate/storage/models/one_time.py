@@ -30,6 +30,7 @@ CODE_EXCHANGE = "code_exchange"  # a native app's sign-in, waiting for POST /tok
 PASSKEY_REGISTER = "passkey_register"  # a WebAuthn challenge to create a passkey, for one account
 PASSKEY_LOGIN = "passkey_login"  # a WebAuthn challenge to sign in with a passkey (before anyone is known)
 PASSKEY_MFA = "passkey_mfa"  # a WebAuthn challenge to pass a second step, for one mfaToken
+PASSKEY_REAUTH = "passkey_reauth"  # a WebAuthn challenge to re-authenticate, for one session
 
 
 class OneTimeSecret(Base):

@@ -49,6 +49,10 @@ class Session(Base):
     previous_refresh_hash: Mapped[str | None] = mapped_column(String(64))
     rotated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     successor_sealed: Mapped[str | None] = mapped_column(Text)
+    # --- recent proof (migration 0015): the latest re-authentication, never the sign-in ---
+    reauthenticated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reauth_spent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a sensitive change used it up
+    reauth_method: Mapped[str | None] = mapped_column(String(16))  # what it proved: password, totp, passkey...
 
     __table_args__ = (
         Index("ix_sessions_user_id", "user_id"),

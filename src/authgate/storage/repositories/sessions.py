@@ -231,3 +231,36 @@ async def revoke(session: AsyncSession, *, session_ids: list[str], user_id: str 
     if user_id is not None:
         stmt = stmt.where(Session.user_id == user_id)
     return [(row[0], row[1]) for row in await session.execute(stmt)]
+
+
+async def record_reauthentication(
+    session: AsyncSession, *, session_id: str, at: datetime, method: str, spent: bool
+) -> bool:
+    """The live session's user proved themselves again at `at` (`method`); `spent` when the
+    sensitive change it came with uses it up at once. Its sign-in time never moves."""
+    result = await session.execute(
+        update(Session)
+        .where(Session.id == session_id, Session.revoked_at.is_(None))
+        .values(reauthenticated_at=at, reauth_spent_at=at if spent else None, reauth_method=method)
+        .returning(Session.id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.scalar_one_or_none() is not None
+
+
+async def spend_reauthentication(session: AsyncSession, *, session_id: str, seen: datetime, now: datetime) -> bool:
+    """Use up the session's re-authentication of `seen`, if no change spent it yet: one
+    conditional statement, so of concurrent changes exactly one gets it."""
+    result = await session.execute(
+        update(Session)
+        .where(
+            Session.id == session_id,
+            Session.revoked_at.is_(None),
+            Session.reauthenticated_at == seen,
+            Session.reauth_spent_at.is_(None),
+        )
+        .values(reauth_spent_at=now)
+        .returning(Session.id)
+        .execution_options(synchronize_session=False)
+    )
+    return result.scalar_one_or_none() is not None
