@@ -190,6 +190,7 @@ async def test_a_wrong_current_password_is_401_on_that_field(client: httpx.Async
         client, "/ui/account/password", {"currentPassword": "not-it-at-all", "password": "Brand-New-Horse-7"}
     )
     assert_refused_on(refused, 401, "currentPassword")
+    assert refused.text_of("currentPassword-error") == "Your current password is not right."
     assert "not-it-at-all" not in refused.text and "Brand-New-Horse-7" not in refused.text  # no secret shown again
     assert (await client.post("/login", json={"email": EMAIL, "password": STRONG_PASSWORD})).status_code == 200
 
@@ -286,6 +287,41 @@ async def test_totp_setup_after_an_old_sign_in_asks_the_password(make_client: Cl
         assert done.status == 200, done.text[:2000]
         assert len(done.list_items("recovery-codes")) == 10
         assert (await me(client))["mfaEnabled"] is True
+
+
+async def test_new_recovery_codes_are_shown_once_and_replace_the_old_ones(client: httpx.AsyncClient) -> None:
+    await signed_in(client)
+    app, old = await set_up_totp(client)
+    used = await send(client, "/ui/account/mfa/disable", {"code": app.wrong_code()})
+    assert used.status == 401  # (a refusal spends no recovery code)
+
+    refused = await send(client, "/ui/account/mfa/recovery-codes", {"code": app.wrong_code()})
+    assert_refused_on(refused, 401, "code")
+    assert "10 recovery codes left" in refused.text_of("codes-left")
+
+    renewed = await send(client, "/ui/account/mfa/recovery-codes", {"code": old[0]})
+    assert renewed.status == 200, renewed.text[:2000]
+    assert renewed.response.headers["cache-control"] == "no-store"
+    codes = renewed.list_items("recovery-codes")
+    assert len(codes) == 10 and not set(codes) & set(old)
+
+    again = await view(client, "/ui/account/mfa/recovery-codes")  # a reload shows how many, not which
+    assert "10 recovery codes left" in again.text_of("codes-left")
+    assert 'id="recovery-codes"' not in again.text and not any(code in again.text for code in codes)
+    stale = await send(client, "/ui/account/mfa/disable", {"code": old[1]})
+    assert stale.status == 401  # the earlier codes no longer work
+    done = await send(client, "/ui/account/mfa/disable", {"code": codes[0]})
+    assert location(done) == "/ui/account/mfa?notice=mfa_disabled"
+
+
+async def test_new_recovery_codes_without_an_app_are_409(client: httpx.AsyncClient) -> None:
+    await signed_in(client)
+    page = await view(client, "/ui/account/mfa/recovery-codes")
+    assert not page.all("input", name="code")  # nothing to renew: a link to set one up instead
+    token = (await view(client, "/ui/account/mfa/disable")).csrf_token()  # a form posted anyway
+    refused = await post_form(client, "/ui/account/mfa/recovery-codes", {"code": "123456"}, token=token)
+    assert refused.status == 409
+    assert refused.has_error_summary()
 
 
 async def test_turning_the_app_off_needs_a_current_code(client: httpx.AsyncClient) -> None:
