@@ -291,6 +291,8 @@ async def test_role_change_through_the_page_as_through_the_api(make_client: Clie
         assert entry["actorId"] == admin_id and entry["ipAddress"] == CLIENT_IP
         assert entry["data"] == {"before": "user", "after": "support"}
 
+        missing = assert_page(await post_action(client, f"/ui/admin/users/{target}/role"), 400)
+        assert 'href="#role"' in missing
         unknown = await post_action(client, f"/ui/admin/users/{target}/role", {"role": "nobody"})
         html = assert_page(unknown, 400)
         assert 'aria-invalid="true"' in html and 'href="#role"' in html
@@ -329,10 +331,19 @@ async def test_unlock_sessions_and_password_reset(make_client: ClientFactory) ->
         admin_id = await signed_in_admin(client)
         token = (await api_login(client, ROOT))["token"]
 
+        async with other(client) as theirs:
+            for _ in range(5):  # the default threshold of failed sign-ins
+                wrong = await theirs.post("/login", json={"email": "target@example.com", "password": "Wrong-Pass-1"})
+                assert wrong.status_code == 401
+        shown = assert_page(await open_page(client, f"/ui/admin/users/{target}"))
+        assert re.search(r"<dt>Locked until \(UTC\)</dt><dd>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d</dd>", shown), shown
+        assert "Active · Locked" in (await open_page(client, "/ui/admin/users")).text
         _, query = redirected_to(await post_action(client, f"/ui/admin/users/{target}/unlock"))
         assert query["notice"] == ["user_unlocked"]
         [entry] = await audit_of(client, token, target, "user.unlocked")
-        assert entry["actorId"] == admin_id and entry["data"] == {"wasLocked": False}
+        assert entry["actorId"] == admin_id and entry["data"] == {"wasLocked": True}
+        assert (await api(client, "GET", f"/user/{target}", token)).json()["lockedUntil"] is None
+        assert "<dd>Not locked</dd>" in (await open_page(client, f"/ui/admin/users/{target}")).text
 
         first = await api_login(client, "target@example.com")
         second = await api_login(client, "target@example.com")

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from fastapi import APIRouter, Depends, Response
 
@@ -53,7 +53,7 @@ def recent_proof(page: Page) -> bool:
     """Whether the admin's session proved who they are recently enough (SPEC §4 *Recent
     proof*), read without spending it."""
     assert page.viewer is not None
-    return reauth.signed_in_recently(page.rt, page.viewer)
+    return reauth.has_recent_proof(page.rt, page.viewer)
 
 
 def reauth_url(back: str) -> str:
@@ -139,6 +139,15 @@ async def console(page: AdminPage) -> Response:
 # --- users --------------------------------------------------------------------------------------------
 
 
+def too_long(values: dict[str, str], cursor: str | None) -> None:
+    """A query field or cursor longer than any the API takes is refused, as the API does."""
+    problems = [FieldError(name, N_("This is too long.")) for name, v in values.items() if len(v) > MAX_QUERY_CHARS]
+    if cursor is not None and len(cursor) > MAX_QUERY_CHARS:
+        problems.append(FieldError("cursor", N_("This page link is not valid.")))
+    if problems:
+        raise validation_failed(*problems)
+
+
 def _disabled_filter(value: str | None) -> bool | None:
     return {"true": True, "false": False}.get(value or "")
 
@@ -158,10 +167,9 @@ async def users(page: AdminPage) -> Response:
     filters = {name: page.query(name) for name in ("email", "role", "disabled")}
     values = {name: value for name, value in filters.items() if value is not None}
     errors: FormErrors | None = None
-    found: Any = None
+    found: users_admin.UserPage | None = None
     try:
-        if any(len(v) > MAX_QUERY_CHARS for v in (*values.values(), page.query("cursor") or "")):
-            raise validation_failed(*[FieldError(n, N_("This is too long.")) for n in values])
+        too_long(values, page.query("cursor"))
         found = await users_admin.list_users(
             page.rt,
             email=filters["email"],
@@ -184,13 +192,13 @@ async def users(page: AdminPage) -> Response:
         values=values,
         role_options=[(name, name) for name in await _role_names(page, grantable=False)],
         users=found.items if found is not None else [],
-        locked=getattr(found, "locked_until", {}) if found is not None else {},
+        locked=found.locked_until if found is not None else {},
         next_url=next_url,
     )
 
 
 def user_url(user_id: str) -> str:
-    return f"/ui/admin/users/{user_id}"
+    return f"/ui/admin/users/{quote(user_id, safe='')}"
 
 
 @dataclass
@@ -263,10 +271,11 @@ async def act(
     notice: str,
     done: str | None = None,
     on_form: frozenset[str] = frozenset(),
+    again: Callable[[FormErrors], Awaitable[Response]] | None = None,
 ) -> Response:
     """One action on the user `user_id`: the recent proof, the one service call, then 303 to
     `done` (the user's page) with `notice`. A refusal: the error page for 403 and 404, else the
-    user's page again with the API's status."""
+    form again (`again`, or the user's page) with the API's status."""
     page = form.page
     assert page.viewer is not None
     back = user_url(user_id)
@@ -282,6 +291,8 @@ async def act(
         if exc.status in (403, 404):
             return refusal_page(page, exc)
         errors = errors_of(exc, on_form=on_form)
+        if again is not None:
+            return await again(errors)
         return await _user_page(page, user_id, status=errors.status, errors=errors, values=kept(form.fields))
     return page.redirect(done or back, notice=notice)
 
@@ -302,14 +313,14 @@ def _admin_change(form: Form, user_id: str, change: users_admin.AdminChange) -> 
 @router.post("/ui/admin/users/{user_id}/role")
 async def change_role(user_id: str, form: AdminForm) -> Response:
     role = form.get("role")
-    if role is None:
-        return await _user_page(
-            form.page, user_id, status=400, errors=one_error(N_("Choose a role."), on="role"), values=kept(form.fields)
-        )
-    change = users_admin.AdminChange(role=role)
-    return await act(
-        form, user_id, _admin_change(form, user_id, change), notice="role_changed", on_form=frozenset({"role"})
-    )
+    change = _admin_change(form, user_id, users_admin.AdminChange(role=role))
+
+    async def run() -> object:
+        if role is None:
+            raise validation_failed(FieldError("role", N_("Choose a role.")))
+        return await change()
+
+    return await act(form, user_id, run, notice="role_changed", on_form=frozenset({"role"}))
 
 
 @router.post("/ui/admin/users/{user_id}/disable")
@@ -410,19 +421,20 @@ def _same_email(typed: str | None, email: str) -> bool:
 @router.post("/ui/admin/users/{user_id}/delete")
 async def delete(user_id: str, form: AdminForm) -> Response:
     page, caller = form.page, form.viewer
-    try:
-        users_admin.require_reader(page.rt, caller)
-        target = await users_admin.get_user(page.rt, caller=caller, user_id=user_id)
-    except AuthError as exc:
-        return refusal_page(page, exc)
-    if not _same_email(form.get("email"), target.email):
-        errors = one_error(N_("Type the account's email address exactly as shown."), on="email")
-        return await _confirm_page(page, user_id, "delete", status=400, errors=errors)
 
     async def run() -> None:
+        users_admin.require_reader(page.rt, caller)
+        target = await users_admin.get_user(page.rt, caller=caller, user_id=user_id)
+        if not _same_email(form.get("email"), target.email):
+            raise validation_failed(FieldError("email", N_("Type the account's email address exactly as shown.")))
         await users_admin.delete_user(page.rt, caller=caller, user_id=user_id, proof=Reauthentication(), ctx=page.ctx)
 
-    return await act(form, user_id, run, notice="user_deleted", done="/ui/admin/users")
+    async def again(errors: FormErrors) -> Response:
+        return await _confirm_page(page, user_id, "delete", status=errors.status, errors=errors)
+
+    return await act(
+        form, user_id, run, notice="user_deleted", done="/ui/admin/users", on_form=frozenset({"email"}), again=again
+    )
 
 
 # --- the audit trail -----------------------------------------------------------------------------------
@@ -470,16 +482,15 @@ async def audit_trail(page: AdminPage) -> Response:
     needs(page, AUDIT_READ)
     values = {name: value for name in AUDIT_FIELDS if (value := page.query(name)) is not None}
     errors: FormErrors | None = None
-    found: Any = None
-    problems = [FieldError(n, N_("This is too long.")) for n, v in values.items() if len(v) > MAX_QUERY_CHARS]
-    since = _moment(problems, "since", values.get("since"))
-    until = _moment(problems, "until", values.get("until"))
+    found: audit.AuditPage | None = None
     cursor = page.query("cursor")
     try:
+        too_long(values, cursor)
+        problems: list[FieldError] = []
+        since = _moment(problems, "since", values.get("since"))
+        until = _moment(problems, "until", values.get("until"))
         if problems:
             raise validation_failed(*problems)
-        if cursor is not None and len(cursor) > MAX_QUERY_CHARS:
-            raise validation_failed(FieldError("cursor", "Bad cursor."))
         query = audit.AuditQuery(
             user_id=values.get("userId"),
             types=values.get("type"),
