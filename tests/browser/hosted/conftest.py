@@ -1,8 +1,10 @@
-"""The hosted pages' walks share, per module, one authgate server (SQLite, the SMTP sink, the
-admin console on) and one Chromium: each test signs up its own fresh accounts and starts with
-no cookies. `chromium` here is that module's browser, so the `screenshot` fixture of
-tests/browser/conftest.py takes its pages; `check` runs the page rules (tests/support/pages.py)
-on the page a browser shows, with its screenshot."""
+"""The hosted pages' walks share one authgate server (SQLite, the SMTP sink, the admin console
+on) and one Chromium per test process (each pytest-xdist worker starts its own the first time
+one of its tests needs them, whichever modules its tests come from): each test signs up its own
+fresh accounts and starts on a blank page with no cookies, and takes out what it adds to the
+browser (a virtual authenticator). `chromium` here is that shared browser, so the `screenshot`
+fixture of tests/browser/conftest.py takes its pages; `check` runs the page rules
+(tests/support/pages.py) on the page a browser shows, with its screenshot."""
 
 from __future__ import annotations
 
@@ -15,19 +17,19 @@ from tests.support.browser import launch_chromium, need_chromium
 from tests.support.pages import HostedStack, PageCheck, axe_source, drain_logs, hosted_stack
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostedStack]:
     with hosted_stack(tmp_path_factory.mktemp("authgate")) as running:
         yield running
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def axe() -> str:
     return axe_source()
 
 
-@pytest.fixture(scope="module")
-def module_chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
+@pytest.fixture(scope="session")
+def shared_chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
     need_chromium()
     driver = launch_chromium(tmp_path_factory.mktemp("chromium"), logs=True)
     try:
@@ -37,9 +39,9 @@ def module_chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdri
 
 
 @pytest.fixture
-def chromium(module_chromium: webdriver.Chrome) -> webdriver.Chrome:
-    """The module's browser with no cookies, on a blank page, its logs emptied."""
-    driver = module_chromium
+def chromium(shared_chromium: webdriver.Chrome) -> webdriver.Chrome:
+    """The shared browser on a blank page, with no cookies, its logs emptied."""
+    driver = shared_chromium
     driver.get("about:blank")
     driver.execute_cdp_cmd("Network.clearBrowserCookies", {})
     drain_logs(driver)

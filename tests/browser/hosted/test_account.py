@@ -152,7 +152,7 @@ def test_register_verify_totp_sign_out_and_second_step(
 
 @pytest.fixture
 def authenticator(chromium: webdriver.Chrome) -> Iterator[str]:
-    """A DevTools virtual authenticator in the module's browser (ctap2, internal, resident keys,
+    """A DevTools virtual authenticator in the shared browser (ctap2, internal, resident keys,
     user verification), taken out after the test with its passkeys."""
     made = virtual_authenticator(chromium)
     try:
