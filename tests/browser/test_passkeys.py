@@ -22,7 +22,7 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.common.by import By
 
-from tests.support.browser import example_stack, fill, status_says
+from tests.support.browser import example_stack, fill, status_says, touched_at_once, virtual_authenticator
 from tests.support.http import STRONG_PASSWORD
 from tests.support.server import free_port, run_authgate, wait
 
@@ -58,29 +58,6 @@ def stack(tmp_path: Path) -> Iterator[tuple[str, str, dict[str, str]]]:
     }
     with example_stack(tmp_path, auth_port=auth_port, app_port=app_port, settings=settings):
         yield auth, app, settings
-
-
-def virtual_authenticator(driver: webdriver.Chrome) -> str:
-    """A platform authenticator in DevTools that keeps discoverable credentials and verifies the
-    user; its id."""
-    driver.execute_cdp_cmd("WebAuthn.enable", {"enableUI": False})
-    options = {
-        "protocol": "ctap2",
-        "transport": "internal",
-        "hasResidentKey": True,
-        "hasUserVerification": True,
-        "isUserVerified": True,
-        "automaticPresenceSimulation": True,
-    }
-    return str(driver.execute_cdp_cmd("WebAuthn.addVirtualAuthenticator", {"options": options})["authenticatorId"])
-
-
-def touched_at_once(driver: webdriver.Chrome, authenticator: str, enabled: bool) -> None:
-    """Whether the authenticator answers every request at once (`enabled`), or waits, as a person
-    who does not pick a passkey from the autofill."""
-    driver.execute_cdp_cmd(
-        "WebAuthn.setAutomaticPresenceSimulation", {"authenticatorId": authenticator, "enabled": enabled}
-    )
 
 
 def through_page(driver: webdriver.Chrome, method: str, path: str) -> dict[str, Any]:
