@@ -46,7 +46,7 @@ ALLOWED: dict[str, set[str]] = {
     "settings_reference": {"settings"},
     "http": (USE_CASES - {"storage"}) | {"runtime"},  # the edge parses, calls a use case, serialises
     # the second edge, the hosted pages: as http/, and it shares http/'s cookies, CSRF origins and limits
-    "ui": (USE_CASES - {"storage"}) | {"runtime", "http"},
+    "ui": (USE_CASES - {"storage"}) | {"runtime", "http", "authgate"},
     # the composition root: builds everything below, imported by nothing below
     "runtime": USE_CASES,
     # use cases

@@ -73,12 +73,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from authgate.serving import STARTUP_FAILURE, Supervisor, WorkerOptions, check_free, serve, spreads_connections
 
     settings = _serving_settings(args.host, args.port)
-    if not _pages_ready(settings):
-        return 2
     signal.signal(signal.SIGTERM, _stopped_on_request)
     if not _migrate_apart(settings):
         return 1
     share_across_workers(args.workers)  # before the workers start: one /metrics sums every worker
+    if not _pages_ready(settings):  # after it: the pages' modules load the metrics library
+        return 2
     options: dict[str, Any] = {
         "app": "authgate.app:create_app",
         "factory": True,
