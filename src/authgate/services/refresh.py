@@ -120,6 +120,19 @@ def _sweep_due(rt: Parts) -> bool:
     return True
 
 
+async def session_of(rt: Parts, *, token: str) -> Principal | None:
+    """The live session a current refresh token names, read without rotating it: a page loaded
+    by a navigation from another site must not rotate what the browser holds."""
+    presented = digest(token)
+    found = await session_repo.find_by_refresh_hash(rt.lane, token_hash=presented)
+    if found is None:
+        return None
+    session, user = found
+    if session.refresh_hash != presented or not _live(session, user, utcnow()):
+        return None
+    return Principal(user=user, session=session, claims={})
+
+
 async def refresh(rt: Parts, *, token: str) -> LoginResult:
     """Exchange a refresh token for a new pair; raise 401 `invalid_token` otherwise."""
     now = utcnow()

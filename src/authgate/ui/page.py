@@ -3,8 +3,8 @@
 A page reads the browser's session from the same `accessToken` and `refreshToken` cookies the
 API sets. An expired access token is refreshed (rotating the refresh token, grace window
 included) when the browser says the load is its own (`Sec-Fetch-Site: same-origin` or `none`,
-or no fetch metadata); on a navigation from another site the page counts as signed out rather
-than rotate a token another site's link made us touch. A session that has ended (revoked, the
+or no fetch metadata); on a navigation from another site the session is read through the
+current refresh token without rotating it, so another site's link never rotates a token. A session that has ended (revoked, the
 account disabled or deleted) is a sign-out: the cookies go.
 
 Every answer carries the pages' headers (`HEADERS` and the CSP of `policy`), and a page that
@@ -246,8 +246,8 @@ async def _viewer(request: Request, rt: Runtime) -> tuple[Principal | None, bool
     if not refresh:
         return None, False, None
     site = request.headers.get("sec-fetch-site")
-    if site is not None and site.strip().lower() not in OWN_LOADS:
-        return None, False, None  # another site's navigation: no rotation on its behalf
+    if site is not None and site.strip().lower() not in OWN_LOADS:  # another site's navigation:
+        return await refresh_service.session_of(rt, token=refresh), False, None  # read, never rotated
     try:
         result = await refresh_service.refresh(rt, token=refresh)
         return await authenticate(rt, result.access_token), False, result
