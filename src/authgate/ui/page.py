@@ -4,8 +4,8 @@ A page reads the browser's session from the same `accessToken` and `refreshToken
 API sets. An expired access token is refreshed (rotating the refresh token, grace window
 included) when the browser says the load is its own (`Sec-Fetch-Site: same-origin` or `none`,
 or no fetch metadata); on a navigation from another site the session is read through the
-current refresh token without rotating it, so another site's link never rotates a token. A session that has ended (revoked, the
-account disabled or deleted) is a sign-out: the cookies go.
+current refresh token without rotating it, so another site's link never rotates a token. A
+session that has ended (revoked, the account disabled or deleted) is a sign-out: the cookies go.
 
 Every answer carries the pages' headers (`HEADERS` and the CSP of `policy`), and a page that
 shows a form sets the CSRF cookie when the browser has none (ui/csrf.py).
