@@ -258,31 +258,29 @@ async def test_totp_setup_shows_the_qr_code_and_then_the_recovery_codes_once(cli
     assert "10 recovery codes left" in left.text_of("codes-left")
 
 
-async def test_totp_setup_after_an_old_sign_in_asks_the_password(make_client: ClientFactory) -> None:
+async def test_totp_setup_after_an_old_sign_in_asks_a_proof_first(make_client: ClientFactory) -> None:
     async with make_client(reauth_max_age_seconds=0) as client:
         await signed_in(client)
-        page = await view(client, "/ui/account/mfa/totp")
-        assert page.status == 200
-        assert not page.all("input", name="secret")
-        assert page.input("currentPassword")["autocomplete"] == "current-password"
-
-        wrong = await post_form(
-            client, "/ui/account/mfa/totp", {"currentPassword": "nope-nope"}, token=page.csrf_token()
+        first = await view(client, "/ui/account/mfa/totp")
+        assert location(first) == "/ui/reauth?return_to=%2Fui%2Faccount%2Fmfa%2Ftotp"
+        proof = await view(client, location(first))
+        proved = await post_form(
+            client,
+            "/ui/reauth",
+            {"currentPassword": STRONG_PASSWORD, "return_to": "/ui/account/mfa/totp"},
+            token=proof.csrf_token(),
         )
-        assert_refused_on(wrong, 401, "currentPassword")
-
-        setup = await post_form(
-            client, "/ui/account/mfa/totp", {"currentPassword": STRONG_PASSWORD}, token=page.csrf_token()
-        )
+        assert location(proved) == "/ui/account/mfa/totp"
+        setup = await view(client, "/ui/account/mfa/totp")
         assert setup.status == 200
         secret = setup.input("secret")["value"]
-        assert setup.input("currentPassword")  # the enable asks it again
+        assert setup.input("currentPassword")  # the proof went to the setup: the enable asks it again
         app = Authenticator(secret)
         done = await post_form(
             client,
             "/ui/account/mfa/totp",
             {"secret": secret, "code": await app.code(), "currentPassword": STRONG_PASSWORD},
-            token=page.csrf_token(),
+            token=setup.csrf_token(),
         )
         assert done.status == 200, done.text[:2000]
         assert len(done.list_items("recovery-codes")) == 10

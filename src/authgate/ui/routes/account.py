@@ -31,7 +31,7 @@ from authgate.oauth import ProviderUnavailable
 from authgate.security import totp
 from authgate.security.origins import origin_of
 from authgate.services.admin import users as users_admin
-from authgate.signin import sessions
+from authgate.signin import reauth, sessions
 from authgate.signin.reauth import Reauthentication, require_recent_sign_in
 from authgate.ui.deps import AccountForm, AccountPage, Form
 from authgate.ui.forms import FormErrors, errors_of, kept, one_error
@@ -209,24 +209,26 @@ def _qr_for(page: Page, secret: str) -> str | None:
     return totp.qr_data_url(url)
 
 
-def _confirm_page(page: Page, *, status: int = 200, errors: FormErrors | None = None) -> Response:
-    """A sign-in too old to set up a factor: the password first (or another proof at /ui/reauth)."""
-    return _totp_page(page, secret=None, qr_code_url=None, ask_password=True, status=status, errors=errors)
+REAUTH_FOR_SETUP = "/ui/reauth?" + urlencode({"return_to": "/ui/account/mfa/totp"})
 
 
-async def _new_setup(page: Page, reauth: Reauthentication, *, asked: bool) -> Response:
+async def _new_setup(page: Page) -> Response:
+    """A new secret; the enable that follows asks the password too when the proof this setup
+    used cannot count again (`AUTHGATE_REAUTH_MAX_AGE_SECONDS=0`, or none that is recent)."""
     assert page.viewer is not None
-    setup = await totp_enrol.setup_totp(page.rt, principal=page.viewer, reauth=reauth, ctx=page.ctx)
+    setup = await totp_enrol.setup_totp(page.rt, principal=page.viewer, reauth=Reauthentication(), ctx=page.ctx)
+    asked = page.settings.reauth_max_age_seconds == 0 or not reauth.has_recent_proof(page.rt, page.viewer)
     return _totp_page(page, secret=setup.secret, qr_code_url=setup.qr_code_url, ask_password=asked)
 
 
 @router.get("/ui/account/mfa/totp")
 async def totp_form(page: AccountPage) -> Response:
+    """Without a recent proof, `/ui/reauth` first (a GET never answers a POST's 200)."""
     try:
-        return await _new_setup(page, Reauthentication(), asked=False)
+        return await _new_setup(page)
     except AuthError as exc:
         if needs_reauth(exc):
-            return _confirm_page(page)
+            return page.redirect(REAUTH_FOR_SETUP)
         if exc.code == ErrorCode.CONFLICT:  # already on: its secret is never shown again
             return page.redirect("/ui/account/mfa")
         raise
@@ -237,17 +239,8 @@ async def totp_enable(form: AccountForm) -> Response:
     page = form.page
     password = form.get("currentPassword")
     secret = form.get("secret")
-    if secret is None:  # the first step of an old sign-in: the password, then a new setup
-        try:
-            if password is None:
-                raise validation_failed(FieldError("currentPassword", N_("Enter your current password.")))
-            # The password goes with the setup and again with the enable: the setup's answer asks it.
-            return await _new_setup(page, Reauthentication(current_password=password), asked=True)
-        except AuthError as exc:
-            if exc.code == ErrorCode.CONFLICT:
-                return page.redirect("/ui/account/mfa")
-            errors = refusal(exc, frozenset({"currentPassword"}))
-            return _confirm_page(page, status=errors.status, errors=errors)
+    if secret is None:
+        return page.redirect(REAUTH_FOR_SETUP)
     try:
         code = form.get("code")
         if code is None:
