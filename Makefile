@@ -7,7 +7,7 @@ PORT ?= 8000
 # pytest-xdist processes: most tests wait on I/O (servers, databases), not the CPU
 TEST_WORKERS ?= 4
 
-.PHONY: run mail test lint bench docs clean
+.PHONY: run mail test lint bench docs messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ lint: $(VENV)/.installed
 	$(BIN)/mypy src examples
 
 # The configuration reference in docs/configuration.md is written from the Settings class.
+# The hosted pages' messages: extract them into authgate.pot and merge it into the shipped catalogues.
+messages: $(VENV)/.installed
+	$(BIN)/python -m authgate.ui.catalogue
+
 docs: $(VENV)/.installed
 	$(BIN)/python -m authgate.settings_reference docs/configuration.md
 

@@ -4,30 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
-from altcha import ChallengeOptionsV1, ChallengeV1, PayloadV1, create_challenge_v1, solve_challenge_v1
+from altcha import ChallengeOptionsV1, create_challenge_v1
 
 from tests.support.app import ClientFactory
+from tests.support.captcha import solve
 from tests.support.http import STRONG_PASSWORD
 
 ALTCHA = {"captcha_provider": "altcha"}
 KEY = "altcha-hmac-key-for-tests-0123456789abcdef"
-
-
-def solve(issued_json: dict[str, Any], /, **changes: Any) -> str:
-    """What the widget sends: base64 of the JSON payload, with `changes` made to it."""
-    c = issued_json
-    issued = ChallengeV1(c["algorithm"], c["challenge"], c["maxnumber"], c["salt"], c["signature"])
-    solution = solve_challenge_v1(issued)
-    assert solution is not None
-    payload = PayloadV1(issued.algorithm, issued.challenge, solution.number, issued.salt, issued.signature).to_dict()
-    payload = {**payload, "took": 12, **changes}  # type: ignore[typeddict-item]
-    return base64.b64encode(json.dumps(payload).encode()).decode()
 
 
 def signed_elsewhere(key: str, expires: datetime | None) -> dict[str, Any]:

@@ -6,9 +6,12 @@ This module holds what it answers; the `siteverify` fixture (captcha/conftest.py
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import dataclass, field
 from typing import Any
+
+from altcha import ChallengeV1, PayloadV1, solve_challenge_v1
 
 from tests.support.app import CLIENT_IP
 
@@ -42,3 +45,14 @@ def siteverify_reply(form: dict[str, list[str]]) -> tuple[int, str, bytes]:
     else:
         answer = {"success": False, "error-codes": ["invalid-input-response"]}
     return 200, "application/json", json.dumps(answer).encode()
+
+
+def solve(issued_json: dict[str, Any], /, **changes: Any) -> str:
+    """What the widget sends: base64 of the JSON payload, with `changes` made to it."""
+    c = issued_json
+    issued = ChallengeV1(c["algorithm"], c["challenge"], c["maxnumber"], c["salt"], c["signature"])
+    solution = solve_challenge_v1(issued)
+    assert solution is not None
+    payload = PayloadV1(issued.algorithm, issued.challenge, solution.number, issued.salt, issued.signature).to_dict()
+    payload = {**payload, "took": 12, **changes}  # type: ignore[typeddict-item]
+    return base64.b64encode(json.dumps(payload).encode()).decode()

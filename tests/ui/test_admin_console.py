@@ -200,6 +200,29 @@ async def test_without_a_recent_proof_pages_and_actions_send_to_reauth(make_clie
         assert (await sql(client, "SELECT disabled FROM users WHERE id = :id", id=target))[0][0] in (False, 0)
 
 
+async def test_a_proof_at_reauth_opens_the_console_for_one_action(make_client: ClientFactory) -> None:
+    """With AUTHGATE_REAUTH_MAX_AGE_SECONDS=0 every change asks a proof: the one given at
+    /ui/reauth shows the pages until an action spends it, and the next page asks again."""
+    async with console(make_client, reauth_max_age_seconds=0) as client:
+        target = await account(client, "target@example.com")
+        await signed_in_admin(client)
+        back = f"/ui/admin/users/{target}"
+        proved = await submit(
+            client, "/ui/reauth", {"currentPassword": STRONG_PASSWORD}, page=f"/ui/reauth?return_to={back}"
+        )
+        assert redirected_to(proved)[0] == back
+        assert_page(await open_page(client, back))
+        assert_page(await open_page(client, "/ui/admin/audit"))
+        where, query = redirected_to(await post_action(client, f"{back}/disable"))
+        assert where == back and query["notice"] == ["user_disabled"]
+        assert (await sql(client, "SELECT disabled FROM users WHERE id = :id", id=target))[0][0] in (True, 1)
+        where, query = redirected_to(await open_page(client, back))
+        assert where == "/ui/reauth" and query["return_to"] == [back]
+        where, _ = redirected_to(await post_action(client, f"{back}/enable"))
+        assert where == "/ui/reauth"
+        assert (await sql(client, "SELECT disabled FROM users WHERE id = :id", id=target))[0][0] in (True, 1)
+
+
 async def test_an_aged_sign_in_is_no_recent_proof(make_client: ClientFactory) -> None:
     async with console(make_client) as client:
         admin_id = await signed_in_admin(client)

@@ -34,6 +34,8 @@ class AbuseSettings(Section):
     captcha_secret: BlankIsUnset = Field(default=None, repr=False)
     """The provider's secret key, required for `turnstile`, `hcaptcha` and `recaptcha`; for `altcha`, the key that signs
     challenges (at least 32 characters; derived from `JWT_SECRET` when unset)."""
+    captcha_site_key: str | None = Field(default=None, max_length=200, pattern=r"^[A-Za-z0-9_.-]*$")
+    """The provider's public site key, for the widget on the hosted pages (`turnstile`, `hcaptcha`, `recaptcha`)."""
     captcha_verify_url: HttpsUrl = None  # the secret is posted there
     """Replaces the provider's siteverify address (a proxy, a compatible service); `https`, or plain `http` only on
     `localhost`, `127.0.0.1` and `::1`."""

@@ -5,9 +5,9 @@ the owner out.
 One rule, for the API and the hosted pages. The session's latest proof of identity must be at
 most `AUTHGATE_REAUTH_MAX_AGE_SECONDS` old: its sign-in (`created_at`, its `auth_time`: when
 its first factor was proved; nothing moves it) or its latest re-authentication
-(`reauthenticated_at`).
-Otherwise the request proves itself: the current password (`currentPassword`) or a code of a
-current second factor (`mfaCode`); else 401 `reauthentication_required`.
+(`reauthenticated_at`). Otherwise the request proves itself: the current password
+(`currentPassword`) or a code of a current second factor (`mfaCode`); else 401
+`reauthentication_required`.
 
 A re-authentication (`/ui/reauth`: a password, a second factor's code or a passkey) also
 counts, whatever that setting, for one sensitive change within `SPENDABLE_FOR`: the first

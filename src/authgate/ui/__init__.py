@@ -7,7 +7,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 
 from authgate.settings import Settings
 from authgate.ui.page import PageAnswer
-from authgate.ui.routes import account, admin, assets, passkeys, signin
+from authgate.ui.routes import account, admin, assets, passkeys, reauth, signin
 from authgate.ui.templating import Pages
 
 
@@ -16,7 +16,15 @@ def routers(settings: Settings) -> list[APIRouter]:
     if not settings.ui:
         return []
     admin_routers = [admin.router] if settings.ui_admin else []
-    return [signin.router, passkeys.router, account.router, *admin_routers, assets.router, assets.not_found]
+    return [
+        signin.router,
+        reauth.router,
+        passkeys.router,
+        account.router,
+        *admin_routers,
+        assets.router,
+        assets.not_found,
+    ]
 
 
 async def _answer(_request: Request, exc: Exception) -> Response:

@@ -14,6 +14,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po, write_po
 
+from authgate import __version__
 from authgate.ui.templating import DOMAIN, SHIPPED
 
 PACKAGE = SHIPPED.parent
@@ -26,8 +27,11 @@ OPTIONS = {"templates/ui/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": 
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 
 
+HEADER = "# Messages of authgate's hosted pages (docs/hosted-pages.md#languages)."
+
+
 def extract() -> Catalog:
-    catalog = Catalog(project="authgate", domain=DOMAIN, charset="utf-8")
+    catalog = Catalog(project="authgate", version=__version__, domain=DOMAIN, charset="utf-8")
     for filename, lineno, message, comments, _context in extract_from_dir(
         str(PACKAGE), METHODS, OPTIONS, KEYWORDS, strip_comment_tags=True
     ):
@@ -47,6 +51,8 @@ def write() -> None:
         with path.open("rb") as existing:
             translated = read_po(existing, locale=path.parent.parent.name, domain=DOMAIN)
         translated.update(catalog)
+        translated.project, translated.version = "authgate", __version__
+        translated.header_comment = HEADER
         with path.open("wb") as out:
             write_po(out, translated, omit_header=False, sort_output=True, width=100, ignore_obsolete=True)
 

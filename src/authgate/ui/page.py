@@ -34,7 +34,7 @@ from authgate.security.origins import origin_of
 from authgate.services import refresh as refresh_service
 from authgate.settings import Settings
 from authgate.signin.sessions import LoginResult, authenticate
-from authgate.ui import csrf, return_to
+from authgate.ui import captcha, csrf, return_to
 from authgate.ui.forms import FormErrors
 from authgate.ui.locale import LANG_COOKIE, LANG_COOKIE_SECONDS, match, negotiate
 from authgate.ui.messages import notice_text
@@ -71,9 +71,14 @@ def form_action_sources(settings: Settings, extra: tuple[str, ...] = ()) -> str:
 
 
 def policy(settings: Settings, extra_form_targets: tuple[str, ...] = ()) -> str:
+    """The pages' CSP; with a hosted CAPTCHA, its widget's script and frame origins too."""
+    hosted = captcha.widget(settings)
+    scripts = " ".join(("'self'", *(hosted.scripts if hosted else ())))
+    frames = f"frame-src {' '.join(hosted.frames)}; " if hosted and hosted.frames else ""
     return (
-        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-        f"form-action {form_action_sources(settings, extra_form_targets)}; frame-ancestors 'none'; base-uri 'none'"
+        f"default-src 'none'; script-src {scripts}; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+        f"{frames}form-action {form_action_sources(settings, extra_form_targets)}; frame-ancestors 'none'; "
+        "base-uri 'none'"
     )
 
 
@@ -178,6 +183,9 @@ class Page:
                 "values": values or {},
                 "notice": notice,
                 "static": static_url,
+                "captcha": captcha.widget(self.settings),
+                "captcha_challenge": captcha.challenge_url(self.settings),
+                "captcha_site_key": self.settings.captcha_site_key or "",
                 "has_logo": self.pages.has_logo,
                 "locales": self.pages.locales,
                 "language_names": self.pages.language_names,

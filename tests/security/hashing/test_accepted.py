@@ -102,6 +102,7 @@ def test_plain_bcrypt_73_bytes_sharing_the_first_72_does_not_match() -> None:
 
 # --- Firebase ---------------------------------------------------------------------------------
 
+
 def test_firebase_published_vector_reproduces() -> None:
     stored = parse(gen.FIREBASE_VECTOR)
     assert stored.scheme == "firebase-scrypt"

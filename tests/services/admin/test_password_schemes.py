@@ -84,6 +84,8 @@ async def test_stats_count_schemes_and_the_hashes_the_next_sign_in_replaces(clie
     assert (stats.users, stats.without_password) == (4, 1)
     assert stats.schemes == {"bcrypt-hmac-sha256": 2, "bcrypt": 1}
     assert stats.outdated == 2  # the plain bcrypt hash and the cost-5 one
-    assert (await client.post("/login", json={"email": "old@example.com", "password": STRONG_PASSWORD})).status_code == 200
+    assert (
+        await client.post("/login", json={"email": "old@example.com", "password": STRONG_PASSWORD})
+    ).status_code == 200
     after = await password_stats(runtime(client))
     assert after.schemes == {"bcrypt-hmac-sha256": 3} and after.outdated == 1

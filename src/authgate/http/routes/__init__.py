@@ -40,7 +40,9 @@ PREFIXED: list[APIRouter] = [
     captcha.router,
     introspection.router,
     keys.router,
-    passkeys.router,  # last: the hot routes above are matched without trying these
+    passkeys.router,  # after the others: the hot routes above are matched without trying these
+    users.rare,  # an administrator's occasional actions, and renewing recovery codes: the very last
+    mfa.rare,
 ]
 ROOT: list[APIRouter] = [health.router]
 FORM_PATHS: tuple[str, ...] = (*links.FORM_PATHS, *introspection.FORM_PATHS)

@@ -30,6 +30,7 @@ from authgate.signin import gate
 from authgate.signin.reauth import Reauthentication
 
 router = APIRouter(tags=["mfa"])
+rare = APIRouter(tags=["mfa"])  # served after every other router (routes/__init__.py), as users.rare
 RENEWED = "New recovery codes issued; the earlier ones no longer work. Keep these somewhere safe: each works once."
 ALREADY = problems(409)  # an authenticator app is already on (setup, enable), or none is (disable)
 
@@ -92,7 +93,7 @@ async def disable(body: DisableIn, principal: CurrentPrincipal, rt: RuntimeDep, 
     return MessageOut(message="MFA disabled")
 
 
-@router.post(
+@rare.post(
     "/mfa/recovery-codes", responses=problems(401, 409), response_model=RecoveryCodesOut, dependencies=[guarded("mfa")]
 )
 async def renew_recovery_codes(

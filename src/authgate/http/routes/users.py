@@ -33,6 +33,9 @@ from authgate.services.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from authgate.signin.reauth import Reauthentication
 
 router = APIRouter(tags=["users"])
+# Served after every other router (routes/__init__.py): an administrator's occasional actions
+# are not tried before the hot routes on every request.
+rare = APIRouter(tags=["users"])
 LARGER_BODIES = (("/users/import", 64),)  # up to 1,000 rows: 64 x AUTHGATE_MAX_BODY_BYTES
 REFUSALS: dict[int | str, dict[str, object]] = {403: {}, 404: {}}
 
@@ -157,13 +160,13 @@ async def unlock_user(user_id: str, caller: CurrentPrincipal, rt: RuntimeDep) ->
     return UnlockedOut(message="Sign-in is open again for this account.", was_locked=was_locked)
 
 
-@router.get("/user/{user_id}/sessions", response_model=list[AdminSessionOut], responses=REFUSALS)
+@rare.get("/user/{user_id}/sessions", response_model=list[AdminSessionOut], responses=REFUSALS)
 async def list_sessions(user_id: str, caller: CurrentPrincipal, rt: RuntimeDep) -> list[AdminSessionOut]:
     """The account's live sessions, newest first (`users:read`)."""
     return [AdminSessionOut.of_admin(row) for row in await users_admin.sessions_of(rt, caller=caller, user_id=user_id)]
 
 
-@router.delete(
+@rare.delete(
     "/user/{user_id}/sessions/{session_id}",
     status_code=status.HTTP_204_NO_CONTENT,
     response_class=Response,
@@ -176,7 +179,7 @@ async def revoke_session(user_id: str, session_id: str, caller: CurrentPrincipal
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.delete(
+@rare.delete(
     "/user/{user_id}/sessions", status_code=status.HTTP_204_NO_CONTENT, response_class=Response, responses=REFUSALS
 )
 async def revoke_all_sessions(user_id: str, caller: CurrentPrincipal, rt: RuntimeDep) -> Response:
@@ -185,7 +188,7 @@ async def revoke_all_sessions(user_id: str, caller: CurrentPrincipal, rt: Runtim
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@router.post(
+@rare.post(
     "/user/{user_id}/password-reset",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=MessageOut,

@@ -50,8 +50,8 @@ MAX_QUERY_CHARS = 1000
 
 
 def recent_proof(page: Page) -> bool:
-    """Whether the admin's session proved who they are recently enough (SPEC §4 *Recent
-    proof*), read without spending it."""
+    """Whether the admin's session holds a recent proof of identity, read without spending it:
+    a page only shows; each action spends it (`act`)."""
     assert page.viewer is not None
     return reauth.has_recent_proof(page.rt, page.viewer)
 

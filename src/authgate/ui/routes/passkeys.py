@@ -13,6 +13,7 @@ from authgate.http.problems import from_auth_error
 from authgate.http.responses import json_response
 from authgate.http.schemas.passkeys import OptionsOut
 from authgate.methods.passkey import enrol as passkey_enrol
+from authgate.methods.passkey import reauth as passkey_reauth
 from authgate.methods.passkey import signin as passkey_signin
 from authgate.methods.passkey.signin import PasskeyOptions
 from authgate.signin.reauth import Reauthentication
@@ -41,11 +42,7 @@ async def _started(page: Page, purpose: str) -> PasskeyOptions:
     await limit(rt, page.ctx, "passkey", {})
     if purpose == "register":
         return await passkey_enrol.register_options(rt, principal=page.viewer, reauth=Reauthentication(), ctx=page.ctx)
-    return await passkey_reauth_options(page)
-
-
-async def passkey_reauth_options(page: Page) -> PasskeyOptions:
-    raise validation_failed(FieldError("purpose", "Not yet."))
+    return await passkey_reauth.reauth_options(rt, page.viewer)
 
 
 @router.post("/ui/passkey/options")

@@ -5,13 +5,14 @@ and CAPTCHA, and answers 303 on success or the form again with the API's status.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Response
 
 from authgate.errors import AuthError, ErrorCode, FieldError, validation_failed
-from authgate.http.abuse import email_identifier, limit, login_identifier
+from authgate.http.abuse import Body, email_identifier, limit, login_identifier
 from authgate.http.cookies import (
     ACCESS_COOKIE,
     MFA_COOKIE,
@@ -316,22 +317,38 @@ async def forgot_form(page: PageDep) -> Response:
 
 @router.post("/ui/forgot")
 async def forgot(form: Posted) -> Response:
+    return await _ask_for_link(form, area="password_forgot", purpose=link_flows.RESET_PASSWORD, template="forgot")
+
+
+async def _ask_for_link(
+    form: Form, *, area: str, purpose: str, template: str, identifier: Callable[[Body], str | None] | None = None
+) -> Response:
+    """A form that asks for an emailed link (reset, magic link, verification): it answers the
+    same for every address; the link keeps `return_to` with its token."""
     page = form.page
     target = page.return_to(form.get("return_to"))
     try:
-        await limit(page.rt, page.ctx, "password_forgot", form.fields, captcha=True, captcha_token=captcha_token(form))
-        await link_flows.request_link(
+        captcha = purpose != link_flows.VERIFY_EMAIL
+        await limit(
             page.rt,
-            purpose=link_flows.RESET_PASSWORD,
-            email=form.fields.get("email", ""),
-            redirect_to=_absolute(page, target),
+            page.ctx,
+            area,
+            form.fields,
+            identifier=identifier,
+            captcha=captcha,
+            captcha_token=captcha_token(form),
         )
+        email = form.fields.get("email", "")
+        await link_flows.request_link(page.rt, purpose=purpose, email=email, redirect_to=_absolute(page, target))
     except AuthError as exc:
         errors = errors_of(exc, on_form=frozenset({"email"}))
         return page.render(
-            "ui/forgot.html", status=errors.status, errors=errors, values=kept(form.fields), return_to=target
+            f"ui/{template}.html", status=errors.status, errors=errors, values=kept(form.fields), return_to=target
         )
-    return page.redirect("/ui/forgot/sent")
+    if purpose == link_flows.VERIFY_EMAIL:
+        back = "/ui/verify-email" + (f"?{urlencode({'return_to': target})}" if target else "")
+        return page.redirect(back, notice="verification_sent")
+    return page.redirect(f"/ui/{template.replace('_', '-')}/sent")
 
 
 @router.get("/ui/forgot/sent")
@@ -384,23 +401,9 @@ async def verify_email_form(page: PageDep) -> Response:
 
 @router.post("/ui/verify-email")
 async def verify_email_resend(form: Posted) -> Response:
-    page = form.page
-    target = page.return_to(form.get("return_to"))
-    try:
-        await limit(page.rt, page.ctx, "email_verify", form.fields, identifier=email_identifier)
-        await link_flows.request_link(
-            page.rt,
-            purpose=link_flows.VERIFY_EMAIL,
-            email=form.fields.get("email", ""),
-            redirect_to=_absolute(page, target),
-        )
-    except AuthError as exc:
-        errors = errors_of(exc, on_form=frozenset({"email"}))
-        return page.render(
-            "ui/verify_email.html", status=errors.status, errors=errors, values=kept(form.fields), return_to=target
-        )
-    back = "/ui/verify-email" + (f"?{urlencode({'return_to': target})}" if target else "")
-    return page.redirect(back, notice="verification_sent")
+    return await _ask_for_link(
+        form, area="email_verify", purpose=link_flows.VERIFY_EMAIL, template="verify_email", identifier=email_identifier
+    )
 
 
 @router.get("/ui/verify-email/{token}")
@@ -426,22 +429,7 @@ async def magic_link_form(page: PageDep) -> Response:
 
 @router.post("/ui/magic-link")
 async def magic_link(form: Posted) -> Response:
-    page = form.page
-    target = page.return_to(form.get("return_to"))
-    try:
-        await limit(page.rt, page.ctx, "magic_link", form.fields, captcha=True, captcha_token=captcha_token(form))
-        await link_flows.request_link(
-            page.rt,
-            purpose=link_flows.MAGIC_LINK,
-            email=form.fields.get("email", ""),
-            redirect_to=_absolute(page, target),
-        )
-    except AuthError as exc:
-        errors = errors_of(exc, on_form=frozenset({"email"}))
-        return page.render(
-            "ui/magic_link.html", status=errors.status, errors=errors, values=kept(form.fields), return_to=target
-        )
-    return page.redirect("/ui/magic-link/sent")
+    return await _ask_for_link(form, area="magic_link", purpose=link_flows.MAGIC_LINK, template="magic_link")
 
 
 @router.get("/ui/magic-link/sent")
