@@ -16,6 +16,8 @@ from selenium import webdriver
 from tests.support.browser import launch_chromium, need_chromium
 from tests.support.pages import HostedStack, PageCheck, axe_source, drain_logs, hosted_stack
 
+WINDOW = (1024, 768)  # a laptop's; screenshots take the whole page whatever its height
+
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HostedStack]:
@@ -32,6 +34,7 @@ def axe() -> str:
 def shared_chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
     need_chromium()
     driver = launch_chromium(tmp_path_factory.mktemp("chromium"), logs=True)
+    driver.set_window_size(*WINDOW)
     try:
         yield driver
     finally:
@@ -53,6 +56,7 @@ def second_chromium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdri
     """Another browser (its own profile and cookies), for a second person at once."""
     need_chromium()
     driver = launch_chromium(tmp_path_factory.mktemp("chromium"), logs=True)
+    driver.set_window_size(*WINDOW)
     try:
         yield driver
     finally:
