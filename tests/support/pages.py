@@ -28,9 +28,9 @@ from urllib.parse import urldefrag, urlsplit
 
 import httpx
 from selenium import webdriver
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
-from selenium.webdriver.support.expected_conditions import staleness_of
 from selenium.webdriver.support.ui import WebDriverWait
 
 from authgate.security.origins import origin_of
@@ -510,8 +510,22 @@ def press_within(driver: webdriver.Chrome, within: WebElement | None, text: str,
     """`press`, for the button that says `text` inside `within` (a table row)."""
     before = driver.find_element(By.TAG_NAME, "html")
     button(driver, text, within).click()
-    WebDriverWait(driver, PATIENCE).until(staleness_of(before), message=f"a new page after {text!r}")
+    WebDriverWait(driver, PATIENCE).until(_left(before), message=f"a new page after {text!r}")
     wait_for_path(driver, then)
+
+
+def _left(element: WebElement) -> Callable[[Any], bool]:
+    """The page holding `element` is gone. Chromium reports a node of an unloaded document as
+    stale, or, when the check lands mid-navigation, as an inspector error: both mean gone."""
+
+    def gone(_driver: Any) -> bool:
+        try:
+            element.is_enabled()
+        except WebDriverException:  # StaleElementReferenceException included
+            return True
+        return False
+
+    return gone
 
 
 def main_text(driver: webdriver.Chrome) -> str:
