@@ -53,12 +53,17 @@ async def posted_form(request: Request, page: PageDep) -> Form:
         fields = await read_form(request)
     except BadForm:
         raise refused(page) from None
-    session_id = page.viewer.session_id if page.viewer is not None else None
-    if not csrf.from_our_pages(request.headers, page.settings) or not csrf.token_matches(
-        page.settings, cookie_value=page.csrf_cookie, session_id=session_id, token=fields.get(csrf.FIELD)
-    ):
+    if not passes_csrf(page, fields):
         raise refused(page)
     return Form(page=page, fields=fields)
+
+
+def passes_csrf(page: Page, fields: dict[str, str]) -> bool:
+    """Both checks of ui/csrf.py: the request's origin, and the form's signed token."""
+    session_id = page.viewer.session_id if page.viewer is not None else None
+    return csrf.from_our_pages(page.request.headers, page.settings) and csrf.token_matches(
+        page.settings, cookie_value=page.csrf_cookie, session_id=session_id, token=fields.get(csrf.FIELD)
+    )
 
 
 Posted = Annotated[Form, Depends(posted_form)]

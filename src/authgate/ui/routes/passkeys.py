@@ -17,8 +17,7 @@ from authgate.methods.passkey import reauth as passkey_reauth
 from authgate.methods.passkey import signin as passkey_signin
 from authgate.methods.passkey.signin import PasskeyOptions
 from authgate.signin.reauth import Reauthentication
-from authgate.ui import csrf
-from authgate.ui.deps import PageDep
+from authgate.ui.deps import PageDep, passes_csrf
 from authgate.ui.forms import BadForm, read_form
 from authgate.ui.page import Page
 
@@ -51,11 +50,8 @@ async def options(request: Request, page: PageDep) -> Response:
         fields = await read_form(request)
     except BadForm:
         fields = {}
-    session_id = page.viewer.session_id if page.viewer is not None else None
     try:
-        if not csrf.from_our_pages(request.headers, page.settings) or not csrf.token_matches(
-            page.settings, cookie_value=page.csrf_cookie, session_id=session_id, token=fields.get(csrf.FIELD)
-        ):
+        if not passes_csrf(page, fields):
             raise forbidden("This form has expired. Reload the page and try again.")
         purpose = fields.get("purpose", "")
         if purpose not in PURPOSES:
