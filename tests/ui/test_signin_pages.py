@@ -323,7 +323,7 @@ async def test_the_pages_count_under_the_apis_rate_rules(make_client) -> None:  
 
 
 async def test_an_expired_access_cookie_is_refreshed_by_a_page_of_our_own(make_client) -> None:  # type: ignore[no-untyped-def]
-    async with make_client(jwt_expiration_ms=1000) as client:
+    async with make_client(jwt_expiration_ms=2000) as client:  # a whole second at least (exp is in seconds)
         await register(client)
         client.cookies.clear()
         signed = await sign_in(client, "ada@example.com", STRONG_PASSWORD)

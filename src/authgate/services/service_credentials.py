@@ -19,7 +19,9 @@ from authgate.core.parts import Parts
 from authgate.errors import FieldError, invalid_client, not_found, validation_failed
 from authgate.security.opaque import digest, random_token
 from authgate.security.text import has_control_characters
-from authgate.storage.models import ServiceCredential, new_id, utcnow
+from authgate.storage.models import OAuthClient as ServiceCredential
+from authgate.storage.models import new_id, utcnow
+from authgate.storage.models.oauth2 import SERVICE
 from authgate.storage.repositories import service_credentials as credential_repo
 
 SECRET_PREFIX = "agsvc_"  # noqa: S105 (a prefix, not a secret): tells a leaked secret apart in a scan
@@ -49,7 +51,16 @@ async def create(rt: Parts, *, name: str) -> tuple[ServiceCredential, str]:
     """A new credential and its secret, which is never shown again."""
     secret = new_secret()
     credential = ServiceCredential(
-        id=new_id(), name=_checked_name(name), secret_hash=digest(secret), created_at=utcnow()
+        id=new_id(),
+        name=_checked_name(name),
+        kind=SERVICE,
+        secret_hash=digest(secret),
+        first_party=False,
+        redirect_uris="",
+        post_logout_redirect_uris="",
+        scopes="",
+        client_credentials=True,
+        created_at=utcnow(),
     )
     async with rt.uow() as tx:
         await credential_repo.add(tx.db, credential=credential)
@@ -67,7 +78,7 @@ async def revoke(rt: Parts, *, credential_id: str) -> tuple[ServiceCredential, b
     revoked it (False: it was revoked already, and nothing changed)."""
     async with rt.uow() as tx:
         credential = await credential_repo.lock(tx.db, credential_id=credential_id)
-        if credential is None:
+        if credential is None or credential.kind != SERVICE:
             raise not_found("No such service credential.")
         if credential.revoked_at is not None:
             return credential, False
@@ -86,7 +97,9 @@ async def authenticate(rt: Parts, *, client_id: str, secret: str) -> ServiceCred
     plausible = 0 < len(client_id) <= CLIENT_ID_MAX and not has_control_characters(client_id)
     async with rt.read() as db:
         credential = await credential_repo.get(db, credential_id=client_id) if plausible else None
-        stored = credential.secret_hash if credential is not None else _DECOY
+        if credential is not None and credential.kind != SERVICE:
+            credential = None
+        stored = credential.secret_hash if credential is not None and credential.secret_hash else _DECOY
         right = hmac.compare_digest(digest(secret).encode("ascii"), stored.encode("ascii"))
         if credential is None or not right or credential.revoked_at is not None:
             raise invalid_client()

@@ -33,6 +33,7 @@ from authgate.settings.oauth import (
 )
 from authgate.settings.passkeys import PasskeySettings, RelyingParty
 from authgate.settings.passwords import PasswordSettings
+from authgate.settings.provider import ProviderSettings
 from authgate.settings.retention import RetentionSettings
 from authgate.settings.storage import StorageSettings
 from authgate.settings.tokens import EncryptionSettings, TokenSettings
@@ -64,6 +65,7 @@ __all__ = [
 # first, and that order (tokens first) is the validation order and docs/configuration.md's table.
 class Settings(
     LogSettings,
+    ProviderSettings,
     UiSettings,
     SocialLoginSettings,
     WebhookSettings,
@@ -138,7 +140,7 @@ def load_settings(**overrides: object) -> Settings:
             problem = "must be at least 32 characters"
         else:
             problem = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{env} {problem}") from None
+        raise ConfigError(f"{env}{'' if problem.startswith('=') else ' '}{problem}") from None
 
 
 def cpu_count() -> int:

@@ -19,7 +19,8 @@ from sqlalchemy import update
 from authgate.errors import AuthError
 from authgate.security.opaque import digest
 from authgate.services import service_credentials
-from authgate.storage.models import ServiceCredential, utcnow
+from authgate.storage.models import OAuthClient as ServiceCredential
+from authgate.storage.models import utcnow
 from tests.support.app import runtime, sql
 from tests.support.introspection import (
     PATH,
@@ -96,9 +97,9 @@ async def test_a_revoked_credential_is_refused_at_once(client: httpx.AsyncClient
 async def test_the_secret_is_kept_only_as_its_digest(client: httpx.AsyncClient) -> None:
     credential = await new_credential(client, "  billing  ")
     assert credential.secret.startswith("agsvc_") and len(credential.secret) == len("agsvc_") + 43
-    rows = await sql(client, "SELECT id, name, secret_hash FROM service_credentials")
+    rows = await sql(client, "SELECT id, name, secret_hash FROM oauth_clients")
     assert [tuple(r) for r in rows] == [(credential.client_id, "billing", digest(credential.secret))]
-    everything = json.dumps([list(map(str, r)) for r in await sql(client, "SELECT * FROM service_credentials")])
+    everything = json.dumps([list(map(str, r)) for r in await sql(client, "SELECT * FROM oauth_clients")])
     audit = json.dumps([list(map(str, r)) for r in await sql(client, "SELECT * FROM audit_log")])
     assert credential.secret not in everything + audit
     assert credential.secret.removeprefix("agsvc_") not in everything + audit
@@ -125,7 +126,7 @@ async def test_a_name_is_required_and_an_unknown_id_cannot_be_revoked(client: ht
     with pytest.raises(AuthError) as missing:
         await service_credentials.revoke(runtime(client), credential_id="nope")
     assert missing.value.code == "not_found"
-    assert (await sql(client, "SELECT COUNT(*) FROM service_credentials"))[0][0] == 0
+    assert (await sql(client, "SELECT COUNT(*) FROM oauth_clients"))[0][0] == 0
 
 
 async def test_last_use_is_recorded_at_most_once_a_minute(client: httpx.AsyncClient) -> None:
@@ -133,7 +134,7 @@ async def test_last_use_is_recorded_at_most_once_a_minute(client: httpx.AsyncCli
     token = (await signed_in(client))["accessToken"]
 
     async def last_used() -> Any:
-        rows = await sql(client, "SELECT last_used_at FROM service_credentials WHERE id = :i", i=credential.client_id)
+        rows = await sql(client, "SELECT last_used_at FROM oauth_clients WHERE id = :i", i=credential.client_id)
         return rows[0][0]
 
     assert await last_used() is None

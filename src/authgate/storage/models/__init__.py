@@ -5,8 +5,9 @@ Every model module is imported here so that `Base.metadata` knows all tables."""
 from authgate.storage.models.base import Base, UTCDateTime, new_id, utcnow
 from authgate.storage.models.identities import LinkedIdentity
 from authgate.storage.models.journal import AuditChainHead, AuditEntry, EventRecord
-from authgate.storage.models.keys import ServiceCredential, SigningKey
+from authgate.storage.models.keys import SigningKey
 from authgate.storage.models.mfa import RecoveryCode, TotpCredential
+from authgate.storage.models.oauth2 import OAuthClient, OAuthConsent, OAuthGrant, OAuthRetiredToken
 from authgate.storage.models.one_time import CodeFactor, OneTimeSecret
 from authgate.storage.models.outbox import OutboxMessage
 from authgate.storage.models.passkeys import Passkey
@@ -21,13 +22,16 @@ __all__ = [
     "CodeFactor",
     "EventRecord",
     "LinkedIdentity",
+    "OAuthClient",
+    "OAuthConsent",
+    "OAuthGrant",
+    "OAuthRetiredToken",
     "OneTimeSecret",
     "OutboxMessage",
     "Passkey",
     "RecoveryCode",
     "RetiredRefreshToken",
     "Role",
-    "ServiceCredential",
     "Session",
     "SigningKey",
     "TotpCredential",

@@ -17,7 +17,7 @@ from datetime import datetime
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from authgate.storage.models.base import Base, UTCDateTime, new_id, utcnow
+from authgate.storage.models.base import Base, UTCDateTime, utcnow
 
 
 class SigningKey(Base):
@@ -30,14 +30,3 @@ class SigningKey(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # stopped signing
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # stops verifying
-
-
-class ServiceCredential(Base):
-    __tablename__ = "service_credentials"
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)  # the client id
-    name: Mapped[str] = mapped_column(String(100))
-    secret_hash: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

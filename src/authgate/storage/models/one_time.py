@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from authgate.storage.models.base import Base, UTCDateTime, new_id, utcnow
@@ -31,6 +31,9 @@ PASSKEY_REGISTER = "passkey_register"  # a WebAuthn challenge to create a passke
 PASSKEY_LOGIN = "passkey_login"  # a WebAuthn challenge to sign in with a passkey (before anyone is known)
 PASSKEY_MFA = "passkey_mfa"  # a WebAuthn challenge to pass a second step, for one mfaToken
 PASSKEY_REAUTH = "passkey_reauth"  # a WebAuthn challenge to re-authenticate, for one session
+OAUTH_REQUEST = "oauth_request"  # an app's authorization request, waiting for a sign-in or consent in one browser
+OAUTH_CODE = "oauth_code"  # an authorization code, waiting for the app's token request
+OAUTH_REVOKED = "oauth_revoked"  # a revoked client-credentials access token (its jti), until it expires
 
 
 class OneTimeSecret(Base):
@@ -43,7 +46,7 @@ class OneTimeSecret(Base):
     channel: Mapped[str | None] = mapped_column(String(8))  # email | sms, for what was sent
     address: Mapped[str | None] = mapped_column(String(254))  # where it was sent (email key or phone)
     redirect_to: Mapped[str | None] = mapped_column(String(2048))
-    data: Mapped[str | None] = mapped_column(String(255))  # purpose-specific, e.g. a challenge's first factors
+    data: Mapped[str | None] = mapped_column(Text)  # purpose-specific, e.g. a challenge's first factors
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,4 +1,5 @@
-"""Reading and writing service credentials (the callers of token introspection)."""
+"""Reading and writing service credentials (the callers of token introspection): the
+`oauth_clients` rows of kind `service`."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authgate.storage.db import write_turn
-from authgate.storage.models import ServiceCredential
+from authgate.storage.models import OAuthClient as ServiceCredential
+from authgate.storage.models.oauth2 import SERVICE
 
 
 async def add(session: AsyncSession, *, credential: ServiceCredential) -> None:
@@ -19,7 +21,9 @@ async def add(session: AsyncSession, *, credential: ServiceCredential) -> None:
 async def all_credentials(session: AsyncSession) -> list[ServiceCredential]:
     """Every credential, revoked ones included, oldest first."""
     result = await session.execute(
-        select(ServiceCredential).order_by(ServiceCredential.created_at, ServiceCredential.id)
+        select(ServiceCredential)
+        .where(ServiceCredential.kind == SERVICE)
+        .order_by(ServiceCredential.created_at, ServiceCredential.id)
     )
     return list(result.scalars())
 
