@@ -14,7 +14,7 @@ from authgate import __version__, ui
 from authgate.http import openapi, problems
 from authgate.http.cors import CrossOrigin
 from authgate.http.middleware import Edge, first_segment
-from authgate.http.routes import FORM_PATHS, LARGER_BODIES, PREFIXED, ROOT, api_docs
+from authgate.http.routes import FORM_PATHS, LARGER_BODIES, PREFIXED, ROOT, api_docs, oauth2
 from authgate.observability.logging import configure as configure_logging
 from authgate.observability.metrics import Metrics
 from authgate.runtime.root import Runtime
@@ -59,11 +59,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         _serve(app, router, prefix="")
     if settings.api_docs:
         _serve(app, api_docs.router, prefix="")
+    # The OpenID provider's protocol endpoints, at the issuer's root only: whole paths, since
+    # `/oauth2/clients` and `/.well-known/jwks.json` beside them are served under every prefix.
+    provider = [oauth2.router, *ui.provider_routers(settings)] if settings.oidc_provider else []
     root_only = frozenset(
         first_segment(getattr(route, "path", ""))
         for router in (*ROOT, api_docs.router, *pages)
         for route in router.routes
-    )
+    ) | frozenset(getattr(route, "path", "") for router in provider for route in router.routes)
+    for router in provider:
+        _serve(app, router, prefix="")
     primary = settings.route_prefixes[0]
     for router in PREFIXED:
         _serve(app, router, prefix=primary)
@@ -81,7 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         aliases=settings.route_prefixes,
         root_only=root_only,
         max_body_bytes=settings.max_body_bytes,
-        form_paths=FORM_PATHS,
+        form_paths=(*FORM_PATHS, *oauth2.FORM_PATHS, *ui.PROVIDER_FORM_PATHS) if provider else FORM_PATHS,
         form_prefixes=("/ui/",) if settings.ui else (),
         larger_bodies=LARGER_BODIES,
         trusted_proxies=settings.trusted_proxies,

@@ -50,6 +50,13 @@ class ErrorCode(StrEnum):
     HEADERS_TOO_LARGE = "headers_too_large"
     REQUEST_TIMEOUT = "request_timeout"
     INTERNAL_ERROR = "internal_error"
+    # OAuth 2.0 errors of the OpenID provider's endpoints (RFC 6749 §5.2, RFC 6750 §3.1)
+    INVALID_REQUEST = "invalid_request"
+    INVALID_GRANT = "invalid_grant"
+    INVALID_SCOPE = "invalid_scope"
+    UNAUTHORIZED_CLIENT = "unauthorized_client"
+    UNSUPPORTED_GRANT_TYPE = "unsupported_grant_type"
+    INSUFFICIENT_SCOPE = "insufficient_scope"
 
 
 @dataclass(frozen=True)
@@ -114,6 +121,15 @@ def invalid_client() -> AuthError:
         "Client authentication failed: send a valid service credential.",
         extra={"error": "invalid_client"},
         headers={"WWW-Authenticate": 'Basic realm="authgate"'},
+    )
+
+
+def oauth_error(code: ErrorCode, detail: str, status: int = 400, headers: dict[str, str] | None = None) -> AuthError:
+    """An OAuth 2.0 error: the problem document with RFC 6749's `error` and
+    `error_description` beside it, so OAuth clients and problem readers both understand it."""
+    title = code.value.replace("_", " ").capitalize()
+    return AuthError(
+        code, status, title, detail, extra={"error": code.value, "error_description": detail}, headers=headers or {}
     )
 
 

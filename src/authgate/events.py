@@ -25,6 +25,9 @@ EVENT_TYPES = frozenset(
         "passkey.added",
         "passkey.removed",
         "passkey.clone_suspected",
+        "oauth2.authorized",
+        "oauth2.consent_granted",
+        "oauth2.consent_revoked",
     }
 )
 

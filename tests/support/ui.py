@@ -86,7 +86,7 @@ async def submit(
     assert shown.status_code == 200, shown.text
     own = parse(shown.text).forms[form_index]["fields"]
     data = {**own, "csrf_token": csrf_of(shown.text, form_index), **fields}
-    sent = {"Origin": ORIGIN, **BROWSER, **(headers or {})}
+    sent = {"Origin": str(client.base_url).rstrip("/"), **BROWSER, **(headers or {})}
     return await client.post(path, data=data, headers=sent)
 
 

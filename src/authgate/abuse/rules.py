@@ -27,6 +27,10 @@ DEFAULTS: dict[str, str] = {
     "link.ip": "30/minute",  # following an emailed link, posting a reset's new password, exchanging an app's code
     "oauth.ip": "30/minute",  # starting a sign-in with a provider
     "captcha.ip": "30/minute",  # ALTCHA challenges
+    # The OpenID provider's token, revocation and introspection endpoints: an app's backend asks
+    # for many users from one address, so these are wider.
+    "oauth2_token.ip": "600/minute",
+    "oauth2_token.client": "1200/minute",
     # Messages sent (codes, links, reset mails), per recipient, whoever asks.
     "send.recipient": "3/minute;10/hour;20/day",
 }

@@ -131,7 +131,8 @@ class Edge:
     copy of the scope that keeps the original path in `scope["authgate.path"]`. `root_only`
     are the first segments of the paths served at the root and nowhere else (health, metrics,
     the API docs): `/auth/metrics` must not become `/metrics`, or a proxy that exposes only
-    `/auth/` would expose them too.
+    `/auth/` would expose them too. A whole path there (the OpenID provider's `/oauth2/token`)
+    is root-only while its siblings (`/oauth2/clients`) are served under every prefix.
 
     Security headers: `Cache-Control: no-store` unless the route chose its own (the JWKS is
     public and cacheable), since nearly every answer holds a token, a secret or a user's data;
@@ -234,7 +235,7 @@ class Edge:
         for alias in self.aliases:
             if path.startswith(alias) and (len(path) == len(alias) or path[len(alias)] == "/"):
                 rest = path[len(alias) :] or "/"
-                if first_segment(rest) in self.root_only:
+                if first_segment(rest) in self.root_only or rest in self.root_only:
                     break
                 return {**scope, "path": self.primary + rest, "authgate.path": path}
         return scope

@@ -52,6 +52,22 @@ class Metrics:
             registry=self.registry,
         )
 
+        self.oauth2_authorizations = Counter(
+            "authgate_oauth2_authorize_total",
+            "The OpenID provider's authorization requests, by outcome (code, login, consent, or the error sent)",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.oauth2_tokens = Counter(
+            "authgate_oauth2_token_total",
+            "The OpenID provider's token requests, by grant type and outcome (issued, or the error)",
+            ["grant_type", "outcome"],
+            registry=self.registry,
+        )
+
+    def oauth2_token(self, grant_type: str, outcome: str) -> None:
+        self.oauth2_tokens.labels(grant_type, outcome).inc()
+
     def observe_hash(self, op: str, scheme: str, seconds: float) -> None:
         self.hash_seconds.labels(op, scheme).observe(seconds)
 

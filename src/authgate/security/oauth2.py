@@ -145,8 +145,7 @@ def verifier_matches(verifier: str, challenge: str) -> bool:
 
 def at_hash(access_token: str) -> str:
     """The ID token's `at_hash` for an RS256 token (OIDC Core §3.1.3.6), through authlib."""
-    half = create_half_hash(access_token, "RS256")
-    assert half is not None
+    half: bytes = create_half_hash(access_token, "RS256")
     return half.decode("ascii")
 
 

@@ -101,6 +101,51 @@ class TokenCodec:
             claims_json, signer.key, algorithm=signer.algorithm, headers={"typ": "JWT", "kid": signer.kid}
         )
 
+    def sign(self, payload: dict[str, Any], *, typ: str = "JWT") -> str:
+        """A token of exactly `payload` (the caller sets every claim), for another audience
+        than authgate's own: the OpenID provider's ID tokens (`typ` JWT) and the access tokens
+        it gives apps (`typ` at+jwt, RFC 9068)."""
+        signer = self.keys.signer
+        if signer is None:
+            raise temporarily_unavailable("No signing key is available yet.")
+        claims_json = json.dumps(payload, separators=(",", ":")).encode()
+        return _SIGNING.encode(
+            claims_json, signer.key, algorithm=signer.algorithm, headers={"typ": typ, "kid": signer.kid}
+        )
+
+    async def verify(
+        self, token: str, *, typ: str, audience: str | None = None, purpose: str | None = None, expiry: bool = True
+    ) -> dict[str, Any]:
+        """Check a token `sign` made: our key (by `kid`, its algorithm only), `typ`, `iss`,
+        `aud` when given, `purpose` when given, and `exp` unless `expiry` is False (an
+        `id_token_hint` is read after it expired)."""
+        kid = key_id(token)
+        if kid is not None and self.keys.lookup(kid) is None:
+            await self.keys.reload_for_unknown(kid)
+        key = self.keys.lookup(kid)
+        if key is None:
+            raise invalid_token()
+        try:
+            header = jwt.get_unverified_header(token)
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key.key,
+                algorithms=[key.algorithm],
+                audience=audience,
+                issuer=self.issuer,
+                options={"require": ["iat", "iss", "sub"], "verify_aud": audience is not None, "verify_exp": expiry},
+                leeway=0,
+            )
+        except jwt.ExpiredSignatureError:
+            raise token_expired() from None
+        except jwt.PyJWTError:
+            raise invalid_token() from None
+        if str(header.get("typ", "")).lower() != typ.lower():
+            raise invalid_token()
+        if purpose is not None and claims.get("purpose") != purpose:
+            raise invalid_token()
+        return claims
+
     async def decode(self, token: str, *, purpose: str) -> dict[str, Any]:
         """Verify signature, algorithm, `exp`, `iss`, `aud` and purpose; raise AuthError. A
         kid this node does not know yet makes it read the key table first (rate-limited)."""

@@ -20,8 +20,10 @@ from typing import Any
 from authgate.core.parts import Parts
 from authgate.errors import AuthError
 from authgate.security.opaque import digest
+from authgate.services.oauth2 import access as app_tokens
 from authgate.signin.sessions import authenticate
-from authgate.storage.models import utcnow
+from authgate.storage.models import OAuthClient, utcnow
+from authgate.storage.models.oauth2 import SERVICE
 from authgate.storage.repositories import sessions as session_repo
 
 ACCESS_TOKEN = "access_token"  # noqa: S105 (the RFC 7662 token type names)
@@ -29,6 +31,8 @@ REFRESH_TOKEN = "refresh_token"  # noqa: S105
 INACTIVE: dict[str, Any] = {"active": False}
 # Claims of an access token that the answer repeats (RFC 7662 §2.2, and authgate's own).
 ACCESS_CLAIMS = ("sub", "sid", "exp", "iat", "iss", "aud", "jti", "email", "role", "caps", "amr")
+# Claims of an app's access token (the OpenID provider's, RFC 9068) that the answer repeats.
+APP_CLAIMS = ("scope", "sub", "sid", "exp", "iat", "iss", "aud", "jti", "email", "role", "caps", "amr", "auth_time")
 
 
 def _is_jwt(token: str) -> bool:
@@ -77,10 +81,69 @@ async def _refresh(rt: Parts, token: str) -> dict[str, Any] | None:
     return answer
 
 
-async def introspect(rt: Parts, *, token: str, hint: str | None = None) -> dict[str, Any]:
+async def _app_access(rt: Parts, token: str, caller: OAuthClient | None) -> dict[str, Any] | None:
+    """An access token the OpenID provider gave an app: for a service, or for that app."""
+    if not _is_jwt(token):
+        return None
+    found = await app_tokens.access_or_none(rt, token)
+    if found is None or (caller is not None and caller.kind != SERVICE and caller.id != found.client.id):
+        return None
+    answer: dict[str, Any] = {"active": True, "token_type": ACCESS_TOKEN, "client_id": found.client.id}
+    answer.update((name, found.claims[name]) for name in APP_CLAIMS if name in found.claims)
+    if found.user is not None and found.user.username:
+        answer["username"] = found.user.username
+    return answer
+
+
+async def _app_refresh(rt: Parts, token: str, caller: OAuthClient | None) -> dict[str, Any] | None:
+    if _is_jwt(token):
+        return None
+    found = await app_tokens.refresh_grant(rt, token)
+    if found is None:
+        return None
+    grant, client, user = found
+    if caller is not None and caller.kind != SERVICE and caller.id != client.id:
+        return None
+    answer: dict[str, Any] = {
+        "active": True,
+        "token_type": REFRESH_TOKEN,
+        "client_id": client.id,
+        "scope": grant.scopes,
+        "sub": user.id,
+        "exp": int(grant.expires_at.timestamp()),
+        "iat": int((grant.rotated_at or grant.created_at).timestamp()),
+        "iss": rt.settings.issuer,
+    }
+    if grant.session_id is not None:
+        answer["sid"] = grant.session_id
+    if user.username:
+        answer["username"] = user.username
+    return answer
+
+
+async def introspect(
+    rt: Parts, *, token: str, hint: str | None = None, caller: OAuthClient | None = None
+) -> dict[str, Any]:
     """The RFC 7662 answer for `token`. The hint only orders the lookups (§2.1): a token of
-    the other type is still found."""
-    kinds = (_refresh, _access) if hint == REFRESH_TOKEN else (_access, _refresh)
+    the other type is still found. A service (or no `caller`: authgate's own check) may ask
+    about any token; an app only about the tokens it was given."""
+    service = caller is None or caller.kind == SERVICE
+
+    async def own_access(rt: Parts, token: str) -> dict[str, Any] | None:
+        return await _access(rt, token) if service else None
+
+    async def own_refresh(rt: Parts, token: str) -> dict[str, Any] | None:
+        return await _refresh(rt, token) if service else None
+
+    async def app_access(rt: Parts, token: str) -> dict[str, Any] | None:
+        return await _app_access(rt, token, caller)
+
+    async def app_refresh(rt: Parts, token: str) -> dict[str, Any] | None:
+        return await _app_refresh(rt, token, caller)
+
+    accesses = (own_access, app_access)
+    refreshes = (own_refresh, app_refresh)
+    kinds = (*refreshes, *accesses) if hint == REFRESH_TOKEN else (*accesses, *refreshes)
     for kind in kinds:
         answer = await kind(rt, token)
         if answer is not None:

@@ -19,11 +19,14 @@ from authgate.scope import RequestContext
 from authgate.security.opaque import digest, random_token
 from authgate.security.signed_tokens import ACCESS, key_id
 from authgate.storage.models import Session, User, new_id, utcnow
+from authgate.storage.repositories import oauth_grants as grant_repo
 from authgate.storage.repositories import sessions as session_repo
 from authgate.storage.uow import UnitOfWork
 
 log = get_logger("authgate.sessions")
 REFRESH_TOKEN_BYTES = 32  # 256 random bits
+# Why sessions end that also end every grant the user gave apps (docs/oidc-provider.md).
+ENDS_APP_GRANTS = frozenset({"password_changed", "password_reset", "account_claimed", "user_disabled", "user_deleted"})
 
 
 @dataclass(frozen=True)
@@ -131,8 +134,12 @@ def _revoked(tx: UnitOfWork, rt: Parts, ids: list[str], *, user_id: str, reason:
 async def revoke_user_sessions(
     tx: UnitOfWork, rt: Parts, *, user_id: str, keep: str | None = None, reason: str = "user_sessions"
 ) -> list[str]:
-    """Revoke all of the user's live sessions except `keep` (password change, sign out others)."""
+    """Revoke all of the user's live sessions except `keep` (password change, sign out others).
+    For the reasons that end an account's access everywhere, the apps' grants end too, offline
+    ones included (an online grant ends with its session anyway)."""
     ids = await session_repo.revoke_for_user(tx.db, user_id=user_id, keep=keep)
+    if reason in ENDS_APP_GRANTS:
+        await grant_repo.end(tx.db, now=utcnow(), reason=reason, user_id=user_id)
     return _revoked(tx, rt, ids, user_id=user_id, reason=reason)
 
 

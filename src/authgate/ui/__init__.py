@@ -7,7 +7,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 
 from authgate.settings import Settings
 from authgate.ui.page import PageAnswer
-from authgate.ui.routes import account, admin, assets, passkeys, reauth, signin
+from authgate.ui.routes import account, admin, assets, passkeys, provider, reauth, signin
 from authgate.ui.templating import Pages
 
 
@@ -16,15 +16,26 @@ def routers(settings: Settings) -> list[APIRouter]:
     if not settings.ui:
         return []
     admin_routers = [admin.router] if settings.ui_admin else []
+    apps = [provider.account] if settings.oidc_provider else []
     return [
         signin.router,
         reauth.router,
         passkeys.router,
         account.router,
+        *apps,
         *admin_routers,
         assets.router,
         assets.not_found,
     ]
+
+
+def provider_routers(settings: Settings) -> list[APIRouter]:
+    """The OpenID provider's browser endpoints (authorize, consent, logout), served while the
+    provider is on whatever AUTHGATE_UI says; their pages come from the same templates."""
+    return [provider.router] if settings.oidc_provider else []
+
+
+PROVIDER_FORM_PATHS = provider.FORM_PATHS
 
 
 async def _answer(_request: Request, exc: Exception) -> Response:

@@ -34,6 +34,7 @@ NOTICES = {
     "user_deleted": N_("Account deleted."),
     "email_verified": N_("Your email address is verified."),
     "code_sent": N_("A code is on its way."),
+    "app_revoked": N_("The app's access has been revoked."),
 }
 
 PROBLEMS = {

@@ -190,6 +190,7 @@ class Page:
                 "locales": self.pages.locales,
                 "language_names": self.pages.language_names,
                 "admin_link": self.settings.ui_admin and self.viewer is not None and self.may_administer(),
+                "provider_on": self.settings.oidc_provider,
                 **context,
             },
         )
@@ -233,8 +234,11 @@ def static_url(name: str) -> str:
     return f"/ui/static/{quote(name)}"
 
 
-async def _viewer(request: Request, rt: Runtime) -> tuple[Principal | None, bool, LoginResult | None]:
-    """(the signed-in caller or None, whether a session held by this browser has ended, a refresh made)."""
+async def _viewer(
+    request: Request, rt: Runtime, *, rotate: bool = True
+) -> tuple[Principal | None, bool, LoginResult | None]:
+    """(the signed-in caller or None, whether a session held by this browser has ended, a refresh made).
+    Without `rotate` (the OpenID provider's authorization endpoint) a refresh token is only read."""
     access = request.cookies.get(ACCESS_COOKIE)
     refresh = request.cookies.get(REFRESH_COOKIE)
     if access:
@@ -246,7 +250,7 @@ async def _viewer(request: Request, rt: Runtime) -> tuple[Principal | None, bool
     if not refresh:
         return None, False, None
     site = request.headers.get("sec-fetch-site")
-    if site is not None and site.strip().lower() not in OWN_LOADS:  # another site's navigation:
+    if not rotate or (site is not None and site.strip().lower() not in OWN_LOADS):  # another site's navigation:
         return await refresh_service.session_of(rt, token=refresh), False, None  # read, never rotated
     try:
         result = await refresh_service.refresh(rt, token=refresh)
@@ -255,7 +259,7 @@ async def _viewer(request: Request, rt: Runtime) -> tuple[Principal | None, bool
         return None, True, None
 
 
-async def open_page(request: Request) -> Page:
+async def open_page(request: Request, *, rotate: bool = True) -> Page:
     rt = runtime_of(request)
     pages: Pages = request.app.state.pages
     settings = rt.settings
@@ -266,7 +270,7 @@ async def open_page(request: Request) -> Page:
         header=request.headers.get("accept-language"),
         available=pages.locales,
     )
-    viewer, ended, refreshed = await _viewer(request, rt)
+    viewer, ended, refreshed = await _viewer(request, rt, rotate=rotate)
     if viewer is not None:
         act_as(viewer.user_id)
     page = Page(

@@ -42,6 +42,13 @@ async def peek(session: AsyncSession, *, purpose: str, digest: str, now: datetim
     return result.scalar_one_or_none()
 
 
+async def find(session: AsyncSession, *, purpose: str, digest: str) -> OneTimeSecret | None:
+    """The secret with this digest whatever its state (used, expired): for telling a request
+    that took too long from one that never was."""
+    stmt = select(OneTimeSecret).where(OneTimeSecret.digest == digest, OneTimeSecret.purpose == purpose)
+    return (await session.execute(stmt.execution_options(populate_existing=True))).scalar_one_or_none()
+
+
 async def latest(
     session: AsyncSession, *, purpose: str, now: datetime, address: str | None = None, user_id: str | None = None
 ) -> OneTimeSecret | None:

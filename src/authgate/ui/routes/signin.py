@@ -36,6 +36,7 @@ from authgate.services import refresh as refresh_service
 from authgate.signin import gate
 from authgate.signin.registration import Registration
 from authgate.signin.sessions import LoginResult
+from authgate.ui import app_request
 from authgate.ui.deps import Form, PageDep, Posted
 from authgate.ui.forms import errors_of, kept, one_error
 from authgate.ui.messages import N_, problem_text
@@ -70,8 +71,11 @@ def passkeys_on(page: Page) -> bool:
 # --- sign in ----------------------------------------------------------------------------------------
 
 
-def _login_page(page: Page, *, status: int = 200, errors: Any = None, values: dict[str, str] | None = None) -> Response:
+async def _login_page(
+    page: Page, *, status: int = 200, errors: Any = None, values: dict[str, str] | None = None
+) -> Response:
     target = page.return_to(values.get("return_to") if values else None)
+    client_name = await app_request.follow(page, target) or await app_request.app_name(page, page.query("client_id"))
     shown = dict(values or {})
     hint = page.query("login_hint")
     if hint and not shown:
@@ -90,6 +94,7 @@ def _login_page(page: Page, *, status: int = 200, errors: Any = None, values: di
         providers=providers(page),
         passkeys=passkeys_on(page),
         identifier=page.settings.ui_identifier.value,
+        client_name=client_name,
     )
 
 
@@ -102,7 +107,7 @@ async def home(page: PageDep) -> Response:
 async def login_form(page: PageDep) -> Response:
     if page.viewer is not None and page.query("prompt") != "login":
         return page.redirect(_back(page.return_to()))
-    return _login_page(page)
+    return await _login_page(page)
 
 
 async def _end_earlier_session(page: Page) -> None:
@@ -191,7 +196,7 @@ async def login(form: Posted) -> Response:
         if exc.code == ErrorCode.MFA_REQUIRED:
             return second_step_due(page, exc, target)
         errors = errors_of(exc, on_form=LOGIN_FIELDS | {"credential"})
-        return _login_page(page, status=errors.status, errors=errors, values=kept(form.fields))
+        return await _login_page(page, status=errors.status, errors=errors, values=kept(form.fields))
     return await signed_in(page, result, target)
 
 
@@ -226,6 +231,7 @@ async def mfa_form(page: PageDep) -> Response:
     step = _pending(page)
     if step is None:
         return page.redirect("/ui/login")
+    await app_request.follow(page, step.return_to)
     return _mfa_page(page, step)
 
 
@@ -285,6 +291,7 @@ def _register_page(
 
 @router.get("/ui/register")
 async def register_form(page: PageDep) -> Response:
+    await app_request.follow(page, page.return_to())
     return _register_page(page)
 
 

@@ -49,9 +49,7 @@ def upgrade() -> None:
     op.create_table(
         "oauth_consents",
         sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
-        sa.Column(
-            "client_id", sa.String(36), sa.ForeignKey("oauth_clients.id", ondelete="CASCADE"), primary_key=True
-        ),
+        sa.Column("client_id", sa.String(36), sa.ForeignKey("oauth_clients.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("scopes", sa.Text(), nullable=False),
         sa.Column("granted_at", UTCDateTime(), nullable=False),
     )
@@ -59,9 +57,7 @@ def upgrade() -> None:
     op.create_table(
         "oauth_grants",
         sa.Column("id", sa.String(36), primary_key=True),
-        sa.Column(
-            "client_id", sa.String(36), sa.ForeignKey("oauth_clients.id", ondelete="CASCADE"), nullable=False
-        ),
+        sa.Column("client_id", sa.String(36), sa.ForeignKey("oauth_clients.id", ondelete="CASCADE"), nullable=False),
         sa.Column("user_id", sa.String(36), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
         sa.Column("session_id", sa.String(36), nullable=True),
         sa.Column("scopes", sa.Text(), nullable=False),
@@ -93,9 +89,7 @@ def upgrade() -> None:
     op.create_table(
         "oauth_retired_tokens",
         sa.Column("token_hash", sa.String(64), primary_key=True),
-        sa.Column(
-            "grant_id", sa.String(36), sa.ForeignKey("oauth_grants.id", ondelete="CASCADE"), nullable=False
-        ),
+        sa.Column("grant_id", sa.String(36), sa.ForeignKey("oauth_grants.id", ondelete="CASCADE"), nullable=False),
     )
     op.create_index("ix_oauth_retired_tokens_grant_id", "oauth_retired_tokens", ["grant_id"])
     with op.batch_alter_table("one_time_secrets") as batch:

@@ -1,0 +1,55 @@
+"""What the sign-in pages know of an app's pending OpenID Connect request: its name (shown as
+"to continue to …"), and its redirect URI's origin, which the pages' CSP `form-action` must
+allow while the request is pending, because the redirect chain of their forms ends there and
+browsers check `form-action` along it."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl, urlsplit
+
+from authgate.security.oauth2 import redirect_origin
+from authgate.services.oauth2 import authorize
+from authgate.services.oauth2 import clients as client_service
+from authgate.ui.page import Page
+
+CONTINUE = "/oauth2/authorize/continue"
+BINDING_COOKIES = ("__Host-authgate-oauth", "authgate-oauth")
+
+
+def request_id_of(target: str | None) -> str | None:
+    """The pending request's id, when `target` is the provider's continuation path."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or parts.path != CONTINUE:
+        return None
+    return dict(parse_qsl(parts.query)).get("request")
+
+
+def binding_cookie(page: Page) -> str:
+    return BINDING_COOKIES[0] if page.settings.cookie_secure else BINDING_COOKIES[1]
+
+
+async def follow(page: Page, target: str | None) -> str | None:
+    """When `target` continues a live request of this browser: allow its redirect origin in
+    `form-action`, and return the app's name."""
+    if not page.settings.oidc_provider:
+        return None
+    request_id = request_id_of(target)
+    if request_id is None:
+        return None
+    binding = page.request.cookies.get(binding_cookie(page))
+    found = await authorize.pending(page.rt, request_id, binding=binding)
+    if not isinstance(found, authorize.Request):
+        return None
+    page.form_targets = (*page.form_targets, redirect_origin(found.redirect_uri))
+    client = await client_service.live_client(page.rt, found.client_id)
+    return client.name if client is not None else None
+
+
+async def app_name(page: Page, client_id: str | None) -> str | None:
+    """The name of a live client, for "to continue to …"."""
+    if not page.settings.oidc_provider or not client_id:
+        return None
+    client = await client_service.live_client(page.rt, client_id)
+    return client.name if client is not None else None

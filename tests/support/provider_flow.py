@@ -1,0 +1,97 @@
+"""Driving authgate as an OpenID provider in tests: its settings, registering apps, and a
+browser's walk through authorize → sign in → consent → the app's redirect, over HTTP."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+
+from tests.support.http import STRONG_PASSWORD, register
+from tests.support.ui import BROWSER, csrf_of, submit
+
+ISSUER = "http://localhost"
+APP = "https://app.example.com/callback"
+PROVIDER = {"oidc_provider": True, "jwt_algorithm": "RS256", "public_url": ISSUER}
+
+
+@asynccontextmanager
+async def provider(make_client: Callable[..., Any], **overrides: Any) -> AsyncIterator[httpx.AsyncClient]:
+    """An app with the provider on, reached as the issuer (http://localhost)."""
+    async with make_client(**{**PROVIDER, **overrides}) as client:
+        client.base_url = httpx.URL(ISSUER)
+        yield client
+
+
+async def admin_token(client: httpx.AsyncClient, email: str = "root@example.com") -> str:
+    """Register an account, make it an administrator, sign in: its bearer token."""
+    from tests.support.app import runtime
+    from tests.support.http import login
+
+    await register(client, email=email)
+    rt = runtime(client)
+    async with rt.uow() as tx:
+        from sqlalchemy import text
+
+        await tx.db.execute(text("UPDATE users SET role = 'admin' WHERE email = :e"), {"e": email})
+    signed = await login(client, email)
+    return str(signed.json()["accessToken"])
+
+
+async def new_client(client: httpx.AsyncClient, token: str, **fields: Any) -> dict[str, Any]:
+    """Register an app with the admin API; its client object (and `clientSecret`)."""
+    body = {"name": "Grafana", "redirectUris": [APP], **fields}
+    made = await client.post("/oauth2/clients", json=body, headers={"Authorization": f"Bearer {token}"})
+    assert made.status_code == 201, made.text
+    result: dict[str, Any] = made.json()
+    return result
+
+
+def pkce() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def query_of(url: str) -> dict[str, str]:
+    return {name: values[0] for name, values in parse_qs(urlsplit(url).query).items()}
+
+
+def authorize_url(client_id: str, **params: str) -> str:
+    query = {"response_type": "code", "client_id": client_id, "redirect_uri": APP, "scope": "openid", **params}
+    return "/oauth2/authorize?" + urlencode(query)
+
+
+async def follow_to_app(client: httpx.AsyncClient, url: str, *, email: str = "ada@example.com", password: str = STRONG_PASSWORD, allow: bool | None = True, limit: int = 10) -> str:
+    """Walk a browser from `url` until it leaves for the app (the URL it is sent to), signing
+    in on the hosted page and answering the consent page (`allow`) on the way."""
+    for _ in range(limit):
+        answer = await client.get(url, headers={**BROWSER, "Sec-Fetch-Site": "cross-site"} if url.startswith("/oauth2/authorize?") else BROWSER)
+        if answer.status_code in (302, 303):
+            target = answer.headers["location"]
+            if target.startswith("https://app.example.com") or not target.startswith("/"):
+                return target
+            url = target
+            continue
+        assert answer.status_code == 200, (answer.status_code, answer.text[:500])
+        path = urlsplit(url).path
+        if path == "/ui/login":
+            signed = await submit(client, "/ui/login", {"email": email, "password": password}, page=url)
+            assert signed.status_code == 303, signed.text[:500]
+            url = signed.headers["location"]
+        elif path == "/oauth2/consent":
+            assert allow is not None, "a consent page was not expected"
+            fields = {"request": query_of(url)["request"], "decision": "allow" if allow else "deny"}
+            fields["csrf_token"] = csrf_of(answer.text)
+            decided = await client.post("/oauth2/consent", data=fields, headers={**BROWSER, "Origin": ISSUER})
+            assert decided.status_code == 303, decided.text[:500]
+            return str(decided.headers["location"])
+        else:
+            raise AssertionError(f"unexpected page {url}")
+    raise AssertionError("too many redirects")
