@@ -68,11 +68,22 @@ def authorize_url(client_id: str, **params: str) -> str:
     return "/oauth2/authorize?" + urlencode(query)
 
 
-async def follow_to_app(client: httpx.AsyncClient, url: str, *, email: str = "ada@example.com", password: str = STRONG_PASSWORD, allow: bool | None = True, limit: int = 10) -> str:
+async def follow_to_app(
+    client: httpx.AsyncClient,
+    url: str,
+    *,
+    email: str = "ada@example.com",
+    password: str = STRONG_PASSWORD,
+    allow: bool | None = True,
+    limit: int = 10,
+) -> str:
     """Walk a browser from `url` until it leaves for the app (the URL it is sent to), signing
     in on the hosted page and answering the consent page (`allow`) on the way."""
     for _ in range(limit):
-        answer = await client.get(url, headers={**BROWSER, "Sec-Fetch-Site": "cross-site"} if url.startswith("/oauth2/authorize?") else BROWSER)
+        answer = await client.get(
+            url,
+            headers={**BROWSER, "Sec-Fetch-Site": "cross-site"} if url.startswith("/oauth2/authorize?") else BROWSER,
+        )
         if answer.status_code in (302, 303):
             target = answer.headers["location"]
             if target.startswith("https://app.example.com") or not target.startswith("/"):
@@ -95,3 +106,44 @@ async def follow_to_app(client: httpx.AsyncClient, url: str, *, email: str = "ad
         else:
             raise AssertionError(f"unexpected page {url}")
     raise AssertionError("too many redirects")
+
+
+async def exchange(
+    client: httpx.AsyncClient, app: dict[str, Any], code: str, verifier: str | None = None, **extra: str
+) -> httpx.Response:
+    """The app's token request for `code` (client_secret_basic, or `client_id` alone for a public app)."""
+    form = {"grant_type": "authorization_code", "code": code, "redirect_uri": APP, **extra}
+    if verifier is not None:
+        form["code_verifier"] = verifier
+    if "clientSecret" in app:
+        return await client.post("/oauth2/token", data=form, auth=(app["clientId"], app["clientSecret"]))
+    return await client.post("/oauth2/token", data={**form, "client_id": app["clientId"]})
+
+
+async def token_request(client: httpx.AsyncClient, app: dict[str, Any], **form: str) -> httpx.Response:
+    if "clientSecret" in app:
+        return await client.post("/oauth2/token", data=form, auth=(app["clientId"], app["clientSecret"]))
+    return await client.post("/oauth2/token", data={**form, "client_id": app["clientId"]})
+
+
+async def id_claims(client: httpx.AsyncClient, id_token: str) -> dict[str, Any]:
+    """The ID token's claims, its RS256 signature checked with joserfc against the JWKS."""
+    from joserfc import jwt
+    from joserfc.jwk import KeySet
+
+    keys = KeySet.import_key_set((await client.get("/.well-known/jwks.json")).json())
+    decoded = jwt.decode(id_token, keys, algorithms=["RS256"])
+    assert decoded.header["alg"] == "RS256" and decoded.header["typ"] == "JWT" and decoded.header["kid"]
+    return dict(decoded.claims)
+
+
+async def signed_in_code(
+    client: httpx.AsyncClient, app: dict[str, Any], *, allow: bool | None = True, **params: str
+) -> tuple[str, str, dict[str, str]]:
+    """A whole authorization with PKCE (signing in and consenting as needed): (code, verifier, the
+    redirect's query)."""
+    verifier, challenge = pkce()
+    url = authorize_url(app["clientId"], code_challenge=challenge, code_challenge_method="S256", **params)
+    back = query_of(await follow_to_app(client, url, allow=allow))
+    assert "code" in back, back
+    return back["code"], verifier, back

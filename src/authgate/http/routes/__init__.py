@@ -16,6 +16,7 @@ from authgate.http.routes import (
     links,
     mfa,
     oauth,
+    oauth2_consents,
     otp,
     passkeys,
     roles,
@@ -43,6 +44,7 @@ PREFIXED: list[APIRouter] = [
     passkeys.router,  # after the others: the hot routes above are matched without trying these
     users.rare,  # an administrator's occasional actions, and renewing recovery codes: the very last
     mfa.rare,
+    oauth2_consents.router,
 ]
 ROOT: list[APIRouter] = [health.router]
 FORM_PATHS: tuple[str, ...] = (*links.FORM_PATHS, *introspection.FORM_PATHS)

@@ -1,0 +1,302 @@
+"""What happens to an app's grant over its life: consents listed and revoked, RP-initiated
+logout, a password change, revocation (RFC 7009), introspection (RFC 7662), client
+credentials, and the token and userinfo endpoints' refusals."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from authgate.settings import ConfigError, load_settings
+from tests.support.app import runtime
+from tests.support.http import STRONG_PASSWORD, bearer, login, register
+from tests.support.provider_flow import (
+    APP,
+    ISSUER,
+    admin_token,
+    authorize_url,
+    exchange,
+    new_client,
+    provider,
+    query_of,
+    signed_in_code,
+    token_request,
+)
+from tests.support.ui import BROWSER, csrf_of
+
+BYE = "https://app.example.com/bye"
+
+
+@pytest.fixture
+async def op(make_client):  # type: ignore[no-untyped-def]
+    async with provider(make_client) as client:
+        client.admin = await admin_token(client)  # type: ignore[attr-defined]
+        await register(client)
+        client.cookies.clear()
+        client.app_client = await new_client(  # type: ignore[attr-defined]
+            client,
+            client.admin,  # type: ignore[attr-defined]
+            scopes=["openid", "email", "offline_access", "billing:read"],
+            postLogoutRedirectUris=[BYE],
+        )
+        client.service = await new_client(  # type: ignore[attr-defined]
+            client,
+            client.admin,  # type: ignore[attr-defined]
+            name="billing",
+            redirectUris=[],
+            scopes=["billing:read", "billing:write"],
+        )
+        yield client
+
+
+async def _grant(op: httpx.AsyncClient, scope: str = "openid email") -> dict[str, str]:
+    app = op.app_client  # type: ignore[attr-defined]
+    code, verifier, _ = await signed_in_code(op, app, scope=scope)
+    answer = await exchange(op, app, code, verifier)
+    assert answer.status_code == 200, answer.text
+    tokens: dict[str, str] = answer.json()
+    return tokens
+
+
+async def _active(op: httpx.AsyncClient, token: str) -> bool:
+    service = op.service  # type: ignore[attr-defined]
+    asked = await op.post(
+        "/oauth2/introspect", data={"token": token}, auth=(service["clientId"], service["clientSecret"])
+    )
+    assert asked.status_code == 200, asked.text
+    return bool(asked.json()["active"])
+
+
+async def test_a_user_lists_and_revokes_consents_and_the_grants_end(op: httpx.AsyncClient) -> None:
+    tokens = await _grant(op)
+    own = (await login(op)).json()["accessToken"]
+    listed = (await op.get("/oauth2/consents", headers=bearer(own))).json()
+    app = op.app_client  # type: ignore[attr-defined]
+    assert [(c["clientId"], c["clientName"], c["scopes"]) for c in listed] == [
+        (app["clientId"], "Grafana", ["openid", "email"])
+    ]
+    assert (await op.delete(f"/oauth2/consents/{app['clientId']}", headers=bearer(own))).status_code == 204
+    assert not await _active(op, tokens["access_token"]) and not await _active(op, tokens["refresh_token"])
+    assert (await op.delete(f"/oauth2/consents/{app['clientId']}", headers=bearer(own))).status_code == 404
+
+
+async def test_the_connected_apps_page_lists_and_revokes(op: httpx.AsyncClient) -> None:
+    tokens = await _grant(op)
+    page = await op.get("/ui/account/apps", headers=BROWSER)
+    assert page.status_code == 200 and "Grafana" in page.text and "Your email address" in page.text
+    app = op.app_client  # type: ignore[attr-defined]
+    revoked = await op.post(
+        f"/ui/account/apps/{app['clientId']}/revoke",
+        data={"csrf_token": csrf_of(page.text)},
+        headers={**BROWSER, "Origin": ISSUER},
+    )
+    assert revoked.status_code == 303
+    assert not await _active(op, tokens["access_token"])
+    assert "Grafana" not in (await op.get("/ui/account/apps", headers=BROWSER)).text
+
+
+async def test_rp_logout_with_a_hint_ends_the_session_and_its_online_grants_only(op: httpx.AsyncClient) -> None:
+    online = await _grant(op)
+    offline = await _grant(op, scope="openid offline_access")
+    answer = await op.get(
+        "/oauth2/logout",
+        params={"id_token_hint": online["id_token"], "post_logout_redirect_uri": BYE, "state": "later"},
+    )
+    assert answer.status_code == 302 and answer.headers["location"] == f"{BYE}?state=later"
+    assert not await _active(op, online["access_token"])
+    assert await _active(op, offline["refresh_token"])  # offline_access outlives the browser session
+    assert any(c.startswith("accessToken=") and "Max-Age=0" in c for c in answer.headers.get_list("set-cookie"))
+    audit = await op.get("/audit/logs?type=session.revoked", headers=bearer(op.admin))  # type: ignore[attr-defined]
+    assert audit.json()["items"][0]["data"]["reason"] == "rp_logout"
+
+
+async def test_rp_logout_without_a_hint_asks_the_browser_first(op: httpx.AsyncClient) -> None:
+    tokens = await _grant(op)
+    app = op.app_client  # type: ignore[attr-defined]
+    shown = await op.get(
+        "/oauth2/logout", params={"client_id": app["clientId"], "post_logout_redirect_uri": BYE}, headers=BROWSER
+    )
+    assert shown.status_code == 200 and "Sign out" in shown.text
+    assert "form-action 'self' https://app.example.com;" in shown.headers["content-security-policy"]
+    assert await _active(op, tokens["access_token"])  # a GET signs nothing out
+    fields = {"client_id": app["clientId"], "post_logout_redirect_uri": BYE}
+    forged = await op.post("/oauth2/logout", data=fields, headers={**BROWSER, "Origin": "https://evil.example"})
+    assert forged.status_code == 403 and await _active(op, tokens["access_token"])
+    done = await op.post(
+        "/oauth2/logout", data={**fields, "csrf_token": csrf_of(shown.text)}, headers={**BROWSER, "Origin": ISSUER}
+    )
+    assert done.status_code == 303 and done.headers["location"] == BYE
+    assert not await _active(op, tokens["access_token"])
+
+
+async def test_a_password_change_ends_every_grant_offline_ones_too(op: httpx.AsyncClient) -> None:
+    offline = await _grant(op, scope="openid offline_access")
+    own = (await login(op)).json()["accessToken"]
+    changed = await op.put(
+        "/profile", json={"password": "Another-Horse-43", "currentPassword": STRONG_PASSWORD}, headers=bearer(own)
+    )
+    assert changed.status_code == 200, changed.text
+    assert not await _active(op, offline["refresh_token"])
+
+
+async def test_revoking_either_token_ends_the_grant(op: httpx.AsyncClient) -> None:
+    app = op.app_client  # type: ignore[attr-defined]
+    for which in ("access_token", "refresh_token"):
+        tokens = await _grant(op, scope="openid offline_access")
+        answer = await op.post(
+            "/oauth2/revoke", data={"token": tokens[which]}, auth=(app["clientId"], app["clientSecret"])
+        )
+        assert answer.status_code == 200
+        assert not await _active(op, tokens["access_token"]) and not await _active(op, tokens["refresh_token"])
+    unknown = await op.post("/oauth2/revoke", data={"token": "nothing"}, auth=(app["clientId"], app["clientSecret"]))
+    assert unknown.status_code == 200
+    other = await op.post("/oauth2/revoke", data={"token": "x"}, auth=(app["clientId"], "wrong"))
+    assert other.status_code == 401 and other.json()["error"] == "invalid_client"
+
+
+async def test_client_credentials_name_the_client_and_no_user(op: httpx.AsyncClient) -> None:
+    service = op.service  # type: ignore[attr-defined]
+    answer = await token_request(op, service, grant_type="client_credentials")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["scope"] == "billing:read billing:write" and "refresh_token" not in body and "id_token" not in body
+    import jwt
+
+    claims = jwt.decode(body["access_token"], options={"verify_signature": False})
+    header = jwt.get_unverified_header(body["access_token"])
+    assert header["typ"] == "at+jwt" and claims["sub"] == service["clientId"] == claims["client_id"]
+    assert "sid" not in claims and "email" not in claims and claims["aud"] == service["clientId"]
+    narrow = await token_request(op, service, grant_type="client_credentials", scope="billing:read")
+    assert narrow.json()["scope"] == "billing:read"
+    beyond = await token_request(op, service, grant_type="client_credentials", scope="openid")
+    assert beyond.status_code == 400 and beyond.json()["error"] == "invalid_scope"
+    info = await op.get("/oauth2/userinfo", headers=bearer(body["access_token"]))
+    assert info.status_code == 403 and info.headers["www-authenticate"] == 'Bearer error="insufficient_scope"'
+    assert await _active(op, body["access_token"])
+    revoked = await op.post(
+        "/oauth2/revoke", data={"token": body["access_token"]}, auth=(service["clientId"], service["clientSecret"])
+    )
+    assert revoked.status_code == 200 and not await _active(op, body["access_token"])
+
+
+async def test_introspection_answers_each_caller_what_it_may_know(op: httpx.AsyncClient) -> None:
+    tokens = await _grant(op)
+    app = op.app_client  # type: ignore[attr-defined]
+    service = op.service  # type: ignore[attr-defined]
+    seen = await op.post(
+        "/oauth2/introspect",
+        data={"token": tokens["access_token"]},
+        auth=(service["clientId"], service["clientSecret"]),
+    )
+    answer = seen.json()
+    assert answer["active"] and answer["client_id"] == app["clientId"] and answer["scope"] == "openid email"
+    assert answer["token_type"] == "access_token" and answer["iss"] == ISSUER
+    mine = await op.post(
+        "/oauth2/introspect", data={"token": tokens["refresh_token"]}, auth=(app["clientId"], app["clientSecret"])
+    )
+    assert mine.json()["active"] and mine.json()["token_type"] == "refresh_token"
+    other = await new_client(op, op.admin, name="Other")  # type: ignore[attr-defined]
+    theirs = await op.post(
+        "/oauth2/introspect", data={"token": tokens["access_token"]}, auth=(other["clientId"], other["clientSecret"])
+    )
+    assert theirs.json() == {"active": False}
+    own = (await login(op)).json()["accessToken"]
+    assert (
+        await op.post("/oauth2/introspect", data={"token": own}, auth=(other["clientId"], other["clientSecret"]))
+    ).json() == {"active": False}
+    assert await _active(op, own)  # a service may ask about authgate's own tokens, as before
+    spa = await new_client(op, op.admin, name="SPA", public=True)  # type: ignore[attr-defined]
+    public = await op.post("/oauth2/introspect", data={"token": own, "client_id": spa["clientId"]})
+    assert public.status_code == 401 and public.json()["error"] == "invalid_client"
+    old = await op.post(
+        "/token/introspect", data={"token": tokens["access_token"]}, auth=(service["clientId"], service["clientSecret"])
+    )
+    assert old.status_code == 200 and old.json()["active"]  # the old path is the same service
+
+
+async def test_the_token_endpoints_refusals(op: httpx.AsyncClient) -> None:
+    app = op.app_client  # type: ignore[attr-defined]
+    auth = (app["clientId"], app["clientSecret"])
+    as_json = await op.post("/oauth2/token", json={"grant_type": "client_credentials"}, auth=auth)
+    assert as_json.status_code == 400 and as_json.json()["error"] == "invalid_request"
+    twice = await op.post(
+        "/oauth2/token",
+        content="grant_type=a&grant_type=b",
+        auth=auth,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert twice.json()["error"] == "invalid_request"
+    password = await op.post(
+        "/oauth2/token", data={"grant_type": "password", "username": "a", "password": "b"}, auth=auth
+    )
+    assert password.json()["error"] == "unsupported_grant_type"
+    not_allowed = await op.post("/oauth2/token", data={"grant_type": "client_credentials"}, auth=auth)
+    assert not_allowed.json()["error"] == "unauthorized_client"
+    both = await op.post(
+        "/oauth2/token", data={"grant_type": "client_credentials", "client_secret": app["clientSecret"]}, auth=auth
+    )
+    assert both.status_code == 401 and both.json()["error"] == "invalid_client"
+    body = both.json()
+    assert body["code"] == "invalid_client" and body["status"] == 401 and "error_description" in body
+
+
+async def test_the_userinfo_endpoints_refusals(op: httpx.AsyncClient) -> None:
+    tokens = await _grant(op)
+    in_query = await op.get("/oauth2/userinfo", params={"access_token": tokens["access_token"]})
+    assert in_query.status_code == 400 and in_query.json()["error"] == "invalid_request"
+    missing = await op.get("/oauth2/userinfo")
+    assert missing.status_code == 401 and missing.headers["www-authenticate"] == 'Bearer realm="authgate"'
+    own = (await login(op)).json()["accessToken"]
+    assert (await op.get("/oauth2/userinfo", headers=bearer(own))).status_code == 401  # not an app's token
+
+
+async def test_a_pending_request_that_took_too_long_says_so(op: httpx.AsyncClient) -> None:
+    app = op.app_client  # type: ignore[attr-defined]
+    sent = await op.get(authorize_url(app["clientId"]))
+    continuation = query_of(sent.headers["location"])["return_to"]
+    async with runtime(op).uow() as tx:
+        await tx.db.execute(text("UPDATE one_time_secrets SET expires_at = created_at WHERE purpose = 'oauth_request'"))
+    answer = await op.get(continuation, headers=BROWSER)
+    assert answer.status_code == 400 and "took too long" in answer.text and "location" not in answer.headers
+
+
+async def test_without_the_provider_its_endpoints_are_absent_and_clients_can_be_prepared(make_client) -> None:  # type: ignore[no-untyped-def]
+    async with make_client(jwt_algorithm="RS256", public_url=ISSUER) as client:
+        client.base_url = httpx.URL(ISSUER)
+        token = await admin_token(client)
+        made = await new_client(client, token)
+        for path in ("/.well-known/openid-configuration", authorize_url(made["clientId"]), "/oauth2/userinfo"):
+            assert (await client.get(path)).status_code == 404
+        assert (await client.post("/oauth2/token", data={"grant_type": "client_credentials"})).status_code == 404
+        assert (await client.get("/.well-known/jwks.json")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"jwt_algorithm": "HS256"}, "AUTHGATE_OIDC_PROVIDER=on needs AUTHGATE_JWT_ALGORITHM=RS256"),
+        ({"public_url": "http://auth.example.com"}, "AUTHGATE_OIDC_PROVIDER=on needs an https AUTHGATE_PUBLIC_URL"),
+        ({"public_url": "https://example.com/auth"}, "without a path"),
+    ],
+)
+def test_the_provider_refuses_to_start_without_rs256_or_an_https_origin(
+    overrides: dict[str, str], message: str
+) -> None:
+    values = {
+        "jwt_secret": "s" * 40,
+        "oidc_provider": True,
+        "jwt_algorithm": "RS256",
+        "public_url": "https://auth.example.com",
+        **overrides,
+    }
+    with pytest.raises(ConfigError, match=message):
+        load_settings(_env_file=None, **values)
+
+
+async def test_a_redirect_uri_keeps_its_own_query(op: httpx.AsyncClient) -> None:
+    app = await new_client(op, op.admin, redirectUris=[f"{APP}?tenant=7"])  # type: ignore[attr-defined]
+    code, verifier, back = await signed_in_code(op, app, redirect_uri=f"{APP}?tenant=7")
+    assert back["tenant"] == "7"
+    answer = await exchange(op, app, code, verifier, redirect_uri=f"{APP}?tenant=7")
+    assert answer.status_code == 200
