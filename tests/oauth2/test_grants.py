@@ -4,11 +4,15 @@ credentials, and the token and userinfo endpoints' refusals."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
-from sqlalchemy import text
+from sqlalchemy import text, update
 
+from authgate.runtime import retention
 from authgate.settings import ConfigError, load_settings
+from authgate.storage.models import OAuthGrant, utcnow
 from tests.support.app import runtime
 from tests.support.http import STRONG_PASSWORD, bearer, login, register
 from tests.support.provider_flow import (
@@ -300,3 +304,24 @@ async def test_a_redirect_uri_keeps_its_own_query(op: httpx.AsyncClient) -> None
     assert back["tenant"] == "7"
     answer = await exchange(op, app, code, verifier, redirect_uri=f"{APP}?tenant=7")
     assert answer.status_code == 200
+
+
+async def test_ended_grants_are_purged_with_their_retired_tokens_and_live_ones_stay(op: httpx.AsyncClient) -> None:
+    app = op.app_client  # type: ignore[attr-defined]
+    ended = await _grant(op, scope="openid offline_access")
+    rotated = await token_request(op, app, grant_type="refresh_token", refresh_token=ended["refresh_token"])
+    assert rotated.status_code == 200
+    live = await _grant(op, scope="openid offline_access")
+    await op.post(
+        "/oauth2/revoke", data={"token": rotated.json()["refresh_token"]}, auth=(app["clientId"], app["clientSecret"])
+    )
+    rt = runtime(op)
+    async with rt.uow() as tx:
+        await tx.db.execute(
+            update(OAuthGrant)
+            .where(OAuthGrant.revoked_at.is_not(None))
+            .values(revoked_at=utcnow() - timedelta(days=30))
+        )
+    counts = await retention.purge(rt)
+    assert counts["oauth_grants"] == 1 and counts["oauth_retired_tokens"] == 1
+    assert await _active(op, live["refresh_token"])

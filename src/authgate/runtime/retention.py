@@ -60,6 +60,11 @@ def _kinds(rt: RetentionParts) -> list[tuple[str, Batch]]:
             lambda db, n: retention_repo.retired_tokens_of_ended_sessions(db, before=sessions_before, limit=n),
         ),
         ("sessions", lambda db, n: retention_repo.ended_sessions(db, before=sessions_before, limit=n)),
+        (
+            "oauth_retired_tokens",
+            lambda db, n: retention_repo.retired_tokens_of_ended_grants(db, before=sessions_before, limit=n),
+        ),
+        ("oauth_grants", lambda db, n: retention_repo.ended_grants(db, before=sessions_before, limit=n)),
         ("signing_keys", lambda db, n: retention_repo.expired_signing_keys(db, now=now, limit=n)),
     ]
 

@@ -19,7 +19,16 @@ from sqlalchemy import ColumnElement, Select, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from authgate.storage.models import EventRecord, OneTimeSecret, OutboxMessage, RetiredRefreshToken, Session, SigningKey
+from authgate.storage.models import (
+    EventRecord,
+    OAuthGrant,
+    OAuthRetiredToken,
+    OneTimeSecret,
+    OutboxMessage,
+    RetiredRefreshToken,
+    Session,
+    SigningKey,
+)
 from authgate.storage.models.outbox import CANCELLED, EXPIRED, FAILED, LOGGED, PENDING, SENT, SUPPRESSED
 
 # Outbox states no courier will touch again; `pending` (due, waiting, or leased) is never here.
@@ -93,6 +102,23 @@ async def ended_sessions(session: AsyncSession, *, before: datetime, limit: int)
     """Sessions that ended before `before` (what they still hold goes with them: CASCADE)."""
     candidates = select(Session.id).where(_ended_before(before)).limit(limit)
     return await _delete(session, Session.id, candidates)
+
+
+def _grant_ended_before(before: datetime) -> ColumnElement[bool]:
+    return or_(OAuthGrant.expires_at < before, OAuthGrant.revoked_at < before)
+
+
+async def retired_tokens_of_ended_grants(session: AsyncSession, *, before: datetime, limit: int) -> int:
+    """An app grant's rotated-out refresh tokens, ahead of the grant (as for sessions)."""
+    ended = select(OAuthGrant.id).where(_grant_ended_before(before))
+    candidates = select(OAuthRetiredToken.token_hash).where(OAuthRetiredToken.grant_id.in_(ended)).limit(limit)
+    return await _delete(session, OAuthRetiredToken.token_hash, candidates)
+
+
+async def ended_grants(session: AsyncSession, *, before: datetime, limit: int) -> int:
+    """Apps' grants that ended before `before`."""
+    candidates = select(OAuthGrant.id).where(_grant_ended_before(before)).limit(limit)
+    return await _delete(session, OAuthGrant.id, candidates)
 
 
 async def expired_signing_keys(session: AsyncSession, *, now: datetime, limit: int) -> int:
