@@ -20,7 +20,7 @@ import orjson
 ALL = "*"
 BUILTIN_ROLES: dict[str, tuple[str, ...]] = {"user": (), "admin": (ALL,)}
 # The capabilities authgate itself checks; services may define their own (`billing:read`).
-KNOWN_CAPS = ("users:read", "users:write", "roles:manage", "audit:read", "webhooks:manage")
+KNOWN_CAPS = ("users:read", "users:write", "roles:manage", "audit:read", "webhooks:manage", "clients:manage")
 ROLE_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
 CAPABILITY = re.compile(r"^[a-z][a-z0-9_-]*(:[a-z0-9_-]+)+$")
 CAP_MAX_CHARS = 64

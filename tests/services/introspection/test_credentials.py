@@ -19,6 +19,7 @@ from sqlalchemy import update
 from authgate.errors import AuthError
 from authgate.security.opaque import digest
 from authgate.services import service_credentials
+from authgate.services.oauth2 import clients
 from authgate.storage.models import OAuthClient as ServiceCredential
 from authgate.storage.models import utcnow
 from tests.support.app import runtime, sql
@@ -176,10 +177,11 @@ async def test_an_unknown_client_id_costs_the_same_work_as_a_known_one(
         calls.append("lookup")
         return await real_get(*args, **kwargs)
 
-    real_get = service_credentials.credential_repo.get
-    monkeypatch.setattr(service_credentials.credential_repo, "get", lookup)
-    monkeypatch.setattr(service_credentials, "digest", counting("digest", digest))
-    monkeypatch.setattr(service_credentials.hmac, "compare_digest", counting("compare", hmac.compare_digest))
+    # The check is the clients' own (services/oauth2/clients.py), which service credentials are.
+    real_get = clients.client_repo.get
+    monkeypatch.setattr(clients.client_repo, "get", lookup)
+    monkeypatch.setattr(clients, "digest", counting("digest", digest))
+    monkeypatch.setattr(clients.hmac, "compare_digest", counting("compare", hmac.compare_digest))
 
     async def work(client_id: str) -> list[str]:
         calls.clear()

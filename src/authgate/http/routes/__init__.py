@@ -16,6 +16,7 @@ from authgate.http.routes import (
     links,
     mfa,
     oauth,
+    oauth2_clients,
     oauth2_consents,
     otp,
     passkeys,
@@ -42,6 +43,7 @@ PREFIXED: list[APIRouter] = [
     introspection.router,
     keys.router,
     passkeys.router,  # after the others: the hot routes above are matched without trying these
+    oauth2_clients.router,  # an administrator's: after every route a sign-in or a refresh takes
     users.rare,  # an administrator's occasional actions, and renewing recovery codes: the very last
     mfa.rare,
     oauth2_consents.router,

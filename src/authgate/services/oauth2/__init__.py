@@ -1,5 +1,5 @@
-"""authgate as an OpenID Connect provider: clients, authorization, consent, grants and tokens
-(docs/oidc-provider.md)."""
+"""The OpenID Connect provider's use cases: the clients (apps and services) that ask authgate
+for tokens, authorization, consent, grants and tokens (docs/oidc-provider.md)."""
 
 from authgate.storage.models import OAuthClient as Client
 
