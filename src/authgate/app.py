@@ -86,7 +86,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         aliases=settings.route_prefixes,
         root_only=root_only,
         max_body_bytes=settings.max_body_bytes,
-        form_paths=(*FORM_PATHS, *oauth2.FORM_PATHS, *ui.PROVIDER_FORM_PATHS) if provider else FORM_PATHS,
+        # The provider's form paths even while it is off: there they are a 404, not a 415.
+        form_paths=(*FORM_PATHS, *oauth2.FORM_PATHS, *ui.PROVIDER_FORM_PATHS),
         form_prefixes=("/ui/",) if settings.ui else (),
         larger_bodies=LARGER_BODIES,
         trusted_proxies=settings.trusted_proxies,

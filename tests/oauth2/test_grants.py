@@ -138,7 +138,7 @@ async def test_a_password_change_ends_every_grant_offline_ones_too(op: httpx.Asy
     offline = await _grant(op, scope="openid offline_access")
     own = (await login(op)).json()["accessToken"]
     changed = await op.put(
-        "/profile", json={"password": "Another-Horse-43", "currentPassword": STRONG_PASSWORD}, headers=bearer(own)
+        "/user", json={"password": "Another-Horse-43", "currentPassword": STRONG_PASSWORD}, headers=bearer(own)
     )
     assert changed.status_code == 200, changed.text
     assert not await _active(op, offline["refresh_token"])
