@@ -22,9 +22,9 @@ from authgate.http.deps import RuntimeDep
 from authgate.http.request_scope import context_of
 from authgate.runtime.root import Runtime
 from authgate.services import introspection
-from authgate.services.oauth2 import Client, grants
 from authgate.services.oauth2 import access as app_tokens
 from authgate.services.oauth2 import clients as client_service
+from authgate.services.oauth2 import grants
 from authgate.services.oauth2.discovery import metadata
 from authgate.services.oauth2.tokens import user_claims
 
@@ -95,7 +95,7 @@ def _basic(request: Request) -> tuple[str, str] | None:
     return unquote_plus(client_id), unquote_plus(secret)
 
 
-async def authenticate_client(request: Request, rt: Runtime, fields: dict[str, str]) -> Client:
+async def authenticate_client(request: Request, rt: Runtime, fields: dict[str, str]) -> client_service.Client:
     """HTTP Basic, or `client_id` (+ `client_secret`) in the body, never both (RFC 6749 §2.3)."""
     basic = _basic(request)
     if basic is not None and ("client_secret" in fields or ("client_id" in fields and fields["client_id"] != basic[0])):

@@ -1,6 +1,2 @@
 """The OpenID Connect provider's use cases: the clients (apps and services) that ask authgate
 for tokens, authorization, consent, grants and tokens (docs/oidc-provider.md)."""
-
-from authgate.storage.models import OAuthClient as Client
-
-__all__ = ["Client"]

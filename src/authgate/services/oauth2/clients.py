@@ -76,6 +76,9 @@ SECRET_METHODS = ("client_secret_basic", "client_secret_post")
 _DECOY = digest(random_token(SECRET_BYTES))
 
 
+Client = OAuthClient  # what the edge names a client by (it never imports storage)
+
+
 class Registered(Protocol):
     """What the rules below read of a client (an `OAuthClient` row)."""
 
