@@ -78,7 +78,7 @@ def require_scopes(verifier: TokenVerifier, *scopes: str) -> ClaimsDependency:
         raise ValueError("name at least one scope")
     for scope in scopes:
         if not _scope_token(scope):
-            raise ValueError(f"{scope!r} is not a scope: no spaces, quotes, backslashes or control characters")
+            raise ValueError(f"{scope!r} is not a scope: printable ASCII without spaces, quotes or backslashes")
     if not verifier.accept_client_tokens:
         raise ValueError("require_scopes needs a verifier made with accept_client_tokens=True")
     named = " ".join(scopes)
