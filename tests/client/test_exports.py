@@ -17,6 +17,7 @@ PUBLIC = [
     "require_authenticated",
     "require_caps",
     "require_role",
+    "require_scopes",
 ]
 
 

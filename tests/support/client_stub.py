@@ -29,6 +29,8 @@ JWKS_PATH = "/.well-known/jwks.json"
 INTROSPECT_PATH = "/token/introspect"
 CLIENT_ID = "svc_orders"
 CLIENT_SECRET = "agsvc_orders secret/+=:0123456789"  # changes when form-urlencoded
+APP_ID = "app-billing"  # the client id of an app authgate gives access tokens to
+APP_TYP = "at+jwt"
 
 
 @dataclass
@@ -84,6 +86,29 @@ def access_claims(**overrides: Any) -> dict[str, Any]:
         "role": "user",
         "caps": [],
         "amr": ["pwd"],
+    }
+    claims.update(overrides)
+    return claims
+
+
+def app_access_claims(**overrides: Any) -> dict[str, Any]:
+    """The claims of an access token authgate gave an app (`APP_ID`) for a plain user, with the
+    app's client id as its audience, issued now for 15 minutes. Sign it with `typ=APP_TYP`."""
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": ISSUER,
+        "sub": "user-1",
+        "aud": APP_ID,
+        "exp": now + 900,
+        "iat": now,
+        "jti": uuid.uuid4().hex,
+        "client_id": APP_ID,
+        "scope": "openid billing:read",
+        "purpose": "oauth_access",
+        "sid": "session-1",
+        "auth_time": now - 60,
+        "amr": ["pwd"],
+        "gid": "grant-1",
     }
     claims.update(overrides)
     return claims
@@ -153,7 +178,8 @@ class AuthgateStub:
                 token = form.get("token", [""])[0]
                 if token in stub.active:
                     claims = jwt.decode(token, options={"verify_signature": False})
-                    self.answer(200, {"active": True, "sub": claims["sub"], "sid": claims["sid"], "exp": claims["exp"]})
+                    named = ("sub", "sid", "exp", "client_id", "scope")  # an app's token for itself has no sid
+                    self.answer(200, {"active": True, **{name: claims[name] for name in named if name in claims}})
                 else:
                     self.answer(200, {"active": False})
 

@@ -5,11 +5,14 @@
     @app.get("/api/profile")
     async def profile(claims=Depends(require_authenticated(verifier))): ...
 
+`TokenVerifier(jwks_url=..., audience=..., accept_client_tokens=True)` also accepts the access
+tokens authgate gave to apps; `require_scopes(verifier, "billing:read")` checks what they were granted.
+
 Needs none of authgate's server settings; see docs/client.md.
 """
 
 from authgate.client._claims import Claims
-from authgate.client._dependencies import require_authenticated, require_caps, require_role
+from authgate.client._dependencies import require_authenticated, require_caps, require_role, require_scopes
 from authgate.client._errors import AuthgateError, problem_response
 from authgate.client._middleware import AuthgateMiddleware
 from authgate.client._verifier import TokenVerifier
@@ -23,4 +26,5 @@ __all__ = [
     "require_authenticated",
     "require_caps",
     "require_role",
+    "require_scopes",
 ]

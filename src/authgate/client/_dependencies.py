@@ -70,6 +70,30 @@ def require_caps(verifier: TokenVerifier, *caps: str) -> ClaimsDependency:
     return with_caps
 
 
+def require_scopes(verifier: TokenVerifier, *scopes: str) -> ClaimsDependency:
+    """As `require_authenticated`, and the token is one authgate gave an app that was granted
+    every scope in `scopes`; else 403 `forbidden`. authgate's own tokens carry no scopes, so
+    they never pass. Needs a verifier made with `accept_client_tokens=True`."""
+    if not scopes:
+        raise ValueError("name at least one scope")
+    for scope in scopes:
+        if not _scope_token(scope):
+            raise ValueError(f"{scope!r} is not a scope: printable ASCII without spaces, quotes or backslashes")
+    if not verifier.accept_client_tokens:
+        raise ValueError("require_scopes needs a verifier made with accept_client_tokens=True")
+    named = " ".join(scopes)
+
+    async def with_scopes(
+        request: Request, _credentials: HTTPAuthorizationCredentials | None = Security(_BEARER)
+    ) -> Claims:
+        claims = await verifier.authenticate(request)
+        if not claims.has_scopes(*scopes):
+            raise forbidden(verifier.realm, f"This needs the {', '.join(scopes)} scope.", named)
+        return claims
+
+    return with_scopes
+
+
 def _scope_token(cap: str) -> bool:
     """Whether `cap` may be named in WWW-Authenticate's `scope` (RFC 6749 §3.3 scope-token)."""
     return bool(cap) and all(0x21 <= ord(c) <= 0x7E and c not in '"\\' for c in cap)

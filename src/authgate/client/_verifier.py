@@ -6,6 +6,11 @@ the signature (with the shared secret, or with the public keys authgate publishe
 subject. Nothing else of authgate is needed: no database, no settings, no JWT_SECRET in JWKS
 mode. What a signature cannot show, that a session was ended before the token expired, is
 what optional introspection asks authgate (`_introspection.py`).
+
+A verifier made with `accept_client_tokens=True` also takes the access tokens authgate gave
+to apps: header `typ` at+jwt and `"purpose": "oauth_access"`, with the app's `client_id` and
+its granted `scope`, and the app's API as their `aud`. The header's `typ` and the `purpose`
+must agree, so neither kind of token can pass as the other.
 """
 
 from __future__ import annotations
@@ -21,14 +26,14 @@ import jwt
 from starlette.requests import HTTPConnection
 
 from authgate.client._cache import ClaimsCache, token_digest
-from authgate.client._claims import Claims
+from authgate.client._claims import ACCESS, APP_ACCESS, Claims
 from authgate.client._credentials import CrossSite, bearer, from_cookie, trusted
 from authgate.client._errors import forbidden, invalid_token, missing_token, token_expired
 from authgate.client._introspection import Introspector
 from authgate.client._jwks import JwksKeys
 from authgate.client._keys import KeySource, SecretKey, VerifyingKey
 
-ACCESS = "access"
+APP_TYP = "at+jwt"  # the header `typ` of the access tokens authgate gives apps
 MAX_TOKEN_CHARS = 8192  # authgate's tokens are under 1 KiB; anything far larger is refused unread
 MIN_SECRET_CHARS = 32  # as authgate requires of JWT_SECRET
 SCOPE_KEY = "authgate.client"  # this request's verified claims, per verifier (see `authenticate`)
@@ -48,7 +53,9 @@ class TokenVerifier:
     answer `introspection_cache_seconds`. `cookie_name`: also accept the token from this
     cookie (authgate's is `accessToken`; off by default, see docs/client.md on CSRF).
     `trusted_origins`: web apps on other origins (a sibling subdomain) whose cookie-authenticated
-    changes are accepted when their `Origin` header names them exactly. `realm`:
+    changes are accepted when their `Origin` header names them exactly.
+    `accept_client_tokens`: also accept the access tokens authgate gave to apps, whose `aud`
+    must then be `audience` too (JWKS mode only: authgate never signs those with a secret). `realm`:
     named in `WWW-Authenticate`. `http_client`: the httpx client for the JWKS and introspection
     (yours stays open; the verifier closes only one it made, with `aclose()`). `timeout`:
     seconds per call on the verifier's own client.
@@ -71,6 +78,7 @@ class TokenVerifier:
         introspection_cache_seconds: float = 5.0,
         cookie_name: str | None = None,
         trusted_origins: Iterable[str] = (),
+        accept_client_tokens: bool = False,
         realm: str = "authgate",
         http_client: httpx.AsyncClient | None = None,
         timeout: float = 5.0,
@@ -79,6 +87,8 @@ class TokenVerifier:
             raise ValueError("give exactly one of secret (HS256) or jwks_url (EdDSA, ES256, RS256)")
         if secret is not None and len(secret) < MIN_SECRET_CHARS:
             raise ValueError(f"secret must be authgate's JWT_SECRET, at least {MIN_SECRET_CHARS} characters")
+        if secret is not None and accept_client_tokens:
+            raise ValueError("accept_client_tokens needs jwks_url: the tokens authgate gives apps are never HS256")
         for name, value in (("leeway", leeway), ("jwks_cache_seconds", jwks_cache_seconds)):
             if value < 0:
                 raise ValueError(f"{name} must not be negative")
@@ -98,6 +108,7 @@ class TokenVerifier:
         self.realm = realm
         self.cookie_name = cookie_name
         self.trusted_origins = trusted(trusted_origins)
+        self.accept_client_tokens = accept_client_tokens
         self._given_http = http_client
         self._own_http: httpx.AsyncClient | None = None
         self._timeout = timeout
@@ -133,11 +144,15 @@ class TokenVerifier:
         if not token or len(token) > MAX_TOKEN_CHARS or token.count(".") != 2:
             raise invalid_token(self.realm)
         try:
-            kid = jwt.get_unverified_header(token).get("kid")
+            header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
             raise invalid_token(self.realm) from None
+        kid, typ = header.get("kid"), header.get("typ")
         if kid is not None and not isinstance(kid, str):
             raise invalid_token(self.realm)
+        for_app = isinstance(typ, str) and typ.lower() == APP_TYP
+        if for_app and not self.accept_client_tokens:
+            raise invalid_token(self.realm, "Tokens authgate gave to apps are not accepted here.")
         key = await self._keys.key_for(kid)
         digest = token_digest(token)
         claims = self._claims.get(key.kid, digest)
@@ -145,14 +160,16 @@ class TokenVerifier:
             self._claims.forget(key.kid, digest)
             raise token_expired(self.realm)
         if claims is None:
-            claims = self._decode(token, key)
+            claims = self._decode(token, key, for_app=for_app)
             if self._keys.holds(key.kid):  # not if the key left the set while we checked
                 self._claims.put(key.kid, digest, claims)
         if self._introspector is not None and not await self._introspector.active(token, digest):
             raise invalid_token(self.realm, "The token has been revoked.")
         return claims
 
-    def _decode(self, token: str, key: VerifyingKey) -> Claims:
+    def _decode(self, token: str, key: VerifyingKey, *, for_app: bool) -> Claims:
+        """The claims, once everything is checked; `for_app`: the header says the token is one
+        authgate gave an app, so its `purpose` must say so too (and the reverse)."""
         try:
             payload: dict[str, Any] = jwt.decode(
                 token,
@@ -169,7 +186,9 @@ class TokenVerifier:
             raise token_expired(self.realm) from None
         except (jwt.PyJWTError, ValueError, TypeError):  # whatever a malformed token makes PyJWT raise
             raise invalid_token(self.realm) from None
-        if payload.get("purpose") != ACCESS or not _well_typed(payload):
+        if payload.get("purpose") != (APP_ACCESS if for_app else ACCESS) or not _well_typed(payload):
+            raise invalid_token(self.realm)
+        if for_app and not _well_typed_for_app(payload):
             raise invalid_token(self.realm)
         return Claims(payload)
 
@@ -227,6 +246,12 @@ def _well_typed(payload: dict[str, Any]) -> bool:
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             return False
     return True
+
+
+def _well_typed_for_app(payload: dict[str, Any]) -> bool:
+    """The app's id and its granted scopes (space-separated, empty when none was granted)."""
+    client_id = payload.get("client_id")
+    return isinstance(client_id, str) and bool(client_id) and isinstance(payload.get("scope"), str)
 
 
 def _http_url(url: str, name: str) -> str:
