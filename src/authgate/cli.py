@@ -1,5 +1,5 @@
-"""The `authgate` command: serve, migrate, mail, user create|import|stats, audit verify, service, keys,
-openapi."""
+"""The `authgate` command: serve, migrate, mail, user create|import|stats, audit verify, service, client,
+keys, openapi."""
 
 from __future__ import annotations
 
@@ -285,6 +285,76 @@ def cmd_service(args: argparse.Namespace) -> int:
     return asyncio.run(_service(_settings(), args))
 
 
+def _scopes_given(text: str | None) -> list[str] | None:
+    """`--scopes`: names separated by spaces or commas; None when not given (the default)."""
+    if text is None:
+        return None
+    return [name for name in text.replace(",", " ").split() if name]
+
+
+def _print_secret(client_id: str, secret: str | None) -> None:
+    """The lines scripts read (`client_id:`, `client_secret:`), then the warning."""
+    print(f"client_id:     {client_id}")
+    if secret is not None:
+        print(f"client_secret: {secret}")
+        print("The secret will not be shown again (authgate keeps only its digest): store it now.")
+
+
+async def _client(settings: Settings, args: argparse.Namespace) -> int:
+    """`authgate client create|list|revoke|secret`: the apps and services that ask authgate for
+    tokens (docs/oidc-provider.md). A value refused exits 2, any other refusal 1."""
+    from authgate.errors import AuthError, ErrorCode
+    from authgate.runtime.root import Runtime
+    from authgate.services.oauth2 import clients
+    from authgate.wire import iso_z
+
+    await _migrate(settings)
+    runtime = Runtime.build(settings)
+    try:
+        if args.client_command == "create":
+            new = clients.NewClient(
+                name=args.name,
+                redirect_uris=args.redirect_uri,
+                post_logout_redirect_uris=args.post_logout_redirect_uri,
+                public=args.public,
+                first_party=args.first_party,
+                scopes=_scopes_given(args.scopes),
+                client_credentials=args.client_credentials,
+            )
+            created = await clients.create(runtime, new, caller=None)
+            _print_secret(created.client.id, created.secret)
+            if created.secret is None:
+                print("A public client has no secret: it proves each sign-in with PKCE.")
+        elif args.client_command == "list":
+            rows = [("ID", "NAME", "KIND", "FIRST-PARTY", "SCOPES", "CREATED", "LAST USED", "REVOKED")]
+            for c in await clients.list_clients(runtime):
+                last = iso_z(c.last_used_at) if c.last_used_at else "never"
+                ended = iso_z(c.revoked_at) if c.revoked_at else "-"
+                scopes = ",".join(clients.scopes_of(c)) or "-"
+                first = "yes" if c.first_party else "no"
+                rows.append((c.id, c.name, c.kind, first, scopes, iso_z(c.created_at), last, ended))
+            _print_table(rows)
+        elif args.client_command == "revoke":
+            client, revoked = await clients.revoke(runtime, client_id=args.id)
+            state = "revoked" if revoked else "was already revoked"
+            print(f"authgate: client {client.id} ({client.name}) {state}")
+        else:
+            client, secret = await clients.rotate_secret(runtime, client_id=args.id)
+            _print_secret(client.id, secret)
+            print("The previous secret no longer works.")
+    except AuthError as exc:
+        details = "; ".join(f"{e.field}: {e.message}" for e in exc.errors) or exc.detail or exc.title
+        print(f"authgate: {exc.code.value}: {details}", file=sys.stderr)
+        return 2 if exc.code == ErrorCode.VALIDATION_FAILED else 1
+    finally:
+        await runtime.close()
+    return 0
+
+
+def cmd_client(args: argparse.Namespace) -> int:
+    return asyncio.run(_client(_settings(), args))
+
+
 async def _keys(settings: Settings, args: argparse.Namespace) -> int:
     """`authgate keys rotate|list`: the keys that sign access tokens (docs/signing-keys.md)."""
     from authgate.runtime import key_ring as keys
@@ -398,6 +468,59 @@ def build_parser() -> argparse.ArgumentParser:
     service_revoke = service.add_parser("revoke", help="revoke a credential: refused from its next request on")
     service_revoke.add_argument("id", help="the credential's client id")
     service_revoke.set_defaults(func=cmd_service)
+
+    client = sub.add_parser("client", help="apps and services that ask authgate for tokens").add_subparsers(
+        dest="client_command", required=True
+    )
+    client_create = client.add_parser(
+        "create",
+        help="create a client: an app with --redirect-uri (public with --public), else a service; "
+        "its secret is printed this once",
+    )
+    client_create.add_argument("--name", required=True, help="what users and operators see (at most 100 characters)")
+    client_create.add_argument(
+        "--redirect-uri",
+        action="append",
+        default=[],
+        metavar="URI",
+        help="where the app receives its sign-ins (repeat for more, at most 20); none makes a service client",
+    )
+    client_create.add_argument(
+        "--public", action="store_true", help="an app that cannot keep a secret (SPA, mobile, CLI): no secret, PKCE"
+    )
+    client_create.add_argument(
+        "--first-party", action="store_true", help="your own app: its users are never asked for consent"
+    )
+    client_create.add_argument(
+        "--scopes",
+        metavar="SCOPES",
+        help='the most it may ask for, separated by spaces or commas (default: "openid profile email" for apps, '
+        "none for services)",
+    )
+    client_create.add_argument(
+        "--post-logout-redirect-uri",
+        action="append",
+        default=[],
+        metavar="URI",
+        help="where the app may send users after signing out (repeat for more)",
+    )
+    client_create.add_argument(
+        "--client-credentials",
+        action="store_true",
+        help="a confidential app may also get tokens of its own (the client_credentials grant)",
+    )
+    client_create.set_defaults(func=cmd_client)
+    client.add_parser(
+        "list", help="list clients: id, name, kind, first party, scopes, created, last used, revoked"
+    ).set_defaults(func=cmd_client)
+    client_revoke = client.add_parser(
+        "revoke", help="revoke a client: refused from its next request on; its grants end"
+    )
+    client_revoke.add_argument("id", help="the client id")
+    client_revoke.set_defaults(func=cmd_client)
+    client_secret = client.add_parser("secret", help="make a new secret, printed this once; the old one stops at once")
+    client_secret.add_argument("id", help="the client id")
+    client_secret.set_defaults(func=cmd_client)
 
     keys = sub.add_parser("keys", help="the keys that sign access tokens").add_subparsers(
         dest="keys_command", required=True
