@@ -325,3 +325,26 @@ async def test_ended_grants_are_purged_with_their_retired_tokens_and_live_ones_s
     counts = await retention.purge(rt)
     assert counts["oauth_grants"] == 1 and counts["oauth_retired_tokens"] == 1
     assert await _active(op, live["refresh_token"])
+
+
+async def test_without_a_sign_in_page_the_app_hears_login_required(make_client) -> None:  # type: ignore[no-untyped-def]
+    async with provider(make_client, ui=False) as client:
+        app = await new_client(client, await admin_token(client))
+        client.cookies.clear()
+        answer = await client.get(authorize_url(app["clientId"], state="s"))
+        assert answer.status_code == 302
+        assert query_of(answer.headers["location"])["error"] == "login_required"
+
+
+async def test_an_operators_login_page_gets_the_continuation_path(make_client) -> None:  # type: ignore[no-untyped-def]
+    async with provider(make_client, login_url="https://app.example.com/signin") as client:
+        app = await new_client(client, await admin_token(client))
+        client.cookies.clear()
+        answer = await client.get(authorize_url(app["clientId"], login_hint="ada@example.com"))
+        location = answer.headers["location"]
+        assert location.startswith("https://app.example.com/signin?")
+        sent = query_of(location)
+        assert sent["return_to"].startswith("/oauth2/authorize/continue?request=")
+        assert sent["client_id"] == app["clientId"] and sent["login_hint"] == "ada@example.com"
+        cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("authgate-oauth="))
+        assert "HttpOnly" in cookie and "Path=/" in cookie and "Max-Age=1800" in cookie and "SameSite=lax" in cookie

@@ -1114,6 +1114,80 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/oauth2/clients": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Clients
+         * @description Oldest first; revoked clients stay, with `revokedAt`.
+         */
+        get: operations["list_clients_oauth2_clients_get"];
+        put?: never;
+        /**
+         * Create Client
+         * @description The kind follows from the body: no `redirectUris`, a service (client credentials only);
+         *     with them, a public app when `public` (no secret, PKCE), else a confidential one. The
+         *     answer carries `clientSecret` (not for a public app): it is shown this once. `firstParty`
+         *     needs the `*` capability.
+         */
+        post: operations["create_client_oauth2_clients_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth2/clients/{client_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Client */
+        get: operations["get_client_oauth2_clients__client_id__get"];
+        /**
+         * Update Client
+         * @description Only the fields sent change; the kind never does. `accessTokenAudience: null` puts back
+         *     the default (the client id). Changing `firstParty` needs the `*` capability.
+         */
+        put: operations["update_client_oauth2_clients__client_id__put"];
+        post?: never;
+        /**
+         * Revoke Client
+         * @description Revoke the client: refused from its next request on, and every grant it holds ends. It
+         *     stays in the list, with `revokedAt`.
+         */
+        delete: operations["revoke_client_oauth2_clients__client_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth2/clients/{client_id}/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rotate Secret
+         * @description A new secret, shown this once; the old one is refused from now on. A public client has none (409).
+         */
+        post: operations["rotate_secret_oauth2_clients__client_id__secret_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/user/{user_id}/sessions": {
         parameters: {
             query?: never;
@@ -1196,6 +1270,40 @@ export interface paths {
          */
         post: operations["renew_recovery_codes_mfa_recovery_codes_post"];
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth2/consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The apps you allowed */
+        get: operations["list_consents_oauth2_consents_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/oauth2/consents/{client_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Take an app's access back: its consent and every grant end */
+        delete: operations["revoke_consent_oauth2_consents__client_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1313,6 +1421,17 @@ export interface components {
             /** Signature */
             signature: string;
         };
+        /** ConsentOut */
+        ConsentOut: {
+            /** Clientid */
+            clientId: string;
+            /** Clientname */
+            clientName: string;
+            /** Scopes */
+            scopes: string[];
+            /** Grantedat */
+            grantedAt: string;
+        };
         /**
          * CreateUserIn
          * @description `POST /user` (`users:write`): an account made by an administrator.
@@ -1343,6 +1462,43 @@ export interface components {
              * @default false
              */
             disabled?: boolean;
+        };
+        /**
+         * CreatedOAuthClientOut
+         * @description The new client, with its secret: shown this once (a public client has none).
+         */
+        CreatedOAuthClientOut: {
+            /** Clientid */
+            clientId: string;
+            /** Name */
+            name: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "confidential" | "public" | "service";
+            /** Firstparty */
+            firstParty: boolean;
+            /** Redirecturis */
+            redirectUris: string[];
+            /** Postlogoutredirecturis */
+            postLogoutRedirectUris: string[];
+            /** Scopes */
+            scopes: string[];
+            /** Granttypes */
+            grantTypes: string[];
+            /** Tokenendpointauthmethods */
+            tokenEndpointAuthMethods: string[];
+            /** Accesstokenaudience */
+            accessTokenAudience: string;
+            /** Createdat */
+            createdAt: string;
+            /** Lastusedat */
+            lastUsedAt: string | null;
+            /** Revokedat */
+            revokedAt: string | null;
+            /** Clientsecret */
+            clientSecret?: string | null;
         };
         /**
          * CurrentUserOut
@@ -1705,6 +1861,98 @@ export interface components {
             message: string;
             /** Removed */
             removed: string[];
+        };
+        /**
+         * OAuthClientChangeIn
+         * @description Only the fields sent change; `accessTokenAudience: null` puts back the default (the client id).
+         */
+        OAuthClientChangeIn: {
+            /** Name */
+            name?: string | null;
+            /** Redirecturis */
+            redirectUris?: string[] | null;
+            /** Postlogoutredirecturis */
+            postLogoutRedirectUris?: string[] | null;
+            /** Scopes */
+            scopes?: string[] | null;
+            /** Firstparty */
+            firstParty?: boolean | null;
+            /** Accesstokenaudience */
+            accessTokenAudience?: string | null;
+        };
+        /** OAuthClientIn */
+        OAuthClientIn: {
+            /** Name */
+            name: string;
+            /** Redirecturis */
+            redirectUris?: string[] | null;
+            /** Postlogoutredirecturis */
+            postLogoutRedirectUris?: string[] | null;
+            /**
+             * Public
+             * @default false
+             */
+            public?: boolean;
+            /**
+             * Firstparty
+             * @default false
+             */
+            firstParty?: boolean;
+            /** Scopes */
+            scopes?: string[] | null;
+            /**
+             * Clientcredentials
+             * @default false
+             */
+            clientCredentials?: boolean;
+            /** Accesstokenaudience */
+            accessTokenAudience?: string | null;
+        };
+        /** OAuthClientOut */
+        OAuthClientOut: {
+            /** Clientid */
+            clientId: string;
+            /** Name */
+            name: string;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "confidential" | "public" | "service";
+            /** Firstparty */
+            firstParty: boolean;
+            /** Redirecturis */
+            redirectUris: string[];
+            /** Postlogoutredirecturis */
+            postLogoutRedirectUris: string[];
+            /** Scopes */
+            scopes: string[];
+            /** Granttypes */
+            grantTypes: string[];
+            /** Tokenendpointauthmethods */
+            tokenEndpointAuthMethods: string[];
+            /** Accesstokenaudience */
+            accessTokenAudience: string;
+            /** Createdat */
+            createdAt: string;
+            /** Lastusedat */
+            lastUsedAt: string | null;
+            /** Revokedat */
+            revokedAt: string | null;
+        };
+        /** OAuthClientPageOut */
+        OAuthClientPageOut: {
+            /** Items */
+            items: components["schemas"]["OAuthClientOut"][];
+            /** Nextcursor */
+            nextCursor: string | null;
+        };
+        /** OAuthClientSecretOut */
+        OAuthClientSecretOut: {
+            /** Clientid */
+            clientId: string;
+            /** Clientsecret */
+            clientSecret: string;
         };
         /** OptionsOut */
         OptionsOut: {
@@ -7723,6 +7971,485 @@ export interface operations {
             };
         };
     };
+    list_clients_oauth2_clients_get: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthClientPageOut"];
+                };
+            };
+            /** @description The request is not valid: a field, the JSON body or the path (`validation_failed`), or a token, code or link that is not (`invalid_token`, `invalid_mfa_code`, `captcha_failed`, ...). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, a wrong or an expired credential, or a second factor is needed (`mfa_required`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed: a missing capability, a disabled account, an unverified address, or a cookie request from an origin that is not trusted. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this request needs (the database, Redis) does not answer; retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    create_client_oauth2_clients_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OAuthClientIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedOAuthClientOut"];
+                };
+            };
+            /** @description The request is not valid: a field, the JSON body or the path (`validation_failed`), or a token, code or link that is not (`invalid_token`, `invalid_mfa_code`, `captcha_failed`, ...). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, a wrong or an expired credential, or a second factor is needed (`mfa_required`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed: a missing capability, a disabled account, an unverified address, or a cookie request from an origin that is not trusted. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `AUTHGATE_MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this request needs (the database, Redis) does not answer; retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_client_oauth2_clients__client_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthClientOut"];
+                };
+            };
+            /** @description The request is not valid: a field, the JSON body or the path (`validation_failed`), or a token, code or link that is not (`invalid_token`, `invalid_mfa_code`, `captcha_failed`, ...). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, a wrong or an expired credential, or a second factor is needed (`mfa_required`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed: a missing capability, a disabled account, an unverified address, or a cookie request from an origin that is not trusted. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this request needs (the database, Redis) does not answer; retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    update_client_oauth2_clients__client_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OAuthClientChangeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthClientOut"];
+                };
+            };
+            /** @description The request is not valid: a field, the JSON body or the path (`validation_failed`), or a token, code or link that is not (`invalid_token`, `invalid_mfa_code`, `captcha_failed`, ...). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, a wrong or an expired credential, or a second factor is needed (`mfa_required`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed: a missing capability, a disabled account, an unverified address, or a cookie request from an origin that is not trusted. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with what exists (an address or name already taken, a role in use, the last way to sign in). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `AUTHGATE_MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this request needs (the database, Redis) does not answer; retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revoke_client_oauth2_clients__client_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid: a field, the JSON body or the path (`validation_failed`), or a token, code or link that is not (`invalid_token`, `invalid_mfa_code`, `captcha_failed`, ...). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, a wrong or an expired credential, or a second factor is needed (`mfa_required`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed: a missing capability, a disabled account, an unverified address, or a cookie request from an origin that is not trusted. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `AUTHGATE_MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this request needs (the database, Redis) does not answer; retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotate_secret_oauth2_clients__client_id__secret_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthClientSecretOut"];
+                };
+            };
+            /** @description The request is not valid: a field, the JSON body or the path (`validation_failed`), or a token, code or link that is not (`invalid_token`, `invalid_mfa_code`, `captcha_failed`, ...). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, a wrong or an expired credential, or a second factor is needed (`mfa_required`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed: a missing capability, a disabled account, an unverified address, or a cookie request from an origin that is not trusted. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with what exists (an address or name already taken, a role in use, the last way to sign in). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `AUTHGATE_MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this request needs (the database, Redis) does not answer; retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     list_sessions_user__user_id__sessions_get: {
         parameters: {
             query?: never;
@@ -8138,6 +8865,145 @@ export interface operations {
             };
             /** @description Too many requests or failed attempts (`rate_limited`, `account_locked`); `Retry-After` says when to retry. */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this request needs (the database, Redis) does not answer; retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_consents_oauth2_consents_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConsentOut"][];
+                };
+            };
+            /** @description The request is not valid: a field, the JSON body or the path (`validation_failed`), or a token, code or link that is not (`invalid_token`, `invalid_mfa_code`, `captcha_failed`, ...). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, a wrong or an expired credential, or a second factor is needed (`mfa_required`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed: a missing capability, a disabled account, an unverified address, or a cookie request from an origin that is not trusted. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A service this request needs (the database, Redis) does not answer; retry after `Retry-After`. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    revoke_consent_oauth2_consents__client_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                client_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid: a field, the JSON body or the path (`validation_failed`), or a token, code or link that is not (`invalid_token`, `invalid_mfa_code`, `captcha_failed`, ...). */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not authenticated: no, a wrong or an expired credential, or a second factor is needed (`mfa_required`). */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authenticated but not allowed: a missing capability, a disabled account, an unverified address, or a cookie request from an origin that is not trusted. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is larger than `AUTHGATE_MAX_BODY_BYTES`. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The body is not JSON. */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
