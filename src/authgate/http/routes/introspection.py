@@ -7,10 +7,8 @@ authenticates with HTTP Basic (`client_id:client_secret`, each form-urlencoded, 
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import Any
-from urllib.parse import parse_qsl, unquote_plus
+from urllib.parse import parse_qsl
 
 import orjson
 from fastapi import APIRouter, Request, Response
@@ -18,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from authgate.errors import AuthError, ErrorCode, FieldError, invalid_client, validation_failed
+from authgate.http.client_auth import basic_credentials
 from authgate.http.deps import RuntimeDep
 from authgate.http.schemas.introspection import IntrospectIn, IntrospectionOut
 from authgate.observability.logging import get_logger
@@ -84,23 +83,8 @@ async def _read(request: Request) -> IntrospectIn:
     )
 
 
-def _basic(request: Request) -> tuple[str, str] | None:
-    """`Authorization: Basic` credentials, if sent; a header that cannot be read is refused."""
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, ValueError):
-        raise invalid_client() from None
-    client_id, colon, secret = decoded.partition(":")
-    if not colon:
-        raise invalid_client()
-    return unquote_plus(client_id), unquote_plus(secret)
-
-
 async def _authenticate(request: Request, rt: Runtime, body: IntrospectIn) -> None:
-    basic = _basic(request)
+    basic = basic_credentials(request)
     in_body = body.client_id is not None or body.client_secret is not None
     if basic is not None and in_body:
         raise invalid_client()  # one way of authenticating per request (RFC 6749 §2.3)

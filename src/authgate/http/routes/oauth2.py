@@ -10,14 +10,13 @@ read here.
 
 from __future__ import annotations
 
-import base64
-import binascii
-from urllib.parse import parse_qsl, unquote_plus
+from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from authgate.errors import AuthError, ErrorCode, invalid_client, oauth_error
+from authgate.http.client_auth import basic_credentials
 from authgate.http.deps import RuntimeDep
 from authgate.http.request_scope import context_of
 from authgate.runtime.root import Runtime
@@ -81,23 +80,9 @@ async def form_of(request: Request) -> dict[str, str]:
     return fields
 
 
-def _basic(request: Request) -> tuple[str, str] | None:
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, ValueError):
-        raise invalid_client() from None
-    client_id, colon, secret = decoded.partition(":")
-    if not colon:
-        raise invalid_client()
-    return unquote_plus(client_id), unquote_plus(secret)
-
-
 async def authenticate_client(request: Request, rt: Runtime, fields: dict[str, str]) -> client_service.Client:
     """HTTP Basic, or `client_id` (+ `client_secret`) in the body, never both (RFC 6749 §2.3)."""
-    basic = _basic(request)
+    basic = basic_credentials(request)
     if basic is not None and ("client_secret" in fields or ("client_id" in fields and fields["client_id"] != basic[0])):
         raise invalid_client()
     client_id, secret = basic if basic is not None else (fields.get("client_id"), fields.get("client_secret"))
@@ -107,8 +92,12 @@ async def authenticate_client(request: Request, rt: Runtime, fields: dict[str, s
     return await client_service.authenticate_client(rt, client_id=client_id, secret=secret)
 
 
-async def _guard(request: Request, rt: Runtime) -> None:
+async def _client_request(request: Request, rt: Runtime) -> tuple[dict[str, str], client_service.Client]:
+    """A client's form post to the token, revocation or introspection endpoint: counted per
+    address, read, and its client authenticated (401 before anything else is looked at)."""
     await rt.limiter.hit("oauth2_token.ip", context_of(request, rt.settings.trusted_proxies).ip_address)
+    fields = await form_of(request)
+    return fields, await authenticate_client(request, rt, fields)
 
 
 def _required(fields: dict[str, str], name: str) -> str:
@@ -135,9 +124,7 @@ async def token(request: Request, rt: RuntimeDep) -> Response:
     outcome = "error"
     grant_type = "unknown"
     try:
-        await _guard(request, rt)
-        fields = await form_of(request)
-        client = await authenticate_client(request, rt, fields)
+        fields, client = await _client_request(request, rt)
         grant_type = _required(fields, "grant_type")
         if grant_type not in ("authorization_code", "refresh_token", "client_credentials"):
             grant_type = "unknown"
@@ -214,9 +201,7 @@ async def userinfo(request: Request, rt: RuntimeDep) -> Response:
 @router.post("/oauth2/revoke")
 async def revoke(request: Request, rt: RuntimeDep) -> Response:
     try:
-        await _guard(request, rt)
-        fields = await form_of(request)
-        client = await authenticate_client(request, rt, fields)
+        fields, client = await _client_request(request, rt)
         await grants.revoke(rt, client, token=_required(fields, "token"), hint=fields.get("token_type_hint"))
     except AuthError as exc:
         return _error(exc)
@@ -226,9 +211,7 @@ async def revoke(request: Request, rt: RuntimeDep) -> Response:
 @router.post("/oauth2/introspect")
 async def introspect(request: Request, rt: RuntimeDep) -> Response:
     try:
-        await _guard(request, rt)
-        fields = await form_of(request)
-        client = await authenticate_client(request, rt, fields)
+        fields, client = await _client_request(request, rt)
         if client.kind == "public":
             raise invalid_client()
         answer = await introspection.introspect(
