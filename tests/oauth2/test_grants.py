@@ -348,3 +348,17 @@ async def test_an_operators_login_page_gets_the_continuation_path(make_client) -
         assert sent["client_id"] == app["clientId"] and sent["login_hint"] == "ada@example.com"
         cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("authgate-oauth="))
         assert "HttpOnly" in cookie and "Path=/" in cookie and "Max-Age=1800" in cookie and "SameSite=lax" in cookie
+
+
+async def test_the_pages_of_a_pending_sign_in_let_their_forms_end_at_the_app(op: httpx.AsyncClient) -> None:
+    app = op.app_client  # type: ignore[attr-defined]
+    login = (await op.get(authorize_url(app["clientId"]))).headers["location"]
+    page = await op.get(login, headers=BROWSER)
+    assert "form-action 'self' https://app.example.com;" in page.headers["content-security-policy"]
+    assert "to continue to Grafana" in page.text
+    return_to = query_of(login)["return_to"]
+    register = await op.get("/ui/register", params={"return_to": return_to}, headers=BROWSER)
+    assert "https://app.example.com" in register.headers["content-security-policy"]
+    op.cookies.clear()  # another browser: its pages allow nothing more
+    foreign = await op.get(login, headers=BROWSER)
+    assert "https://app.example.com" not in foreign.headers["content-security-policy"]

@@ -16,12 +16,15 @@ CONTINUE = "/oauth2/authorize/continue"
 BINDING_COOKIES = ("__Host-authgate-oauth", "authgate-oauth")
 
 
-def request_id_of(target: str | None) -> str | None:
-    """The pending request's id, when `target` is the provider's continuation path."""
+def request_id_of(target: str | None, public_origin: str) -> str | None:
+    """The pending request's id, when `target` is the provider's continuation path (as a path,
+    or an absolute URL on this server, as emailed links keep it)."""
     if not target:
         return None
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or parts.path != CONTINUE:
+    if (parts.scheme or parts.netloc) and f"{parts.scheme}://{parts.netloc}".lower() != public_origin:
+        return None
+    if parts.path != CONTINUE:
         return None
     return dict(parse_qsl(parts.query)).get("request")
 
@@ -35,7 +38,7 @@ async def follow(page: Page, target: str | None) -> str | None:
     `form-action`, and return the app's name."""
     if not page.settings.oidc_provider:
         return None
-    request_id = request_id_of(target)
+    request_id = request_id_of(target, page.settings.public_origin)
     if request_id is None:
         return None
     binding = page.request.cookies.get(binding_cookie(page))

@@ -322,6 +322,17 @@ async def sign_in_with_link(rt: Parts, *, token: str, ctx: RequestContext) -> Ma
     return MagicSignIn(result=await gate.finish(rt, outcome), redirect_to=redirect_to)
 
 
+async def magic_link_target(rt: Parts, *, token: str) -> str | None:
+    """Where a live magic link leads once used (its `return_to`), read without using it up."""
+    try:
+        token_digest = _token_digest(token)
+    except AuthError:
+        return None
+    async with rt.read() as db:
+        found = await one_time_repo.peek(db, purpose=MAGIC_LINK, digest=token_digest, now=utcnow())
+    return still_allowed(rt, found.redirect_to) if found is not None else None
+
+
 async def opens_in_app(rt: Parts, *, token: str) -> bool:
     """Whether a live magic link was asked for with a code challenge (a native app's, which
     keeps its API route). Reads without using it up."""

@@ -167,12 +167,15 @@ async def authorize_post(request: Request) -> Response:
     return await _authorize(request, list(parse_qsl(body, keep_blank_values=True)), posted=True)
 
 
-async def _pending(page: Page, request_id: str) -> Checked | Response:
+async def _pending(page: Page, request_id: str, *, unknown_status: int = 400) -> Checked | Response:
+    """The browser's live pending request; else the page that says why (an unknown one is a
+    400 where it continues a sign-in, a 404 on the consent page)."""
     found = await authorize.pending(page.rt, request_id, binding=_binding(page.request, page.settings))
     if isinstance(found, Expired):
         return _error_page(page, TOO_LONG, "The sign-in request expired.")
     if found is None:
-        return _error_page(page, UNKNOWN_REQUEST, "The sign-in request is unknown, used, or another browser's.")
+        detail = "The sign-in request is unknown, used, or another browser's."
+        return _error_page(page, UNKNOWN_REQUEST, detail, status=unknown_status)
     client = await client_service.live_client(page.rt, found.client_id)
     if client is None:
         return _error_page(page, BAD_APP, "The app is no longer allowed.")
@@ -199,7 +202,7 @@ def _scope_lines(scopes: list[str]) -> list[tuple[str, str | None]]:
 @router.get("/oauth2/consent")
 async def consent_page(page: PageDep) -> Response:
     request_id = page.query("request") or ""
-    found = await _pending(page, request_id)
+    found = await _pending(page, request_id, unknown_status=404)
     if isinstance(found, Response):
         return found
     client, request = found.client, found.request

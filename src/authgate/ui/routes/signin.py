@@ -447,6 +447,7 @@ async def magic_link_sent(page: PageDep) -> Response:
 @router.get("/ui/magic-link/{token}")
 async def magic_link_continue(token: str, page: PageDep) -> Response:
     """A GET never uses the link: mail scanners open links."""
+    await app_request.follow(page, page.return_to(await link_flows.magic_link_target(page.rt, token=token)))
     return page.render("ui/magic_continue.html")
 
 
