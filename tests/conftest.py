@@ -60,17 +60,30 @@ def backend(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated once per test process; each test gets a copy of the file (a
+    fifth of a second of migrations saved per test, on about half the suite)."""
+    path = tmp_path_factory.mktemp("template") / "authgate.db"
+
+    async def migrate() -> None:
+        engine = make_engine(f"sqlite+aiosqlite:///{path}")
+        await upgrade(engine)
+        await engine.dispose()  # the last connection's close folds the WAL into the file
+
+    run_blocking(migrate)
+    return path
+
+
 @pytest.fixture
 async def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Any) -> str:
     if backend == "postgres":
         url: str = request.getfixturevalue("pg_database")
         await truncate_pg(url)
         return url
-    url = f"sqlite+aiosqlite:///{tmp_path}/authgate.db"
-    engine = make_engine(url)
-    await upgrade(engine)
-    await engine.dispose()
-    return url
+    template: Path = request.getfixturevalue("sqlite_template")
+    shutil.copyfile(template, tmp_path / "authgate.db")
+    return f"sqlite+aiosqlite:///{tmp_path}/authgate.db"
 
 
 @pytest.fixture

@@ -12,9 +12,6 @@ import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from authlib.oauth2.rfc7636.challenge import CODE_VERIFIER_PATTERN, compare_s256_code_challenge
-from authlib.oidc.core.util import create_half_hash
-
 from authgate.security.text import has_control_characters
 
 OPENID = "openid"
@@ -137,7 +134,10 @@ def is_code_challenge(challenge: str) -> bool:
 
 
 def verifier_matches(verifier: str, challenge: str) -> bool:
-    """RFC 7636 §4.6 with S256, through authlib; a verifier of the wrong form never matches."""
+    """RFC 7636 §4.6 with S256, through authlib (loaded at the first exchange, so a server that
+    is no provider never loads it); a verifier of the wrong form never matches."""
+    from authlib.oauth2.rfc7636.challenge import CODE_VERIFIER_PATTERN, compare_s256_code_challenge
+
     if not CODE_VERIFIER_PATTERN.fullmatch(verifier):
         return False
     return bool(compare_s256_code_challenge(verifier, challenge))
@@ -145,6 +145,8 @@ def verifier_matches(verifier: str, challenge: str) -> bool:
 
 def at_hash(access_token: str) -> str:
     """The ID token's `at_hash` for an RS256 token (OIDC Core §3.1.3.6), through authlib."""
+    from authlib.oidc.core.util import create_half_hash
+
     half: bytes = create_half_hash(access_token, "RS256")
     return half.decode("ascii")
 
