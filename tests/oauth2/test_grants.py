@@ -134,6 +134,24 @@ async def test_rp_logout_without_a_hint_asks_the_browser_first(op: httpx.AsyncCl
     assert not await _active(op, tokens["access_token"])
 
 
+async def test_the_signed_out_page_shows_no_one_signed_in(op: httpx.AsyncClient) -> None:
+    account_links = ('href="/ui/account"', 'href="/ui/logout"')  # the header's, for a signed-in viewer
+    tokens = await _grant(op)
+    shown = await op.get("/oauth2/logout", headers=BROWSER)
+    assert shown.status_code == 200 and all(link in shown.text for link in account_links)
+    done = await op.post(
+        "/oauth2/logout", data={"csrf_token": csrf_of(shown.text)}, headers={**BROWSER, "Origin": ISSUER}
+    )
+    assert done.status_code == 200 and "You are signed out" in done.text
+    assert not any(link in done.text for link in account_links)
+    assert not await _active(op, tokens["access_token"])
+
+    tokens = await _grant(op)  # with a hint and nowhere to go after: the same page at once
+    done = await op.get("/oauth2/logout", params={"id_token_hint": tokens["id_token"]}, headers=BROWSER)
+    assert done.status_code == 200 and "You are signed out" in done.text
+    assert not any(link in done.text for link in account_links)
+
+
 async def test_a_password_change_ends_every_grant_offline_ones_too(op: httpx.AsyncClient) -> None:
     offline = await _grant(op, scope="openid offline_access")
     own = (await login(op)).json()["accessToken"]

@@ -123,9 +123,15 @@ class HostedStack:
 
     @property
     def csp(self) -> str:
+        return self.policy()
+
+    def policy(self, *form_targets: str) -> str:
+        """The exact CSP of a page whose forms may also end at `form_targets` (origins): an
+        OpenID app's redirect origin while its request is pending."""
+        sources = " ".join(("'self'", APP_ORIGIN, *form_targets))
         return (
             "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-            f"form-action 'self' {APP_ORIGIN}; frame-ancestors 'none'; base-uri 'none'"
+            f"form-action {sources}; frame-ancestors 'none'; base-uri 'none'"
         )
 
     def authgate(self, *args: str) -> subprocess.CompletedProcess[str]:
@@ -160,8 +166,10 @@ class HostedStack:
         return email
 
     def whoami(self, driver: webdriver.Chrome) -> str | None:
-        """The email of the account the browser's `accessToken` cookie signs in, asked of the API."""
-        cookies = {c["name"]: c["value"] for c in driver.get_cookies()}
+        """The email of the account the browser's `accessToken` cookie for this server signs in,
+        asked of the API (whichever origin the browser shows: DevTools reads the cookie jar)."""
+        held = driver.execute_cdp_cmd("Network.getCookies", {"urls": [self.base + "/"]})["cookies"]
+        cookies = {c["name"]: c["value"] for c in held}
         if "accessToken" not in cookies:
             return None
         answer = httpx.get(self.url("/user"), cookies={"accessToken": cookies["accessToken"]})
@@ -173,9 +181,10 @@ def new_email() -> str:
 
 
 @contextmanager
-def hosted_stack(workdir: Path) -> Iterator[HostedStack]:
+def hosted_stack(workdir: Path, **settings: str) -> Iterator[HostedStack]:
     """`authgate serve --host localhost` on SQLite in `workdir` with the pages, the admin console
-    and email verification on, low bcrypt cost, no rate limits, mailing a fresh SMTP sink."""
+    and email verification on, low bcrypt cost, no rate limits, mailing a fresh SMTP sink;
+    `settings` (environment variables) added or overriding."""
     mailbox = Mailbox()
     mailbox.start()
     log_path = workdir / "authgate.log"
@@ -197,6 +206,7 @@ def hosted_stack(workdir: Path) -> Iterator[HostedStack]:
                 "AUTHGATE_SMTP_STARTTLS": "false",
                 "AUTHGATE_SMTP_FROM": "auth@pages.example",
                 "AUTHGATE_DELIVERY_RETRY_BASE_SECONDS": "0.05",
+                **settings,
             }
             logged = log_path.stat().st_size if log_path.exists() else 0
             process = started(
@@ -366,20 +376,22 @@ class Response:
 class PageCheck:
     """`check(driver, "step")`: the page the browser shows passes every rule; a screenshot of it
     is kept. `status` is the HTTP status the page was expected to come with, `csp` the exact
-    policy every page must carry."""
+    policy every page must carry (`check(…, csp=…)`: the policy of this one page)."""
 
     csp: str
     axe: str
     screenshot: Callable[..., None]
     responses: dict[int, Response] = field(default_factory=dict)  # the last document of each driver
 
-    def __call__(self, driver: webdriver.Chrome, step: str, *, status: int = 200, lang: str = "en") -> None:
+    def __call__(
+        self, driver: webdriver.Chrome, step: str, *, status: int = 200, lang: str = "en", csp: str | None = None
+    ) -> None:
         self.screenshot(step, driver)
         url = urldefrag(driver.current_url).url
         response = self.document(driver)
         assert response is not None and response.url == url, f"{step}: no response seen for {url}"
         problems = [f"HTTP {response.status}, not {status}"] if response.status != status else []
-        problems += self.header_problems(response)
+        problems += self.header_problems(response, csp or self.csp)
         problems += self.console_problems(driver, response)
         title = driver.title
         if not title.endswith(f" · {PRODUCT}") or len(title) <= len(f" · {PRODUCT}"):
@@ -405,8 +417,8 @@ class PageCheck:
             )
         return self.responses.get(id(driver))
 
-    def header_problems(self, response: Response) -> list[str]:
-        expected = {**HEADERS, "content-security-policy": self.csp}
+    def header_problems(self, response: Response, csp: str) -> list[str]:
+        expected = {**HEADERS, "content-security-policy": csp}
         return [
             f"{name}: {response.headers.get(name)!r}, not {value!r}"
             for name, value in expected.items()

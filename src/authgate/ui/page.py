@@ -219,8 +219,11 @@ class Page:
         self.new_csrf_cookie()
 
     def sign_out(self) -> None:
+        """Clear the session's cookies and take a new CSRF cookie value; the answer is rendered
+        for no one (a page shown now has no account links, and forms for a signed-out browser)."""
         self.cookie_writes.append(lambda response: clear_auth_cookies(response, self.settings))
         self.new_csrf_cookie()
+        self.viewer = None
 
     def to_login(self) -> PageAnswer:
         """Send a browser that must sign in to the sign-in page, and back here after."""
