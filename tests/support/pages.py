@@ -5,18 +5,15 @@ browser received, a console without errors or CSP violations, and axe-core's ser
 critical rules.
 
 axe-core comes from npm, pinned by tests/browser/package-lock.json; `axe_source()` runs `npm ci`
-there when node_modules is missing or holds another version (skipped without npm, failed in CI).
+there when node_modules is missing or holds another version (support/npm.py: skipped without npm
+or the registry, failed in CI).
 """
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -38,9 +35,9 @@ from authgate.ui.templating import SHIPPED
 from tests.support.browser import started
 from tests.support.http import STRONG_PASSWORD
 from tests.support.mail import Mailbox, link_in
+from tests.support.npm import npm_ci
 from tests.support.paths import ROOT
 from tests.support.server import PATIENCE, free_port, run_authgate, server_env, wait_healthy
-from tests.support.skip import skip_or_fail
 
 PRODUCT = "Acme ID"  # AUTHGATE_UI_PRODUCT_NAME: every title must end with it
 APP_ORIGIN = "http://app.example.test:8443"  # on the redirect allow-list: a form-action source
@@ -63,44 +60,9 @@ def locales() -> str:
 # --- axe-core -----------------------------------------------------------------------------------
 
 
-def _locked_npm_ci() -> None:
-    name = hashlib.sha256(str(NPM_FOLDER).encode()).hexdigest()[:16]
-    with open(Path(tempfile.gettempdir()) / f"authgate-browser-npm-{name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one `npm ci` at a time (pytest-xdist workers, two runs)
-        try:
-            if _installed_axe() == _pinned_axe():
-                return
-            result = subprocess.run(
-                ["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-                cwd=NPM_FOLDER,
-                capture_output=True,
-                text=True,
-                timeout=300,
-            )
-            if result.returncode != 0:
-                raise RuntimeError(f"npm ci (tests/browser) exited {result.returncode}:\n{result.stderr}")
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def _pinned_axe() -> str:
-    lock = json.loads((NPM_FOLDER / "package-lock.json").read_text())
-    return str(lock["packages"]["node_modules/axe-core"]["version"])
-
-
-def _installed_axe() -> str | None:
-    try:
-        return str(json.loads((AXE_PACKAGE / "package.json").read_text())["version"])
-    except (OSError, ValueError, KeyError):
-        return None
-
-
 def axe_source() -> str:
     """The text of `axe.min.js`, the version package-lock.json pins (installed first if need be)."""
-    if _installed_axe() != _pinned_axe():
-        if shutil.which("npm") is None:
-            skip_or_fail("npm is not installed: the hosted pages' accessibility checks load axe-core from npm")
-        _locked_npm_ci()
+    npm_ci(NPM_FOLDER, "the hosted pages' accessibility checks load axe-core from npm")
     return (AXE_PACKAGE / "axe.min.js").read_text()
 
 

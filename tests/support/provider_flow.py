@@ -78,15 +78,16 @@ async def follow_to_app(
     limit: int = 10,
 ) -> str:
     """Walk a browser from `url` until it leaves for the app (the URL it is sent to), signing
-    in on the hosted page and answering the consent page (`allow`) on the way."""
+    in on the hosted page and answering the consent page (`allow`) on the way. The client's
+    `base_url` is the issuer: the in-process app's, or a real server's (whose authorization URL,
+    as a relying party builds it, is absolute)."""
+    issuer = str(client.base_url).rstrip("/")
     for _ in range(limit):
-        answer = await client.get(
-            url,
-            headers={**BROWSER, "Sec-Fetch-Site": "cross-site"} if url.startswith("/oauth2/authorize?") else BROWSER,
-        )
+        from_app = urlsplit(url).path == "/oauth2/authorize"  # the app sent the browser here
+        answer = await client.get(url, headers={**BROWSER, "Sec-Fetch-Site": "cross-site"} if from_app else BROWSER)
         if answer.status_code in (302, 303):
             target = answer.headers["location"]
-            if target.startswith("https://app.example.com") or not target.startswith("/"):
+            if not (target.startswith("/") or target.startswith(issuer + "/")):
                 return target
             url = target
             continue
@@ -100,7 +101,7 @@ async def follow_to_app(
             assert allow is not None, "a consent page was not expected"
             fields = {"request": query_of(url)["request"], "decision": "allow" if allow else "deny"}
             fields["csrf_token"] = csrf_of(answer.text)
-            decided = await client.post("/oauth2/consent", data=fields, headers={**BROWSER, "Origin": ISSUER})
+            decided = await client.post("/oauth2/consent", data=fields, headers={**BROWSER, "Origin": issuer})
             assert decided.status_code == 303, decided.text[:500]
             return str(decided.headers["location"])
         else:

@@ -88,15 +88,23 @@ def wait_healthy(process: subprocess.Popen[bytes], base: str, log_path: Path) ->
 
 class Server:
     """One `authgate serve` process; its output goes to `workdir/<name>.log`; `serve_args` are
-    added to its command line (`("--workers", "2")`)."""
+    added to its command line (`("--workers", "2")`). It listens on 127.0.0.1; `public_host` names
+    it in its public URL and `base` (`localhost`, as an OpenID issuer on this machine is named)."""
 
-    def __init__(self, workdir: Path, name: str = "server", serve_args: Sequence[str] = (), **env: str) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        name: str = "server",
+        serve_args: Sequence[str] = (),
+        public_host: str = "127.0.0.1",
+        **env: str,
+    ) -> None:
         self.log_path = workdir / f"{name}.log"
         for attempt in range(3):
             # A free port can be taken by another process on a busy machine before the server
             # binds it: then it is started again on another.
             self.port = free_port()
-            self.base = f"http://127.0.0.1:{self.port}"
+            self.base = f"http://{public_host}:{self.port}"
             logged = self.log_path.stat().st_size if self.log_path.exists() else 0
             self._log = self.log_path.open("ab")
             self.process = subprocess.Popen(
@@ -112,7 +120,7 @@ class Server:
                     *serve_args,
                 ],
                 cwd=workdir,
-                env=server_env(workdir, self.port, **env),
+                env=server_env(workdir, self.port, **{"AUTHGATE_PUBLIC_URL": self.base, **env}),
                 stdout=self._log,
                 stderr=subprocess.STDOUT,
             )
