@@ -86,7 +86,9 @@ p50 with 1M users and 1M sessions ÷ p50 with 10k ≤ 1.2; login efficiency with
 default cost ≥ 0.9 (against one check timed with every core checking, as the hashing pool runs
 them, right before and right after the logins, their mean counting); `authgate user import` of 100,000
 rows ≥ 5,000 rows/s on SQLite, its peak memory within 30 MiB of a 1,000-row import's
-(bench/passwords.py).
+(bench/passwords.py); at the OpenID provider's token endpoint (RS256), client-credentials
+grants/s ÷ hello world ≥ 0.075 and code exchanges/s ÷ hello world ≥ 0.015, SQLite and
+PostgreSQL (bench/token_endpoint.py).
 """
 
 
