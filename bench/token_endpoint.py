@@ -11,8 +11,8 @@ authenticates with HTTP Basic.
 Each code exchange needs a code nobody spent: they are written beforehand by bench/seed.py
 (`seed_codes`), each as the authorize endpoint writes one, bound to the app, its redirect URI,
 one PKCE challenge, a nonce and `openid email`, and to one of the seeded users' sessions; wrk
-spends one per request (bench/code_exchange.lua). Issuing them through the authorize endpoint
-itself would take minutes for the tens of thousands a run spends.
+spends one per request (bench/code_exchange.lua). Through the authorize endpoint, each would be
+a signed-in browser's request of its own before the run.
 """
 
 from __future__ import annotations
@@ -42,9 +42,9 @@ REDIRECT_URI = "https://app.example.com/callback"
 SCOPES = ["openid", "email"]
 SERVICE_SCOPES = ["billing:read"]
 ADMIN_EMAIL = "bench-admin@example.com"
-# The targets (bench/RESULTS.md says how they were chosen). A grant signs one RS256 token, about
-# ten times hello world's whole cost; an exchange signs two and writes the grant in a transaction
-# of eleven statements.
+# The targets (bench/RESULTS.md says how they were chosen). A grant signs one RS256 token: 11-12
+# times hello world's server CPU; an exchange signs two and writes the grant in a transaction of
+# eleven statements: about 50 times.
 CLIENT_CREDENTIALS_TARGET = 0.075  # client-credentials grants/s ÷ hello world
 CODE_TARGET = 0.015  # code exchanges/s ÷ hello world
 TITLES = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
