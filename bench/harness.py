@@ -114,12 +114,14 @@ def server_python() -> Path:
     return python
 
 
-def start_authgate(workdir: Path, database_url: str, *, workers: int = 1, **env: str) -> Server:
+def start_authgate(
+    workdir: Path, database_url: str, *, workers: int = 1, port: int | None = None, **env: str
+) -> Server:
     """`authgate serve` with production settings (bcrypt cost 12, sessions checked on every
     request). Rate limits are off: wrk signs in thousands of times from one address, and the
     paths measured must be the ones users take, not 429s (the logins are right, so lockout
-    never starts)."""
-    port = free_port()
+    never starts). `port`: for settings that name the server's own address."""
+    port = port or free_port()
     environment = {
         **os.environ,
         "JWT_SECRET": secrets.token_urlsafe(48),

@@ -1,8 +1,8 @@
 """`make bench`: authgate beside a peer, on both databases, with one and two workers, at 10k and
-1M users, and the targets it is held to; the results replace the generated part of
-bench/RESULTS.md.
+1M users, the OpenID provider's token endpoint, and the targets it is held to; the results
+replace the generated part of bench/RESULTS.md.
 
-    python bench/run.py [--seconds 5] [--quick] [--only authgate,postgres,workers,peer,scale] [--no-write]
+    python bench/run.py [--seconds 5] [--quick] [--only authgate,postgres,workers,peer,provider,scale] [--no-write]
 
 Every target is a ratio measured in this one run (the machines are shared and noisy). Needs
 wrk (Debian: apt-get install wrk); PostgreSQL on 127.0.0.1:5432 for its parts (skipped, with
@@ -30,6 +30,7 @@ import passwords
 import peer
 import report
 import seed
+import token_endpoint
 from harness import (
     HERE,
     PASSWORD,
@@ -56,7 +57,7 @@ from authgate.security.hashing import HashPolicy
 from authgate.settings import cpu_count
 
 RESULTS = HERE / "RESULTS.md"
-SECTIONS = ("authgate", "postgres", "workers", "peer", "argon2id", "import", "scale")
+SECTIONS = ("authgate", "postgres", "workers", "peer", "provider", "argon2id", "import", "scale")
 THROUGHPUT_CONNECTIONS = 32
 LOGIN_CONNECTIONS = 16
 LOGIN_SCALE = 3  # a login scenario runs this many times longer: at ~8 logins/s, 5 s count only ~40
@@ -85,7 +86,9 @@ p50 with 1M users and 1M sessions ÷ p50 with 10k ≤ 1.2; login efficiency with
 default cost ≥ 0.9 (against one check timed with every core checking, as the hashing pool runs
 them, right before and right after the logins, their mean counting); `authgate user import` of 100,000
 rows ≥ 5,000 rows/s on SQLite, its peak memory within 30 MiB of a 1,000-row import's
-(bench/passwords.py).
+(bench/passwords.py); at the OpenID provider's token endpoint (RS256), client-credentials
+grants/s ÷ hello world ≥ 0.075 and code exchanges/s ÷ hello world ≥ 0.015, SQLite and
+PostgreSQL (bench/token_endpoint.py).
 """
 
 
@@ -102,6 +105,7 @@ class Run:
     memory: dict[str, list[tuple[float, float]]] = field(default_factory=dict)  # name -> (rss, pss) per worker
     scale: dict[str, dict[str, object]] = field(default_factory=dict)
     passwords: passwords.PasswordResults = field(default_factory=passwords.PasswordResults)
+    tokens: token_endpoint.TokenResults = field(default_factory=token_endpoint.TokenResults)
     skipped: list[str] = field(default_factory=list)
 
 
@@ -515,6 +519,10 @@ def render(run: Run, environment: dict[str, str], wall_seconds: float) -> str:
             )
         )
 
+    if run.tokens.loads:
+        text, token_targets = token_endpoint.render(run.tokens)
+        parts.append(text)
+        targets += token_targets
     if run.passwords.argon2_login is not None or run.passwords.imports:
         text, password_targets = passwords.render(run.passwords, run.cores)
         parts.append(text)
@@ -577,7 +585,7 @@ def main() -> None:
     run.hash_seconds = bcrypt12_seconds()
     run.cores = cpu_count()
     postgres = postgres_answers()
-    if not postgres and (only & {"postgres", "scale"}):
+    if not postgres and (only & {"postgres", "provider", "scale"}):
         run.skipped.append("PostgreSQL did not answer on 127.0.0.1:5432: its parts were not run.")
     big = 100_000 if args.quick else 1_000_000
     with tempfile.TemporaryDirectory(prefix="authgate-bench-") as tmp:
@@ -602,6 +610,18 @@ def main() -> None:
                 lambda: authgate_section(run, workdir, "workers", sqlite("w"), workers=2, full=False),
             ),
             ("peer", lambda: peer_section(run, workdir)),
+            (
+                "provider",
+                lambda: token_endpoint.provider_section(run.tokens, workdir, "sqlite", sqlite("p"), run.seconds),
+            ),
+            (
+                "provider",
+                lambda: _with_postgres(
+                    postgres,
+                    "provider",
+                    lambda url: token_endpoint.provider_section(run.tokens, workdir, "postgres", url, run.seconds),
+                ),
+            ),
             (
                 "argon2id",
                 lambda: passwords.argon2_section(run.passwords, workdir, LOGIN_SCALE * run.seconds, run.cores),

@@ -5,11 +5,19 @@ key as `security.identifiers` makes it, timestamps in each backend's storage for
 refresh token's SHA-256 digest as `security.tokens.digest` stores it. Seeded user i signs in
 with `SEED_PASSWORD`; seeded session i refreshes with `seed_refresh_token(i)`. One bcrypt hash
 serves every user: hashing a million passwords is not what is measured.
+
+Authorization codes for the token endpoint's benchmark (`seed_codes`) are one-time rows of
+purpose `oauth_code`, each as the authorize endpoint writes one for a signed-in browser
+(services/oauth2/authorize.py, `issue_code`): the code's digest, the binding JSON (client,
+redirect URI, PKCE challenge, nonce, scopes, the session's id, sign-in time and methods),
+bound to a seeded user and that user's seeded session. Only their lifetime differs: a year,
+not 60 seconds, since they are written before the run that spends them.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import time
 from datetime import UTC, datetime, timedelta
@@ -22,6 +30,8 @@ from authgate.security.identifiers import email_key, normalize_email
 from authgate.security.opaque import digest
 from authgate.storage.db import make_engine
 from authgate.storage.migrate import upgrade
+from authgate.storage.models import new_id
+from authgate.storage.models.one_time import OAUTH_CODE
 
 SEED_PASSWORD = "Seeded-Pass-42"
 USER_ID = "00000000-0000-4000-8000-"  # + 12 digits
@@ -34,6 +44,10 @@ def seed_email(i: int) -> str:
 
 def seed_refresh_token(i: int) -> str:
     return f"bench-seeded-refresh-token-{i:012d}"
+
+
+def seed_code(i: int) -> str:
+    return f"bench-seeded-code-{i:012d}"
 
 
 def _migrate(database_url: str) -> None:
@@ -204,3 +218,150 @@ def table_bytes(database_url: str) -> dict[str, int]:
             await db.close()
 
     return asyncio.run(sizes())
+
+
+# --- authorization codes ---------------------------------------------------------------------------
+
+CODE_COLUMNS = (
+    "id",
+    "purpose",
+    "user_id",
+    "digest",
+    "data",
+    "attempts",
+    "max_attempts",
+    "created_at",
+    "expires_at",
+)
+
+
+def seed_codes(
+    database_url: str,
+    *,
+    client_id: str,
+    redirect_uri: str,
+    challenge: str,
+    scopes: list[str],
+    first: int,
+    count: int,
+    sessions: int,
+) -> float:
+    """Write codes `seed_code(first)` .. `seed_code(first + count - 1)` for `client_id`, code i
+    bound to seeded session i % `sessions` and its user (the sessions must be seeded already).
+    Returns the seconds spent."""
+    started = time.perf_counter()
+    now = datetime.now(UTC)
+    far = now + timedelta(days=365)
+    if database_url.startswith("sqlite"):
+        _seed_codes_sqlite(
+            _sqlite_path(database_url), client_id, redirect_uri, challenge, scopes, first, count, sessions, now, far
+        )
+    else:
+        asyncio.run(
+            _seed_codes_postgres(
+                _postgres_dsn(database_url),
+                client_id,
+                redirect_uri,
+                challenge,
+                scopes,
+                first,
+                count,
+                sessions,
+                now,
+                far,
+            )
+        )
+    return time.perf_counter() - started
+
+
+def _code_rows(
+    bound_to: list[tuple[str, str, datetime, str]],
+    client_id: str,
+    redirect_uri: str,
+    challenge: str,
+    scopes: list[str],
+    first: int,
+    count: int,
+) -> list[tuple[str, str, str, str, str]]:
+    """(id, purpose, user id, digest, data) per code, as `issue_code` makes them; `bound_to`
+    holds the sessions' (id, user id, created at, amr)."""
+    rows = []
+    for i in range(first, first + count):
+        session_id, user_id, signed_in, amr = bound_to[i % len(bound_to)]
+        binding = {
+            "client": client_id,
+            "redirect_uri": redirect_uri,
+            "challenge": challenge,
+            "nonce": f"bench-nonce-{i}",
+            "scopes": scopes,
+            "sid": session_id,
+            "auth_time": signed_in.isoformat(),
+            "amr": amr.split(","),
+        }
+        rows.append((new_id(), OAUTH_CODE, user_id, digest(seed_code(i)), json.dumps(binding)))
+    return rows
+
+
+def _seed_codes_sqlite(
+    path: str,
+    client_id: str,
+    redirect_uri: str,
+    challenge: str,
+    scopes: list[str],
+    first: int,
+    count: int,
+    sessions: int,
+    now: datetime,
+    far: datetime,
+) -> None:
+    db = sqlite3.connect(path, isolation_level=None, timeout=30)
+    try:
+        found = db.execute(
+            "SELECT id, user_id, created_at, amr FROM sessions WHERE id >= ? AND id < ? ORDER BY id LIMIT ?",
+            (SESSION_ID, SESSION_ID[:-1] + "~", sessions),
+        ).fetchall()
+        assert len(found) == sessions, f"seed {sessions} sessions first"
+        bound_to = [(sid, uid, datetime.fromisoformat(at).replace(tzinfo=UTC), amr) for sid, uid, at, amr in found]
+        rows = _code_rows(bound_to, client_id, redirect_uri, challenge, scopes, first, count)
+        stamp, until = _sqlite_time(now), _sqlite_time(far)
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany(
+            f"INSERT INTO one_time_secrets ({', '.join(CODE_COLUMNS)}) VALUES (?, ?, ?, ?, ?, 0, 1, ?, ?)",
+            [(*row, stamp, until) for row in rows],
+        )
+        db.execute("COMMIT")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        db.close()
+
+
+async def _seed_codes_postgres(
+    dsn: str,
+    client_id: str,
+    redirect_uri: str,
+    challenge: str,
+    scopes: list[str],
+    first: int,
+    count: int,
+    sessions: int,
+    now: datetime,
+    far: datetime,
+) -> None:
+    db = await asyncpg.connect(dsn)
+    try:
+        found = await db.fetch(
+            "SELECT id, user_id, created_at, amr FROM sessions WHERE id >= $1 AND id < $2 ORDER BY id LIMIT $3",
+            SESSION_ID,
+            SESSION_ID[:-1] + "~",
+            sessions,
+        )
+        assert len(found) == sessions, f"seed {sessions} sessions first"
+        bound_to = [(r["id"], r["user_id"], r["created_at"], r["amr"]) for r in found]
+        rows = _code_rows(bound_to, client_id, redirect_uri, challenge, scopes, first, count)
+        await db.copy_records_to_table(
+            "one_time_secrets", records=[(*row, 0, 1, now, far) for row in rows], columns=list(CODE_COLUMNS)
+        )
+        await db.execute("VACUUM (ANALYZE) one_time_secrets")
+        await db.execute("CHECKPOINT")
+    finally:
+        await db.close()

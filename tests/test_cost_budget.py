@@ -9,9 +9,11 @@ raised in bench/budget.json with the reason written in bench/RESULTS.md. A reque
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import orjson
@@ -22,6 +24,7 @@ from tests.support.cost import Cost, Request, cost_of, counting
 from tests.support.http import STRONG_PASSWORD, login, register
 from tests.support.passkeys import Account, add_passkey, login_options
 from tests.support.paths import ROOT
+from tests.support.provider_flow import APP, admin_token, new_client, provider, signed_in_code
 from tests.support.webauthn import SoftAuthenticator
 
 BUDGET_FILE = ROOT / "bench" / "budget.json"
@@ -78,6 +81,53 @@ async def measure(client: httpx.AsyncClient) -> dict[str, Cost]:
         }
 
 
+def _fixed(request: Request) -> Callable[[], Awaitable[Request]]:
+    async def make() -> Request:
+        return request
+
+    return make
+
+
+def _basic(client_id: str, secret: str) -> tuple[str, str]:
+    return ("authorization", "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode())
+
+
+async def measure_provider(client: httpx.AsyncClient) -> dict[str, Cost]:
+    """The token endpoint of the OpenID provider (RS256): a service's client-credentials grant,
+    and an app's code exchange with PKCE for `openid email`, each with a fresh code that a
+    signed-in browser got from the authorize endpoint outside the measurement."""
+    app: Any = client.app  # type: ignore[attr-defined]
+    admin = await admin_token(client)
+    await register(client)
+    client.cookies.clear()
+    web_app = await new_client(client, admin, scopes=["openid", "email"])
+    service = await new_client(client, admin, name="billing", redirectUris=[], scopes=["billing:read"])
+    form_type = ("content-type", "application/x-www-form-urlencoded")
+
+    async def next_code_exchange() -> Request:
+        code, verifier, _ = await signed_in_code(client, web_app, scope="openid email")
+        form = {"grant_type": "authorization_code", "code": code, "redirect_uri": APP, "code_verifier": verifier}
+        return Request(
+            "POST",
+            "/oauth2/token",
+            (form_type, _basic(web_app["clientId"], web_app["clientSecret"])),
+            urlencode(form).encode(),
+        )
+
+    client_credentials = Request(
+        "POST",
+        "/oauth2/token",
+        (form_type, _basic(service["clientId"], service["clientSecret"])),
+        b"grant_type=client_credentials",
+    )
+    runtime = app.state.runtime
+    async with counting(runtime.engine, runtime.lane) as counter:
+        return {
+            "POST /oauth2/token (client_credentials)": await cost_of(app, counter, _fixed(client_credentials)),
+            "POST /oauth2/token (authorization_code)": await cost_of(app, counter, next_code_exchange),
+        }
+
+
 def verdicts(measured: dict[str, Cost], budgeted: dict[str, dict[str, int]]) -> list[str]:
     found = []
     for name, cost in measured.items():
@@ -94,6 +144,18 @@ def verdicts(measured: dict[str, Cost], budgeted: dict[str, dict[str, int]]) -> 
 async def test_every_hot_request_stays_within_its_cost_budget(backend: str, make_client: ClientFactory) -> None:
     async with make_client() as client:
         measured = await measure(client)
+    found = verdicts(measured, budget(backend))
+    table = {
+        name: {"calls": cost.calls, "statements": cost.statements, "ran": list(cost.ran)}
+        for name, cost in measured.items()
+    }
+    assert not found, "\n".join(found) + f"\nmeasured on {backend}: {json.dumps(table, indent=2)}"
+
+
+@pytest.mark.asyncio
+async def test_the_token_endpoint_stays_within_its_cost_budget(backend: str, make_client: ClientFactory) -> None:
+    async with provider(make_client) as client:
+        measured = await measure_provider(client)
     found = verdicts(measured, budget(backend))
     table = {
         name: {"calls": cost.calls, "statements": cost.statements, "ran": list(cost.ran)}
