@@ -23,7 +23,7 @@ from tests.support.provider_flow import (
     signed_in_code,
     token_request,
 )
-from tests.support.ui import BROWSER
+from tests.support.ui import BROWSER, submit
 
 
 @pytest.fixture
@@ -252,3 +252,13 @@ async def test_a_pending_request_cannot_be_finished_by_another_browser(op: httpx
     op.cookies.clear()  # another browser: no binding cookie
     answer = await op.get(continuation, headers=BROWSER)
     assert answer.status_code == 400 and "location" not in answer.headers
+
+
+async def test_a_pending_request_continued_twice_at_once_gives_one_code(op: httpx.AsyncClient) -> None:
+    own = await new_client(op, op.admin, name="Console", firstParty=True)  # type: ignore[attr-defined]
+    login_page = (await op.get(authorize_url(own["clientId"]))).headers["location"]
+    signed = await submit(op, "/ui/login", {"email": "ada@example.com", "password": "Sturdy-Horse-42"}, page=login_page)
+    continuation = signed.headers["location"]
+    answers = await asyncio.gather(*(op.get(continuation, headers=BROWSER) for _ in range(4)))
+    codes = [a for a in answers if a.status_code == 302 and "code=" in a.headers["location"]]
+    assert len(codes) == 1 and sorted(a.status_code for a in answers) == [302, 400, 400, 400]

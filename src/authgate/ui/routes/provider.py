@@ -118,8 +118,12 @@ async def _decided(page: Page, checked: Checked, request_id: str | None) -> Resp
     decision = await authorize.decide(page.rt, checked, page.viewer, can_sign_in=_can_sign_in(page.settings))
     binding = _binding(page.request, page.settings)
     if isinstance(decision, ToApp):
-        if request_id is not None and binding is not None:
-            await authorize.spend_pending(page.rt, request_id, binding=binding)
+        # A pending request is spent by the one answer that goes to the app: of two tabs
+        # continuing it at once, the other gets the error page (its code is never sent).
+        if request_id is not None and (
+            binding is None or not await authorize.spend_pending(page.rt, request_id, binding=binding)
+        ):
+            return _error_page(page, UNKNOWN_REQUEST, "The sign-in request was used already.")
         return _to_app(page, decision, posted=request.posted and request_id is None)
     if binding is None:
         binding = authorize.new_binding()
