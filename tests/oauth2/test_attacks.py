@@ -20,6 +20,7 @@ from tests.support.provider_flow import (
     pkce,
     provider,
     query_of,
+    ready_provider,
     signed_in_code,
     token_request,
 )
@@ -28,15 +29,7 @@ from tests.support.ui import BROWSER, submit
 
 @pytest.fixture
 async def op(make_client):  # type: ignore[no-untyped-def]
-    async with provider(make_client) as client:
-        client.admin = await admin_token(client)  # type: ignore[attr-defined]
-        await register(client)
-        client.cookies.clear()
-        client.app_client = await new_client(  # type: ignore[attr-defined]
-            client,
-            client.admin,
-            scopes=["openid", "email", "offline_access"],  # type: ignore[attr-defined]
-        )
+    async with ready_provider(make_client, scopes=["openid", "email", "offline_access"]) as client:
         yield client
 
 

@@ -10,7 +10,6 @@ import time
 import httpx
 import pytest
 
-from tests.support.http import register
 from tests.support.provider_flow import (
     APP,
     ISSUER,
@@ -23,6 +22,7 @@ from tests.support.provider_flow import (
     pkce,
     provider,
     query_of,
+    ready_provider,
     signed_in_code,
     token_request,
 )
@@ -34,12 +34,7 @@ SCOPES = ["openid", "profile", "email", "phone", "offline_access"]
 @pytest.fixture
 async def op(make_client):  # type: ignore[no-untyped-def]
     """The provider with an admin, a user (Ada, with a username and a phone) and a third-party app."""
-    async with provider(make_client) as client:
-        token = await admin_token(client)
-        await register(client, username="ada", phone="+14155550100")
-        client.cookies.clear()
-        client.app_client = await new_client(client, token, scopes=SCOPES)  # type: ignore[attr-defined]
-        client.admin = token  # type: ignore[attr-defined]
+    async with ready_provider(make_client, user={"username": "ada", "phone": "+14155550100"}, scopes=SCOPES) as client:
         yield client
 
 

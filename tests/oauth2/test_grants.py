@@ -14,7 +14,7 @@ from authgate.runtime import retention
 from authgate.settings import ConfigError, load_settings
 from authgate.storage.models import OAuthGrant, utcnow
 from tests.support.app import runtime
-from tests.support.http import STRONG_PASSWORD, bearer, login, register
+from tests.support.http import STRONG_PASSWORD, bearer, login
 from tests.support.provider_flow import (
     APP,
     ISSUER,
@@ -24,6 +24,7 @@ from tests.support.provider_flow import (
     new_client,
     provider,
     query_of,
+    ready_provider,
     signed_in_code,
     token_request,
 )
@@ -34,16 +35,8 @@ BYE = "https://app.example.com/bye"
 
 @pytest.fixture
 async def op(make_client):  # type: ignore[no-untyped-def]
-    async with provider(make_client) as client:
-        client.admin = await admin_token(client)  # type: ignore[attr-defined]
-        await register(client)
-        client.cookies.clear()
-        client.app_client = await new_client(  # type: ignore[attr-defined]
-            client,
-            client.admin,  # type: ignore[attr-defined]
-            scopes=["openid", "email", "offline_access", "billing:read"],
-            postLogoutRedirectUris=[BYE],
-        )
+    scopes = ["openid", "email", "offline_access", "billing:read"]
+    async with ready_provider(make_client, scopes=scopes, postLogoutRedirectUris=[BYE]) as client:
         client.service = await new_client(  # type: ignore[attr-defined]
             client,
             client.admin,  # type: ignore[attr-defined]

@@ -148,3 +148,17 @@ async def signed_in_code(
     back = query_of(await follow_to_app(client, url, allow=allow))
     assert "code" in back, back
     return back["code"], verifier, back
+
+
+@asynccontextmanager
+async def ready_provider(
+    make_client: Callable[..., Any], *, user: dict[str, str] | None = None, **app: Any
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The provider with an administrator (`client.admin`, a bearer token), Ada (signed out)
+    and a third-party app registered with `app`'s fields (`client.app_client`)."""
+    async with provider(make_client) as client:
+        client.admin = await admin_token(client)  # type: ignore[attr-defined]
+        await register(client, **(user or {}))
+        client.cookies.clear()
+        client.app_client = await new_client(client, client.admin, **app)  # type: ignore[attr-defined]
+        yield client
