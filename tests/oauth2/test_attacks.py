@@ -24,7 +24,7 @@ from tests.support.provider_flow import (
     signed_in_code,
     token_request,
 )
-from tests.support.ui import BROWSER, submit
+from tests.support.ui import BROWSER, csrf_of, submit
 
 
 @pytest.fixture
@@ -255,3 +255,34 @@ async def test_a_pending_request_continued_twice_at_once_gives_one_code(op: http
     answers = await asyncio.gather(*(op.get(continuation, headers=BROWSER) for _ in range(4)))
     codes = [a for a in answers if a.status_code == 302 and "code=" in a.headers["location"]]
     assert len(codes) == 1 and sorted(a.status_code for a in answers) == [302, 400, 400, 400]
+
+
+async def test_two_consents_for_one_app_at_once_are_both_kept(op: httpx.AsyncClient) -> None:
+    app = op.app_client  # type: ignore[attr-defined]
+    await signed_in_code(op, app, scope="openid")  # signed in; openid allowed
+    pages = []
+    for scope in ("openid email", "openid offline_access"):  # each asks a new scope: two consent pages
+        consent = (await op.get(authorize_url(app["clientId"], scope=scope))).headers["location"]
+        pages.append((consent, await op.get(consent, headers=BROWSER)))
+    answers = await asyncio.gather(
+        *(
+            op.post(
+                "/oauth2/consent",
+                data={"request": query_of(url)["request"], "decision": "allow", "csrf_token": csrf_of(page.text)},
+                headers={**BROWSER, "Origin": ISSUER},
+            )
+            for url, page in pages
+        )
+    )
+    assert [a.status_code for a in answers] == [303, 303], [a.text[:300] for a in answers]
+    assert all("code=" in a.headers["location"] for a in answers)
+
+
+async def test_a_client_credentials_token_revoked_twice_at_once_is_revoked(op: httpx.AsyncClient) -> None:
+    service = await new_client(op, op.admin, name="billing", redirectUris=[], scopes=["billing:read"])  # type: ignore[attr-defined]
+    token = (await token_request(op, service, grant_type="client_credentials")).json()["access_token"]
+    auth = (service["clientId"], service["clientSecret"])
+    answers = await asyncio.gather(*(op.post("/oauth2/revoke", data={"token": token}, auth=auth) for _ in range(6)))
+    assert [a.status_code for a in answers] == [200] * 6
+    asked = await op.post("/oauth2/introspect", data={"token": token}, auth=auth)
+    assert asked.json() == {"active": False}

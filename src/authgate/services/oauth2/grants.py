@@ -359,9 +359,8 @@ async def revoke(rt: Parts, client: OAuthClient, *, token: str, hint: str | None
     async with rt.uow() as tx:
         if claims is not None and grant_id is None:
             expires = datetime.fromtimestamp(int(claims["exp"]), tz=now.tzinfo)
-            jti_hash = digest(f"oauth2-jti:{claims['jti']}")
-            if expires > now and await one_time_repo.find(tx.db, purpose=OAUTH_REVOKED, digest=jti_hash) is None:
-                await one_time_repo.add(tx.db, row=_denied(jti_hash, now, expires))
+            if expires > now:  # one row per token, however many ask at once
+                await one_time_repo.add_once(tx.db, row=_denied(digest(f"oauth2-jti:{claims['jti']}"), now, expires))
                 tx.audit("oauth2.token_revoked", user_id=None, client=client.id, by=client.id)
             return
         if grant_id is None:

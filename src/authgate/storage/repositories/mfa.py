@@ -9,10 +9,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import CursorResult
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from authgate.storage.db import upsert_insert
 from authgate.storage.models import CodeFactor, RecoveryCode, TotpCredential
 
 
@@ -32,11 +32,9 @@ async def get_totp(session: AsyncSession, *, user_id: str) -> TotpCredential | N
 async def put_pending_secret(session: AsyncSession, *, user_id: str, sealed: str, now: datetime) -> bool:
     """Store the secret setup just issued, replacing an earlier pending one; False (and no
     change) when the user already has TOTP enabled. One upsert, so concurrent setups are safe."""
-    on_postgres = session.get_bind().dialect.name == "postgresql"
-    if on_postgres:  # imported here: on SQLite, PostgreSQL's dialect never loads (about 2 MB)
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-    insert = pg_insert if on_postgres else sqlite_insert
-    stmt = insert(TotpCredential).values(user_id=user_id, pending_secret=sealed, created_at=now, updated_at=now)
+    stmt = upsert_insert(session)(TotpCredential).values(
+        user_id=user_id, pending_secret=sealed, created_at=now, updated_at=now
+    )
     upsert = stmt.on_conflict_do_update(
         index_elements=[TotpCredential.user_id],
         set_={"pending_secret": stmt.excluded.pending_secret, "updated_at": stmt.excluded.updated_at},

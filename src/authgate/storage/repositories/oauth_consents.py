@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from authgate.storage.db import upsert_insert
 from authgate.storage.models import OAuthClient, OAuthConsent
 
 
@@ -16,14 +17,17 @@ async def get(session: AsyncSession, *, user_id: str, client_id: str) -> OAuthCo
 
 
 async def put(session: AsyncSession, *, user_id: str, client_id: str, scopes: str, now: datetime) -> None:
-    """Record the scopes allowed (replacing an earlier decision's)."""
-    found = await get(session, user_id=user_id, client_id=client_id)
-    if found is None:
-        session.add(OAuthConsent(user_id=user_id, client_id=client_id, scopes=scopes, granted_at=now))
-    else:
-        found.scopes = scopes
-        found.granted_at = now
-    await session.flush()
+    """Record the scopes allowed, replacing an earlier decision's: one upsert, so two consents
+    given at once (two tabs) cannot collide."""
+    stmt = upsert_insert(session)(OAuthConsent).values(
+        user_id=user_id, client_id=client_id, scopes=scopes, granted_at=now
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[OAuthConsent.user_id, OAuthConsent.client_id],
+            set_={"scopes": stmt.excluded.scopes, "granted_at": stmt.excluded.granted_at},
+        )
+    )
 
 
 async def remove(session: AsyncSession, *, user_id: str, client_id: str) -> bool:

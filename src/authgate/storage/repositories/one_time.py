@@ -18,6 +18,7 @@ from datetime import datetime
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from authgate.storage.db import upsert_insert
 from authgate.storage.models import OneTimeSecret
 
 _LIVE = (OneTimeSecret.used_at.is_(None),)
@@ -40,6 +41,13 @@ async def peek(session: AsyncSession, *, purpose: str, digest: str, now: datetim
         )
     )
     return result.scalar_one_or_none()
+
+
+async def add_once(session: AsyncSession, *, row: OneTimeSecret) -> None:
+    """Store `row` unless a row with its digest exists (two requests recording one thing)."""
+    values = {column.key: getattr(row, column.key) for column in OneTimeSecret.__table__.columns}
+    stmt = upsert_insert(session)(OneTimeSecret).values(**values).on_conflict_do_nothing(index_elements=["digest"])
+    await session.execute(stmt)
 
 
 async def find(session: AsyncSession, *, purpose: str, digest: str) -> OneTimeSecret | None:
