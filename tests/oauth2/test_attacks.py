@@ -286,3 +286,55 @@ async def test_a_client_credentials_token_revoked_twice_at_once_is_revoked(op: h
     assert [a.status_code for a in answers] == [200] * 6
     asked = await op.post("/oauth2/introspect", data={"token": token}, auth=auth)
     assert asked.json() == {"active": False}
+
+
+async def test_malformed_requests_get_a_4xx_never_a_500(op: httpx.AsyncClient) -> None:
+    app = op.app_client  # type: ignore[attr-defined]
+    auth = (app["clientId"], app["clientSecret"])
+    junk_jwt = "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."
+    answers = [
+        await op.get(authorize_url(app["clientId"], max_age="99999999999999999999")),
+        await op.get(authorize_url(app["clientId"], max_age="-1", id_token_hint=junk_jwt)),
+        await op.get(authorize_url(app["clientId"], id_token_hint="a.b.c", prompt="none login")),
+        await op.get(authorize_url(app["clientId"], nonce="n" * 5000, code_challenge="%00" * 50)),
+        await op.get("/oauth2/authorize?client_id=%00&redirect_uri=%ff"),
+        await op.get("/oauth2/authorize?" + "&".join(f"p{i}=x" for i in range(300))),
+        await op.post(
+            "/oauth2/authorize", content=b"\xff\xfe", headers={"Content-Type": "application/x-www-form-urlencoded"}
+        ),
+        await op.get("/oauth2/authorize/continue?request=" + "x" * 5000, headers=BROWSER),
+        await op.get("/oauth2/consent", headers=BROWSER),
+        await op.post("/oauth2/consent", data={"decision": "allow"}, headers={**BROWSER, "Origin": ISSUER}),
+        await op.post("/oauth2/token", data={"grant_type": "authorization_code", "code": "x" * 10000}, auth=auth),
+        await op.post("/oauth2/token", data={"grant_type": "refresh_token", "refresh_token": junk_jwt}, auth=auth),
+        await op.post(
+            "/oauth2/token", data={"grant_type": "refresh_token", "refresh_token": "r", "scope": "%%"}, auth=auth
+        ),
+        await op.post(
+            "/oauth2/token",
+            content=b"\xff=\xfe",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            auth=auth,
+        ),
+        await op.post(
+            "/oauth2/token", data={"grant_type": "client_credentials"}, headers={"Authorization": "Basic !!!"}
+        ),
+        await op.post("/oauth2/token", data={"grant_type": "client_credentials", "client_id": "\x00" * 40}),
+        await op.get("/oauth2/userinfo", headers={"Authorization": f"Bearer {junk_jwt}"}),
+        await op.get("/oauth2/userinfo", headers={"Authorization": "Bearer a.b.c"}),
+        await op.post(
+            "/oauth2/userinfo",
+            content=b"access_token=a&access_token=b",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        ),
+        await op.post("/oauth2/revoke", data={"token": junk_jwt}, auth=auth),
+        await op.post("/oauth2/introspect", data={"token": "a.b.c"}, auth=auth),
+        await op.get("/oauth2/logout", params={"id_token_hint": junk_jwt}, headers=BROWSER),
+        await op.get("/oauth2/logout", params={"client_id": "nope", "post_logout_redirect_uri": "javascript:alert(1)"}),
+        await op.post(
+            "/oauth2/logout", content=b"\xff", headers={"Content-Type": "application/x-www-form-urlencoded", **BROWSER}
+        ),
+        await op.get("/oauth2/consents"),
+        await op.delete("/oauth2/consents/" + "x" * 300, headers={"Authorization": "Bearer " + junk_jwt}),
+    ]
+    assert all(answer.status_code < 500 for answer in answers), [(a.request.url.path, a.status_code) for a in answers]
