@@ -40,8 +40,13 @@ def _is_jwt(token: str) -> bool:
     return token.count(".") == 2
 
 
-async def _access(rt: Parts, token: str) -> dict[str, Any] | None:
-    if not _is_jwt(token):
+def _may_see_any(caller: OAuthClient | None) -> bool:
+    """A service (or authgate's own check) may ask about any token; an app only about its own."""
+    return caller is None or caller.kind == SERVICE
+
+
+async def _access(rt: Parts, token: str, caller: OAuthClient | None) -> dict[str, Any] | None:
+    if not _is_jwt(token) or not _may_see_any(caller):
         return None
     try:
         principal = await authenticate(rt, token, fresh=True)
@@ -54,8 +59,8 @@ async def _access(rt: Parts, token: str) -> dict[str, Any] | None:
     return answer
 
 
-async def _refresh(rt: Parts, token: str) -> dict[str, Any] | None:
-    if _is_jwt(token):
+async def _refresh(rt: Parts, token: str, caller: OAuthClient | None) -> dict[str, Any] | None:
+    if _is_jwt(token) or not _may_see_any(caller):
         return None
     presented = digest(token)
     found = await session_repo.find_by_refresh_hash(rt.lane, token_hash=presented)
@@ -86,7 +91,7 @@ async def _app_access(rt: Parts, token: str, caller: OAuthClient | None) -> dict
     if not _is_jwt(token):
         return None
     found = await app_tokens.access_or_none(rt, token)
-    if found is None or (caller is not None and caller.kind != SERVICE and caller.id != found.client.id):
+    if found is None or (not _may_see_any(caller) and caller is not None and caller.id != found.client.id):
         return None
     answer: dict[str, Any] = {"active": True, "token_type": ACCESS_TOKEN, "client_id": found.client.id}
     answer.update((name, found.claims[name]) for name in APP_CLAIMS if name in found.claims)
@@ -102,7 +107,7 @@ async def _app_refresh(rt: Parts, token: str, caller: OAuthClient | None) -> dic
     if found is None:
         return None
     grant, client, user = found
-    if caller is not None and caller.kind != SERVICE and caller.id != client.id:
+    if not _may_see_any(caller) and caller is not None and caller.id != client.id:
         return None
     answer: dict[str, Any] = {
         "active": True,
@@ -127,25 +132,11 @@ async def introspect(
     """The RFC 7662 answer for `token`. The hint only orders the lookups (§2.1): a token of
     the other type is still found. A service (or no `caller`: authgate's own check) may ask
     about any token; an app only about the tokens it was given."""
-    service = caller is None or caller.kind == SERVICE
-
-    async def own_access(rt: Parts, token: str) -> dict[str, Any] | None:
-        return await _access(rt, token) if service else None
-
-    async def own_refresh(rt: Parts, token: str) -> dict[str, Any] | None:
-        return await _refresh(rt, token) if service else None
-
-    async def app_access(rt: Parts, token: str) -> dict[str, Any] | None:
-        return await _app_access(rt, token, caller)
-
-    async def app_refresh(rt: Parts, token: str) -> dict[str, Any] | None:
-        return await _app_refresh(rt, token, caller)
-
-    accesses = (own_access, app_access)
-    refreshes = (own_refresh, app_refresh)
+    accesses = (_access, _app_access)
+    refreshes = (_refresh, _app_refresh)
     kinds = (*refreshes, *accesses) if hint == REFRESH_TOKEN else (*accesses, *refreshes)
     for kind in kinds:
-        answer = await kind(rt, token)
+        answer = await kind(rt, token, caller)
         if answer is not None:
             return answer
     return dict(INACTIVE)

@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlsplit
 from authgate.security.oauth2 import redirect_origin
 from authgate.services.oauth2 import authorize
 from authgate.services.oauth2 import clients as client_service
+from authgate.settings import Settings
 from authgate.ui.page import Page
 
 CONTINUE = "/oauth2/authorize/continue"
@@ -29,8 +30,13 @@ def request_id_of(target: str | None, public_origin: str) -> str | None:
     return dict(parse_qsl(parts.query)).get("request")
 
 
-def binding_cookie(page: Page) -> str:
-    return BINDING_COOKIES[0] if page.settings.cookie_secure else BINDING_COOKIES[1]
+def binding_cookie(settings: Settings) -> str:
+    """The cookie that binds pending requests to this browser (`__Host-` under HTTPS)."""
+    return BINDING_COOKIES[0] if settings.cookie_secure else BINDING_COOKIES[1]
+
+
+def browser_binding(page: Page) -> str | None:
+    return page.request.cookies.get(binding_cookie(page.settings)) or None
 
 
 async def follow(page: Page, target: str | None) -> str | None:
@@ -41,8 +47,7 @@ async def follow(page: Page, target: str | None) -> str | None:
     request_id = request_id_of(target, page.settings.public_origin)
     if request_id is None:
         return None
-    binding = page.request.cookies.get(binding_cookie(page))
-    found = await authorize.pending(page.rt, request_id, binding=binding)
+    found = await authorize.pending(page.rt, request_id, binding=browser_binding(page))
     if not isinstance(found, authorize.Request):
         return None
     page.form_targets = (*page.form_targets, redirect_origin(found.redirect_uri))

@@ -7,14 +7,13 @@ wrong password and an unknown account read alike (`invalid_credentials` on the s
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import parse_qsl
 
 from fastapi import Request
 
 from authgate.errors import AuthError, ErrorCode
+from authgate.http.forms import RepeatedField, UnreadableForm, form_fields, is_form
 from authgate.ui.messages import problem_text
 
-FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_FIELDS = 64
 SECRET_FIELDS = frozenset({"password", "currentPassword", "code", "credential", "secret", "csrf_token"})
 
@@ -67,16 +66,14 @@ async def read_form(request: Request) -> dict[str, str]:
     body = await request.body()
     if not body:
         return {}
-    if request.headers.get("content-type", "").split(";", 1)[0].strip().lower() != FORM_TYPE:
+    if not is_form(request):
         raise BadForm("not a form")
     try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS)
-    except (UnicodeDecodeError, ValueError):
+        return form_fields(body, max_fields=MAX_FIELDS)
+    except UnreadableForm:
         raise BadForm("not a form") from None
-    form = dict(pairs)
-    if len(form) != len(pairs):
-        raise BadForm("a field appears twice")
-    return form
+    except RepeatedField:
+        raise BadForm("a field appears twice") from None
 
 
 def kept(form: dict[str, str]) -> dict[str, str]:

@@ -8,7 +8,6 @@ authenticates with HTTP Basic (`client_id:client_secret`, each form-urlencoded, 
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import parse_qsl
 
 import orjson
 from fastapi import APIRouter, Request, Response
@@ -18,6 +17,7 @@ from pydantic import ValidationError
 from authgate.errors import AuthError, ErrorCode, FieldError, invalid_client, validation_failed
 from authgate.http.client_auth import basic_credentials
 from authgate.http.deps import RuntimeDep
+from authgate.http.forms import FORM_TYPE, RepeatedField, UnreadableForm, form_fields, media_type
 from authgate.http.schemas.introspection import IntrospectIn, IntrospectionOut
 from authgate.observability.logging import get_logger
 from authgate.runtime.root import Runtime
@@ -29,7 +29,6 @@ log = get_logger("authgate.introspection")
 PATH = "/token/introspect"
 # Path patterns (see http/middleware.Edge) that may take a form post: RFC 7662's.
 FORM_PATHS = (PATH,)
-FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_FIELDS = 10
 NO_STORE = {"Cache-Control": "no-store"}  # an answer about a token is true only now
 _BODY = {
@@ -47,27 +46,19 @@ BODY_DOC: dict[str, Any] = {
 }
 
 
-def _media_type(request: Request) -> str:
-    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-
-
 def _form_fields(body: bytes) -> dict[str, str]:
     """The form's fields; each may be sent once (RFC 6749 §3.1)."""
     try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, errors="strict", max_num_fields=MAX_FIELDS)
-    except ValueError:  # not UTF-8, or too many fields
+        return form_fields(body, max_fields=MAX_FIELDS)
+    except UnreadableForm:
         raise validation_failed(detail="The form cannot be read.") from None
-    fields: dict[str, str] = {}
-    for name, value in pairs:
-        if name in fields:
-            raise validation_failed(FieldError(name, "Send each parameter once."))
-        fields[name] = value
-    return fields
+    except RepeatedField as repeated:
+        raise validation_failed(FieldError(repeated.name, "Send each parameter once.")) from None
 
 
 async def _read(request: Request) -> IntrospectIn:
     body = await request.body()
-    media = _media_type(request)
+    media = media_type(request)
     try:
         if media == FORM_TYPE:
             return IntrospectIn.model_validate(_form_fields(body))

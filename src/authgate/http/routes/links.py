@@ -14,6 +14,7 @@ from authgate.errors import AuthError, ErrorCode
 from authgate.http.abuse import guarded
 from authgate.http.cookies import set_auth_cookies
 from authgate.http.deps import Context, RuntimeDep
+from authgate.http.forms import FORM_TYPE, is_form
 from authgate.http.openapi import SIGN_IN, pages
 from authgate.http.pages import page, reset_form, text, wants_html
 from authgate.http.responses import login_out
@@ -36,7 +37,6 @@ router = APIRouter(tags=["email links"])
 FORM_PATHS = ("/password/reset/*",)
 
 ACCEPTED = "If an account exists for this address, we have sent it an email."
-FORM_TYPE = "application/x-www-form-urlencoded"
 _PASSWORD_BODY = {"type": "object", "required": ["password"], "properties": {"password": {"type": "string"}}}
 RESET_BODY_DOC: dict[str, Any] = {
     "requestBody": {
@@ -120,10 +120,6 @@ def _on_the_pages(request: Request, rt: RuntimeDep, page_path: str, token: str) 
     return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER, headers={"Cache-Control": "no-store"})
 
 
-def _is_form(request: Request) -> bool:
-    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower() == FORM_TYPE
-
-
 async def _reset_from_form(token: str, request: Request, rt: RuntimeDep) -> Response:
     """The HTML form's post: answers are pages, errors re-show the form."""
     form = await request.form()
@@ -150,7 +146,7 @@ async def _reset_from_form(token: str, request: Request, rt: RuntimeDep) -> Resp
     dependencies=[guarded("link")],
 )
 async def reset_password(token: str, request: Request, rt: RuntimeDep) -> Response | MessageOut:
-    if _is_form(request):
+    if is_form(request):
         return await _reset_from_form(token, request, rt)
     try:
         body = ResetIn.model_validate_json(await request.body() or b"{}")

@@ -10,14 +10,14 @@ read here.
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl
-
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
 from authgate.errors import AuthError, ErrorCode, invalid_client, oauth_error
 from authgate.http.client_auth import basic_credentials
 from authgate.http.deps import RuntimeDep
+from authgate.http.forms import FORM_TYPE, RepeatedField, UnreadableForm, form_fields, is_form
+from authgate.http.problems import problem_document
 from authgate.http.request_scope import context_of
 from authgate.runtime.root import Runtime
 from authgate.services import introspection
@@ -28,7 +28,6 @@ from authgate.services.oauth2.discovery import metadata
 from authgate.services.oauth2.tokens import user_claims
 
 router = APIRouter(include_in_schema=False)
-FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_FIELDS = 20
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 ANY_ORIGIN = {"Access-Control-Allow-Origin": "*"}
@@ -47,14 +46,11 @@ def _json(body: dict[str, object], status: int = 200, headers: dict[str, str] | 
 
 
 def _error(exc: AuthError) -> JSONResponse:
+    """RFC 6749's `error` and `error_description` beside the problem document's members."""
     body: dict[str, object] = {
         "error": exc.extra.get("error", exc.code.value),
         "error_description": exc.extra.get("error_description", exc.detail or exc.title),
-        "type": f"https://authgate.dev/problems/{exc.code.value.replace('_', '-')}",
-        "title": exc.title,
-        "status": exc.status,
-        "detail": exc.detail or exc.title,
-        "code": exc.code.value,
+        **problem_document(exc.status, exc.code.value, exc.title, exc.detail),
     }
     if exc.code == ErrorCode.RATE_LIMITED:
         body["error"] = "temporarily_unavailable"
@@ -63,21 +59,14 @@ def _error(exc: AuthError) -> JSONResponse:
 
 async def form_of(request: Request) -> dict[str, str]:
     """The form body; each parameter once (RFC 6749 §3.1)."""
-    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if media != FORM_TYPE:
+    if not is_form(request):
         raise oauth_error(ErrorCode.INVALID_REQUEST, f"Send the body as {FORM_TYPE}.")
     try:
-        pairs = parse_qsl(
-            (await request.body()).decode("utf-8"), keep_blank_values=True, errors="strict", max_num_fields=MAX_FIELDS
-        )
-    except ValueError:
+        return form_fields(await request.body(), max_fields=MAX_FIELDS)
+    except UnreadableForm:
         raise oauth_error(ErrorCode.INVALID_REQUEST, "The form cannot be read.") from None
-    fields: dict[str, str] = {}
-    for name, value in pairs:
-        if name in fields:
-            raise oauth_error(ErrorCode.INVALID_REQUEST, f"{name} was sent more than once.")
-        fields[name] = value
-    return fields
+    except RepeatedField as repeated:
+        raise oauth_error(ErrorCode.INVALID_REQUEST, f"{repeated.name} was sent more than once.") from None
 
 
 async def authenticate_client(request: Request, rt: Runtime, fields: dict[str, str]) -> client_service.Client:
@@ -172,7 +161,7 @@ async def userinfo(request: Request, rt: RuntimeDep) -> Response:
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     token = value.strip() if scheme.lower() == "bearer" else None
     try:
-        if request.method == "POST" and request.headers.get("content-type", "").startswith(FORM_TYPE):
+        if request.method == "POST" and is_form(request):
             fields = await form_of(request)
             if "access_token" in fields:
                 if token is not None:

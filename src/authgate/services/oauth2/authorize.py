@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 
 from authgate.core.parts import Parts
@@ -160,8 +160,7 @@ async def check(rt: Parts, params: Sequence[tuple[str, str]], *, posted: bool) -
     ):
         raise Refused("The redirect_uri is not registered for this app.")
     state = values.get("state")
-    if state is not None and len(state) > MAX_ECHO:
-        state = None  # never echoed back longer than we allow
+    if state is not None and len(state) > MAX_ECHO:  # refused without echoing it
         return ToApp(error_url(rt, redirect_uri, "invalid_request", "state is too long.", None), "invalid_request")
     try:
         request = await _checked(rt, client, values, twice, redirect_uri=redirect_uri, state=state, posted=posted)
@@ -315,7 +314,7 @@ async def keep_pending(rt: Parts, request: Request, *, binding: str, sign_in: bo
     """Store the request for the browser holding `binding`; its id (≥ 128 bits). One kept for
     a sign-in accepts only a session that starts after it."""
     if sign_in and request.fresh_after is None:
-        request = Request(**{**asdict(request), "fresh_after": utcnow().isoformat()})
+        request = replace(request, fresh_after=utcnow().isoformat())
     request_id, row = token_row(
         purpose=OAUTH_REQUEST,
         user_id=None,

@@ -83,10 +83,10 @@ def live(grant: OAuthGrant, client: OAuthClient, user: User, browser: Session | 
     return True
 
 
-def _authorization(grant: OAuthGrant, user: User) -> Authorization:
+def _authorization(grant: OAuthGrant, user: User, scopes: list[str]) -> Authorization:
     return Authorization(
         user=user,
-        scopes=scope_list(grant.scopes),
+        scopes=scopes,
         session_id=grant.session_id,
         auth_time=grant.auth_time,
         amr=grant.amr.split(","),
@@ -106,8 +106,7 @@ def _tokens(
     issued_at: int | None = None,
     token_id: str | None = None,
 ) -> Tokens:
-    subject = _authorization(grant, user)
-    subject = Authorization(**{**subject.__dict__, "scopes": scopes})
+    subject = _authorization(grant, user, scopes)
     access = access_token(rt, client=client, scopes=scopes, subject=subject, issued_at=issued_at, token_id=token_id)
     identity = (
         id_token(rt, client=client, subject=subject, access=access, nonce=nonce, issued_at=issued_at)

@@ -19,6 +19,7 @@ from typing import Any
 from authgate.core.parts import Parts
 from authgate.errors import AuthError, invalid_token
 from authgate.security.oauth2 import OPENID, acr_of, at_hash
+from authgate.services.oauth2 import clients as client_service
 from authgate.storage.models import OAuthClient, User
 
 OAUTH_ACCESS = "oauth_access"
@@ -36,10 +37,6 @@ class Authorization:
     auth_time: datetime
     amr: list[str]
     grant_id: str
-
-
-def audience_of(client: OAuthClient) -> str:
-    return client.access_token_audience or client.id
 
 
 def user_claims(user: User, scopes: list[str]) -> dict[str, Any]:
@@ -68,7 +65,7 @@ def access_token(
     payload: dict[str, Any] = {
         "iss": rt.settings.issuer,
         "sub": client.id,
-        "aud": audience_of(client),
+        "aud": client_service.audience_of(client),
         "exp": now + rt.settings.access_ttl_seconds,
         "iat": now,
         "jti": token_id or uuid.uuid4().hex,

@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 
 from authgate.errors import AuthError
 from authgate.http.cookies import set_cookie
+from authgate.http.forms import UnreadableForm, form_pairs, is_form
 from authgate.http.problems import problem_document
 from authgate.observability.logging import get_logger
 from authgate.security.oauth2 import redirect_origin
@@ -25,7 +26,7 @@ from authgate.services.oauth2 import clients as client_service
 from authgate.services.oauth2 import logout as rp_logout
 from authgate.services.oauth2.authorize import AskConsent, Checked, Expired, Refused, SignIn, ToApp
 from authgate.settings import Settings
-from authgate.ui.app_request import BINDING_COOKIES, CONTINUE
+from authgate.ui.app_request import CONTINUE, binding_cookie, browser_binding
 from authgate.ui.deps import AccountForm, AccountPage, PageDep, Posted, passes_csrf, refused
 from authgate.ui.forms import BadForm, one_error, read_form
 from authgate.ui.messages import N_
@@ -36,7 +37,7 @@ account = APIRouter(include_in_schema=False)
 log = get_logger("authgate.oauth2")
 BINDING_SECONDS = 1800
 FORM_PATHS = ("/oauth2/authorize", "/oauth2/consent", "/oauth2/logout")
-FORM_TYPE = "application/x-www-form-urlencoded"
+MAX_PARAMETERS = 100
 UNKNOWN_REQUEST = N_("This sign-in request cannot be used. Go back to the app and try again.")
 TOO_LONG = N_("This sign-in took too long. Go back to the app and try again.")
 BAD_APP = N_(
@@ -52,14 +53,6 @@ SCOPE_WORDS = {
     "phone": N_("Your phone number"),
     "offline_access": N_("Access while you are away"),
 }
-
-
-def binding_cookie(settings: Settings) -> str:
-    return BINDING_COOKIES[0] if settings.cookie_secure else BINDING_COOKIES[1]
-
-
-def _binding(request: Request, settings: Settings) -> str | None:
-    return request.cookies.get(binding_cookie(settings)) or None
 
 
 def _bind(page: Page, value: str) -> None:
@@ -116,7 +109,7 @@ async def _read_page(request: Request) -> Page:
 async def _decided(page: Page, checked: Checked, request_id: str | None) -> Response:
     request = checked.request
     decision = await authorize.decide(page.rt, checked, page.viewer, can_sign_in=_can_sign_in(page.settings))
-    binding = _binding(page.request, page.settings)
+    binding = browser_binding(page)
     if isinstance(decision, ToApp):
         # A pending request is spent by the one answer that goes to the app: of two tabs
         # continuing it at once, the other gets the error page (its code is never sent).
@@ -159,22 +152,22 @@ async def _authorize(request: Request, params: list[tuple[str, str]], *, posted:
 
 @router.get("/oauth2/authorize")
 async def authorize_get(request: Request) -> Response:
-    return await _authorize(request, list(parse_qsl(request.url.query, keep_blank_values=True)), posted=False)
+    return await _authorize(request, parse_qsl(request.url.query, keep_blank_values=True), posted=False)
 
 
 @router.post("/oauth2/authorize")
 async def authorize_post(request: Request) -> Response:
-    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    body = (
-        (await request.body()).decode("utf-8", errors="replace") if media == "application/x-www-form-urlencoded" else ""
-    )
-    return await _authorize(request, list(parse_qsl(body, keep_blank_values=True)), posted=True)
+    try:
+        params = form_pairs(await request.body(), max_fields=MAX_PARAMETERS) if is_form(request) else []
+    except UnreadableForm:
+        params = []  # refused by the checks as an empty request is: no client, no redirect
+    return await _authorize(request, params, posted=True)
 
 
 async def _pending(page: Page, request_id: str, *, unknown_status: int = 400) -> Checked | Response:
     """The browser's live pending request; else the page that says why (an unknown one is a
     400 where it continues a sign-in, a 404 on the consent page)."""
-    found = await authorize.pending(page.rt, request_id, binding=_binding(page.request, page.settings))
+    found = await authorize.pending(page.rt, request_id, binding=browser_binding(page))
     if isinstance(found, Expired):
         return _error_page(page, TOO_LONG, "The sign-in request expired.")
     if found is None:
@@ -232,7 +225,7 @@ async def consent(form: Posted) -> Response:
     if isinstance(found, Response):
         return found
     request = found.request
-    binding = _binding(page.request, page.settings)
+    binding = browser_binding(page)
     if page.viewer is None or binding is None:
         return page.redirect(_login_location(page, request, request_id, fresh=False))
     decision = form.get("decision")
