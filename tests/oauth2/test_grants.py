@@ -13,8 +13,9 @@ from sqlalchemy import text, update
 from authgate.runtime import retention
 from authgate.settings import ConfigError, load_settings
 from authgate.storage.models import OAuthGrant, utcnow
-from tests.support.app import runtime
-from tests.support.http import STRONG_PASSWORD, bearer, login
+from tests.support.app import runtime, sql
+from tests.support.databases import fault
+from tests.support.http import STRONG_PASSWORD, bearer, login, tolerant
 from tests.support.provider_flow import (
     APP,
     ISSUER,
@@ -373,3 +374,19 @@ async def test_the_pages_of_a_pending_sign_in_let_their_forms_end_at_the_app(op:
     op.cookies.clear()  # another browser: its pages allow nothing more
     foreign = await op.get(login, headers=BROWSER)
     assert "https://app.example.com" not in foreign.headers["content-security-policy"]
+
+
+async def test_a_consent_with_a_fault_before_its_code_decides_nothing(op: httpx.AsyncClient) -> None:
+    app = op.app_client  # type: ignore[attr-defined]
+    await signed_in_code(op, app, scope="openid")
+    consent = (await op.get(authorize_url(app["clientId"], scope="openid email"))).headers["location"]
+    page = await op.get(consent, headers=BROWSER)
+    fields = {"request": query_of(consent)["request"], "decision": "allow", "csrf_token": csrf_of(page.text)}
+    async with fault(op, table="one_time_secrets", when="INSERT"), tolerant(op) as browser:
+        browser.cookies = op.cookies
+        failed = await browser.post("/oauth2/consent", data=fields, headers={**BROWSER, "Origin": ISSUER})
+    assert failed.status_code == 500
+    assert await sql(op, "SELECT scopes FROM oauth_consents") == [("openid",)]  # the earlier decision, unchanged
+    assert await sql(op, "SELECT count(*) FROM audit_log WHERE type = 'oauth2.consent_granted'") == [(1,)]
+    again = await op.post("/oauth2/consent", data=fields, headers={**BROWSER, "Origin": ISSUER})
+    assert again.status_code == 303 and "code=" in again.headers["location"]  # the request was not spent

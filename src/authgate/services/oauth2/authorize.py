@@ -35,6 +35,7 @@ from authgate.signin.one_time import token_row
 from authgate.storage.models import OAuthClient, utcnow
 from authgate.storage.models.one_time import OAUTH_CODE, OAUTH_REQUEST
 from authgate.storage.repositories import one_time as one_time_repo
+from authgate.storage.uow import UnitOfWork
 
 PENDING_LIFETIME = timedelta(minutes=30)
 CODE_LIFETIME = timedelta(seconds=60)
@@ -285,6 +286,11 @@ def denied(rt: Parts, request: Request) -> ToApp:
 
 async def issue_code(rt: Parts, request: Request, viewer: Principal) -> ToApp:
     """Step 8: a code of 256 random bits, 60 seconds, bound to everything the exchange checks."""
+    async with rt.uow() as tx:
+        return await _code(tx, rt, request, viewer)
+
+
+async def _code(tx: UnitOfWork, rt: Parts, request: Request, viewer: Principal) -> ToApp:
     binding = {
         "client": request.client_id,
         "redirect_uri": request.redirect_uri,
@@ -296,8 +302,7 @@ async def issue_code(rt: Parts, request: Request, viewer: Principal) -> ToApp:
         "amr": viewer.session.amr.split(","),
     }
     code, row = token_row(purpose=OAUTH_CODE, user_id=viewer.user_id, lifetime=CODE_LIFETIME, data=json.dumps(binding))
-    async with rt.uow() as tx:
-        await one_time_repo.add(tx.db, row=row)
+    await one_time_repo.add(tx.db, row=row)
     url = with_query(request.redirect_uri, {"code": code, "state": request.state, "iss": rt.settings.issuer})
     return ToApp(url, "code")
 
@@ -344,15 +349,30 @@ async def pending(rt: Parts, request_id: str, *, binding: str | None) -> Request
 async def spend_pending(rt: Parts, request_id: str, *, binding: str) -> bool:
     """Use the request up (when its code or error is sent); True for one caller only."""
     async with rt.uow() as tx:
-        row = await one_time_repo.consume_by_digest(
-            tx.db,
-            purpose=OAUTH_REQUEST,
-            digest=digest(request_id),
-            now=utcnow(),
-            address=digest(binding),
-            anonymous=True,
-        )
+        return await _spent(tx, request_id, binding)
+
+
+async def _spent(tx: UnitOfWork, request_id: str, binding: str) -> bool:
+    row = await one_time_repo.consume_by_digest(
+        tx.db, purpose=OAUTH_REQUEST, digest=digest(request_id), now=utcnow(), address=digest(binding), anonymous=True
+    )
     return row is not None
+
+
+async def consented(
+    rt: Parts, request_id: str, request: Request, viewer: Principal, *, binding: str, allow: bool
+) -> ToApp | None:
+    """The consent page's decision, in one unit of work: the pending request spent, and on
+    "allow" the consent recorded (the union of the earlier scopes and these) with the code
+    issued; on "deny", `access_denied`. None when the request was spent already."""
+    scopes = await consents.to_ask(rt, user_id=viewer.user_id, client_id=request.client_id, scopes=request.scopes)
+    async with rt.uow() as tx:
+        if not await _spent(tx, request_id, binding):
+            return None
+        if not allow:
+            return denied(rt, request)
+        await consents.put(tx, user_id=viewer.user_id, client_id=request.client_id, scopes=scopes)
+        return await _code(tx, rt, request, viewer)
 
 
 def new_binding() -> str:

@@ -13,6 +13,7 @@ from authgate.security.oauth2 import scope_list
 from authgate.storage.models import utcnow
 from authgate.storage.repositories import oauth_consents as consent_repo
 from authgate.storage.repositories import oauth_grants as grant_repo
+from authgate.storage.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -41,11 +42,11 @@ async def to_ask(rt: Parts, *, user_id: str, client_id: str, scopes: list[str]) 
     return [*earlier, *(scope for scope in scopes if scope not in earlier)]
 
 
-async def grant(rt: Parts, *, user_id: str, client_id: str, scopes: list[str]) -> None:
-    async with rt.uow() as tx:
-        await consent_repo.put(tx.db, user_id=user_id, client_id=client_id, scopes=" ".join(scopes), now=utcnow())
-        tx.audit("oauth2.consent_granted", user_id=user_id, client=client_id, scopes=scopes)
-        tx.emit("oauth2.consent_granted", userId=user_id, clientId=client_id, scopes=scopes)
+async def put(tx: UnitOfWork, *, user_id: str, client_id: str, scopes: list[str]) -> None:
+    """Record the user's decision in the caller's unit of work, with its audit entry and event."""
+    await consent_repo.put(tx.db, user_id=user_id, client_id=client_id, scopes=" ".join(scopes), now=utcnow())
+    tx.audit("oauth2.consent_granted", user_id=user_id, client=client_id, scopes=scopes)
+    tx.emit("oauth2.consent_granted", userId=user_id, clientId=client_id, scopes=scopes)
 
 
 async def of_user(rt: Parts, *, user_id: str) -> list[Consent]:

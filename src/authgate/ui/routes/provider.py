@@ -231,15 +231,12 @@ async def consent(form: Posted) -> Response:
     decision = form.get("decision")
     if decision not in ("allow", "deny"):
         raise refused(page)
-    if not await authorize.spend_pending(page.rt, request_id, binding=binding):
-        return _error_page(page, UNKNOWN_REQUEST, "The sign-in request was used already.")
-    if decision == "deny":
-        return _to_app(page, authorize.denied(page.rt, request), posted=True)
-    asked = await consents.to_ask(
-        page.rt, user_id=page.viewer.user_id, client_id=request.client_id, scopes=request.scopes
+    outcome = await authorize.consented(
+        page.rt, request_id, request, page.viewer, binding=binding, allow=decision == "allow"
     )
-    await consents.grant(page.rt, user_id=page.viewer.user_id, client_id=request.client_id, scopes=asked)
-    return _to_app(page, await authorize.issue_code(page.rt, request, page.viewer), posted=True)
+    if outcome is None:
+        return _error_page(page, UNKNOWN_REQUEST, "The sign-in request was used already.")
+    return _to_app(page, outcome, posted=True)
 
 
 # --- logout ----------------------------------------------------------------------------------------
