@@ -2,7 +2,8 @@
 admin console on, mailing a loopback SMTP sink (`hosted_stack`); and the checks every page a walk
 visits must pass (`PageCheck`): the markup the pages keep (docs/hosted-pages.md), the headers the
 browser received, a console without errors or CSP violations, and axe-core's serious and
-critical rules.
+critical rules, and the keyboard: every control reached by Tab, in document order, each showing
+the theme's focus outline.
 
 axe-core comes from npm, pinned by tests/browser/package-lock.json; `axe_source()` runs `npm ci`
 there when node_modules is missing or holds another version (support/npm.py: skipped without npm
@@ -327,6 +328,64 @@ axe.run(document, { resultTypes: ["violations"] }).then(
 """
 
 
+# The controls Tab must reach, in document order (no page uses a positive tabindex); kept on the
+# window for the steps that follow, with the theme's primary colour as the browser computes it.
+TAB_STOPS = r"""
+const stops = Array.from(document.querySelectorAll("a[href], button, input, select, textarea, [tabindex]")).filter(
+  (el) => el.tabIndex >= 0 && !el.disabled && el.type !== "hidden" && !el.inert
+    && el.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true })
+);
+const probe = document.createElement("span");
+probe.style.setProperty("color", getComputedStyle(document.documentElement).getPropertyValue("--authgate-primary"));
+document.body.append(probe);
+const primary = getComputedStyle(probe).color;
+probe.remove();
+window.__tabStops = { stops, primary };
+if (stops.length) stops[0].focus();
+return stops.length;
+"""
+
+# Where the focus is after a Tab: its place among the stops (-1: elsewhere), and whether it is
+# seen: on screen, with an outline of at least 2 px in the primary colour.
+FOCUS_SEEN = r"""
+const { stops, primary } = window.__tabStops;
+const el = document.activeElement;
+const describe = (el) => el ? "<" + el.tagName.toLowerCase() + (el.id ? ' id="' + el.id + '"' : "")
+  + (el.getAttribute("name") ? ' name="' + el.getAttribute("name") + '"' : "") + ">" : "nothing";
+const style = getComputedStyle(el);
+const box = el.getBoundingClientRect();
+const problems = [];
+if (style.outlineStyle === "none" || parseFloat(style.outlineWidth) < 2) {
+  problems.push(describe(el) + ": no focus outline of 2 px or more (" + style.outlineWidth + " " + style.outlineStyle + ")");
+} else if (style.outlineColor !== primary) {
+  problems.push(describe(el) + ": its focus outline is " + style.outlineColor + ", not the primary colour " + primary);
+}
+if (box.width <= 0 || box.height <= 0 || box.bottom < 0 || box.top > innerHeight || box.right < 0 || box.left > innerWidth) {
+  problems.push(describe(el) + ": focused but not on screen");
+}
+return { index: stops.indexOf(el), name: describe(el), problems };
+"""
+
+
+def keyboard_problems(driver: webdriver.Chrome) -> list[str]:
+    """Tab from the first control to the last, as a person at the keyboard: each Tab must land on
+    the next control in document order, shown with the theme's focus outline. The page is not
+    changed (Tab only moves the focus)."""
+    count = int(driver.execute_script(TAB_STOPS))
+    problems = []
+    for expected in range(1, count):
+        for kind in ("keyDown", "keyUp"):
+            driver.execute_cdp_cmd(
+                "Input.dispatchKeyEvent", {"type": kind, "key": "Tab", "code": "Tab", "windowsVirtualKeyCode": 9}
+            )
+        seen = driver.execute_script(FOCUS_SEEN)
+        if seen["index"] != expected:
+            problems.append(f"Tab #{expected} reached {seen['name']}, not control #{expected} in document order")
+            break
+        problems += seen["problems"]
+    return problems
+
+
 @dataclass
 class Response:
     url: str
@@ -363,6 +422,7 @@ class PageCheck:
             problems.append(f'<html lang="{shown_lang}">, not {lang}')
         problems += list(driver.execute_script(MARKUP_RULES))
         problems += self.axe_problems(driver)
+        problems += keyboard_problems(driver)
         assert not problems, f"{step} ({urlsplit(url).path}) breaks the page rules:\n  " + "\n  ".join(problems)
 
     def document(self, driver: webdriver.Chrome) -> Response | None:

@@ -14,8 +14,10 @@ import pytest
 
 from tests.support.app import ClientFactory
 from tests.support.http import STRONG_PASSWORD, bearer, from_address, register, set_cookies
+from tests.support.mail import Mailbox, code_in, mail_code
 from tests.support.mfa import Authenticator
 from tests.support.oidc_provider import TestProvider
+from tests.support.sms import PHONE, SmsReceiver
 from tests.support.social import SocialClientFactory, callback_from_provider
 from tests.support.social import sign_in as social_sign_in
 from tests.support.ui import ORIGIN, SAME_ORIGIN, Page, api_headers, location, open_page, post_form, sign_in
@@ -29,6 +31,7 @@ PAGES = [
     "/ui/account/mfa/totp",
     "/ui/account/mfa/recovery-codes",
     "/ui/account/mfa/disable",
+    "/ui/account/mfa/code",
     "/ui/account/passkeys",
     "/ui/account/sessions",
     "/ui/account/linked",
@@ -335,6 +338,74 @@ async def test_turning_the_app_off_needs_a_current_code(client: httpx.AsyncClien
     shown = await view(client, location(done))
     assert shown.notice() == "The authenticator app has been turned off."
     assert "Off" in shown.text_of("factor-totp")
+
+
+async def test_codes_by_email_turned_on_and_off_from_the_pages(mclient: httpx.AsyncClient, mailbox: Mailbox) -> None:
+    await signed_in(mclient)
+    mfa = await view(mclient, "/ui/account/mfa")
+    assert "Off" in mfa.text_of("factor-code")
+    start = await view(mclient, "/ui/account/mfa/code")
+    assert start.status == 200
+    assert [o["value"] for o in start.all("option")] == ["email"]  # no SMS provider here
+
+    sent = await send(mclient, "/ui/account/mfa/code/send", {"channel": "email"}, on="/ui/account/mfa/code")
+    assert location(sent) == "/ui/account/mfa/code?sent=email&notice=code_sent"
+    entry = await view(mclient, location(sent))
+    assert entry.notice() == "A code is on its way."
+    code = mail_code(await mailbox.wait_for(EMAIL))
+    wrong = await post_form(
+        mclient, "/ui/account/mfa/code", {"channel": "email", "code": "000000"}, token=entry.csrf_token()
+    )
+    assert_refused_on(wrong, 401, "code")
+    assert wrong.input("channel")["value"] == "email"  # the code's field again, for another try
+    done = await post_form(mclient, "/ui/account/mfa/code", {"channel": "email", "code": code}, token=entry.csrf_token())
+    assert location(done) == "/ui/account/mfa?notice=code_factor_on"
+    shown = await view(mclient, location(done))
+    assert "On, by email" in shown.text_of("factor-code")
+    assert (await me(mclient))["mfaEnabled"] is True
+    assert location(await view(mclient, "/ui/account/mfa/code")) == "/ui/account/mfa/code/disable"
+
+    # Off: a code sent where the factor sends them is the proof.
+    off = await send(mclient, "/ui/account/mfa/code/disable/send", on="/ui/account/mfa/code/disable")
+    assert location(off) == "/ui/account/mfa/code/disable?notice=code_sent"
+    code = mail_code(await mailbox.wait_for(EMAIL, count=2))
+    refused = await send(mclient, "/ui/account/mfa/code/disable", {"code": "000000"})
+    assert_refused_on(refused, 401, "code")
+    ended = await send(mclient, "/ui/account/mfa/code/disable", {"code": code})
+    assert location(ended) == "/ui/account/mfa?notice=code_factor_off"
+    assert (await me(mclient))["mfaEnabled"] is False
+    assert "Off" in (await view(mclient, "/ui/account/mfa")).text_of("factor-code")
+
+
+async def test_codes_by_sms_go_to_the_accounts_own_phone(
+    messaging_client: Any, sms: SmsReceiver, mailbox: Mailbox
+) -> None:
+    async with messaging_client() as client:
+        await signed_in(client, phone=PHONE)
+        start = await view(client, "/ui/account/mfa/code")
+        assert [o["value"] for o in start.all("option")] == ["email", "sms"]
+        sent = await send(client, "/ui/account/mfa/code/send", {"channel": "sms"}, on="/ui/account/mfa/code")
+        entry = await view(client, location(sent))
+        assert PHONE in entry.text
+        code = code_in(await sms.wait_for(PHONE))
+        done = await post_form(client, "/ui/account/mfa/code", {"channel": "sms", "code": code}, token=entry.csrf_token())
+        assert location(done) == "/ui/account/mfa?notice=code_factor_on"
+        assert "On, by SMS" in (await view(client, "/ui/account/mfa")).text_of("factor-code")
+        assert (await me(client))["phoneVerified"] is True  # the code proved the phone too
+
+
+async def test_a_channel_that_is_not_offered_is_400_on_its_field(mclient: httpx.AsyncClient) -> None:
+    await signed_in(mclient)
+    refused = await send(mclient, "/ui/account/mfa/code/send", {"channel": "pigeon"}, on="/ui/account/mfa/code")
+    assert refused.status == 400
+    assert refused.invalid_fields() == {"channel"}
+
+
+async def test_codes_by_email_need_a_recent_proof_first(messaging_client: Any) -> None:
+    async with messaging_client(reauth_max_age_seconds=0) as client:
+        await signed_in(client)
+        first = await view(client, "/ui/account/mfa/code")
+        assert location(first) == "/ui/reauth?return_to=%2Fui%2Faccount%2Fmfa%2Fcode"
 
 
 async def test_turning_off_an_app_that_is_not_on_is_409(client: httpx.AsyncClient) -> None:

@@ -34,6 +34,8 @@ NOTICES = {
     "user_deleted": N_("Account deleted."),
     "email_verified": N_("Your email address is verified."),
     "code_sent": N_("A code is on its way."),
+    "code_factor_on": N_("Codes by email or SMS are on."),
+    "code_factor_off": N_("Codes by email or SMS have been turned off."),
     "app_revoked": N_("The app's access has been revoked."),
 }
 

@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Response
 from pydantic import BaseModel, ValidationError
 
+from authgate.delivery.base import EMAIL, SMS
 from authgate.errors import AuthError, ErrorCode, FieldError, validation_failed
 from authgate.http.abuse import limit
 from authgate.http.routes.oauth import bind_browser, browser
@@ -23,6 +24,8 @@ from authgate.http.routes.users import changes
 from authgate.http.schemas.accounts import UpdateUserIn
 from authgate.http.schemas.passkeys import RenameIn
 from authgate.methods import second_factors
+from authgate.methods.code import enrol as code_enrol
+from authgate.methods.code import flows as code_flows
 from authgate.methods.oauth import flows as oauth_flows
 from authgate.methods.passkey import enrol as passkey_enrol
 from authgate.methods.recovery import renew as recovery_renew
@@ -183,7 +186,7 @@ async def factors(page: AccountPage) -> Response:
 def _totp_page(
     page: Page,
     *,
-    secret: str | None,
+    secret: str,
     qr_code_url: str | None,
     ask_password: bool,
     status: int = 200,
@@ -196,7 +199,7 @@ def _totp_page(
         secret=secret,
         qr_code_url=qr_code_url,
         ask_password=ask_password,
-        values={"secret": secret or ""},
+        values={"secret": secret},
     )
 
 
@@ -330,6 +333,133 @@ async def disable(form: AccountForm) -> Response:
         errors = errors_of(exc, on_form=frozenset({"code"}))
         return _disable_page(page, status=errors.status, errors=errors)
     return page.redirect("/ui/account/mfa", notice="mfa_disabled")
+
+
+# --- one-time codes by email or SMS as the second factor ----------------------------------------------
+
+CODE_FACTOR = "/ui/account/mfa/code"
+CODE_FACTOR_OFF = "/ui/account/mfa/code/disable"
+
+
+def _channels(page: Page) -> list[str]:
+    """Where codes can go: the account's email always, its phone when SMS is configured."""
+    return [EMAIL, SMS] if page.settings.sms_webhook_url else [EMAIL]
+
+
+def _code_page(page: Page, *, sent: str | None, status: int = 200, errors: FormErrors | None = None) -> Response:
+    """The choice of where codes go, or, once one is sent (`sent`: its channel), the code's field."""
+    assert page.viewer is not None
+    return page.render(
+        "ui/account_code.html",
+        status=status,
+        errors=errors,
+        channels=_channels(page),
+        sent=sent if sent in _channels(page) else None,
+        email=page.viewer.user.email,
+        phone=page.viewer.user.phone,
+    )
+
+
+async def _send_own_code(form: Form, channel: str) -> None:
+    """A code to the caller's own address or phone, under `POST /otp/send`'s limits."""
+    page = form.page
+    await limit(page.rt, page.ctx, "otp_send", form.fields)
+    await code_flows.send_code(page.rt, channel=channel, purpose=code_flows.MFA, destination=None, caller=form.viewer.user)
+
+
+@router.get(CODE_FACTOR)
+async def code_factor_form(page: AccountPage) -> Response:
+    """Codes by email or SMS: send one, then enter it. A proof of identity comes first, so the
+    code is not sent for nothing."""
+    assert page.viewer is not None
+    state = await second_factors.factor_state(page.rt, user_id=page.viewer.user_id)
+    if state.code_channel is not None:
+        return page.redirect(CODE_FACTOR_OFF)
+    if not reauth.has_recent_proof(page.rt, page.viewer):
+        return to_reauth(page, CODE_FACTOR)
+    return _code_page(page, sent=page.query("sent"))
+
+
+@router.post(CODE_FACTOR + "/send")
+async def code_factor_send(form: AccountForm) -> Response:
+    page = form.page
+    channel = form.get("channel") or ""
+    try:
+        if channel not in _channels(page):
+            raise validation_failed(FieldError("channel", N_("Choose where the codes go.")))
+        await _send_own_code(form, channel)
+    except AuthError as exc:
+        errors = errors_of(exc, on_form=frozenset({"channel"}))
+        return _code_page(page, sent=None, status=errors.status, errors=errors)
+    return page.redirect(f"{CODE_FACTOR}?{urlencode({'sent': channel})}", notice="code_sent")
+
+
+@router.post(CODE_FACTOR)
+async def code_factor_enable(form: AccountForm) -> Response:
+    """`POST /otp/verify` with purpose `mfa`: the code proves the address or phone, and turns
+    the factor on."""
+    page = form.page
+    channel = form.get("channel") or ""
+    try:
+        await limit(page.rt, page.ctx, "otp_verify", form.fields)
+        code = form.get("code")
+        if channel not in _channels(page):
+            raise validation_failed(FieldError("code", N_("Send a code first.")))
+        if code is None:
+            raise validation_failed(FieldError("code", N_("Enter the code.")))
+        check = code_flows.CodeCheck(channel=channel, code=code, destination=None)
+        await code_enrol.enable_code_factor(
+            page.rt, principal=form.viewer, check=check, reauth=Reauthentication(), ctx=page.ctx
+        )
+    except AuthError as exc:
+        if needs_reauth(exc):
+            return to_reauth(page, CODE_FACTOR)
+        errors = errors_of(exc, on_form=frozenset({"code"}))
+        return _code_page(page, sent=channel, status=errors.status, errors=errors)
+    return page.redirect("/ui/account/mfa", notice="code_factor_on")
+
+
+def _code_off_page(page: Page, *, status: int = 200, errors: FormErrors | None = None) -> Response:
+    return page.render("ui/account_code_disable.html", status=status, errors=errors)
+
+
+@router.get(CODE_FACTOR_OFF)
+async def code_factor_disable_form(page: AccountPage) -> Response:
+    assert page.viewer is not None
+    state = await second_factors.factor_state(page.rt, user_id=page.viewer.user_id)
+    if state.code_channel is None:
+        return page.redirect("/ui/account/mfa")
+    return _code_off_page(page)
+
+
+@router.post(CODE_FACTOR_OFF + "/send")
+async def code_factor_disable_send(form: AccountForm) -> Response:
+    """A code for turning the factor off, sent where the factor sends its codes."""
+    page = form.page
+    state = await second_factors.factor_state(page.rt, user_id=form.viewer.user_id)
+    if state.code_channel is None:
+        return page.redirect("/ui/account/mfa")
+    try:
+        await _send_own_code(form, state.code_channel)
+    except AuthError as exc:
+        errors = errors_of(exc, on_form=frozenset())
+        return _code_off_page(page, status=errors.status, errors=errors)
+    return page.redirect(CODE_FACTOR_OFF, notice="code_sent")
+
+
+@router.post(CODE_FACTOR_OFF)
+async def code_factor_disable(form: AccountForm) -> Response:
+    """`POST /otp/remove`: a code of any second factor that is on is the proof."""
+    page = form.page
+    try:
+        code = form.get("code")
+        if code is None:
+            raise validation_failed(FieldError("code", N_("Enter the code.")))
+        await code_enrol.remove_code_factor(page.rt, user=form.viewer.user, code=code, ctx=page.ctx)
+    except AuthError as exc:
+        errors = errors_of(exc, on_form=frozenset({"code"}))
+        return _code_off_page(page, status=errors.status, errors=errors)
+    return page.redirect("/ui/account/mfa", notice="code_factor_off")
 
 
 # --- passkeys ----------------------------------------------------------------------------------------------
