@@ -117,7 +117,7 @@ STATUS: dict[ErrorCode, int] = {
 def status_of(code: str | None) -> int | None:
     """The status the API answers the problem code `code` with; None for a code it never sends."""
     try:
-        return STATUS[ErrorCode(code)] if code else None
+        return STATUS.get(ErrorCode(code)) if code else None
     except ValueError:
         return None
 
