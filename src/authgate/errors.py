@@ -59,6 +59,69 @@ class ErrorCode(StrEnum):
     INSUFFICIENT_SCOPE = "insufficient_scope"
 
 
+# The HTTP status the API answers each code with: the constructors below take it from here, and
+# the hosted error page, which shows a code on its own, answers with it too. (Two refusals keep
+# their own: a passkey challenge or an address-verification code that is not valid is a 400
+# `invalid_token`; the OAuth 2.0 endpoints give RFC 6749's status where they raise its codes.)
+STATUS: dict[ErrorCode, int] = {
+    ErrorCode.VALIDATION_FAILED: 400,
+    ErrorCode.INVALID_CREDENTIALS: 401,
+    ErrorCode.EMAIL_TAKEN: 409,
+    ErrorCode.USERNAME_TAKEN: 409,
+    ErrorCode.ID_TAKEN: 409,
+    ErrorCode.INVALID_HASH: 400,
+    ErrorCode.UNSUPPORTED_HASH: 400,
+    ErrorCode.HASH_COST_TOO_HIGH: 400,
+    ErrorCode.MFA_REQUIRED: 401,
+    ErrorCode.INVALID_MFA_CODE: 401,
+    ErrorCode.INVALID_TOKEN: 401,
+    ErrorCode.TOKEN_EXPIRED: 401,
+    ErrorCode.INVALID_CLIENT: 401,
+    ErrorCode.RATE_LIMITED: 429,
+    ErrorCode.ACCOUNT_LOCKED: 429,
+    ErrorCode.ACCOUNT_DISABLED: 403,
+    ErrorCode.EMAIL_NOT_VERIFIED: 403,
+    ErrorCode.REAUTHENTICATION_REQUIRED: 401,
+    ErrorCode.FORBIDDEN: 403,
+    ErrorCode.NOT_FOUND: 404,
+    ErrorCode.CONFLICT: 409,
+    ErrorCode.PAYLOAD_TOO_LARGE: 413,
+    ErrorCode.UNSUPPORTED_MEDIA_TYPE: 415,
+    ErrorCode.METHOD_NOT_ALLOWED: 405,
+    ErrorCode.NOT_READY: 503,
+    ErrorCode.INVALID_STATE: 400,
+    ErrorCode.OAUTH_DENIED: 400,
+    ErrorCode.OAUTH_FAILED: 400,
+    ErrorCode.PROVIDER_UNAVAILABLE: 502,
+    ErrorCode.IDENTITY_NOT_LINKED: 409,
+    ErrorCode.IDENTITY_TAKEN: 409,
+    ErrorCode.LAST_SIGN_IN_METHOD: 409,
+    ErrorCode.PASSKEY_EXISTS: 409,
+    ErrorCode.PASSKEY_LIMIT: 409,
+    ErrorCode.CAPTCHA_FAILED: 400,
+    ErrorCode.ROLE_EXISTS: 409,
+    ErrorCode.ROLE_IN_USE: 409,
+    ErrorCode.TEMPORARILY_UNAVAILABLE: 503,
+    ErrorCode.HEADERS_TOO_LARGE: 431,
+    ErrorCode.REQUEST_TIMEOUT: 408,
+    ErrorCode.INTERNAL_ERROR: 500,
+    ErrorCode.INVALID_REQUEST: 400,
+    ErrorCode.INVALID_GRANT: 400,
+    ErrorCode.INVALID_SCOPE: 400,
+    ErrorCode.UNAUTHORIZED_CLIENT: 400,
+    ErrorCode.UNSUPPORTED_GRANT_TYPE: 400,
+    ErrorCode.INSUFFICIENT_SCOPE: 403,
+}
+
+
+def status_of(code: str | None) -> int | None:
+    """The status the API answers the problem code `code` with; None for a code it never sends."""
+    try:
+        return STATUS.get(ErrorCode(code)) if code else None
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True)
 class FieldError:
     field: str
@@ -81,20 +144,24 @@ class AuthError(Exception):
         return f"{self.code}: {self.detail or self.title}"
 
 
+def _problem(code: ErrorCode, title: str, detail: str | None = None, **fields: Any) -> AuthError:
+    """An error with the status its code always has (`STATUS`)."""
+    return AuthError(code, STATUS[code], title, detail, **fields)
+
+
 def validation_failed(*errors: FieldError, detail: str = "The request has invalid fields.") -> AuthError:
-    return AuthError(ErrorCode.VALIDATION_FAILED, 400, "Validation failed", detail, list(errors))
+    return _problem(ErrorCode.VALIDATION_FAILED, "Validation failed", detail, errors=list(errors))
 
 
 def invalid_credentials(detail: str = "Invalid credentials.") -> AuthError:
     """A wrong password or PIN (or sign-in code), wherever it is entered: signing in, or a
     signed-in user confirming the current one. One answer everywhere: 401 `invalid_credentials`."""
-    return AuthError(ErrorCode.INVALID_CREDENTIALS, 401, "Invalid credentials", detail)
+    return _problem(ErrorCode.INVALID_CREDENTIALS, "Invalid credentials", detail)
 
 
 def invalid_token(detail: str = "The token is missing, malformed or not valid.") -> AuthError:
-    return AuthError(
+    return _problem(
         ErrorCode.INVALID_TOKEN,
-        401,
         "Invalid token",
         detail,
         headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
@@ -102,9 +169,8 @@ def invalid_token(detail: str = "The token is missing, malformed or not valid.")
 
 
 def token_expired() -> AuthError:
-    return AuthError(
+    return _problem(
         ErrorCode.TOKEN_EXPIRED,
-        401,
         "Token expired",
         "The token has expired.",
         headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
@@ -114,9 +180,8 @@ def token_expired() -> AuthError:
 def invalid_client() -> AuthError:
     """A service's credential is missing, wrong or revoked (token introspection). The `error`
     member is what OAuth 2.0 clients read (RFC 6749 §5.2)."""
-    return AuthError(
+    return _problem(
         ErrorCode.INVALID_CLIENT,
-        401,
         "Invalid client",
         "Client authentication failed: send a valid service credential.",
         extra={"error": "invalid_client"},
@@ -134,27 +199,26 @@ def oauth_error(code: ErrorCode, detail: str, status: int = 400, headers: dict[s
 
 
 def conflict(code: ErrorCode, field_name: str, message: str) -> AuthError:
-    return AuthError(code, 409, "Conflict", message, [FieldError(field_name, message)])
+    return _problem(code, "Conflict", message, errors=[FieldError(field_name, message)])
 
 
 def forbidden(detail: str = "You may not do this.") -> AuthError:
-    return AuthError(ErrorCode.FORBIDDEN, 403, "Forbidden", detail)
+    return _problem(ErrorCode.FORBIDDEN, "Forbidden", detail)
 
 
 def not_found(detail: str = "Not found.") -> AuthError:
-    return AuthError(ErrorCode.NOT_FOUND, 404, "Not found", detail)
+    return _problem(ErrorCode.NOT_FOUND, "Not found", detail)
 
 
 def account_disabled() -> AuthError:
     # Same answer as a wrong password would leak less, but a disabled user who typed the right
     # password deserves to know; we only say it after the password was verified.
-    return AuthError(ErrorCode.ACCOUNT_DISABLED, 403, "Account disabled", "This account is disabled.")
+    return _problem(ErrorCode.ACCOUNT_DISABLED, "Account disabled", "This account is disabled.")
 
 
 def email_not_verified() -> AuthError:
-    return AuthError(
+    return _problem(
         ErrorCode.EMAIL_NOT_VERIFIED,
-        403,
         "Email not verified",
         "Verify your email address before signing in.",
     )
@@ -162,9 +226,8 @@ def email_not_verified() -> AuthError:
 
 def mfa_required(mfa_token: str, methods: list[str]) -> AuthError:
     """The first factor was right; `mfaToken` lets `/mfa/verify` finish with a second one."""
-    return AuthError(
+    return _problem(
         ErrorCode.MFA_REQUIRED,
-        401,
         "MFA required",
         "Enter a code from your second factor to finish signing in.",
         extra={"mfaToken": mfa_token, "mfaMethods": methods},
@@ -174,14 +237,12 @@ def mfa_required(mfa_token: str, methods: list[str]) -> AuthError:
 def invalid_mfa_code() -> AuthError:
     """A wrong second-factor code, wherever one is entered: signing in, turning a factor on or
     off, re-authenticating. One answer everywhere: 401 `invalid_mfa_code`."""
-    return AuthError(
-        ErrorCode.INVALID_MFA_CODE, 401, "Invalid MFA code", "The code is not correct, or it was already used."
-    )
+    return _problem(ErrorCode.INVALID_MFA_CODE, "Invalid MFA code", "The code is not correct, or it was already used.")
 
 
 def reauthentication_required(detail: str = "Sign in again, or confirm with your current password.") -> AuthError:
     """A sensitive change needs a recent sign-in, or proof in the same request."""
-    return AuthError(ErrorCode.REAUTHENTICATION_REQUIRED, 401, "Reauthentication required", detail)
+    return _problem(ErrorCode.REAUTHENTICATION_REQUIRED, "Reauthentication required", detail)
 
 
 def second_factor_unavailable() -> AuthError:
@@ -202,9 +263,8 @@ def _seconds(value: float) -> str:
 def rate_limited(*, retry_after: float, limit: int) -> AuthError:
     """Over a rate limit: when to come back, and the limit that was reached (RateLimit-*)."""
     wait = _seconds(retry_after)
-    return AuthError(
+    return _problem(
         ErrorCode.RATE_LIMITED,
-        429,
         "Too many requests",
         f"Too many requests. Try again in {wait} seconds.",
         headers={
@@ -219,9 +279,8 @@ def rate_limited(*, retry_after: float, limit: int) -> AuthError:
 def account_locked(retry_after: float) -> AuthError:
     """Too many failed sign-ins for this account (or this identifier, known or not)."""
     wait = _seconds(retry_after)
-    return AuthError(
+    return _problem(
         ErrorCode.ACCOUNT_LOCKED,
-        429,
         "Account locked",
         f"Too many failed sign-ins. Try again in {wait} seconds.",
         headers={"Retry-After": wait},
@@ -229,13 +288,11 @@ def account_locked(retry_after: float) -> AuthError:
 
 
 def temporarily_unavailable(detail: str) -> AuthError:
-    return AuthError(
-        ErrorCode.TEMPORARILY_UNAVAILABLE, 503, "Temporarily unavailable", detail, headers={"Retry-After": "5"}
-    )
+    return _problem(ErrorCode.TEMPORARILY_UNAVAILABLE, "Temporarily unavailable", detail, headers={"Retry-After": "5"})
 
 
 def captcha_failed(detail: str = "Solve the CAPTCHA and send its token as captchaToken.") -> AuthError:
-    return AuthError(ErrorCode.CAPTCHA_FAILED, 400, "CAPTCHA failed", detail)
+    return _problem(ErrorCode.CAPTCHA_FAILED, "CAPTCHA failed", detail)
 
 
 # --- signing in through a provider ------------------------------------------------------------
@@ -243,9 +300,8 @@ def captcha_failed(detail: str = "Solve the CAPTCHA and send its token as captch
 
 def invalid_state() -> AuthError:
     """The callback's `state` is missing, unknown, used, expired, or was started in another browser."""
-    return AuthError(
+    return _problem(
         ErrorCode.INVALID_STATE,
-        400,
         "Invalid sign-in state",
         "This sign-in was not started in this browser, was already finished, or has expired. Start again.",
     )
@@ -253,38 +309,34 @@ def invalid_state() -> AuthError:
 
 def oauth_denied(reason: str) -> AuthError:
     """The provider sent the person back without a sign-in (consent denied, say)."""
-    return AuthError(
-        ErrorCode.OAUTH_DENIED, 400, "Sign-in not completed", f"The provider did not sign you in ({reason})."
-    )
+    return _problem(ErrorCode.OAUTH_DENIED, "Sign-in not completed", f"The provider did not sign you in ({reason}).")
 
 
 def oauth_failed(detail: str) -> AuthError:
     """The provider's answer cannot be used: a refused code, an identity token that does not verify."""
-    return AuthError(ErrorCode.OAUTH_FAILED, 400, "Sign-in failed", detail)
+    return _problem(ErrorCode.OAUTH_FAILED, "Sign-in failed", detail)
 
 
 def provider_unavailable(detail: str) -> AuthError:
-    return AuthError(ErrorCode.PROVIDER_UNAVAILABLE, 502, "Provider unavailable", detail)
+    return _problem(ErrorCode.PROVIDER_UNAVAILABLE, "Provider unavailable", detail)
 
 
 def identity_not_linked() -> AuthError:
     """An account has this email, but the identity is not linked to it: never taken over on it."""
-    return AuthError(
+    return _problem(
         ErrorCode.IDENTITY_NOT_LINKED,
-        409,
         "Account exists",
         "An account with this email address exists. Sign in to it another way, then link this provider.",
     )
 
 
 def identity_taken(detail: str) -> AuthError:
-    return AuthError(ErrorCode.IDENTITY_TAKEN, 409, "Already linked", detail)
+    return _problem(ErrorCode.IDENTITY_TAKEN, "Already linked", detail)
 
 
 def last_sign_in_method() -> AuthError:
-    return AuthError(
+    return _problem(
         ErrorCode.LAST_SIGN_IN_METHOD,
-        409,
         "Last way to sign in",
         "This is the only way to sign in to this account. Set a password (password/forgot) or link "
         "another provider first.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import httpx
@@ -108,3 +109,15 @@ async def mfa_token(client: httpx.AsyncClient, account: MfaAccount) -> str:
     assert response.json()["code"] == "mfa_required"
     token: str = response.json()["mfaToken"]
     return token
+
+
+async def enable_code_factor(
+    client: httpx.AsyncClient, token: str, channel: str, received: Callable[[], Awaitable[str]]
+) -> None:
+    """Turn the one-time-code second factor on for `channel` (`email` or `sms`) over HTTP: a
+    code sent there, read by `received` (from the test's mailbox or SMS receiver), proves it."""
+    sent = await client.post("/otp/send", json={"channel": channel, "purpose": "mfa"}, headers=bearer(token))
+    assert sent.status_code == 202, sent.text
+    body = {"channel": channel, "purpose": "mfa", "code": await received()}
+    enabled = await client.post("/otp/verify", json=body, headers=bearer(token))
+    assert enabled.status_code == 200, enabled.text

@@ -9,10 +9,22 @@ import re
 import httpx
 import pytest
 
+from tests.support.audit import auditor, logs
 from tests.support.http import STRONG_PASSWORD, bearer, register, set_cookies
-from tests.support.mail import Mailbox, link_in
-from tests.support.mfa import enrol
-from tests.support.ui import BROWSER, ORIGIN, csrf_of, field_error, open_page, parse, sign_in, submit
+from tests.support.mail import Mailbox, link_in, mail_code
+from tests.support.mfa import enable_code_factor, enrol
+from tests.support.ui import (
+    BROWSER,
+    ORIGIN,
+    Page,
+    csrf_of,
+    field_error,
+    location,
+    open_page,
+    parse,
+    sign_in,
+    submit,
+)
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -180,8 +192,9 @@ async def test_the_second_step_page_without_a_pending_step_goes_to_sign_in(clien
 
 
 async def test_a_new_sign_in_ends_the_session_the_browser_held(client: httpx.AsyncClient) -> None:
-    await register(client)
+    ada = (await register(client)).json()["user"]["id"]
     await register(client, email="bob@example.com")
+    admin = await auditor(client)
     client.cookies.clear()
     first = await sign_in(client, "ada@example.com", STRONG_PASSWORD)
     old_access = set_cookies(first)["accessToken"]["value"]
@@ -189,6 +202,8 @@ async def test_a_new_sign_in_ends_the_session_the_browser_held(client: httpx.Asy
         client, "/ui/login", {"email": "bob@example.com", "password": STRONG_PASSWORD}, page="/ui/login?prompt=login"
     )
     assert (await client.get("/user", headers=bearer(old_access))).status_code == 401
+    revoked = (await logs(client, admin, userId=ada, type="session.revoked"))["items"]
+    assert [entry["data"]["reason"] for entry in revoked] == ["logout"]
 
 
 async def test_register_signs_in_or_asks_to_verify_first(make_client, mailbox: Mailbox) -> None:  # type: ignore[no-untyped-def]
@@ -341,3 +356,151 @@ async def test_an_expired_access_cookie_is_refreshed_by_a_page_of_our_own(make_c
         client.cookies.set("refreshToken", refresh)  # the rotated-out token names no session for a read
         stale = await client.get("/ui/login", headers={"Accept": "text/html", "Sec-Fetch-Site": "cross-site"})
         assert stale.status_code == 200
+
+
+async def mailed_code(mailbox: Mailbox, count: int, to: str = "ada@example.com") -> str:
+    """The code of the `count`-th message to `to`."""
+    return mail_code(await mailbox.wait_for(to, count))
+
+
+async def test_a_code_second_factor_is_sent_from_the_second_step_and_finishes_the_sign_in(
+    mclient: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
+    token = (await register(mclient)).json()["accessToken"]
+    await enable_code_factor(mclient, token, "email", lambda: mailed_code(mailbox, 1))
+    mclient.cookies.clear()
+    first = await submit(
+        mclient, "/ui/login", {"email": "ada@example.com", "password": STRONG_PASSWORD, "return_to": "/ui/account/mfa"}
+    )
+    assert location(first) == "/ui/mfa"
+    step = Page(await open_page(mclient, "/ui/mfa"))
+    assert step.one("input", name="send") and "Send a code" in step.text
+    assert len(mailbox.to("ada@example.com")) == 1  # nothing is sent until asked for
+    sent = await submit(mclient, "/ui/mfa", {}, form_index=1)
+    assert location(sent) == "/ui/mfa?notice=code_sent"
+    assert Page(await open_page(mclient, location(sent))).notice() == "A code is on its way."
+    done = await submit(mclient, "/ui/mfa", {"code": await mailed_code(mailbox, 2)})
+    assert location(done) == "/ui/account/mfa"
+    me = await mclient.get("/user", headers=bearer(set_cookies(done)["accessToken"]["value"]))
+    assert me.json()["email"] == "ada@example.com"
+
+
+async def test_a_magic_link_keeps_return_to_through_the_second_step(
+    mclient: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
+    account = await enrol(mclient)
+    await mclient.post("/email/verify", json={"email": account.email})  # a verified address is not claimed
+    verified = await mclient.get(link_in(await mailbox.wait_for(account.email), "/email/verify/"))
+    assert verified.status_code == 200, verified.text
+    mclient.cookies.clear()
+    asked = await submit(
+        mclient, "/ui/magic-link", {"email": account.email}, page="/ui/magic-link?return_to=/ui/account/sessions"
+    )
+    assert location(asked) == "/ui/magic-link/sent"
+    link = link_in(await mailbox.wait_for(account.email, 2), "/login/magic/")
+    assert "return_to" not in link and "sessions" not in link
+    opened = await mclient.get(link, headers={"Accept": "text/html"})
+    page_path = location(opened).removeprefix("http://testserver")
+    second = await submit(mclient, page_path, {})
+    assert location(second) == "/ui/mfa" and "accessToken" not in set_cookies(second)
+    done = await submit(mclient, "/ui/mfa", {"code": await account.app.code()})
+    assert location(done) == "http://testserver/ui/account/sessions"
+    assert "accessToken" in set_cookies(done)
+
+
+async def test_the_error_page_answers_with_the_status_the_api_gives_the_code(client: httpx.AsyncClient) -> None:
+    cases = {
+        "identity_not_linked": (409, "No account is linked to this provider account."),
+        "identity_taken": (409, "This provider account is linked to another account."),
+        "passkey_exists": (409, "This passkey is already registered."),
+        "passkey_limit": (409, "This account has as many passkeys as it may have."),
+        "email_taken": (409, "An account with this email address already exists."),
+        "username_taken": (409, "This username is taken."),
+        "token_expired": (401, "The link has expired."),
+        "reauthentication_required": (401, "Confirm it is you to continue."),
+        "payload_too_large": (413, "The form is too large."),
+        "account_locked": (429, "Too many failed attempts"),
+        "not_found": (404, "There is nothing here."),
+        "no_such_code": (400, "Something went wrong."),
+        "": (400, "Something went wrong."),
+    }
+    for code, (status, message) in cases.items():
+        page = Page(await open_page(client, f"/ui/error?code={code}"))
+        assert page.status == status, code
+        assert message in page.error_summary(), code
+    assert (await open_page(client, "/ui/error")).status_code == 400
+
+
+async def test_username_mode_signs_in_by_username_and_counts_attempts_by_it(make_client) -> None:  # type: ignore[no-untyped-def]
+    async with make_client(ui_identifier="username", rate_limits="login.identifier=3/minute") as client:
+        await register(client, username="ada")
+        client.cookies.clear()
+        form = Page(await open_page(client, "/ui/login?login_hint=ada"))
+        assert form.input("username")["autocomplete"] == "username webauthn"
+        assert form.input("username")["value"] == "ada" and not form.all("input", name="email")
+        done = await submit(client, "/ui/login", {"username": "ada", "password": STRONG_PASSWORD})
+        assert location(done) == "/ui/account"
+        client.cookies.clear()
+        statuses = []
+        for n in range(3):  # a different address beside the username each time counts nowhere else
+            wrong = {"username": "ada", "email": f"junk{n}@example.com", "password": "Wrong-Horse-42"}
+            statuses.append((await submit(client, "/ui/login", wrong)).status_code)
+        assert statuses == [401, 401, 429]
+
+
+async def test_a_magic_link_is_asked_for_alike_for_a_known_and_an_unknown_address(
+    mclient: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
+    await register(mclient)
+    mclient.cookies.clear()
+    known = await submit(mclient, "/ui/magic-link", {"email": "ada@example.com"})
+    unknown = await submit(mclient, "/ui/magic-link", {"email": "nobody@example.com"})
+    assert known.status_code == unknown.status_code == 303
+    assert known.content == unknown.content
+    assert location(known) == location(unknown) == "/ui/magic-link/sent"
+    sent = await open_page(mclient, "/ui/magic-link/sent")
+    assert sent.status_code == 200 and "Check your email" in sent.text
+    await mailbox.wait_for("ada@example.com")
+    assert mailbox.to("nobody@example.com") == []
+
+
+async def test_verify_email_sends_the_link_again_alike_for_any_address(
+    mclient: httpx.AsyncClient, mailbox: Mailbox
+) -> None:
+    await register(mclient)
+    mclient.cookies.clear()
+    before = len(mailbox.to("ada@example.com"))
+    page = "/ui/verify-email?return_to=/ui/account/mfa"
+    known = await submit(mclient, "/ui/verify-email", {"email": "ada@example.com"}, page=page)
+    unknown = await submit(mclient, "/ui/verify-email", {"email": "nobody@example.com"}, page=page)
+    back = "/ui/verify-email?return_to=%2Fui%2Faccount%2Fmfa&notice=verification_sent"
+    assert location(known) == location(unknown) == back
+    assert Page(await open_page(mclient, back)).notice() == "If the address needs verifying, a new link is on its way."
+    link_in(await mailbox.wait_for("ada@example.com", before + 1), "/email/verify/")
+    assert mailbox.to("nobody@example.com") == []
+
+
+async def test_sign_out_goes_to_return_to(client: httpx.AsyncClient) -> None:
+    await register(client)
+    client.cookies.clear()
+    await sign_in(client, "ada@example.com", STRONG_PASSWORD)
+    done = await submit(client, "/ui/logout", {}, page="/ui/logout?return_to=/ui/magic-link")
+    assert location(done) == "/ui/magic-link"
+    assert set_cookies(done)["accessToken"]["max-age"] == "0"
+
+
+async def test_the_start_page_sends_to_the_account_or_to_sign_in(client: httpx.AsyncClient) -> None:
+    assert location(await open_page(client, "/ui/")) == "/ui/login"
+    await register(client)
+    client.cookies.clear()
+    await sign_in(client, "ada@example.com", STRONG_PASSWORD)
+    assert location(await open_page(client, "/ui/")) == "/ui/account"
+
+
+async def test_the_sign_in_page_shows_a_known_error_code_and_ignores_an_unknown_one(
+    client: httpx.AsyncClient,
+) -> None:
+    known = Page(await open_page(client, "/ui/login?error=identity_not_linked"))
+    assert known.status == 200 and "No account is linked to this provider account." in known.error_summary()
+    unknown = Page(await open_page(client, "/ui/login?error=no_such_code"))
+    assert unknown.status == 200 and not unknown.has_error_summary()

@@ -12,6 +12,8 @@ from fastapi import APIRouter, Response
 
 from authgate.errors import AuthError, FieldError, validation_failed
 from authgate.http.abuse import limit
+from authgate.methods import second_factors
+from authgate.methods.code import flows as code_flows
 from authgate.methods.passkey import enrol as passkey_enrol
 from authgate.methods.passkey import reauth as passkey_reauth
 from authgate.signin import reauth
@@ -26,10 +28,18 @@ FIELDS = frozenset({"currentPassword", "code", "credential"})
 
 
 async def _ways(page: Page) -> dict[str, bool]:
+    """What this account can prove itself with; `sent_code`: its second factor is a code we send."""
     assert page.viewer is not None
     user = page.viewer.user
     passkeys = passkeys_on(page) and bool(await passkey_enrol.list_passkeys(page.rt, user_id=user.id))
-    return {"password": user.password_hash is not None, "code": user.mfa_enabled, "passkey": passkeys}
+    factors = await second_factors.factor_state(page.rt, user_id=user.id)
+    return {
+        "password": user.password_hash is not None,
+        "code": user.mfa_enabled,
+        "authenticator": factors.authenticator,
+        "sent_code": factors.code_channel is not None,
+        "passkey": passkeys,
+    }
 
 
 async def _form(page: Page, *, status: int = 200, errors: Any = None) -> Response:
@@ -37,6 +47,18 @@ async def _form(page: Page, *, status: int = 200, errors: Any = None) -> Respons
     ways = await _ways(page)
     link = "/ui/magic-link?" + urlencode({"return_to": target or HOME})
     return page.render("ui/reauth.html", status=status, errors=errors, return_to=target, ways=ways, magic_link=link)
+
+
+async def _send_code(page: Page, target: str | None) -> Response:
+    """Send a code to the account's one-time-code factor (the page's "Send a code"), then show
+    the form again, with `return_to` kept."""
+    assert page.viewer is not None
+    user = page.viewer.user
+    channel = (await second_factors.factor_state(page.rt, user_id=user.id)).code_channel
+    if channel is not None:
+        await code_flows.send_code(page.rt, channel=channel, purpose=code_flows.MFA, destination=None, caller=user)
+    back = "/ui/reauth" + (f"?{urlencode({'return_to': target})}" if target else "")
+    return page.redirect(back, notice="code_sent" if channel is not None else None)
 
 
 @router.get("/ui/reauth")
@@ -50,6 +72,9 @@ async def reauthenticate(form: AccountForm) -> Response:
     principal = form.viewer
     target = page.return_to(form.get("return_to"))
     try:
+        if form.get("send") is not None:
+            await limit(page.rt, page.ctx, "mfa", form.fields)
+            return await _send_code(page, target)
         if form.get("credential") is not None:
             await limit(page.rt, page.ctx, "passkey", form.fields)
             credential = credential_of(form)

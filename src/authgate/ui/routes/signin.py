@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Response
 
-from authgate.errors import AuthError, ErrorCode, FieldError, validation_failed
+from authgate.errors import AuthError, ErrorCode, FieldError, status_of, validation_failed
 from authgate.http.abuse import Body, email_identifier, limit, login_identifier
 from authgate.http.cookies import (
     ACCESS_COOKIE,
@@ -24,6 +24,7 @@ from authgate.http.cookies import (
 )
 from authgate.http.routes import oauth as oauth_routes
 from authgate.methods.code import flows as code_flows
+from authgate.methods.code.factor import CODE
 from authgate.methods.link import flows as link_flows
 from authgate.methods.oauth import flows as oauth_flows
 from authgate.methods.passkey import signin as passkey_signin
@@ -150,6 +151,13 @@ def credential_of(form: Form) -> dict[str, Any]:
     return credential
 
 
+def _signs_in_by(page: Page) -> Callable[[Body], str | None]:
+    """The `login.identifier` key: the field the form signs in by (`_attempt`), so another
+    field sent beside it cannot move the count elsewhere."""
+    field = page.settings.ui_identifier.value
+    return lambda body: login_identifier({field: body.get(field)})
+
+
 def _attempt(page: Page, form: Form) -> PasswordAttempt:
     errors: list[FieldError] = []
     password = form.get("password")
@@ -187,7 +195,7 @@ async def login(form: Posted) -> Response:
                 page.ctx,
                 "login",
                 form.fields,
-                identifier=login_identifier,
+                identifier=_signs_in_by(page),
                 captcha=True,
                 captcha_token=captcha_token(form),
             )
@@ -221,7 +229,7 @@ def _mfa_page(page: Page, step: PendingStep, *, status: int = 200, errors: Any =
         status=status,
         errors=errors,
         passkey="passkey" in step.methods and passkeys_on(page),
-        sent_code=[m for m in step.methods if m in ("sms", "email_code")],
+        sent_code=CODE.name in step.methods,
         authenticator="totp" in step.methods,
     )
 
@@ -456,10 +464,11 @@ async def magic_link_use(token: str, form: Posted) -> Response:
     page = form.page
     try:
         await limit(page.rt, page.ctx, "link", form.fields)
+        target = await link_flows.magic_link_target(page.rt, token=token)  # read before the link is used up
         used = await link_flows.sign_in_with_link(page.rt, token=token, ctx=page.ctx)
     except AuthError as exc:
         if exc.code == ErrorCode.MFA_REQUIRED:
-            return second_step_due(page, exc, None)
+            return second_step_due(page, exc, page.return_to(target))
         if exc.code == ErrorCode.INVALID_TOKEN:
             return _link_page(page)
         errors = errors_of(exc, on_form=frozenset())
@@ -514,25 +523,10 @@ async def logout(form: Posted) -> Response:
 
 @router.get("/ui/error")
 async def error_page(page: PageDep) -> Response:
+    """A problem code's message, with the status the API answers that code with; a code the
+    API never sends: the generic message, 400."""
     code = page.query("code")
-    message = problem_text(code)
-    status = STATUS_OF.get(code or "", 400) if message is not None else 400
-    return page.render(
-        "ui/error.html", status=status, errors=one_error(message or N_("Something went wrong."), status=status)
-    )
-
-
-STATUS_OF = {
-    "invalid_credentials": 401,
-    "invalid_mfa_code": 401,
-    "rate_limited": 429,
-    "account_locked": 429,
-    "account_disabled": 403,
-    "email_not_verified": 403,
-    "forbidden": 403,
-    "not_found": 404,
-    "conflict": 409,
-    "last_sign_in_method": 409,
-    "temporarily_unavailable": 503,
-    "provider_unavailable": 502,
-}
+    known = status_of(code)
+    status = known or 400
+    message = (problem_text(code) if known else None) or N_("Something went wrong.")
+    return page.render("ui/error.html", status=status, errors=one_error(message, status=status))
