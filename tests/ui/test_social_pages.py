@@ -71,7 +71,9 @@ async def test_the_button_signs_in_and_lands_on_return_to(social: SocialClientFa
         assert location(again[-1]) == f"{ORIGIN}/ui/account"  # no return_to: the account
 
 
-async def test_a_social_sign_in_gives_the_csrf_cookie_a_new_value(social: SocialClientFactory, op: TestProvider) -> None:
+async def test_a_social_sign_in_gives_the_csrf_cookie_a_new_value(
+    social: SocialClientFactory, op: TestProvider
+) -> None:
     op.login_as("ada-1", email=EMAIL, email_verified=True)
     async with social() as client:
         chain = await through_the_button(client)
