@@ -291,9 +291,11 @@ async def test_sign_out_needs_the_button(client: httpx.AsyncClient) -> None:
     shown = await open_page(client, "/ui/logout")
     assert shown.status_code == 200
     assert (await client.get("/user", headers=bearer(access))).status_code == 200
+    before = client.cookies.get("authgate-csrf")
     done = await submit(client, "/ui/logout", {})
     assert done.status_code == 303 and done.headers["location"] == "/ui/login?notice=signed_out"
     assert set_cookies(done)["accessToken"]["max-age"] == "0"
+    assert set_cookies(done)["authgate-csrf"]["value"] not in ("", before)  # a new CSRF key at sign-out
     assert (await client.get("/user", headers=bearer(access))).status_code == 401
 
 
@@ -306,9 +308,16 @@ async def test_an_ended_session_is_a_sign_out_on_the_next_page(client: httpx.Asy
     assert (await client.post("/logout", headers=bearer(access))).status_code == 200
     client.cookies.set("accessToken", access)  # the browser still holds them: another device signed it out
     client.cookies.set("refreshToken", refresh)
+    before = client.cookies.get("authgate-csrf")
     page = await open_page(client, "/ui/login")
     assert page.status_code == 200
     assert set_cookies(page)["accessToken"]["max-age"] == "0"
+    assert set_cookies(page)["authgate-csrf"]["value"] not in ("", before)  # a sign-out: a new CSRF key
+    client.cookies.set("accessToken", access)
+    current = client.cookies.get("authgate-csrf")
+    account = await open_page(client, "/ui/account")  # a page for the signed-in only, likewise
+    assert account.status_code == 303 and account.headers["location"].startswith("/ui/login?return_to=")
+    assert set_cookies(account)["authgate-csrf"]["value"] not in ("", current)
 
 
 async def test_unknown_pages_are_an_html_404_and_the_switch_turns_them_all_off(make_client) -> None:  # type: ignore[no-untyped-def]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import re
+import secrets
 from dataclasses import dataclass
 
 from fastapi import Response
@@ -35,7 +36,7 @@ def set_cookie(
     settings: Settings,
     name: str,
     value: str,
-    max_age: int,
+    max_age: int | None,
     *,
     domain: str | None = None,
     path: str = "/",
@@ -43,7 +44,7 @@ def set_cookie(
     """The one place the cookie attributes are written; host-only unless `domain` is given.
     Written straight as the header (the attributes in the order http.cookies writes them):
     two auth cookies ride on every sign-in and refresh answer, and http.cookies costs more
-    than the rest of the answer's headers."""
+    than the rest of the answer's headers. `max_age=None`: a cookie for the browser's session."""
     if not COOKIE_VALUE.fullmatch(value):
         raise ValueError(f"the {name} cookie's value needs quoting")
     attributes = [f"{name}={value}"]
@@ -51,7 +52,10 @@ def set_cookie(
         attributes.append(f"Domain={domain}")
     if max_age == 0:
         attributes.append(f"expires={GONE}")
-    attributes += ["HttpOnly", f"Max-Age={max_age}", f"Path={path}", "SameSite=lax"]
+    attributes.append("HttpOnly")
+    if max_age is not None:
+        attributes.append(f"Max-Age={max_age}")
+    attributes += [f"Path={path}", "SameSite=lax"]
     if settings.cookie_secure:
         attributes.append("Secure")
     response.raw_headers.append((b"set-cookie", "; ".join(attributes).encode("latin-1")))
@@ -80,6 +84,22 @@ def oauth_browser_cookie(settings: Settings) -> str:
     they know in someone else's browser. Plain `oauthBrowser` for local http development.
     `__Host-` also demands a host-only cookie, which is why it is set without the domain."""
     return "__Host-oauthBrowser" if settings.cookie_secure else "oauthBrowser"
+
+
+def csrf_cookie_name(settings: Settings) -> str:
+    """The hosted pages' CSRF cookie (ui/csrf.py signs forms with its value)."""
+    return "__Host-authgate-csrf" if settings.cookie_secure else "authgate-csrf"
+
+
+def new_csrf_value() -> str:
+    """32 random bytes: a new value at each sign-in and sign-out, so forms shown before stop working."""
+    return secrets.token_urlsafe(32)
+
+
+def set_csrf_cookie(response: Response, settings: Settings, value: str) -> None:
+    """Host-only and for the browser's session. Here rather than in ui/ because the social
+    callback (http/routes/oauth.py) signs a hosted flow in too."""
+    set_cookie(response, settings, csrf_cookie_name(settings), value, None)
 
 
 MFA_COOKIE = "authgate-mfa"

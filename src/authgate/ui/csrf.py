@@ -2,7 +2,7 @@
 
 1. Fetch metadata: an `Origin`, when sent, must be the public URL's origin (`null` never is),
    and a `Sec-Fetch-Site`, when sent, must be `same-origin`.
-2. A signed double-submit token: the cookie holds 32 random bytes; each form carries
+2. A signed double-submit token: the cookie (written by http/cookies.py) holds 32 random bytes; each form carries
    base64url(HMAC-SHA256(key, cookie value + session id or `anonymous`)), the key derived from
    `JWT_SECRET` with HKDF. A form cannot be replayed from another browser (another cookie) nor
    after a sign-in or sign-out (another session id, and a new cookie value).
@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import secrets
 from functools import lru_cache
 
 from cryptography.hazmat.primitives import hashes
@@ -25,15 +24,6 @@ from authgate.settings import Settings
 
 FIELD = "csrf_token"
 ANONYMOUS = "anonymous"
-COOKIE_BYTES = 32
-
-
-def cookie_name(settings: Settings) -> str:
-    return "__Host-authgate-csrf" if settings.cookie_secure else "authgate-csrf"
-
-
-def new_cookie_value() -> str:
-    return secrets.token_urlsafe(COOKIE_BYTES)
 
 
 @lru_cache(maxsize=4)

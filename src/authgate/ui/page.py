@@ -8,7 +8,8 @@ current refresh token without rotating it, so another site's link never rotates 
 session that has ended (revoked, the account disabled or deleted) is a sign-out: the cookies go.
 
 Every answer carries the pages' headers (`HEADERS` and the CSP of `policy`), and a page that
-shows a form sets the CSRF cookie when the browser has none (ui/csrf.py).
+shows a form sets the CSRF cookie when the browser has none (ui/csrf.py); a sign-in or a
+sign-out, the noticed end of a session included, gives it a new value.
 """
 
 from __future__ import annotations
@@ -23,7 +24,15 @@ from fastapi.responses import HTMLResponse, Response
 
 from authgate.core.principal import Principal
 from authgate.errors import AuthError, ErrorCode
-from authgate.http.cookies import ACCESS_COOKIE, REFRESH_COOKIE, clear_auth_cookies, set_auth_cookies
+from authgate.http.cookies import (
+    ACCESS_COOKIE,
+    REFRESH_COOKIE,
+    clear_auth_cookies,
+    csrf_cookie_name,
+    new_csrf_value,
+    set_auth_cookies,
+    set_csrf_cookie,
+)
 from authgate.http.deps import runtime_of
 from authgate.http.request_scope import context_of
 from authgate.runtime.root import Runtime
@@ -105,7 +114,6 @@ class Page:
     pages: Pages
     locale: str
     viewer: Principal | None
-    ended: bool  # the browser held a session that is over
     csrf_cookie: str | None
     cookie_writes: list[Callable[[Response], None]] = field(default_factory=list)
     form_targets: tuple[str, ...] = ()
@@ -133,26 +141,16 @@ class Page:
 
     def csrf_token(self) -> str:
         if self.csrf_cookie is None:
-            self.csrf_cookie = csrf.new_cookie_value()
-            value = self.csrf_cookie
-            self.cookie_writes.append(lambda response: self._csrf_cookie(response, value))
+            self.new_csrf_cookie()
+        assert self.csrf_cookie is not None
         session_id = self.viewer.session_id if self.viewer is not None else None
         return csrf.token_for(self.settings, self.csrf_cookie, session_id)
 
-    def _csrf_cookie(self, response: Response, value: str, max_age: int | None = None) -> None:
-        name = csrf.cookie_name(self.settings)
-        attributes = [f"{name}={value}", "HttpOnly", "Path=/", "SameSite=lax"]
-        if max_age is not None:
-            attributes.insert(1, f"Max-Age={max_age}")
-        if self.settings.cookie_secure:
-            attributes.append("Secure")
-        response.raw_headers.append((b"set-cookie", "; ".join(attributes).encode("latin-1")))
-
     def new_csrf_cookie(self) -> None:
         """A sign-in or sign-out: forms of the earlier state stop working."""
-        value = csrf.new_cookie_value()
+        value = new_csrf_value()
         self.csrf_cookie = value
-        self.cookie_writes.append(lambda response: self._csrf_cookie(response, value))
+        self.cookie_writes.append(lambda response: set_csrf_cookie(response, self.settings, value))
 
     def may_administer(self) -> bool:
         assert self.viewer is not None
@@ -228,8 +226,6 @@ class Page:
     def to_login(self) -> PageAnswer:
         """Send a browser that must sign in to the sign-in page, and back here after."""
         back = path_with_query(self.request) if self.request.method == "GET" else self.request.url.path
-        if self.ended:
-            self.sign_out()
         return PageAnswer(self.redirect(login_url(back)))
 
 
@@ -283,13 +279,12 @@ async def open_page(request: Request, *, rotate: bool = True) -> Page:
         pages=pages,
         locale=locale,
         viewer=viewer,
-        ended=ended,
-        csrf_cookie=request.cookies.get(csrf.cookie_name(settings)) or None,
+        csrf_cookie=request.cookies.get(csrf_cookie_name(settings)) or None,
     )
     if refreshed is not None:
         page.set_tokens(refreshed)  # the same session: its forms stay good
     elif ended:
-        page.cookie_writes.append(lambda response: clear_auth_cookies(response, settings))
+        page.sign_out()  # another device or an admin ended it: a sign-out here too
     lang = request.query_params.get("lang")
     if lang and (chosen := match(lang, pages.locales)) is not None:
         page.cookie_writes.append(lambda response: set_cookie_lang(response, settings, chosen))

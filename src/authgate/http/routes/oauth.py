@@ -15,7 +15,15 @@ from fastapi.responses import RedirectResponse
 
 from authgate.errors import AuthError, ErrorCode
 from authgate.http.abuse import guarded
-from authgate.http.cookies import PendingStep, oauth_browser_cookie, set_auth_cookies, set_cookie, set_mfa_cookie
+from authgate.http.cookies import (
+    PendingStep,
+    new_csrf_value,
+    oauth_browser_cookie,
+    set_auth_cookies,
+    set_cookie,
+    set_csrf_cookie,
+    set_mfa_cookie,
+)
 from authgate.http.deps import Context, CurrentPrincipal, RuntimeDep
 from authgate.http.openapi import pages
 from authgate.http.pages import page, text, wants_html
@@ -133,9 +141,10 @@ async def callback(
 async def _hosted_callback(
     rt: Runtime, flow: oauth_flows.Flow, *, code: str | None, error: str | None, ctx: RequestContext
 ) -> Response:
-    """The end of a flow the hosted pages started: signed in, the cookies and on to `return_to`
-    (or the account page); a second factor due, the `authgate-mfa` cookie and the second-step
-    page; an error, the sign-in page naming its code. Never a token in a URL."""
+    """The end of a flow the hosted pages started: signed in, the cookies (the pages' CSRF
+    cookie renewed, as at every sign-in) and on to `return_to` (or the account page); a second
+    factor due, the `authgate-mfa` cookie and the second-step page; an error, the sign-in page
+    naming its code. Never a token in a URL."""
     origin = origin_of(rt.settings.public_url) or ""
     try:
         outcome = await oauth_flows.finish(rt, flow, code=code, error=error, ctx=ctx)
@@ -155,6 +164,7 @@ async def _hosted_callback(
     target = flow.redirect_to or f"{origin}/ui/account"
     response = RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER, headers=NO_STORE)
     set_auth_cookies(response, rt.settings, access_token=outcome.access_token, refresh_token=outcome.refresh_token)
+    set_csrf_cookie(response, rt.settings, new_csrf_value())
     return response
 
 

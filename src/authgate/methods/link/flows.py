@@ -91,24 +91,22 @@ def emailed_link(rt: Parts, purpose: str, token: str, *, to_authgate: bool = Fal
     return f"{page}{'&' if '?' in page else '?'}token={quote(token, safe='')}"
 
 
-def checked_redirect(rt: Parts, value: str | None) -> str | None:
-    """The absolute URL to send the browser to, or 400 when `redirectTo` is not allowed."""
+def checked_redirect(rt: Parts, value: str | None, *, page: bool = False) -> str | None:
+    """The absolute URL to send the browser to, or 400 when `redirectTo` is not allowed. A hosted
+    page's `return_to` (`page`) may also name any URL of the public URL's origin, allow-list or not."""
     if value is None:
         return None
+    allowed = [*rt.settings.redirect_targets, rt.settings.public_url] if page else rt.settings.redirect_targets
     try:
-        return check_redirect(
-            value,
-            allowed=rt.settings.redirect_targets,
-            base_url=rt.settings.public_url,
-        )
+        return check_redirect(value, allowed=allowed, base_url=rt.settings.public_url)
     except UnsafeRedirect as exc:
         raise validation_failed(FieldError("redirectTo", str(exc))) from None
 
 
-def still_allowed(rt: Parts, stored: str | None) -> str | None:
+def still_allowed(rt: Parts, stored: str | None, *, page: bool = False) -> str | None:
     """A stored redirect is checked again at use: the allow-list may have shrunk since."""
     try:
-        return checked_redirect(rt, stored)
+        return checked_redirect(rt, stored, page=page)
     except AuthError:
         return None
 

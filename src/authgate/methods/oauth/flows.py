@@ -117,7 +117,7 @@ async def begin(
     """Start a sign-in (or, with `link_to`, a link to that account) at the provider. A `hosted`
     flow was started by the hosted pages, whose callback answers as they do."""
     chosen = provider_named(rt, provider)
-    target = checked_redirect(rt, redirect_to)
+    target = checked_redirect(rt, redirect_to, page=hosted)
     challenge = code_exchange.checked_challenge(code_challenge, code_challenge_method, target)
     browser = browser_value(browser_cookie)
     state, row = one_time.token_row(
@@ -172,8 +172,8 @@ async def take_state(rt: Parts, *, provider: str, state: str | None, browser_coo
         )
     if row is None:
         raise invalid_state()
-    redirect_to = still_allowed(rt, row.redirect_to)
     hosted = row.data == HOSTED
+    redirect_to = still_allowed(rt, row.redirect_to, page=hosted)
     challenge = None if hosted else row.data
     if challenge is not None and redirect_to is None:  # the app's URL left the allow-list meanwhile
         raise invalid_state()

@@ -270,7 +270,8 @@ async def mfa(form: Posted) -> Response:
                 page.rt, mfa_token=step.mfa_token, code=code, method=None, ctx=page.ctx
             )
     except AuthError as exc:
-        if exc.code == ErrorCode.INVALID_TOKEN:  # the step expired or ran out of tries
+        if exc.code == ErrorCode.INVALID_TOKEN and exc.status == 401:  # the step expired or ran out of tries
+            # (a passkey challenge used or expired is 400: the step lives on, the form again)
             page.cookie_writes.append(lambda response: clear_mfa_cookie(response, page.settings))
             return page.redirect("/ui/login?" + urlencode({"error": "invalid_mfa_code"}))
         errors = errors_of(exc, on_form=frozenset({"code", "credential"}))
