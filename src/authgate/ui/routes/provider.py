@@ -168,6 +168,8 @@ async def _pending(page: Page, request_id: str, *, unknown_status: int = 400) ->
     """The browser's live pending request; else the page that says why (an unknown one is a
     400 where it continues a sign-in, a 404 on the consent page)."""
     found = await authorize.pending(page.rt, request_id, binding=browser_binding(page))
+    if isinstance(found, authorize.Request):
+        page.speak_for(found.ui_locales)
     if isinstance(found, Expired):
         return _error_page(page, TOO_LONG, "The sign-in request expired.")
     if found is None:
