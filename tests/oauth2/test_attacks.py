@@ -8,7 +8,8 @@ import asyncio
 import httpx
 import pytest
 
-from tests.support.http import bearer, login, register
+from tests.support.app import sql
+from tests.support.http import STRONG_PASSWORD, bearer, from_address, login, register
 from tests.support.provider_flow import (
     APP,
     ISSUER,
@@ -276,6 +277,35 @@ async def test_two_consents_for_one_app_at_once_are_both_kept(op: httpx.AsyncCli
     )
     assert [a.status_code for a in answers] == [303, 303], [a.text[:300] for a in answers]
     assert all("code=" in a.headers["location"] for a in answers)
+
+
+async def test_a_consent_without_this_browsers_csrf_token_is_refused_and_decides_nothing(
+    op: httpx.AsyncClient,
+) -> None:
+    app = op.app_client  # type: ignore[attr-defined]
+    login_page = (await op.get(authorize_url(app["clientId"]))).headers["location"]
+    signed = await submit(op, "/ui/login", {"email": "ada@example.com", "password": STRONG_PASSWORD}, page=login_page)
+    consent = (await op.get(signed.headers["location"], headers=BROWSER)).headers["location"]
+    page = await op.get(consent, headers=BROWSER)
+    async with from_address(op, "198.51.100.20") as elsewhere:  # another browser's token, from its own form
+        foreign = csrf_of((await elsewhere.get("/ui/login", headers=BROWSER)).text)
+    request_id = query_of(consent)["request"]
+    for token in ({}, {"csrf_token": foreign}):
+        answer = await op.post(
+            "/oauth2/consent",
+            data={"request": request_id, "decision": "allow", **token},
+            headers={**BROWSER, "Origin": ISSUER},
+        )
+        assert answer.status_code == 403 and "location" not in answer.headers
+        assert "This form has expired. Reload the page and try again." in answer.text
+    assert await sql(op, "SELECT count(*) FROM oauth_consents") == [(0,)]
+    assert await sql(op, "SELECT count(*) FROM audit_log WHERE type = 'oauth2.consent_granted'") == [(0,)]
+    allowed = await op.post(  # nothing was decided: the page's own form still works
+        "/oauth2/consent",
+        data={"request": request_id, "decision": "allow", "csrf_token": csrf_of(page.text)},
+        headers={**BROWSER, "Origin": ISSUER},
+    )
+    assert allowed.status_code == 303 and "code=" in allowed.headers["location"]
 
 
 async def test_a_client_credentials_token_revoked_twice_at_once_is_revoked(op: httpx.AsyncClient) -> None:

@@ -91,7 +91,17 @@ async def test_the_connected_apps_page_lists_and_revokes(op: httpx.AsyncClient) 
     )
     assert revoked.status_code == 303
     assert not await _active(op, tokens["access_token"])
-    assert "Grafana" not in (await op.get("/ui/account/apps", headers=BROWSER)).text
+    after = await op.get("/ui/account/apps", headers=BROWSER)
+    assert "Grafana" not in after.text
+    for client_id in (app["clientId"], "no-such-app"):  # revoked already, never allowed: as the API's 404
+        again = await op.post(
+            f"/ui/account/apps/{client_id}/revoke",
+            data={"csrf_token": csrf_of(page.text)},  # any form of this session serves
+            headers={**BROWSER, "Origin": ISSUER},
+        )
+        assert again.status_code == 404 and "There is nothing here." in again.text
+        assert "has been revoked" not in again.text and "<h1>Connected apps</h1>" in again.text
+    assert await sql(op, "SELECT count(*) FROM audit_log WHERE type = 'oauth2.consent_revoked'") == [(1,)]
 
 
 async def test_rp_logout_with_a_hint_ends_the_session_and_its_online_grants_only(op: httpx.AsyncClient) -> None:

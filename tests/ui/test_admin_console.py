@@ -253,6 +253,9 @@ async def test_a_reader_sees_users_but_may_not_act(make_client: ClientFactory) -
                 await post_action(client, f"/ui/admin/users/{target}/{action}", {"email": "target@example.com"}), 403
             )
         assert_page(await post_action(client, f"/ui/admin/users/{target}/role", {"role": "support"}), 403)
+        for confirmation in ("mfa/reset", "delete"):  # the first step of an action it may not take
+            refused = assert_page(await open_page(client, f"/ui/admin/users/{target}/{confirmation}"), 403)
+            assert f'action="/ui/admin/users/{target}' not in refused
         assert (await sql(client, "SELECT role, disabled FROM users WHERE id = :id", id=target))[0] in [
             ("user", False),
             ("user", 0),
@@ -532,6 +535,20 @@ async def test_the_audit_trail_filters_and_pages(make_client: ClientFactory, mon
             found = re.search(r'<a href="([^"]+)" rel="next">Next page</a>', html)
             url = found.group(1).replace("&amp;", "&") if found else None
         assert seen == types
+
+
+async def test_an_auditor_without_users_read_sees_who_by_email(make_client: ClientFactory) -> None:
+    async with console(make_client) as client:
+        await role(client, "auditor", "audit:read")
+        target = await account(client, "target@example.com")
+        await account(client, "auditor@example.com", "auditor")
+        await signed_in_admin(client)
+        redirected_to(await post_action(client, f"/ui/admin/users/{target}/disable"))
+        async with other(client) as browser:
+            await sign_in(browser, "auditor@example.com", STRONG_PASSWORD)
+            trail = assert_page(await open_page(browser, f"/ui/admin/audit?userId={target}&type=user.disabled"))
+        assert f'<a href="/ui/admin/audit?userId={target}">target@example.com</a>' in trail
+        assert f"<td>{ROOT}</td>" in trail
 
 
 async def test_the_actor_of_a_deleted_account_is_its_id(make_client: ClientFactory) -> None:

@@ -26,6 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol, TypeVar
 
+from authgate.core.said import said
 from authgate.security import hashing
 from authgate.security.hashing import HashPolicy, StoredHash
 
@@ -181,22 +182,23 @@ class PasswordPolicy:
     max_length: int = MAX_PASSWORD_CHARS
 
     def problems(self, password: str, *, email: str | None = None, username: str | None = None) -> list[str]:
-        """Every reason the password is refused, in words a user can act on; empty if fine."""
+        """Every reason the password is refused, in words a user can act on (each a message the
+        pages translate); empty if fine."""
         if len(password) > self.max_length:
-            return [f"Password must be at most {self.max_length} characters."]
+            return [said("Password must be at most %(maximum)s characters.", maximum=self.max_length)]
         found: list[str] = []
         if len(password) < self.min_length:
-            found.append(f"Password must be at least {self.min_length} characters.")
+            found.append(said("Password must be at least %(minimum)s characters.", minimum=self.min_length))
         if self.require_mixed and not (
             any(c.isupper() for c in password)
             and any(c.islower() for c in password)
             and any(c.isdigit() for c in password)
         ):
-            found.append("Password must contain an upper-case letter, a lower-case letter and a digit.")
+            found.append(said("Password must contain an upper-case letter, a lower-case letter and a digit."))
         lowered = password.lower()
         if self.block_common and lowered in common_passwords():
-            found.append("Password is too common; choose another.")
+            found.append(said("Password is too common; choose another."))
         own = {v.lower() for v in (email, username, (email or "").split("@")[0]) if v}
         if lowered in own:
-            found.append("Password must not be your email address or username.")
+            found.append(said("Password must not be your email address or username."))
         return found

@@ -12,6 +12,7 @@ from authgate.services.pagination import decode_cursor, encode_cursor
 from authgate.storage import audit_chain
 from authgate.storage.models import AuditEntry
 from authgate.storage.repositories import audit as audit_repo
+from authgate.storage.repositories import users as user_repo
 
 TYPES_MAX = 20
 
@@ -64,6 +65,14 @@ async def entries(rt: Parts, query: AuditQuery) -> AuditPage:
     more = len(items) > query.limit
     items = items[: query.limit]
     return AuditPage(items=items, next_cursor=encode_cursor(items[-1].seq) if more else None)
+
+
+async def names_of(rt: Parts, user_ids: set[str]) -> dict[str, str]:
+    """Who the entries name, as the trail shows them to whoever may read it: each account's
+    email while it exists, else its id (a deleted account's entries keep the id alone)."""
+    async with rt.read() as db:
+        emails = await user_repo.emails_of(db, user_ids=sorted(user_ids))
+    return {user_id: emails.get(user_id, user_id) for user_id in user_ids}
 
 
 async def verify(rt: Parts) -> audit_chain.Verdict:

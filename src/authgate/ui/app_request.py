@@ -1,7 +1,7 @@
 """What the sign-in pages know of an app's pending OpenID Connect request: its name (shown as
-"to continue to …"), and its redirect URI's origin, which the pages' CSP `form-action` must
-allow while the request is pending, because the redirect chain of their forms ends there and
-browsers check `form-action` along it."""
+"to continue to …"), its `ui_locales` (the pages of its flow speak them), and its redirect
+URI's origin, which the pages' CSP `form-action` must allow while the request is pending,
+because the redirect chain of their forms ends there and browsers check `form-action` along it."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ def browser_binding(page: Page) -> str | None:
 
 async def follow(page: Page, target: str | None) -> str | None:
     """When `target` continues a live request of this browser: allow its redirect origin in
-    `form-action`, and return the app's name."""
+    `form-action`, speak its `ui_locales`, and return the app's name."""
     if not page.settings.oidc_provider:
         return None
     request_id = request_id_of(target, page.settings.public_origin)
@@ -51,6 +51,7 @@ async def follow(page: Page, target: str | None) -> str | None:
     if not isinstance(found, authorize.Request):
         return None
     page.form_targets = (*page.form_targets, redirect_origin(found.redirect_uri))
+    page.speak_for(found.ui_locales)
     client = await client_service.live_client(page.rt, found.client_id)
     return client.name if client is not None else None
 

@@ -1,5 +1,6 @@
 """The pages' message catalogue: every string of the templates (`_()`, `{% trans %}`) and of the
-Python that marks them (`N_()`), extracted with Babel into `templates/locales/authgate.pot`.
+Python that marks them (`N_()`, and the services' `said()` the pages show), extracted with Babel
+into `templates/locales/authgate.pot`.
 
 `python -m authgate.ui.catalogue` writes the template and merges it into each shipped catalogue
 (new messages come in empty, gone ones are marked obsolete); `make messages` runs it. A test
@@ -22,9 +23,10 @@ TEMPLATE = SHIPPED / "locales" / f"{DOMAIN}.pot"
 METHODS = [
     ("templates/ui/**.html", "jinja2"),
     ("ui/**.py", "python"),
+    ("security/passwords.py", "python"),  # the password policy's refusals, `said("…")`
 ]
 OPTIONS = {"templates/ui/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "false"}}
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "said": None}
 
 
 HEADER = "# Messages of authgate's hosted pages (docs/hosted-pages.md#languages)."

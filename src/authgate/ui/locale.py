@@ -4,6 +4,9 @@ them. `de-CH` falls back to `de`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from urllib.parse import urlencode
+
 LANG_COOKIE = "authgate-lang"
 LANG_COOKIE_SECONDS = 365 * 24 * 3600
 MAX_HEADER_ENTRIES = 20
@@ -53,3 +56,10 @@ def negotiate(*, query: str | None, cookie: str | None, header: str | None, avai
         if (found := match(tag, available)) is not None:
             return found
     return available[0]
+
+
+def language_links(query: Iterable[tuple[str, str]], available: tuple[str, ...]) -> dict[str, str]:
+    """Each locale's link: this page's own query with `lang` replaced, so that choosing a
+    language keeps what the page serves (`request`, `return_to`)."""
+    kept = [(name, value) for name, value in query if name != "lang"]
+    return {locale: "?" + urlencode([*kept, ("lang", locale)]) for locale in available}

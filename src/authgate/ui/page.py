@@ -45,7 +45,7 @@ from authgate.settings import Settings
 from authgate.signin.sessions import LoginResult, authenticate
 from authgate.ui import captcha, csrf, return_to
 from authgate.ui.forms import FormErrors
-from authgate.ui.locale import LANG_COOKIE, LANG_COOKIE_SECONDS, match, negotiate
+from authgate.ui.locale import LANG_COOKIE, LANG_COOKIE_SECONDS, language_links, match, negotiate
 from authgate.ui.messages import notice_text
 from authgate.ui.templating import Pages
 
@@ -152,6 +152,12 @@ class Page:
         self.csrf_cookie = value
         self.cookie_writes.append(lambda response: set_csrf_cookie(response, self.settings, value))
 
+    def speak_for(self, ui_locales: str | None) -> None:
+        """A page of an OpenID request's flow speaks the request's `ui_locales` (read from the
+        pending request, so every page of the flow does, not only the first sign-in URL)."""
+        if ui_locales:
+            self.locale = choose_locale(self.request, self.pages.locales, ui_locales)
+
     def may_administer(self) -> bool:
         assert self.viewer is not None
         caps = self.rt.roles.caps(self.viewer.user.role)
@@ -169,6 +175,9 @@ class Page:
         **context: Any,
     ) -> Response:
         notice = notice_text(self.query("notice"))
+        query = self.request.query_params.multi_items()
+        if self.request.method != "GET" and context.get("return_to") and "return_to" not in self.request.query_params:
+            query.append(("return_to", context["return_to"]))  # a form shown again keeps where it leads
         body = self.pages.render(
             self.locale,
             name,
@@ -187,6 +196,7 @@ class Page:
                 "has_logo": self.pages.has_logo,
                 "locales": self.pages.locales,
                 "language_names": self.pages.language_names,
+                "language_links": language_links(query, self.pages.locales),
                 "admin_link": self.settings.ui_admin and self.viewer is not None and self.may_administer(),
                 "provider_on": self.settings.oidc_provider,
                 **context,
@@ -262,14 +272,7 @@ async def open_page(request: Request, *, rotate: bool = True) -> Page:
     rt = runtime_of(request)
     pages: Pages = request.app.state.pages
     settings = rt.settings
-    asked = request.query_params.get("lang") or request.query_params.get("ui_locales")
-    wanted = [tag for tag in (asked or "").split(" ") if tag]  # ui_locales: preferred first
-    locale = negotiate(
-        query=next((tag for tag in wanted if match(tag, pages.locales) is not None), None),
-        cookie=request.cookies.get(LANG_COOKIE),
-        header=request.headers.get("accept-language"),
-        available=pages.locales,
-    )
+    locale = choose_locale(request, pages.locales, request.query_params.get("ui_locales"))
     viewer, ended, refreshed = await _viewer(request, rt, rotate=rotate)
     if viewer is not None:
         act_as(viewer.user_id)
@@ -289,6 +292,18 @@ async def open_page(request: Request, *, rotate: bool = True) -> Page:
     if lang and (chosen := match(lang, pages.locales)) is not None:
         page.cookie_writes.append(lambda response: set_cookie_lang(response, settings, chosen))
     return page
+
+
+def choose_locale(request: Request, available: tuple[str, ...], ui_locales: str | None) -> str:
+    """`?lang=`, else an OpenID request's `ui_locales` (preferred first), else the cookie, else
+    `Accept-Language`."""
+    wanted = [request.query_params.get("lang") or "", *(ui_locales or "").split(" ")]
+    return negotiate(
+        query=next((tag for tag in wanted if match(tag, available) is not None), None),
+        cookie=request.cookies.get(LANG_COOKIE),
+        header=request.headers.get("accept-language"),
+        available=available,
+    )
 
 
 def set_cookie_lang(response: Response, settings: Settings, locale: str) -> None:

@@ -10,6 +10,7 @@ catalogue, stops the process with a message that names it.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, Template, TemplateError
 
+from authgate.core.said import Said
 from authgate.settings import Settings
 
 SHIPPED = Path(__file__).resolve().parent.parent / "templates"
@@ -56,6 +58,19 @@ def _own_name(locale: str) -> str:
     return name[:1].upper() + name[1:] if name else locale
 
 
+def _translator(translations: NullTranslations) -> Callable[[str], str]:
+    """gettext for a message from Python; a service's `Said` is translated by its message, its
+    values put back after."""
+
+    def translate(text: str) -> str:
+        if not isinstance(text, Said):
+            return translations.gettext(text)
+        translated = translations.gettext(text.message)
+        return translated % text.values if text.values else translated
+
+    return translate
+
+
 @dataclass
 class Pages:
     """The environments (one per locale) and where the static files are."""
@@ -84,7 +99,7 @@ class Pages:
             env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
             # For text that is not a template's own (a refusal's message): translated when the
             # catalogue knows it, and escaped like any value (`_()` would mark it safe).
-            env.globals["translate"] = translations.gettext
+            env.globals["translate"] = _translator(translations)
             pages.environments[locale] = env
         pages._parse_all()
         pages.language_names = {locale: _own_name(locale) for locale in pages.locales}

@@ -50,6 +50,14 @@ async def lock(session: AsyncSession, *, user_id: str) -> User | None:
     return result.scalar_one_or_none()
 
 
+async def emails_of(session: AsyncSession, *, user_ids: list[str]) -> dict[str, str]:
+    """The email of each of these accounts that exists, by id."""
+    if not user_ids:
+        return {}
+    result = await session.execute(select(User.id, User.email).where(User.id.in_(user_ids)))
+    return {user_id: email for user_id, email in result.all()}
+
+
 async def get_by_email(session: AsyncSession, *, email_key: str) -> User | None:
     return (await session.execute(select(User).where(User.email_key == email_key))).scalar_one_or_none()
 

@@ -398,6 +398,7 @@ async def _confirm_page(
     page: Page, user_id: str, kind: str, *, status: int = 200, errors: FormErrors | None = None
 ) -> Response:
     assert page.viewer is not None
+    needs(page, USERS_WRITE)  # a confirmation is the first step of its action
     try:
         users_admin.require_reader(page.rt, page.viewer)
         target = await users_admin.get_user(page.rt, caller=page.viewer, user_id=user_id)
@@ -463,20 +464,6 @@ def _data_text(data: str | None) -> str:
         return data
 
 
-async def _names(page: Page, ids: set[str]) -> dict[str, str]:
-    """Each account's email while it exists (for a caller who may read accounts), else its id."""
-    assert page.viewer is not None
-    names = {user_id: user_id for user_id in ids}
-    if not may(page, USERS_READ):
-        return names
-    for user_id in sorted(ids):
-        try:
-            names[user_id] = (await users_admin.get_user(page.rt, caller=page.viewer, user_id=user_id)).email
-        except AuthError:
-            pass  # deleted since: its id
-    return names
-
-
 @router.get("/ui/admin/audit")
 async def audit_trail(page: AdminPage) -> Response:
     needs(page, AUDIT_READ)
@@ -503,7 +490,7 @@ async def audit_trail(page: AdminPage) -> Response:
     except AuthError as exc:
         errors = errors_of(exc, on_form=frozenset(AUDIT_FIELDS))
     entries = found.items if found is not None else []
-    names = await _names(page, {i for e in entries for i in (e.user_id, e.actor_id) if i is not None})
+    names = await audit.names_of(page.rt, {i for e in entries for i in (e.user_id, e.actor_id) if i is not None})
     rows = [
         {
             "at": when(e.at),

@@ -28,7 +28,7 @@ from authgate.services.oauth2.authorize import AskConsent, Checked, Expired, Ref
 from authgate.settings import Settings
 from authgate.ui.app_request import CONTINUE, binding_cookie, browser_binding
 from authgate.ui.deps import AccountForm, AccountPage, PageDep, Posted, passes_csrf, refused
-from authgate.ui.forms import BadForm, one_error, read_form
+from authgate.ui.forms import BadForm, FormErrors, errors_of, one_error, read_form
 from authgate.ui.messages import N_
 from authgate.ui.page import Page, open_page
 
@@ -168,6 +168,8 @@ async def _pending(page: Page, request_id: str, *, unknown_status: int = 400) ->
     """The browser's live pending request; else the page that says why (an unknown one is a
     400 where it continues a sign-in, a 404 on the consent page)."""
     found = await authorize.pending(page.rt, request_id, binding=browser_binding(page))
+    if isinstance(found, authorize.Request):
+        page.speak_for(found.ui_locales)
     if isinstance(found, Expired):
         return _error_page(page, TOO_LONG, "The sign-in request expired.")
     if found is None:
@@ -296,8 +298,7 @@ async def logout_post(request: Request) -> Response:
 # --- connected apps ------------------------------------------------------------------------------------
 
 
-@account.get("/ui/account/apps")
-async def apps(page: AccountPage) -> Response:
+async def _apps_page(page: Page, *, status: int = 200, errors: FormErrors | None = None) -> Response:
     assert page.viewer is not None
     held = await consents.of_user(page.rt, user_id=page.viewer.user_id)
     shown = [
@@ -309,13 +310,21 @@ async def apps(page: AccountPage) -> Response:
         }
         for c in held
     ]
-    return page.render("ui/account_apps.html", apps=shown)
+    return page.render("ui/account_apps.html", status=status, errors=errors, apps=shown)
+
+
+@account.get("/ui/account/apps")
+async def apps(page: AccountPage) -> Response:
+    return await _apps_page(page)
 
 
 @account.post("/ui/account/apps/{client_id}/revoke")
 async def revoke_app(client_id: str, form: AccountForm) -> Response:
+    """As `DELETE /oauth2/consents/{clientId}`: an app not allowed anything (never, or revoked
+    meanwhile) is refused with its status, on the list as it is now."""
     try:
         await consents.revoke(form.page.rt, user_id=form.viewer.user_id, client_id=client_id)
-    except AuthError:
-        pass  # revoked meanwhile: the list shows what is left
+    except AuthError as exc:
+        errors = errors_of(exc, on_form=frozenset())
+        return await _apps_page(form.page, status=errors.status, errors=errors)
     return form.page.redirect("/ui/account/apps", notice="app_revoked")

@@ -275,6 +275,7 @@ async def mfa(form: Posted) -> Response:
             page.cookie_writes.append(lambda response: clear_mfa_cookie(response, page.settings))
             return page.redirect("/ui/login?" + urlencode({"error": "invalid_mfa_code"}))
         errors = errors_of(exc, on_form=frozenset({"code", "credential"}))
+        await app_request.follow(page, step.return_to)
         return _mfa_page(page, step, status=errors.status, errors=errors)
     return await signed_in(page, result, page.return_to(step.return_to))
 
@@ -317,6 +318,7 @@ async def register(form: Posted) -> Response:
         registered = await accounts.register(page.rt, reg, welcome, page.ctx)
     except AuthError as exc:
         errors = errors_of(exc, on_form=REGISTER_FIELDS)
+        await app_request.follow(page, target)
         return _register_page(page, status=errors.status, errors=errors, values=kept(form.fields))
     if registered.result is None:
         return page.redirect("/ui/verify-email" + (f"?{urlencode({'return_to': target})}" if target else ""))
