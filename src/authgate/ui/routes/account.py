@@ -364,7 +364,8 @@ async def _send_own_code(form: Form, channel: str) -> None:
     """A code to the caller's own address or phone, under `POST /otp/send`'s limits."""
     page = form.page
     await limit(page.rt, page.ctx, "otp_send", form.fields)
-    await code_flows.send_code(page.rt, channel=channel, purpose=code_flows.MFA, destination=None, caller=form.viewer.user)
+    caller = form.viewer.user
+    await code_flows.send_code(page.rt, channel=channel, purpose=code_flows.MFA, destination=None, caller=caller)
 
 
 @router.get(CODE_FACTOR)
