@@ -358,7 +358,9 @@ async def test_codes_by_email_turned_on_and_off_from_the_pages(mclient: httpx.As
     )
     assert_refused_on(wrong, 401, "code")
     assert wrong.input("channel")["value"] == "email"  # the code's field again, for another try
-    done = await post_form(mclient, "/ui/account/mfa/code", {"channel": "email", "code": code}, token=entry.csrf_token())
+    done = await post_form(
+        mclient, "/ui/account/mfa/code", {"channel": "email", "code": code}, token=entry.csrf_token()
+    )
     assert location(done) == "/ui/account/mfa?notice=code_factor_on"
     shown = await view(mclient, location(done))
     assert "On, by email" in shown.text_of("factor-code")
@@ -388,7 +390,9 @@ async def test_codes_by_sms_go_to_the_accounts_own_phone(
         entry = await view(client, location(sent))
         assert PHONE in entry.text
         code = code_in(await sms.wait_for(PHONE))
-        done = await post_form(client, "/ui/account/mfa/code", {"channel": "sms", "code": code}, token=entry.csrf_token())
+        done = await post_form(
+            client, "/ui/account/mfa/code", {"channel": "sms", "code": code}, token=entry.csrf_token()
+        )
         assert location(done) == "/ui/account/mfa?notice=code_factor_on"
         assert "On, by SMS" in (await view(client, "/ui/account/mfa")).text_of("factor-code")
         assert (await me(client))["phoneVerified"] is True  # the code proved the phone too
