@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
+from authgate.security.text import has_control_characters
 from authgate.settings.base import Section
 from authgate.settings.types import CsvList
 
@@ -42,8 +43,8 @@ class UiSettings(Section):
     @field_validator("ui_product_name")
     @classmethod
     def _printable(cls, value: str) -> str:
-        if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-            raise ValueError("must not contain control characters")
+        if has_control_characters(value):  # C1 controls and format characters (U+202E) too
+            raise ValueError("must not contain control or format characters")
         return value
 
     @field_validator("ui_locales")
