@@ -24,13 +24,14 @@ class UiIdentifier(StrEnum):
 
 class UiSettings(Section):
     ui: bool = True
-    """Serve the sign-in and account pages under `/ui/`; `false`: every `/ui/…` path is a 404 and emailed links open
-    the small built-in pages."""
+    """Serve the sign-in and account pages under `/ui/`; `false`: every `/ui/…` path is a 404 (but `/ui/static/` while
+    the OpenID provider is on, for its pages) and emailed links open the small built-in pages."""
     ui_admin: bool = False
     """Also serve the admin console under `/ui/admin` (with `AUTHGATE_UI` on). Off by default, so that an upgrade
     exposes no new admin surface."""
     ui_product_name: str = Field(default="authgate", min_length=1, max_length=60)
-    """Shown in every page's header and title (`Sign in · Acme ID`)."""
+    """Shown in every page's header and title (`Sign in · Acme ID`). 1 to 60 characters, no control or format
+    characters."""
     ui_locales: CsvList = ["en"]
     """Comma-separated locales the pages may use (`en,de`); the first is the default. Each one other than `en` needs a
     catalogue (shipped: `de`; others in `AUTHGATE_TEMPLATES_DIR/locales/<locale>/LC_MESSAGES/authgate.po`)."""
