@@ -88,7 +88,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         # The provider's form paths even while it is off: there they are a 404, not a 415.
         form_paths=(*FORM_PATHS, *oauth2.FORM_PATHS, *ui.PROVIDER_FORM_PATHS),
-        form_prefixes=("/ui/",) if settings.ui else (),
+        form_prefixes=("/ui/",),  # the pages read their own bodies; while off, every /ui/ path is a 404
         larger_bodies=LARGER_BODIES,
         trusted_proxies=settings.trusted_proxies,
         cors=cors,

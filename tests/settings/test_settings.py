@@ -37,10 +37,40 @@ from tests.support.settings import SECRET, assert_stops_naming
         ),
         ({"JWT_SECRET": SECRET, "AUTHGATE_ARGON2_TIME_COST": "17"}, "AUTHGATE_ARGON2_TIME_COST"),
         ({"JWT_SECRET": SECRET, "AUTHGATE_ARGON2_PARALLELISM": "0"}, "AUTHGATE_ARGON2_PARALLELISM"),
+        ({"JWT_SECRET": SECRET, "AUTHGATE_UI_PRODUCT_NAME": ""}, "AUTHGATE_UI_PRODUCT_NAME"),
+        ({"JWT_SECRET": SECRET, "AUTHGATE_UI_IDENTIFIER": "phone"}, "AUTHGATE_UI_IDENTIFIER"),
+        ({"JWT_SECRET": SECRET, "AUTHGATE_UI_LOCALES": "en,english"}, "AUTHGATE_UI_LOCALES"),
+        ({"JWT_SECRET": SECRET, "AUTHGATE_UI_LOCALES": ","}, "AUTHGATE_UI_LOCALES"),
+        ({"JWT_SECRET": SECRET, "AUTHGATE_TEMPLATES_DIR": "/dev/null"}, "AUTHGATE_TEMPLATES_DIR"),
+        ({"JWT_SECRET": SECRET, "AUTHGATE_TEMPLATES_DIR": "/nonexistent/theme"}, "AUTHGATE_TEMPLATES_DIR"),
+        ({"JWT_SECRET": SECRET, "AUTHGATE_REAUTH_MAX_AGE_SECONDS": "-1"}, "AUTHGATE_REAUTH_MAX_AGE_SECONDS"),
+        ({"JWT_SECRET": SECRET, "AUTHGATE_MAX_BODY_BYTES": "0"}, "AUTHGATE_MAX_BODY_BYTES"),
+        ({"JWT_SECRET": SECRET, "AUTHGATE_MAX_BODY_BYTES": "-1"}, "AUTHGATE_MAX_BODY_BYTES"),
     ],
 )
 def test_bad_configuration_stops_the_process_naming_the_variable(env: dict[str, str], name: str) -> None:
     assert_stops_naming(env, name)
+
+
+@pytest.mark.parametrize("name", ["A", "x" * 60, "Acme ID · Zürich", "株式会社 ID"])
+def test_a_product_name_of_1_to_60_printable_characters_is_taken(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    monkeypatch.setenv("JWT_SECRET", SECRET)
+    monkeypatch.setenv("AUTHGATE_UI_PRODUCT_NAME", name)
+    assert load_settings(_env_file=None).ui_product_name == name
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["", "x" * 61, "Acme\tID", "Acme\x85ID", "Acme \u202eDI", "Acme\u200bID"],
+    ids=["empty", "61", "tab", "C1-NEL", "RLO", "zero-width-space"],
+)
+def test_a_product_name_with_control_or_format_characters_or_of_another_length_is_refused(
+    monkeypatch: pytest.MonkeyPatch, name: str
+) -> None:
+    monkeypatch.setenv("JWT_SECRET", SECRET)
+    monkeypatch.setenv("AUTHGATE_UI_PRODUCT_NAME", name)
+    with pytest.raises(ConfigError, match="AUTHGATE_UI_PRODUCT_NAME"):
+        load_settings(_env_file=None)
 
 
 def test_load_settings_reads_prefixed_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -361,6 +361,18 @@ async def test_an_expired_access_cookie_is_refreshed_by_a_page_of_our_own(make_c
         own = await client.get("/ui/login", headers=BROWSER)
         assert own.status_code == 303 and own.headers["location"] == "/ui/account"
         assert set_cookies(own)["refreshToken"]["value"] != refresh
+        expired = set_cookies(signed)["accessToken"]["value"]
+        latest = set_cookies(own)["refreshToken"]["value"]
+        # typed in the address bar (`none`), or a browser that sends no fetch metadata: refreshed too
+        for typed in ({"Accept": "text/html", "Sec-Fetch-Site": "none"}, {"Accept": "text/html"}):
+            client.cookies.clear()
+            client.cookies.set("accessToken", expired)
+            client.cookies.set("refreshToken", latest)
+            loaded = await client.get("/ui/login", headers=typed)
+            assert loaded.status_code == 303 and loaded.headers["location"] == "/ui/account"
+            rotated = set_cookies(loaded)["refreshToken"]["value"]
+            assert rotated != latest
+            latest = rotated
         client.cookies.clear()
         client.cookies.set("refreshToken", refresh)  # the rotated-out token names no session for a read
         stale = await client.get("/ui/login", headers={"Accept": "text/html", "Sec-Fetch-Site": "cross-site"})

@@ -66,8 +66,8 @@ async def test_the_browsers_languages_choose_and_lang_is_remembered(make_client,
         assert "<h1>Se connecter</h1>" in french.text
         assert "Forgot your password?" in french.text  # not in the catalogue: English
         chosen = await client.get("/ui/login?lang=en", headers={**BROWSER, "Accept-Language": "fr"})
-        cookie = set_cookies(chosen)["authgate-lang"]
-        assert cookie["value"] == "en" and cookie["path"] == "/" and cookie["max-age"] == str(365 * 24 * 3600)
+        cookie = set_cookies(chosen)["authgate-lang"]  # every attribute; not HttpOnly: it holds no secret
+        assert cookie == {"value": "en", "max-age": str(365 * 24 * 3600), "path": "/", "samesite": "lax"}
         assert '<html lang="en">' in chosen.text
         remembered = await client.get("/ui/login", headers={**BROWSER, "Accept-Language": "fr"})
         assert '<html lang="en">' in remembered.text
@@ -127,6 +127,20 @@ def test_the_shipped_template_lists_every_message_and_each_catalogue_translates_
         with path.open("rb") as catalogue:
             translated = {m.id for m in read_po(catalogue) if m.id and m.string and not m.fuzzy}
         assert used <= translated, f"{path}: untranslated {sorted(used - translated)[:5]}"
+
+
+async def test_the_first_locale_is_the_default(make_client) -> None:  # type: ignore[no-untyped-def]
+    async with make_client(ui_locales="de,en") as client:
+        page = await open_page(client, "/ui/login")
+    assert "accept-language" not in page.request.headers
+    assert '<html lang="de">' in page.text and "<h1>Anmelden</h1>" in page.text
+
+
+async def test_over_https_the_language_cookie_is_secure(make_client) -> None:  # type: ignore[no-untyped-def]
+    async with make_client(ui_locales="en,de", cookie_secure=True) as client:
+        chosen = await open_page(client, "/ui/login?lang=de")
+    cookie = set_cookies(chosen)["authgate-lang"]
+    assert cookie == {"value": "de", "max-age": str(365 * 24 * 3600), "path": "/", "samesite": "lax", "secure": ""}
 
 
 async def test_german_ships(make_client) -> None:  # type: ignore[no-untyped-def]

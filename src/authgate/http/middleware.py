@@ -6,8 +6,10 @@ is small, so it is done in one place, in this order:
 1. CORS: a preflight is answered here (http/cors.py decides), before any guard.
 2. Route prefixes: every prefix is served by one set of routes (`_routed`).
 3. The path: control characters are a 400 (a `%00` in an id would reach the database).
-4. The body: buffered, and refused over `max_bytes` (413), when not JSON (415, except the
-   form paths), and when JSON is ambiguous (400, `json_ambiguity`), before any parser or hash.
+4. The body: buffered, and refused over `max_bytes` (413), when not JSON (415, except a form
+   on the form paths, and anything under the pages' prefix, whose routes answer a wrong type with
+   their own 415 page), and when JSON is ambiguous (400, `json_ambiguity`), before any parser
+   or hash.
 5. The request scope: the caller's address and User-Agent, held for the request (scope.py).
 
 And on the way out, on every answer: the security headers, CORS headers for a listed origin,
@@ -45,7 +47,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 BODYLESS = {"GET", "HEAD", "OPTIONS"}
 COUNTED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED = "unmatched"
-FORM_TYPES = (b"application/x-www-form-urlencoded", b"multipart/form-data")
+FORM_TYPE = b"application/x-www-form-urlencoded"  # the only form bodies taken (no multipart)
 
 
 async def send_problem(
@@ -178,7 +180,9 @@ class Edge:
         # (path pattern, multiple of the limit): the few routes that take more (an import's rows)
         self.larger = tuple((pattern, max_body_bytes * multiple) for pattern, multiple in larger_bodies)
         self.form_paths = form_paths
-        self.form_prefixes = form_prefixes  # the hosted pages: every POST under them is a form
+        # The hosted pages: they read every body under these themselves (a form, else their 415
+        # page), and while they are off the router's 404 answers whatever was sent.
+        self.form_prefixes = form_prefixes
         self.trusted = trusted_proxies
         self.cors = cors
         self.log = get_logger("authgate.http")
@@ -285,10 +289,10 @@ class Edge:
                 [{"field": "body", "message": reason}],
             )
             return None
-        if body and not _is_json(content_type):
-            path = scope["path"]
-            allowed_form = content_type.split(b";", 1)[0].strip().lower() in FORM_TYPES and (
-                path.startswith(self.form_prefixes) or any(_path_matches(path, p) for p in self.form_paths)
+        path = scope["path"]
+        if body and not _is_json(content_type) and not path.startswith(self.form_prefixes):
+            allowed_form = content_type.split(b";", 1)[0].strip().lower() == FORM_TYPE and any(
+                _path_matches(path, p) for p in self.form_paths
             )
             if not allowed_form:
                 await send_problem(

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import Field, field_validator
 
+from authgate.security.text import has_control_characters
 from authgate.settings.base import Section
 from authgate.settings.types import CsvList
 
@@ -23,13 +24,14 @@ class UiIdentifier(StrEnum):
 
 class UiSettings(Section):
     ui: bool = True
-    """Serve the sign-in and account pages under `/ui/`; `false`: every `/ui/…` path is a 404 and emailed links open
-    the small built-in pages."""
+    """Serve the sign-in and account pages under `/ui/`; `false`: every `/ui/…` path is a 404 (but `/ui/static/` while
+    the OpenID provider is on, for its pages) and emailed links open the small built-in pages."""
     ui_admin: bool = False
     """Also serve the admin console under `/ui/admin` (with `AUTHGATE_UI` on). Off by default, so that an upgrade
     exposes no new admin surface."""
     ui_product_name: str = Field(default="authgate", min_length=1, max_length=60)
-    """Shown in every page's header and title (`Sign in · Acme ID`)."""
+    """Shown in every page's header and title (`Sign in · Acme ID`). 1 to 60 characters, no control or format
+    characters."""
     ui_locales: CsvList = ["en"]
     """Comma-separated locales the pages may use (`en,de`); the first is the default. Each one other than `en` needs a
     catalogue (shipped: `de`; others in `AUTHGATE_TEMPLATES_DIR/locales/<locale>/LC_MESSAGES/authgate.po`)."""
@@ -42,8 +44,8 @@ class UiSettings(Section):
     @field_validator("ui_product_name")
     @classmethod
     def _printable(cls, value: str) -> str:
-        if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
-            raise ValueError("must not contain control characters")
+        if has_control_characters(value):  # C1 controls and format characters (U+202E) too
+            raise ValueError("must not contain control or format characters")
         return value
 
     @field_validator("ui_locales")

@@ -12,9 +12,11 @@ from authgate.ui.templating import Pages
 
 
 def routers(settings: Settings) -> list[APIRouter]:
-    """The page routers the settings ask for, the 404 page last."""
+    """The page routers the settings ask for, the 404 page last. With the pages off, the
+    provider's own pages still need their stylesheets: `/ui/static/*` alone is served then, and
+    every other `/ui/…` path stays the API's 404."""
     if not settings.ui:
-        return []
+        return [assets.router] if settings.oidc_provider else []
     admin_routers = [admin.router] if settings.ui_admin else []
     apps = [provider.account] if settings.oidc_provider else []
     return [

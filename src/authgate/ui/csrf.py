@@ -49,7 +49,9 @@ def from_our_pages(headers: Headers, settings: Settings) -> bool:
 
 
 def token_matches(settings: Settings, *, cookie_value: str | None, session_id: str | None, token: str | None) -> bool:
-    """Check 2, in constant time."""
+    """Check 2, in constant time. Compared as bytes: `compare_digest` refuses a str that is not
+    ASCII with a TypeError, and the posted token is whatever the sender chose."""
     if not cookie_value or not token:
         return False
-    return hmac.compare_digest(token_for(settings, cookie_value, session_id), token)
+    expected = token_for(settings, cookie_value, session_id).encode("ascii")
+    return hmac.compare_digest(expected, token.encode("utf-8", "surrogatepass"))

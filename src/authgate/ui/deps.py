@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 
 from authgate.core.principal import Principal
 from authgate.ui import csrf
-from authgate.ui.forms import BadForm, one_error, read_form
+from authgate.ui.forms import BadForm, NotAForm, one_error, read_form
 from authgate.ui.messages import PROBLEMS
 from authgate.ui.page import Page, PageAnswer, open_page
 
@@ -47,12 +47,21 @@ def refused(page: Page) -> PageAnswer:
     return PageAnswer(page.render("ui/error.html", status=403, errors=one_error(PROBLEMS["csrf"], status=403)))
 
 
+def unreadable(page: Page, exc: BadForm) -> PageAnswer:
+    """A body the page cannot take: another type than a form is a 415; a broken form (not
+    UTF-8, a field twice) reads as an expired one."""
+    if isinstance(exc, NotAForm):
+        problem = PROBLEMS["unsupported_media_type"]
+        return PageAnswer(page.render("ui/error.html", status=415, errors=one_error(problem, status=415)))
+    return refused(page)
+
+
 async def posted_form(request: Request, page: PageDep) -> Form:
     """The form, once it passed the Origin / Sec-Fetch-Site check and the signed token."""
     try:
         fields = await read_form(request)
-    except BadForm:
-        raise refused(page) from None
+    except BadForm as exc:
+        raise unreadable(page, exc) from None
     if not passes_csrf(page, fields):
         raise refused(page)
     return Form(page=page, fields=fields)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from fastapi import Request
 
 from authgate.errors import AuthError, ErrorCode
-from authgate.http.forms import RepeatedField, UnreadableForm, form_fields, is_form
+from authgate.http.forms import FORM_TYPE, RepeatedField, UnreadableForm, form_fields, is_form
 from authgate.ui.messages import problem_text
 
 MAX_FIELDS = 64
@@ -20,6 +20,10 @@ SECRET_FIELDS = frozenset({"password", "currentPassword", "code", "credential", 
 
 class BadForm(ValueError):
     pass
+
+
+class NotAForm(BadForm):
+    """A body of another type (JSON, multipart): a 415, not an expired form."""
 
 
 @dataclass
@@ -67,7 +71,7 @@ async def read_form(request: Request) -> dict[str, str]:
     if not body:
         return {}
     if not is_form(request):
-        raise BadForm("not a form")
+        raise NotAForm(f"not {FORM_TYPE}")
     try:
         return form_fields(body, max_fields=MAX_FIELDS)
     except UnreadableForm:

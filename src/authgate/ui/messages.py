@@ -68,6 +68,7 @@ PROBLEMS = {
     "temporarily_unavailable": N_("The service is briefly unavailable. Try again in a moment."),
     "payload_too_large": N_("The form is too large."),
     "csrf": N_("This form has expired. Reload the page and try again."),
+    "unsupported_media_type": N_("The form was not sent as a web form. Reload the page and try again."),
 }
 
 

@@ -199,6 +199,7 @@ class Page:
                 "language_links": language_links(query, self.pages.locales),
                 "admin_link": self.settings.ui_admin and self.viewer is not None and self.may_administer(),
                 "provider_on": self.settings.oidc_provider,
+                "ui_on": self.settings.ui,  # off: only the provider's pages are served
                 **context,
             },
         )

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from authgate.errors import AuthError, FieldError, forbidden, invalid_token, validation_failed
+from authgate.errors import AuthError, ErrorCode, FieldError, forbidden, invalid_token, validation_failed
 from authgate.http.abuse import limit
 from authgate.http.cookies import MFA_COOKIE, pending_step
+from authgate.http.forms import FORM_TYPE
 from authgate.http.problems import from_auth_error
 from authgate.http.responses import json_response
 from authgate.http.schemas.passkeys import OptionsOut
@@ -18,7 +19,7 @@ from authgate.methods.passkey import signin as passkey_signin
 from authgate.methods.passkey.signin import PasskeyOptions
 from authgate.signin.reauth import Reauthentication
 from authgate.ui.deps import PageDep, passes_csrf
-from authgate.ui.forms import BadForm, read_form
+from authgate.ui.forms import BadForm, NotAForm, read_form
 from authgate.ui.page import Page
 
 router = APIRouter(include_in_schema=False)
@@ -48,6 +49,9 @@ async def _started(page: Page, purpose: str) -> PasskeyOptions:
 async def options(request: Request, page: PageDep) -> Response:
     try:
         fields = await read_form(request)
+    except NotAForm:
+        wrong = AuthError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, 415, "Unsupported media type", f"Send {FORM_TYPE}.")
+        return page.finish(from_auth_error(wrong))
     except BadForm:
         fields = {}
     try:

@@ -27,7 +27,7 @@ from authgate.services.oauth2 import logout as rp_logout
 from authgate.services.oauth2.authorize import AskConsent, Checked, Expired, Refused, SignIn, ToApp
 from authgate.settings import Settings
 from authgate.ui.app_request import CONTINUE, binding_cookie, browser_binding
-from authgate.ui.deps import AccountForm, AccountPage, PageDep, Posted, passes_csrf, refused
+from authgate.ui.deps import AccountForm, AccountPage, PageDep, Posted, passes_csrf, refused, unreadable
 from authgate.ui.forms import BadForm, FormErrors, errors_of, one_error, read_form
 from authgate.ui.messages import N_
 from authgate.ui.page import Page, open_page
@@ -286,8 +286,8 @@ async def logout_post(request: Request) -> Response:
     page = await open_page(request)
     try:
         fields = await read_form(request)
-    except BadForm:
-        raise refused(page) from None
+    except BadForm as exc:
+        raise unreadable(page, exc) from None
     if "csrf_token" not in fields and "id_token_hint" in fields:
         return await _logout(page, fields, confirmed=False)  # an app's POST with its hint
     if not passes_csrf(page, fields):
