@@ -26,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from authgate.core.said import said
+from authgate.errors import said
 from authgate.security import hashing
 from authgate.security.hashing import HashPolicy, StoredHash
 

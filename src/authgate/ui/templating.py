@@ -26,7 +26,7 @@ from babel.support import NullTranslations, Translations
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, Template, TemplateError, pass_context
 from jinja2.runtime import Context
 
-from authgate.core.said import Said
+from authgate.errors import Said
 from authgate.settings import Settings
 
 SHIPPED = Path(__file__).resolve().parent.parent / "templates"
