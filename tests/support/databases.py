@@ -78,20 +78,25 @@ def fresh_pg_database(label: str) -> Iterator[str]:
 
 
 async def truncate_pg(url: str) -> None:
-    """Every table of the database at `url` back to how a freshly migrated one has it."""
+    """Every table of the database at `url` back to how a freshly migrated one has it.
+
+    DELETE with the foreign keys' triggers off (`session_replication_role = replica`, one
+    transaction), not TRUNCATE: a test leaves a few rows in a few tables, and TRUNCATE gives each
+    of 20-odd tables new files (a tenth of a second per test, on half the suite)."""
     conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://", 1))
     try:
         tables = await conn.fetch(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> ALL($1::text[])",
             ["alembic_version", *SEEDED],
         )
-        if tables:
-            names = ", ".join(f'"{t["tablename"]}"' for t in tables)
-            await conn.execute(f"TRUNCATE {names} CASCADE")
-        # Rows the migrations seed go back to how a fresh database has them.
-        await conn.execute("DELETE FROM roles WHERE name NOT IN ('user', 'admin')")
-        await conn.execute("UPDATE roles SET caps = CASE name WHEN 'admin' THEN '[\"*\"]' ELSE '[]' END")
-        await conn.execute("UPDATE audit_chain SET seq = 0, hash = $1", "0" * 64)
+        async with conn.transaction():
+            await conn.execute("SET LOCAL session_replication_role = replica")
+            for table in tables:
+                await conn.execute(f'DELETE FROM "{table["tablename"]}"')
+            # Rows the migrations seed go back to how a fresh database has them.
+            await conn.execute("DELETE FROM roles WHERE name NOT IN ('user', 'admin')")
+            await conn.execute("UPDATE roles SET caps = CASE name WHEN 'admin' THEN '[\"*\"]' ELSE '[]' END")
+            await conn.execute("UPDATE audit_chain SET seq = 0, hash = $1", "0" * 64)
     finally:
         await conn.close()
 
