@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.support.audit import auditor, logs
+from tests.support.delivery import MessagingClientFactory
 from tests.support.http import STRONG_PASSWORD, bearer, register, set_cookies
 from tests.support.mail import Mailbox, link_in, mail_code
 from tests.support.mfa import enable_code_factor, enrol
@@ -525,3 +526,35 @@ async def test_the_sign_in_page_shows_a_known_error_code_and_ignores_an_unknown_
     assert known.status == 200 and "No account is linked to this provider account." in known.error_summary()
     unknown = Page(await open_page(client, "/ui/login?error=no_such_code"))
     assert unknown.status == 200 and not unknown.has_error_summary()
+
+
+async def test_an_allow_list_never_refuses_a_return_to_of_our_own_in_an_emailed_flow(
+    messaging_client: MessagingClientFactory, mailbox: Mailbox
+) -> None:
+    """With `AUTHGATE_REDIRECT_ALLOWLIST` naming only an app, a page of this server is still a
+    fine `return_to` for the flows that go through a mailed link (forgot, magic link, register
+    with verification): it travels with the link, and the flow ends there."""
+    async with messaging_client(
+        redirect_allowlist="https://app.example.com", require_email_verification=True
+    ) as client:
+        await register(client)  # ada@example.com, not verified
+        client.cookies.clear()
+        back = "/ui/account/sessions"
+        for path, fields in [
+            ("/ui/forgot", {"email": "ada@example.com"}),
+            ("/ui/magic-link", {"email": "ada@example.com"}),
+            ("/ui/register", {"email": "bea@example.com", "password": STRONG_PASSWORD}),
+            ("/ui/verify-email", {"email": "ada@example.com"}),
+        ]:
+            answer = await submit(client, path, {**fields, "return_to": back})
+            assert answer.status_code == 303, (path, answer.status_code, answer.text[:1500])
+        await mailbox.wait_for("ada@example.com", count=4)  # verification, reset, magic link, verification
+        reset = next(
+            link_in(m, "/password/reset/") for m in mailbox.to("ada@example.com") if "/password/reset/" in m.as_string()
+        )
+        opened = await client.get(reset, headers={"Accept": "text/html"})
+        page_path = opened.headers["location"].removeprefix("http://testserver")
+        done = await submit(client, page_path, {"password": "Another-Horse-43"})
+        assert done.status_code == 303
+        assert done.headers["location"].startswith("/ui/login?"), done.headers["location"]
+        assert httpx.URL(done.headers["location"]).params["return_to"] == "http://testserver" + back

@@ -103,10 +103,12 @@ def checked_redirect(rt: Parts, value: str | None, *, page: bool = False) -> str
         raise validation_failed(FieldError("redirectTo", str(exc))) from None
 
 
-def still_allowed(rt: Parts, stored: str | None, *, page: bool = False) -> str | None:
-    """A stored redirect is checked again at use: the allow-list may have shrunk since."""
+def still_allowed(rt: Parts, stored: str | None) -> str | None:
+    """A stored redirect is checked again at use: the allow-list may have shrunk since. A URL of
+    the public URL's own origin still passes (it was allowed when stored, by the list or as a
+    hosted page's `return_to`, and sending a browser back to this server opens nothing)."""
     try:
-        return checked_redirect(rt, stored, page=page)
+        return checked_redirect(rt, stored, page=True)
     except AuthError:
         return None
 
@@ -168,15 +170,17 @@ async def request_link(
     code_challenge: str | None = None,
     code_challenge_method: str | None = None,
     also: Callable[[UnitOfWork, User | None], Awaitable[None]] | None = None,
+    page: bool = False,
 ) -> None:
     """Send a link of `purpose` to the account with this address, if there is one that should
     get it; answer the same either way (no account enumeration). The sending limits are
     counted on the address before the account is looked up, so they answer alike for both.
     `also` runs in the transaction that queues the link, given the account it goes to (None:
     the decoy), before the link is queued: an administrator's request checks its target and
-    records itself there (services/admin/users.send_password_reset)."""
+    records itself there (services/admin/users.send_password_reset). `page`: the target is a
+    hosted page's `return_to` (`checked_redirect`)."""
     address = _address(email)
-    target = checked_redirect(rt, redirect_to)
+    target = checked_redirect(rt, redirect_to, page=page)
     challenge = code_exchange.checked_challenge(code_challenge, code_challenge_method, target)
     allowed = await allow_message(rt, channel=EMAIL, to=address)
     async with rt.read() as db:

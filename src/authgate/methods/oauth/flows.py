@@ -173,7 +173,7 @@ async def take_state(rt: Parts, *, provider: str, state: str | None, browser_coo
     if row is None:
         raise invalid_state()
     hosted = row.data == HOSTED
-    redirect_to = still_allowed(rt, row.redirect_to, page=hosted)
+    redirect_to = still_allowed(rt, row.redirect_to)
     challenge = None if hosted else row.data
     if challenge is not None and redirect_to is None:  # the app's URL left the allow-list meanwhile
         raise invalid_state()

@@ -357,7 +357,9 @@ async def _ask_for_link(
             captcha_token=captcha_token(form),
         )
         email = form.fields.get("email", "")
-        await link_flows.request_link(page.rt, purpose=purpose, email=email, redirect_to=_absolute(page, target))
+        await link_flows.request_link(
+            page.rt, purpose=purpose, email=email, redirect_to=_absolute(page, target), page=True
+        )
     except AuthError as exc:
         errors = errors_of(exc, on_form=frozenset({"email"}))
         return page.render(
