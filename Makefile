@@ -4,7 +4,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
-# pytest-xdist processes: most tests wait on I/O (servers, databases), not the CPU
+# pytest-xdist processes: most tests wait on I/O (servers, databases), not the CPU; an idle one
+# takes work from a busy one (worksteal), so the run does not end on one long queue
 TEST_WORKERS ?= 4
 
 .PHONY: run mail test lint bench docs messages clean
@@ -34,7 +35,7 @@ mail: $(VENV)/.installed .env
 test: $(VENV)/.installed
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/mypy src examples
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests bench examples

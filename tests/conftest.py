@@ -33,10 +33,27 @@ from tests.support.databases import REDIS_URL, PrivateRedis, fresh_pg_database, 
 from tests.support.delivery import MessagingClientFactory, delivery_settings
 from tests.support.mail import Mailbox
 from tests.support.oidc_provider import TestProvider
+from tests.support.paths import ROOT
 from tests.support.skip import skip_or_fail
 from tests.support.sms import SmsReceiver
 from tests.support.social import SocialClientFactory, social_client_factory
 from tests.support.webhooks import FAST_WEBHOOKS, HookClientFactory, WebhookReceiver
+
+# The order the workers take tests in.
+
+REAL_PROCESS_FOLDERS = ("e2e", "browser", "interop")  # every test there starts servers or browsers
+
+
+def starts_processes(item: pytest.Item) -> bool:
+    return item.get_closest_marker("slow") is not None or item.path.relative_to(ROOT).parts[1] in REAL_PROCESS_FOLDERS
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that start real processes first (in their own order): each takes seconds, so the
+    workers start them early and fill the rest of the run with the short ones, instead of
+    ending on a long one. (`make test` spreads them with `--dist worksteal`.)"""
+    items.sort(key=lambda item: not starts_processes(item))
+
 
 # The app under test, on each backend.
 

@@ -29,6 +29,8 @@ def report(_signum, _frame):
     (reports / f"{os.getpid()}.json").write_text(json.dumps(seen))
 signal.signal(signal.SIGUSR1, report)
 from authgate.cli import main
+
+pytestmark = pytest.mark.slow  # real processes
 sys.argv = ["authgate", *sys.argv[2:]]
 main()
 """

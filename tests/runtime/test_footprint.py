@@ -40,6 +40,8 @@ import httpx
 import authgate.app
 from authgate.runtime.root import Runtime
 from authgate.settings import Settings
+
+pytestmark = pytest.mark.slow  # real processes
 app = authgate.app.create_app()
 runtime = Runtime.build(Settings())
 exec(os.environ.get("PROBE_THEN", ""))

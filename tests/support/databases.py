@@ -92,7 +92,7 @@ async def truncate_pg(url: str) -> None:
         async with conn.transaction():
             await conn.execute("SET LOCAL session_replication_role = replica")
             for table in tables:
-                await conn.execute(f'DELETE FROM "{table["tablename"]}"')
+                await conn.execute(f'DELETE FROM "{table["tablename"]}"')  # noqa: S608 (names from pg_tables)
             # Rows the migrations seed go back to how a fresh database has them.
             await conn.execute("DELETE FROM roles WHERE name NOT IN ('user', 'admin')")
             await conn.execute("UPDATE roles SET caps = CASE name WHEN 'admin' THEN '[\"*\"]' ELSE '[]' END")

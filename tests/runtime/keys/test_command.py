@@ -8,9 +8,12 @@ from pathlib import Path
 
 import httpx
 import jwt
+import pytest
 
 from tests.support.http import STRONG_PASSWORD
 from tests.support.server import Server, run_authgate, wait
+
+pytestmark = pytest.mark.slow  # real processes
 
 EDDSA = {"AUTHGATE_JWT_ALGORITHM": "EdDSA"}
 

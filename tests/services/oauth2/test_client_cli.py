@@ -9,12 +9,15 @@ import subprocess
 from pathlib import Path
 
 import httpx
+import pytest
 
 from authgate.errors import AuthError
 from authgate.security.opaque import digest
 from authgate.services.oauth2 import clients
 from tests.support.app import runtime, sql
 from tests.support.server import run_authgate
+
+pytestmark = pytest.mark.slow  # real processes
 
 WEB = "https://billing.example.com/callback"
 
