@@ -17,7 +17,7 @@ from tests.support.http import STRONG_PASSWORD, bearer, register, set_cookies
 from tests.support.mfa import Authenticator
 from tests.support.oidc_provider import TestProvider
 from tests.support.social import SocialClientFactory, callback_from_provider
-from tests.support.ui import ORIGIN, Page, location, open_page, submit
+from tests.support.ui import ORIGIN, Page, location, open_page, sign_in, submit
 
 EMAIL = "ada@example.com"
 
@@ -167,3 +167,19 @@ async def test_an_error_goes_back_to_the_sign_in_page_naming_its_code(
         assert shown.status == 200
         assert message in shown.error_summary()
         assert_no_secret_in_urls(chain)
+
+
+async def test_a_social_sign_in_ends_the_session_the_browser_held(
+    social: SocialClientFactory, op: TestProvider
+) -> None:
+    """As at the sign-in page: the browser's earlier session (another account here) ends."""
+    async with social() as client:
+        await register(client, email="bea@example.com")
+        client.cookies.clear()
+        await sign_in(client, "bea@example.com", STRONG_PASSWORD)
+        held = client.cookies["refreshToken"]
+        op.login_as("ada-1", email=EMAIL, email_verified=True)
+        chain = await through_the_button(client, "/ui/login?prompt=login")  # the form, though signed in
+        assert location(chain[-1]) == f"{ORIGIN}/ui/account"
+        reused = await client.post("/token/refresh", json={"refreshToken": held})
+        assert reused.status_code == 401, reused.text

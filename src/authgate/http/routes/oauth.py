@@ -16,6 +16,8 @@ from fastapi.responses import RedirectResponse
 from authgate.errors import AuthError, ErrorCode
 from authgate.http.abuse import guarded
 from authgate.http.cookies import (
+    ACCESS_COOKIE,
+    REFRESH_COOKIE,
     PendingStep,
     new_csrf_value,
     oauth_browser_cookie,
@@ -36,6 +38,7 @@ from authgate.scope import RequestContext
 from authgate.security.origins import origin_of
 from authgate.security.redirects import MAX_LENGTH as MAX_REDIRECT_CHARS
 from authgate.security.redirects import with_query
+from authgate.services import refresh as refresh_service
 from authgate.settings import Settings
 from authgate.signin.reauth import Reauthentication, require_recent_sign_in
 from authgate.signin.sessions import LoginResult
@@ -119,7 +122,7 @@ async def callback(
             return page("This sign-in did not work", f"<p>{text(exc.detail or exc.title)}</p>", exc.status)
         raise
     if flow.hosted:
-        return await _hosted_callback(rt, flow, code=code, error=error, ctx=ctx)
+        return await _hosted_callback(rt, request, flow, code=code, error=error, ctx=ctx)
     try:
         outcome = await oauth_flows.finish(rt, flow, code=code, error=error, ctx=ctx)
     except AuthError as exc:
@@ -139,12 +142,19 @@ async def callback(
 
 
 async def _hosted_callback(
-    rt: Runtime, flow: oauth_flows.Flow, *, code: str | None, error: str | None, ctx: RequestContext
+    rt: Runtime,
+    request: Request,
+    flow: oauth_flows.Flow,
+    *,
+    code: str | None,
+    error: str | None,
+    ctx: RequestContext,
 ) -> Response:
     """The end of a flow the hosted pages started: signed in, the cookies (the pages' CSRF
     cookie renewed, as at every sign-in) and on to `return_to` (or the account page); a second
     factor due, the `authgate-mfa` cookie and the second-step page; an error, the sign-in page
-    naming its code. Never a token in a URL."""
+    naming its code. Never a token in a URL. A session the browser held before ends, as at a
+    sign-in on the sign-in page (`session.revoked`, `logout`)."""
     origin = origin_of(rt.settings.public_url) or ""
     try:
         outcome = await oauth_flows.finish(rt, flow, code=code, error=error, ctx=ctx)
@@ -161,6 +171,9 @@ async def _hosted_callback(
         target = f"{origin}/ui/account/linked?notice=linked"
         return RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER, headers=NO_STORE)
     assert isinstance(outcome, LoginResult)  # a hosted flow never carries a code challenge
+    await refresh_service.logout(
+        rt, access_token=request.cookies.get(ACCESS_COOKIE), refresh_token=request.cookies.get(REFRESH_COOKIE)
+    )
     target = flow.redirect_to or f"{origin}/ui/account"
     response = RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER, headers=NO_STORE)
     set_auth_cookies(response, rt.settings, access_token=outcome.access_token, refresh_token=outcome.refresh_token)
