@@ -61,8 +61,9 @@ class ErrorCode(StrEnum):
 
 # The HTTP status the API answers each code with: the constructors below take it from here, and
 # the hosted error page, which shows a code on its own, answers with it too. (Two refusals keep
-# their own: a passkey challenge or an address-verification code that is not valid is a 400
-# `invalid_token`; the OAuth 2.0 endpoints give RFC 6749's status where they raise its codes.)
+# their own: a link, a one-time code, an exchange code or a passkey challenge sent in a body that
+# is not valid is a 400 `invalid_token`; the OAuth 2.0 endpoints give RFC 6749's status where
+# they raise its codes.)
 STATUS: dict[ErrorCode, int] = {
     ErrorCode.VALIDATION_FAILED: 400,
     ErrorCode.INVALID_CREDENTIALS: 401,
@@ -144,23 +145,23 @@ class AuthError(Exception):
         return f"{self.code}: {self.detail or self.title}"
 
 
-def _problem(code: ErrorCode, title: str, detail: str | None = None, **fields: Any) -> AuthError:
-    """An error with the status its code always has (`STATUS`)."""
+def problem(code: ErrorCode, title: str, detail: str | None = None, **fields: Any) -> AuthError:
+    """An error with the status its code has everywhere (`STATUS`)."""
     return AuthError(code, STATUS[code], title, detail, **fields)
 
 
 def validation_failed(*errors: FieldError, detail: str = "The request has invalid fields.") -> AuthError:
-    return _problem(ErrorCode.VALIDATION_FAILED, "Validation failed", detail, errors=list(errors))
+    return problem(ErrorCode.VALIDATION_FAILED, "Validation failed", detail, errors=list(errors))
 
 
 def invalid_credentials(detail: str = "Invalid credentials.") -> AuthError:
     """A wrong password or PIN (or sign-in code), wherever it is entered: signing in, or a
     signed-in user confirming the current one. One answer everywhere: 401 `invalid_credentials`."""
-    return _problem(ErrorCode.INVALID_CREDENTIALS, "Invalid credentials", detail)
+    return problem(ErrorCode.INVALID_CREDENTIALS, "Invalid credentials", detail)
 
 
 def invalid_token(detail: str = "The token is missing, malformed or not valid.") -> AuthError:
-    return _problem(
+    return problem(
         ErrorCode.INVALID_TOKEN,
         "Invalid token",
         detail,
@@ -169,7 +170,7 @@ def invalid_token(detail: str = "The token is missing, malformed or not valid.")
 
 
 def token_expired() -> AuthError:
-    return _problem(
+    return problem(
         ErrorCode.TOKEN_EXPIRED,
         "Token expired",
         "The token has expired.",
@@ -180,7 +181,7 @@ def token_expired() -> AuthError:
 def invalid_client() -> AuthError:
     """A service's credential is missing, wrong or revoked (token introspection). The `error`
     member is what OAuth 2.0 clients read (RFC 6749 §5.2)."""
-    return _problem(
+    return problem(
         ErrorCode.INVALID_CLIENT,
         "Invalid client",
         "Client authentication failed: send a valid service credential.",
@@ -199,25 +200,25 @@ def oauth_error(code: ErrorCode, detail: str, status: int = 400, headers: dict[s
 
 
 def conflict(code: ErrorCode, field_name: str, message: str) -> AuthError:
-    return _problem(code, "Conflict", message, errors=[FieldError(field_name, message)])
+    return problem(code, "Conflict", message, errors=[FieldError(field_name, message)])
 
 
 def forbidden(detail: str = "You may not do this.") -> AuthError:
-    return _problem(ErrorCode.FORBIDDEN, "Forbidden", detail)
+    return problem(ErrorCode.FORBIDDEN, "Forbidden", detail)
 
 
 def not_found(detail: str = "Not found.") -> AuthError:
-    return _problem(ErrorCode.NOT_FOUND, "Not found", detail)
+    return problem(ErrorCode.NOT_FOUND, "Not found", detail)
 
 
 def account_disabled() -> AuthError:
     # Same answer as a wrong password would leak less, but a disabled user who typed the right
     # password deserves to know; we only say it after the password was verified.
-    return _problem(ErrorCode.ACCOUNT_DISABLED, "Account disabled", "This account is disabled.")
+    return problem(ErrorCode.ACCOUNT_DISABLED, "Account disabled", "This account is disabled.")
 
 
 def email_not_verified() -> AuthError:
-    return _problem(
+    return problem(
         ErrorCode.EMAIL_NOT_VERIFIED,
         "Email not verified",
         "Verify your email address before signing in.",
@@ -226,7 +227,7 @@ def email_not_verified() -> AuthError:
 
 def mfa_required(mfa_token: str, methods: list[str]) -> AuthError:
     """The first factor was right; `mfaToken` lets `/mfa/verify` finish with a second one."""
-    return _problem(
+    return problem(
         ErrorCode.MFA_REQUIRED,
         "MFA required",
         "Enter a code from your second factor to finish signing in.",
@@ -237,12 +238,12 @@ def mfa_required(mfa_token: str, methods: list[str]) -> AuthError:
 def invalid_mfa_code() -> AuthError:
     """A wrong second-factor code, wherever one is entered: signing in, turning a factor on or
     off, re-authenticating. One answer everywhere: 401 `invalid_mfa_code`."""
-    return _problem(ErrorCode.INVALID_MFA_CODE, "Invalid MFA code", "The code is not correct, or it was already used.")
+    return problem(ErrorCode.INVALID_MFA_CODE, "Invalid MFA code", "The code is not correct, or it was already used.")
 
 
 def reauthentication_required(detail: str = "Sign in again, or confirm with your current password.") -> AuthError:
     """A sensitive change needs a recent sign-in, or proof in the same request."""
-    return _problem(ErrorCode.REAUTHENTICATION_REQUIRED, "Reauthentication required", detail)
+    return problem(ErrorCode.REAUTHENTICATION_REQUIRED, "Reauthentication required", detail)
 
 
 def second_factor_unavailable() -> AuthError:
@@ -263,7 +264,7 @@ def _seconds(value: float) -> str:
 def rate_limited(*, retry_after: float, limit: int) -> AuthError:
     """Over a rate limit: when to come back, and the limit that was reached (RateLimit-*)."""
     wait = _seconds(retry_after)
-    return _problem(
+    return problem(
         ErrorCode.RATE_LIMITED,
         "Too many requests",
         f"Too many requests. Try again in {wait} seconds.",
@@ -279,7 +280,7 @@ def rate_limited(*, retry_after: float, limit: int) -> AuthError:
 def account_locked(retry_after: float) -> AuthError:
     """Too many failed sign-ins for this account (or this identifier, known or not)."""
     wait = _seconds(retry_after)
-    return _problem(
+    return problem(
         ErrorCode.ACCOUNT_LOCKED,
         "Account locked",
         f"Too many failed sign-ins. Try again in {wait} seconds.",
@@ -288,11 +289,11 @@ def account_locked(retry_after: float) -> AuthError:
 
 
 def temporarily_unavailable(detail: str) -> AuthError:
-    return _problem(ErrorCode.TEMPORARILY_UNAVAILABLE, "Temporarily unavailable", detail, headers={"Retry-After": "5"})
+    return problem(ErrorCode.TEMPORARILY_UNAVAILABLE, "Temporarily unavailable", detail, headers={"Retry-After": "5"})
 
 
 def captcha_failed(detail: str = "Solve the CAPTCHA and send its token as captchaToken.") -> AuthError:
-    return _problem(ErrorCode.CAPTCHA_FAILED, "CAPTCHA failed", detail)
+    return problem(ErrorCode.CAPTCHA_FAILED, "CAPTCHA failed", detail)
 
 
 # --- signing in through a provider ------------------------------------------------------------
@@ -300,7 +301,7 @@ def captcha_failed(detail: str = "Solve the CAPTCHA and send its token as captch
 
 def invalid_state() -> AuthError:
     """The callback's `state` is missing, unknown, used, expired, or was started in another browser."""
-    return _problem(
+    return problem(
         ErrorCode.INVALID_STATE,
         "Invalid sign-in state",
         "This sign-in was not started in this browser, was already finished, or has expired. Start again.",
@@ -309,21 +310,21 @@ def invalid_state() -> AuthError:
 
 def oauth_denied(reason: str) -> AuthError:
     """The provider sent the person back without a sign-in (consent denied, say)."""
-    return _problem(ErrorCode.OAUTH_DENIED, "Sign-in not completed", f"The provider did not sign you in ({reason}).")
+    return problem(ErrorCode.OAUTH_DENIED, "Sign-in not completed", f"The provider did not sign you in ({reason}).")
 
 
 def oauth_failed(detail: str) -> AuthError:
     """The provider's answer cannot be used: a refused code, an identity token that does not verify."""
-    return _problem(ErrorCode.OAUTH_FAILED, "Sign-in failed", detail)
+    return problem(ErrorCode.OAUTH_FAILED, "Sign-in failed", detail)
 
 
 def provider_unavailable(detail: str) -> AuthError:
-    return _problem(ErrorCode.PROVIDER_UNAVAILABLE, "Provider unavailable", detail)
+    return problem(ErrorCode.PROVIDER_UNAVAILABLE, "Provider unavailable", detail)
 
 
 def identity_not_linked() -> AuthError:
     """An account has this email, but the identity is not linked to it: never taken over on it."""
-    return _problem(
+    return problem(
         ErrorCode.IDENTITY_NOT_LINKED,
         "Account exists",
         "An account with this email address exists. Sign in to it another way, then link this provider.",
@@ -331,11 +332,11 @@ def identity_not_linked() -> AuthError:
 
 
 def identity_taken(detail: str) -> AuthError:
-    return _problem(ErrorCode.IDENTITY_TAKEN, "Already linked", detail)
+    return problem(ErrorCode.IDENTITY_TAKEN, "Already linked", detail)
 
 
 def last_sign_in_method() -> AuthError:
-    return _problem(
+    return problem(
         ErrorCode.LAST_SIGN_IN_METHOD,
         "Last way to sign in",
         "This is the only way to sign in to this account. Set a password (password/forgot) or link "

@@ -8,7 +8,7 @@ from typing import Any
 
 from authgate.core.parts import Parts
 from authgate.core.principal import Principal
-from authgate.errors import AuthError, ErrorCode, FieldError, last_sign_in_method, not_found, validation_failed
+from authgate.errors import AuthError, ErrorCode, FieldError, last_sign_in_method, not_found, problem, validation_failed
 from authgate.methods.passkey import ceremony, challenges
 from authgate.methods.passkey.signin import PasskeyOptions, descriptors, relying_party
 from authgate.scope import RequestContext
@@ -84,7 +84,7 @@ async def register(
         if await user_repo.lock(tx.db, user_id=principal.user_id) is None:
             raise not_found("No such user.")
         if await passkey_repo.count(tx.db, user_id=principal.user_id) >= LIMIT:
-            raise AuthError(ErrorCode.PASSKEY_LIMIT, 409, "Too many passkeys", f"An account may have {LIMIT} passkeys.")
+            raise problem(ErrorCode.PASSKEY_LIMIT, "Too many passkeys", f"An account may have {LIMIT} passkeys.")
         try:
             await passkey_repo.add(tx.db, passkey=passkey)
         except passkey_repo.PasskeyExists:
@@ -102,7 +102,7 @@ async def register(
 
 
 def _exists() -> AuthError:
-    return AuthError(ErrorCode.PASSKEY_EXISTS, 409, "Passkey exists", "This passkey is registered already.")
+    return problem(ErrorCode.PASSKEY_EXISTS, "Passkey exists", "This passkey is registered already.")
 
 
 async def list_passkeys(rt: Parts, *, user_id: str) -> list[Passkey]:

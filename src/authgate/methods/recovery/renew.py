@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from authgate.abuse.lockout import account
 from authgate.core.parts import Parts
-from authgate.errors import AuthError, ErrorCode
+from authgate.errors import ErrorCode, problem
 from authgate.methods.second_factors import AUTHENTICATOR_FACTORS
 from authgate.methods.totp.factor import TOTP
 from authgate.scope import RequestContext
@@ -25,7 +25,7 @@ async def renew_recovery_codes(rt: Parts, *, user: User, code: str, ctx: Request
     async with rt.read() as db:
         enabled = await TOTP.enrolled(db, user)
     if enabled is None:
-        raise AuthError(ErrorCode.CONFLICT, 409, "Conflict", "No authenticator app is enabled.")
+        raise problem(ErrorCode.CONFLICT, "Conflict", "No authenticator app is enabled.")
     codes = recovery_codes.new_codes()
     digests = [recovery_codes.code_digest(user.id, c) for c in codes]
     async with gate.counting(rt, ctx, subject=account(user.id)):

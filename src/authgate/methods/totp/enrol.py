@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from authgate.abuse.lockout import account
 from authgate.core.parts import Parts
 from authgate.core.principal import Principal
-from authgate.errors import AuthError, ErrorCode, FieldError, WrongSecret, invalid_mfa_code, validation_failed
+from authgate.errors import AuthError, ErrorCode, FieldError, WrongSecret, invalid_mfa_code, problem, validation_failed
 from authgate.methods.second_factors import AUTHENTICATOR_FACTORS, sync_mfa_flag
 from authgate.methods.totp.factor import TOTP
 from authgate.scope import RequestContext
@@ -30,9 +30,8 @@ class TotpSetup:
 
 
 def _already_enabled() -> AuthError:
-    return AuthError(
+    return problem(
         ErrorCode.CONFLICT,
-        409,
         "Conflict",
         "An authenticator app is already enabled; disable it before setting up a new one.",
     )
@@ -101,7 +100,7 @@ async def disable_totp(rt: Parts, *, user: User, code: str, ctx: RequestContext)
     async with rt.read() as db:
         enabled = await TOTP.enrolled(db, user)
     if enabled is None:
-        raise AuthError(ErrorCode.CONFLICT, 409, "Conflict", "No authenticator app is enabled.")
+        raise problem(ErrorCode.CONFLICT, "Conflict", "No authenticator app is enabled.")
     async with gate.counting(rt, ctx, subject=account(user.id)):
         step = await gate.second_step(rt, user_id=user.id, code=code, only=AUTHENTICATOR_FACTORS)
         async with rt.uow() as tx:

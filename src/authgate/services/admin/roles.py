@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from authgate.core.parts import Parts
-from authgate.errors import AuthError, ErrorCode, FieldError, conflict, forbidden, not_found, validation_failed
+from authgate.errors import AuthError, ErrorCode, FieldError, conflict, forbidden, not_found, problem, validation_failed
 from authgate.security.capabilities import (
     ALL,
     BUILTIN_ROLES,
@@ -119,6 +119,4 @@ async def delete_role(rt: Parts, *, caller_caps: list[str], name: str) -> None:
 
 
 def role_in_use() -> AuthError:
-    return AuthError(
-        ErrorCode.ROLE_IN_USE, 409, "Role in use", "Users still hold this role: give them another role first."
-    )
+    return problem(ErrorCode.ROLE_IN_USE, "Role in use", "Users still hold this role: give them another role first.")

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from authgate.abuse.lockout import account
 from authgate.core.parts import Parts
 from authgate.core.principal import Principal
-from authgate.errors import AuthError, ErrorCode, FieldError, forbidden, not_found, validation_failed
+from authgate.errors import ErrorCode, FieldError, forbidden, not_found, problem, validation_failed
 from authgate.methods import second_factors as mfa
 from authgate.methods.link import flows as link_flows
 from authgate.scope import RequestContext
@@ -385,7 +385,7 @@ async def send_password_reset(rt: Parts, *, caller: Principal, user_id: str) -> 
     target = await _find(rt, user_id)
     _may_act_on(rt, caller, target)
     if target.disabled:
-        raise AuthError(ErrorCode.CONFLICT, 409, "Conflict", "The account is disabled: enable it before a reset.")
+        raise problem(ErrorCode.CONFLICT, "Conflict", "The account is disabled: enable it before a reset.")
 
     async def record(tx: UnitOfWork, user: User | None) -> None:
         if user is None or user.id != user_id:  # deleted, disabled or given another address meanwhile

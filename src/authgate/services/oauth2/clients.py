@@ -33,7 +33,16 @@ from enum import Enum
 from typing import TYPE_CHECKING, Protocol
 
 from authgate.core.parts import Parts
-from authgate.errors import AuthError, ErrorCode, FieldError, forbidden, invalid_client, not_found, validation_failed
+from authgate.errors import (
+    AuthError,
+    ErrorCode,
+    FieldError,
+    forbidden,
+    invalid_client,
+    not_found,
+    problem,
+    validation_failed,
+)
 from authgate.security.capabilities import ALL
 from authgate.security.oauth2 import (
     DEFAULT_APP_SCOPES,
@@ -304,7 +313,7 @@ def _missing(kind: str | None) -> AuthError:
 
 
 def _revoked() -> AuthError:
-    return AuthError(ErrorCode.CONFLICT, 409, "Conflict", "The client is revoked.")
+    return problem(ErrorCode.CONFLICT, "Conflict", "The client is revoked.")
 
 
 # --- managing clients ----------------------------------------------------------------------------
@@ -439,9 +448,7 @@ async def rotate_secret(rt: Parts, *, client_id: str) -> tuple[OAuthClient, str]
         if client is None:
             raise _missing(None)
         if client.kind == PUBLIC:
-            raise AuthError(
-                ErrorCode.CONFLICT, 409, "Conflict", "A public client has no secret: it proves itself with PKCE."
-            )
+            raise problem(ErrorCode.CONFLICT, "Conflict", "A public client has no secret: it proves itself with PKCE.")
         if client.revoked_at is not None:
             raise _revoked()
         secret = new_secret(client.kind)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from authgate.errors import AuthError, ErrorCode, FieldError, forbidden, invalid_token, validation_failed
+from authgate.errors import AuthError, ErrorCode, FieldError, forbidden, invalid_token, problem, validation_failed
 from authgate.http.abuse import limit
 from authgate.http.cookies import MFA_COOKIE, pending_step
 from authgate.http.forms import FORM_TYPE
@@ -50,7 +50,7 @@ async def options(request: Request, page: PageDep) -> Response:
     try:
         fields = await read_form(request)
     except NotAForm:
-        wrong = AuthError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, 415, "Unsupported media type", f"Send {FORM_TYPE}.")
+        wrong = problem(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Unsupported media type", f"Send {FORM_TYPE}.")
         return page.finish(from_auth_error(wrong))
     except BadForm:
         fields = {}
