@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -321,18 +321,28 @@ async def disable_form(page: AccountPage) -> Response:
     return _disable_page(page)
 
 
-@router.post("/ui/account/mfa/disable")
-async def disable(form: AccountForm) -> Response:
-    page = form.page
+async def _turn_off(
+    form: Form, turn_off: Callable[[str], Awaitable[None]], shown: Callable[..., Response], notice: str
+) -> Response:
+    """A factor turned off by the `code` its form asks (the proof), back to the factors with
+    `notice`; refused, the form (`shown`) again with the API's status."""
     try:
         code = form.get("code")
         if code is None:
             raise validation_failed(FieldError("code", N_("Enter the code.")))
-        await totp_enrol.disable_totp(page.rt, user=form.viewer.user, code=code, ctx=page.ctx)
+        await turn_off(code)
     except AuthError as exc:
         errors = errors_of(exc, on_form=frozenset({"code"}))
-        return _disable_page(page, status=errors.status, errors=errors)
-    return page.redirect("/ui/account/mfa", notice="mfa_disabled")
+        return shown(form.page, status=errors.status, errors=errors)
+    return form.page.redirect("/ui/account/mfa", notice=notice)
+
+
+@router.post("/ui/account/mfa/disable")
+async def disable(form: AccountForm) -> Response:
+    rt, user, ctx = form.page.rt, form.viewer.user, form.page.ctx
+    return await _turn_off(
+        form, lambda code: totp_enrol.disable_totp(rt, user=user, code=code, ctx=ctx), _disable_page, "mfa_disabled"
+    )
 
 
 # --- one-time codes by email or SMS as the second factor ----------------------------------------------
@@ -451,16 +461,13 @@ async def code_factor_disable_send(form: AccountForm) -> Response:
 @router.post(CODE_FACTOR_OFF)
 async def code_factor_disable(form: AccountForm) -> Response:
     """`POST /otp/remove`: a code of any second factor that is on is the proof."""
-    page = form.page
-    try:
-        code = form.get("code")
-        if code is None:
-            raise validation_failed(FieldError("code", N_("Enter the code.")))
-        await code_enrol.remove_code_factor(page.rt, user=form.viewer.user, code=code, ctx=page.ctx)
-    except AuthError as exc:
-        errors = errors_of(exc, on_form=frozenset({"code"}))
-        return _code_off_page(page, status=errors.status, errors=errors)
-    return page.redirect("/ui/account/mfa", notice="code_factor_off")
+    rt, user, ctx = form.page.rt, form.viewer.user, form.page.ctx
+    return await _turn_off(
+        form,
+        lambda code: code_enrol.remove_code_factor(rt, user=user, code=code, ctx=ctx),
+        _code_off_page,
+        "code_factor_off",
+    )
 
 
 # --- passkeys ----------------------------------------------------------------------------------------------
