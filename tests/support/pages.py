@@ -340,9 +340,25 @@ probe.style.setProperty("color", getComputedStyle(document.documentElement).getP
 document.body.append(probe);
 const primary = getComputedStyle(probe).color;
 probe.remove();
-window.__tabStops = { stops, primary };
+window.__tabStops = { stops, primary, before: document.activeElement };
 if (stops.length) stops[0].focus();
 return stops.length;
+"""
+
+# After the walk, the focus goes back where the page had it (an autofocus field, the error
+# summary), or, when nothing had it, to the start of the document, so that the walk's own
+# steps after the check find the page as it loaded.
+FOCUS_BACK = r"""
+const { before } = window.__tabStops;
+if (before && before !== document.body && before !== document.documentElement) {
+  before.focus();
+} else {
+  document.activeElement.blur();
+  document.body.setAttribute("tabindex", "-1");
+  document.body.focus();
+  document.body.blur();
+  document.body.removeAttribute("tabindex");
+}
 """
 
 # Where the focus is after a Tab: its place among the stops (-1: elsewhere), and whether it is
@@ -370,7 +386,7 @@ return { index: stops.indexOf(el), name: describe(el), problems };
 def keyboard_problems(driver: webdriver.Chrome) -> list[str]:
     """Tab from the first control to the last, as a person at the keyboard: each Tab must land on
     the next control in document order, shown with the theme's focus outline. The page is not
-    changed (Tab only moves the focus)."""
+    changed (Tab only moves the focus, and it goes back where it was)."""
     count = int(driver.execute_script(TAB_STOPS))
     problems = []
     for expected in range(1, count):
@@ -383,6 +399,7 @@ def keyboard_problems(driver: webdriver.Chrome) -> list[str]:
             problems.append(f"Tab #{expected} reached {seen['name']}, not control #{expected} in document order")
             break
         problems += seen["problems"]
+    driver.execute_script(FOCUS_BACK)
     return problems
 
 

@@ -32,7 +32,8 @@ BROKEN = """<!doctype html>
 """
 
 KEPT = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sign in · {PRODUCT}</title></head>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in · {PRODUCT}</title>
+<link rel="stylesheet" href="/kept.css"></head>
 <body>
 <a href="#main">Skip to content</a>
 <header><a href="/">{PRODUCT}</a></header>
@@ -50,6 +51,10 @@ KEPT = f"""<!doctype html>
 </body></html>
 """
 
+KEPT_CSS = """:root { --authgate-primary: #1a56db; }
+:focus-visible { outline: 3px solid var(--authgate-primary); }
+"""
+
 PAGES: dict[str, tuple[str, dict[str, str]]] = {
     "/broken": (BROKEN, {}),
     "/inline-script": (
@@ -57,11 +62,26 @@ PAGES: dict[str, tuple[str, dict[str, str]]] = {
         {**HEADERS, "Content-Security-Policy": CSP},
     ),
     "/kept": (KEPT, {**HEADERS, "Content-Security-Policy": CSP}),
+    "/unstyled": (
+        KEPT.replace('<link rel="stylesheet" href="/kept.css">', ""),
+        {**HEADERS, "Content-Security-Policy": CSP},
+    ),
+    "/grey-outline": (
+        KEPT.replace("/kept.css", "/grey.css"),
+        {**HEADERS, "Content-Security-Policy": CSP},
+    ),
 }
+STYLES = {"/kept.css": KEPT_CSS, "/grey.css": KEPT_CSS.replace("var(--authgate-primary)", "#888")}
 
 
 class Pages(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
+        if self.path in STYLES:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/css")
+            self.end_headers()
+            self.wfile.write(STYLES[self.path].encode())
+            return
         body, headers = PAGES.get(self.path, ("", {}))
         self.send_response(200 if body else 404)
         self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -121,12 +141,23 @@ def test_a_page_that_breaks_the_rules_is_reported_rule_by_rule(
         '<th>Head</th> without scope="col"',
         "axe critical label: Form elements must have labels",
         "axe serious html-has-lang",
+        'Tab #1 reached <input id="email" name="mail">, not control #1 in document order',  # the tabindex="3" div
     ):
         assert expected in found, f"{expected!r} not in:\n{found}"
 
     chromium.get(f"{origin}/inline-script")  # the policy refuses it: the console says so
     found = problems(check, chromium, "inline-script")
     assert "console SEVERE" in found and "Content Security Policy" in found, found
+
+    chromium.get(f"{origin}/unstyled")  # the browser's own thin focus ring is not the theme's outline
+    found = problems(check, chromium, "unstyled")
+    assert '<input id="email" name="email">: no focus outline of 2 px or more' in found, found
+    chromium.get(f"{origin}/grey-outline")
+    found = problems(check, chromium, "grey-outline")
+    assert (
+        '<input id="email" name="email">: its focus outline is rgb(136, 136, 136), not the primary colour rgb(26, 86, 219)'
+        in found
+    ), found
 
     chromium.get(f"{origin}/kept")
     check(chromium, "kept")
