@@ -107,3 +107,31 @@ async def test_the_password_policys_refusal_reads_in_the_pages_language(make_cli
         assert "at least" not in refused.text
         api = await client.post("/api/auth/register", json={"email": ADA, "password": "Ab1"})
         assert "Password must be at least 8 characters." in api.text  # the API's words stay as they were
+
+
+async def test_the_services_field_errors_read_in_the_pages_language(make_client: ClientFactory) -> None:
+    """A service's own refusals (a body's schema, the profile rules, an address that is no
+    address) are catalogue messages: a German page shows them in German, values put back."""
+    async with make_client(ui_locales="en,de") as client:
+        await register(client, email=ADA)
+        client.cookies.clear()
+        await sign_in(client, ADA, STRONG_PASSWORD, page="/ui/login?lang=de")
+        details = await submit(client, "/ui/account", {"name": "Ada\x07"})
+        assert details.status_code == 400 and lang_of(details) == "de"
+        assert field_error(details.text, "name") == "Steuerzeichen sind nicht erlaubt."
+        assert "Control characters" not in details.text
+        details = await submit(client, "/ui/account", {"name": "Ada", "username": "no spaces"})
+        assert (field_error(details.text, "username") or "").startswith("Der Benutzername muss aus 1 bis 64")
+        password = await submit(client, "/ui/account/password", {"currentPassword": "", "password": "Newer-Horse-42"})
+        assert password.status_code == 400
+        assert field_error(password.text, "currentPassword") == (
+            "Um ein neues Passwort festzulegen, ist das aktuelle Passwort erforderlich."
+        )
+        client.cookies.clear()
+        refused = await submit(
+            client, "/ui/register", {"email": "ada@", "password": STRONG_PASSWORD}, page="/ui/register?lang=de"
+        )
+        assert refused.status_code == 400 and lang_of(refused) == "de"
+        assert (field_error(refused.text, "email") or "").startswith("Keine gültige E-Mail-Adresse: ")
+        api = await client.post("/api/auth/register", json={"email": "ada@", "password": STRONG_PASSWORD})
+        assert "Not a valid email address: " in api.text  # the API's words stay as they were

@@ -7,6 +7,8 @@ import unicodedata
 
 from email_validator import EmailNotValidError, validate_email
 
+from authgate.errors import said
+
 USERNAME_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,62}[A-Za-z0-9])?$")
 PHONE_RE = re.compile(r"^\+[1-9][0-9]{6,14}$")  # E.164
 KEY_MAX = 254  # the email_key column; a folded key can be longer than the address it came from
@@ -14,17 +16,18 @@ KEY_MAX = 254  # the email_key column; a folded key can be longer than the addre
 
 def normalize_email(raw: str) -> str:
     """Trim, NFKC, check syntax, lower-case the domain; the address and its key must fit the
-    columns they are stored in. Raises ValueError with a user-facing message."""
+    columns they are stored in. Raises ValueError with a user-facing message (a `said()`, which
+    a page translates: take it as `exc.args[0]`, since `str(exc)` keeps only the English)."""
     candidate = unicodedata.normalize("NFKC", raw.strip())
     if len(candidate) > KEY_MAX:
-        raise ValueError("Email address is too long.")
+        raise ValueError(said("Email address is too long."))
     try:
         checked = validate_email(candidate, check_deliverability=False)
     except EmailNotValidError as exc:
-        raise ValueError(f"Not a valid email address: {exc}") from None
+        raise ValueError(said("Not a valid email address: %(reason)s", reason=str(exc))) from None
     email = f"{checked.local_part}@{checked.domain.lower()}"
     if len(email) > KEY_MAX or len(email_key(email)) > KEY_MAX:
-        raise ValueError("Email address is too long.")
+        raise ValueError(said("Email address is too long."))
     return email
 
 
@@ -43,7 +46,7 @@ def normalize_username(raw: str) -> str:
     value = raw.strip()
     if not USERNAME_RE.match(value):
         raise ValueError(
-            "Username must be 1-64 letters, digits, '.', '_' or '-', starting and ending with a letter or digit."
+            said("Username must be 1-64 letters, digits, '.', '_' or '-', starting and ending with a letter or digit.")
         )
     return value
 
@@ -55,5 +58,5 @@ def username_key(username: str) -> str:
 def normalize_phone(raw: str) -> str:
     value = re.sub(r"[\s()-]", "", raw)
     if not PHONE_RE.match(value):
-        raise ValueError("Phone must be in international format, e.g. +14155550100.")
+        raise ValueError(said("Phone must be in international format, e.g. +14155550100."))
     return value

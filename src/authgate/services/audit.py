@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from authgate.core.parts import Parts
-from authgate.errors import FieldError, validation_failed
+from authgate.errors import FieldError, said, validation_failed
 from authgate.security.text import has_control_characters
 from authgate.services.pagination import decode_cursor, encode_cursor
 from authgate.storage import audit_chain
@@ -48,7 +48,7 @@ async def entries(rt: Parts, query: AuditQuery) -> AuditPage:
         if value is not None and has_control_characters(value):
             errors.append(FieldError(field, "Control characters are not allowed."))
     if len(types) > TYPES_MAX:
-        errors.append(FieldError("type", f"At most {TYPES_MAX} types."))
+        errors.append(FieldError("type", said("At most %(maximum)s types.", maximum=TYPES_MAX)))
     if errors:
         raise validation_failed(*errors)
     before = int(decode_cursor(query.cursor, int)[0]) if query.cursor else None

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from authgate.core.parts import Parts
-from authgate.errors import ErrorCode, FieldError, conflict, validation_failed
+from authgate.errors import ErrorCode, FieldError, conflict, said, validation_failed
 from authgate.security.identifiers import (
     email_key,
     normalize_email,
@@ -42,7 +42,7 @@ def check(errors: list[FieldError], field: str, fn: object, raw: str) -> str | N
     try:
         return fn(raw)  # type: ignore[operator, no-any-return]
     except ValueError as exc:
-        errors.append(FieldError(field, str(exc)))
+        errors.append(FieldError(field, exc.args[0]))  # a said() (security/identifiers.py)
         return None
 
 
@@ -51,7 +51,7 @@ def check_name(errors: list[FieldError], name: str | None) -> str | None:
         return None
     name = name.strip()
     if len(name) > NAME_MAX:
-        errors.append(FieldError("name", f"Name must be at most {NAME_MAX} characters."))
+        errors.append(FieldError("name", said("Name must be at most %(maximum)s characters.", maximum=NAME_MAX)))
     return name or None
 
 

@@ -1,6 +1,8 @@
 """The pages' message catalogue: every string of the templates (`_()`, `{% trans %}`) and of the
-Python that marks them (`N_()`, and the services' `said()` the pages show), extracted with Babel
-into `templates/locales/authgate.pot`.
+Python that marks them (`N_()`, `said()`), extracted with Babel into
+`templates/locales/authgate.pot`. A page also shows the messages a service refuses a form with:
+a `FieldError`'s message (also one given to `conflict()`, or by a body's schema as a
+`PydanticCustomError`) is extracted where it is a literal; one with values is a `said()`.
 
 `python -m authgate.ui.catalogue` writes the template and merges it into each shipped catalogue
 (new messages come in empty, gone ones are marked obsolete); `make messages` runs it. A test
@@ -23,10 +25,29 @@ TEMPLATE = SHIPPED / "locales" / f"{DOMAIN}.pot"
 METHODS = [
     ("templates/ui/**.html", "jinja2"),
     ("ui/**.py", "python"),
-    ("security/passwords.py", "python"),  # the password policy's refusals, `said("…")`
+    # the services' refusals a page shows (forms.errors_of); these few refuse only API calls
+    ("services/webhooks.py", "ignore"),
+    ("services/oauth2/clients.py", "ignore"),
+    ("services/admin/roles.py", "ignore"),
+    ("services/admin/import*.py", "ignore"),
+    ("security/text.py", "ignore"),
+    ("services/**.py", "python"),
+    ("signin/**.py", "python"),
+    ("methods/**.py", "python"),
+    ("security/**.py", "python"),
+    ("http/schemas/**.py", "python"),
 ]
 OPTIONS = {"templates/ui/**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "false"}}
-KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "said": None}
+KEYWORDS = {
+    "_": None,
+    "gettext": None,
+    "ngettext": (1, 2),
+    "N_": None,
+    "said": None,
+    "FieldError": (2,),
+    "conflict": (3,),
+    "PydanticCustomError": (2,),
+}
 
 
 HEADER = "# Messages of authgate's hosted pages (docs/hosted-pages.md#languages)."

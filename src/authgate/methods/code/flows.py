@@ -27,6 +27,7 @@ from authgate.errors import (
     WrongSecret,
     invalid_credentials,
     invalid_mfa_code,
+    said,
     validation_failed,
 )
 from authgate.methods.code.factor import CODE
@@ -79,7 +80,7 @@ def destination_of(channel: str, *, phone: str | None, email: str | None) -> str
     try:
         return normalize_phone(raw) if channel == SMS else normalize_email(raw)
     except ValueError as exc:
-        raise validation_failed(FieldError(_field(channel), str(exc))) from None
+        raise validation_failed(FieldError(_field(channel), exc.args[0])) from None  # a said()
 
 
 def stored_address(channel: str, destination: str) -> str:
@@ -94,7 +95,12 @@ def own_destination(channel: str, caller: User, given: str | None) -> str:
     if own is None:
         raise validation_failed(FieldError(field, "Your account has no phone number."))
     if given is not None and stored_address(channel, given) != stored_address(channel, own):
-        raise validation_failed(FieldError(field, f"Codes can only be sent to your own {field}."))
+        own_only = (
+            said("Codes can only be sent to your own phone.")
+            if field == "phone"
+            else said("Codes can only be sent to your own email.")
+        )
+        raise validation_failed(FieldError(field, own_only))
     return own
 
 

@@ -158,7 +158,7 @@ def _address(raw: str) -> str:
     try:
         return normalize_email(raw)
     except ValueError as exc:
-        raise validation_failed(FieldError("email", str(exc))) from None
+        raise validation_failed(FieldError("email", exc.args[0])) from None  # a said()
 
 
 async def request_link(

@@ -24,7 +24,7 @@ from datetime import UTC, datetime, timedelta
 from authgate.abuse.lockout import account
 from authgate.core.parts import Parts
 from authgate.core.principal import Principal
-from authgate.errors import ErrorCode, FieldError, forbidden, not_found, problem, validation_failed
+from authgate.errors import ErrorCode, FieldError, forbidden, not_found, problem, said, validation_failed
 from authgate.methods import second_factors as mfa
 from authgate.methods.link import flows as link_flows
 from authgate.scope import RequestContext
@@ -101,7 +101,7 @@ async def _role_to_give(tx: UnitOfWork, caller_caps: list[str], role: str) -> No
     found = await role_repo.hold(tx.db, name=role)
     if found is None:
         known = ", ".join(r.name for r in await role_repo.all_roles(tx.db))
-        raise validation_failed(FieldError("role", f"Unknown role; known: {known}."))
+        raise validation_failed(FieldError("role", said("Unknown role; known: %(known)s.", known=known)))
     if not grants(caller_caps, decode_caps(found.caps)):
         raise forbidden("You cannot give a role with capabilities you do not hold yourself.")
 
@@ -150,7 +150,7 @@ async def list_users(
     ]
     if password_scheme is not None and password_scheme != NO_PASSWORD and password_scheme not in SCHEMES:
         known = ", ".join([*SCHEMES, NO_PASSWORD])
-        errors.append(FieldError("passwordScheme", f"Unknown scheme; known: {known}."))
+        errors.append(FieldError("passwordScheme", said("Unknown scheme; known: %(known)s.", known=known)))
     if errors:
         raise validation_failed(*errors)
     after = decode_time_cursor(cursor) if cursor else None

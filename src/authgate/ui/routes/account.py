@@ -17,7 +17,7 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, ValidationError
 
 from authgate.delivery.base import EMAIL, SMS
-from authgate.errors import AuthError, ErrorCode, FieldError, validation_failed
+from authgate.errors import AuthError, ErrorCode, FieldError, said, validation_failed
 from authgate.http.abuse import limit
 from authgate.http.routes.oauth import bind_browser, browser
 from authgate.http.routes.users import changes
@@ -85,6 +85,9 @@ def checked(model: type[BaseModel], fields: Mapping[str, str]) -> Any:
         found: dict[str, str] = {}
         for error in exc.errors():
             name = ".".join(str(part) for part in error.get("loc", ())) or "form"
+            if error.get("type") == "string_too_long":  # Pydantic's words, as a message the pages translate
+                maximum = error.get("ctx", {}).get("max_length")
+                found.setdefault(name, said("String should have at most %(max_length)s characters", max_length=maximum))
             found.setdefault(name, str(error.get("msg", "Invalid value.")))
         raise validation_failed(*(FieldError(name, message) for name, message in found.items())) from None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from authgate.errors import AuthError, ErrorCode, FieldError, forbidden, invalid_token, problem, validation_failed
+from authgate.errors import AuthError, ErrorCode, FieldError, forbidden, invalid_token, problem, said, validation_failed
 from authgate.http.abuse import limit
 from authgate.http.cookies import MFA_COOKIE, pending_step
 from authgate.http.forms import FORM_TYPE
@@ -59,7 +59,7 @@ async def options(request: Request, page: PageDep) -> Response:
             raise forbidden("This form has expired. Reload the page and try again.")
         purpose = fields.get("purpose", "")
         if purpose not in PURPOSES:
-            raise validation_failed(FieldError("purpose", f"One of {', '.join(PURPOSES)}."))
+            raise validation_failed(FieldError("purpose", said("One of %(purposes)s.", purposes=", ".join(PURPOSES))))
         started = await _started(page, purpose)
     except AuthError as exc:
         return page.finish(from_auth_error(exc))
