@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 from urllib.parse import urldefrag, urlsplit
@@ -31,15 +32,17 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import WebDriverWait
 
+from authgate.delivery.templates import SUBJECTS
 from authgate.security.origins import origin_of
 from authgate.ui.templating import SHIPPED
 from tests.support.browser import started
 from tests.support.http import STRONG_PASSWORD
-from tests.support.mail import Mailbox, link_in
+from tests.support.mail import Mailbox, link_in, mail_code
 from tests.support.npm import npm_ci
 from tests.support.paths import ROOT
 from tests.support.server import PATIENCE, free_port, run_authgate, server_env, wait_healthy
 
+CODE_SUBJECT = SUBJECTS["otp_code"]
 PRODUCT = "Acme ID"  # AUTHGATE_UI_PRODUCT_NAME: every title must end with it
 APP_ORIGIN = "http://app.example.test:8443"  # on the redirect allow-list: a form-action source
 NPM_FOLDER = ROOT / "tests" / "browser"
@@ -103,12 +106,19 @@ class HostedStack:
 
     def mail(self, address: str, path: str, count: int = 1) -> str:
         """The link to `path` in the `count`-th message to `address` that has one."""
+        return link_in(self._nth(address, lambda m: path in m.as_string(), count, f"a link to {path}"), path)
+
+    def code(self, address: str, count: int = 1) -> str:
+        """The one-time code in the `count`-th message to `address` that carries one."""
+        return mail_code(self._nth(address, lambda m: m["Subject"] == CODE_SUBJECT, count, "a code"))
+
+    def _nth(self, address: str, wanted: Callable[[EmailMessage], bool], count: int, what: str) -> EmailMessage:
         deadline = time.monotonic() + PATIENCE
         while True:
-            found = [m for m in self.mailbox.to(address) if path in m.as_string()]
+            found = [m for m in self.mailbox.to(address) if wanted(m)]
             if len(found) >= count:
-                return link_in(found[count - 1], path)
-            assert time.monotonic() < deadline, f"no message #{count} to {address} with a link to {path}"
+                return found[count - 1]
+            assert time.monotonic() < deadline, f"no message #{count} to {address} with {what}"
             time.sleep(0.05)
 
     # Accounts made through the API, for walks that are not about registering.

@@ -345,3 +345,28 @@ def test_new_recovery_codes(stack: HostedStack, chromium: webdriver.Chrome, chec
     chromium.get(stack.url("/ui/account/mfa/recovery-codes"))
     check(chromium, "codes-left-after")
     assert chromium.find_element(By.ID, "codes-left").text == f"You have {len(second)} recovery codes left."
+
+
+def test_codes_by_email_turned_on_and_off(stack: HostedStack, chromium: webdriver.Chrome, check: PageCheck) -> None:
+    email = stack.account()
+    sign_in(chromium, stack, email)
+    chromium.get(stack.url("/ui/account/mfa"))
+    chromium.find_element(By.ID, "factor-code").find_element(By.LINK_TEXT, "Set up").click()
+    wait_for_path(chromium, "/ui/account/mfa/code")
+    check(chromium, "codes-where")
+    press(chromium, "Send a code", "/ui/account/mfa/code")
+    check(chromium, "codes-enter")
+    assert notice(chromium) == "A code is on its way."
+    fill(chromium, code=stack.code(email, 1))
+    press(chromium, "Turn on", "/ui/account/mfa")
+    check(chromium, "codes-on")
+    assert chromium.find_element(By.ID, "factor-code").text.startswith("One-time code by email or SMS On, by email")
+
+    chromium.find_element(By.ID, "factor-code").find_element(By.LINK_TEXT, "Turn off").click()
+    wait_for_path(chromium, "/ui/account/mfa/code/disable")
+    check(chromium, "codes-off")
+    press(chromium, "Send me a code", "/ui/account/mfa/code/disable")
+    fill(chromium, code=stack.code(email, 2))
+    press(chromium, "Turn off", "/ui/account/mfa")
+    check(chromium, "codes-turned-off")
+    assert notice(chromium) == "Codes by email or SMS have been turned off."
