@@ -18,6 +18,8 @@ import pytest
 
 from tests.support.server import free_port, server_env, wait, wait_healthy
 
+pytestmark = pytest.mark.slow  # real processes
+
 # `authgate serve` with a SIGUSR1 handler (forked workers keep it) that writes what the
 # collector sees in this process to <reports>/<pid>.json.
 SERVE = """
@@ -29,8 +31,6 @@ def report(_signum, _frame):
     (reports / f"{os.getpid()}.json").write_text(json.dumps(seen))
 signal.signal(signal.SIGUSR1, report)
 from authgate.cli import main
-
-pytestmark = pytest.mark.slow  # real processes
 sys.argv = ["authgate", *sys.argv[2:]]
 main()
 """

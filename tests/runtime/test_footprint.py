@@ -15,6 +15,8 @@ import pytest
 
 from tests.support.app import TEST_SECRET
 
+pytestmark = pytest.mark.slow  # real processes
+
 # Libraries a feature needs, loaded only once it is configured or first used.
 OPTIONAL = (
     "redis",
@@ -40,8 +42,6 @@ import httpx
 import authgate.app
 from authgate.runtime.root import Runtime
 from authgate.settings import Settings
-
-pytestmark = pytest.mark.slow  # real processes
 app = authgate.app.create_app()
 runtime = Runtime.build(Settings())
 exec(os.environ.get("PROBE_THEN", ""))
