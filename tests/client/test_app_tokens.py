@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import jwt
@@ -166,35 +167,36 @@ async def test_the_audience_is_the_apps_own_when_it_names_one(authgate_stub: Aut
 @pytest.mark.parametrize(
     ("what", "typ", "claims", "code"),
     [
-        ("another app's audience", APP_TYP, app_access_claims(aud="app-other"), "invalid_token"),
-        ("authgate's own audience", APP_TYP, app_access_claims(aud="authgate"), "invalid_token"),
-        ("no audience", APP_TYP, without(app_access_claims(), "aud"), "invalid_token"),
-        ("another issuer", APP_TYP, app_access_claims(iss="https://evil.example"), "invalid_token"),
-        ("no issuer", APP_TYP, without(app_access_claims(), "iss"), "invalid_token"),
-        ("expired", APP_TYP, app_access_claims(exp=int(time.time()) - 1), "token_expired"),
-        ("no expiry", APP_TYP, without(app_access_claims(), "exp"), "invalid_token"),
-        ("at+jwt with authgate's own purpose", APP_TYP, app_access_claims(purpose="access"), "invalid_token"),
-        ("authgate's own token as at+jwt", APP_TYP, access_claims(aud=APP_ID), "invalid_token"),
-        ("an app's purpose under typ JWT", "JWT", app_access_claims(), "invalid_token"),
-        ("an app's purpose with no typ", None, app_access_claims(), "invalid_token"),
-        ("another purpose", APP_TYP, app_access_claims(purpose="mfa"), "invalid_token"),
-        ("no purpose", APP_TYP, without(app_access_claims(), "purpose"), "invalid_token"),
-        ("no client_id", APP_TYP, without(app_access_claims(), "client_id"), "invalid_token"),
-        ("an empty client_id", APP_TYP, app_access_claims(client_id=""), "invalid_token"),
-        ("a client_id that is no string", APP_TYP, app_access_claims(client_id=7), "invalid_token"),
-        ("no scope", APP_TYP, without(app_access_claims(), "scope"), "invalid_token"),
-        ("a scope that is a list", APP_TYP, app_access_claims(scope=["billing:read"]), "invalid_token"),
-        ("no subject", APP_TYP, without(app_access_claims(), "sub"), "invalid_token"),
-        ("a role that is no string", APP_TYP, app_access_claims(role=["admin"]), "invalid_token"),
-        ("caps that are no list", APP_TYP, app_access_claims(caps="*"), "invalid_token"),
+        ("another app's audience", APP_TYP, lambda: app_access_claims(aud="app-other"), "invalid_token"),
+        ("authgate's own audience", APP_TYP, lambda: app_access_claims(aud="authgate"), "invalid_token"),
+        ("no audience", APP_TYP, lambda: without(app_access_claims(), "aud"), "invalid_token"),
+        ("another issuer", APP_TYP, lambda: app_access_claims(iss="https://evil.example"), "invalid_token"),
+        ("no issuer", APP_TYP, lambda: without(app_access_claims(), "iss"), "invalid_token"),
+        ("expired", APP_TYP, lambda: app_access_claims(exp=int(time.time()) - 1), "token_expired"),
+        ("no expiry", APP_TYP, lambda: without(app_access_claims(), "exp"), "invalid_token"),
+        ("at+jwt with authgate's own purpose", APP_TYP, lambda: app_access_claims(purpose="access"), "invalid_token"),
+        ("authgate's own token as at+jwt", APP_TYP, lambda: access_claims(aud=APP_ID), "invalid_token"),
+        ("an app's purpose under typ JWT", "JWT", lambda: app_access_claims(), "invalid_token"),
+        ("an app's purpose with no typ", None, lambda: app_access_claims(), "invalid_token"),
+        ("another purpose", APP_TYP, lambda: app_access_claims(purpose="mfa"), "invalid_token"),
+        ("no purpose", APP_TYP, lambda: without(app_access_claims(), "purpose"), "invalid_token"),
+        ("no client_id", APP_TYP, lambda: without(app_access_claims(), "client_id"), "invalid_token"),
+        ("an empty client_id", APP_TYP, lambda: app_access_claims(client_id=""), "invalid_token"),
+        ("a client_id that is no string", APP_TYP, lambda: app_access_claims(client_id=7), "invalid_token"),
+        ("no scope", APP_TYP, lambda: without(app_access_claims(), "scope"), "invalid_token"),
+        ("a scope that is a list", APP_TYP, lambda: app_access_claims(scope=["billing:read"]), "invalid_token"),
+        ("no subject", APP_TYP, lambda: without(app_access_claims(), "sub"), "invalid_token"),
+        ("a role that is no string", APP_TYP, lambda: app_access_claims(role=["admin"]), "invalid_token"),
+        ("caps that are no list", APP_TYP, lambda: app_access_claims(caps="*"), "invalid_token"),
     ],
 )
 async def test_app_tokens_are_checked(
-    authgate_stub: AuthgateStub, what: str, typ: str | None, claims: dict[str, Any], code: str
+    authgate_stub: AuthgateStub, what: str, typ: str | None, claims: Callable[[], dict[str, Any]], code: str
 ) -> None:
+    """The claims are made when the test runs (their times are read then, not at collection)."""
     key = make_key("RS256")
     authgate_stub.publish(key)
-    token = jwt.encode(claims, key.private, algorithm="RS256", headers={"kid": key.kid, "typ": typ})  # None: no typ
+    token = jwt.encode(claims(), key.private, algorithm="RS256", headers={"kid": key.kid, "typ": typ})  # None: no typ
     assert jwt.get_unverified_header(token).get("typ") == typ, what
     async with app_verifier(authgate_stub) as verifier:
         error = await refused(verifier, token)

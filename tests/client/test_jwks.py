@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import Callable
 
 import jwt
 import pytest
@@ -259,18 +260,19 @@ async def test_jwks_that_never_answered_fails_closed(authgate_stub: AuthgateStub
 @pytest.mark.parametrize(
     ("claims", "code"),
     [
-        (access_claims(exp=int(time.time()) - 1), "token_expired"),
-        (access_claims(aud="another-service"), "invalid_token"),
-        (access_claims(iss="https://evil.example"), "invalid_token"),
-        (access_claims(purpose="mfa"), "invalid_token"),
-        ({k: v for k, v in access_claims().items() if k != "sub"}, "invalid_token"),
-        (access_claims(caps="users:read"), "invalid_token"),
+        (lambda: access_claims(exp=int(time.time()) - 1), "token_expired"),
+        (lambda: access_claims(aud="another-service"), "invalid_token"),
+        (lambda: access_claims(iss="https://evil.example"), "invalid_token"),
+        (lambda: access_claims(purpose="mfa"), "invalid_token"),
+        (lambda: {k: v for k, v in access_claims().items() if k != "sub"}, "invalid_token"),
+        (lambda: access_claims(caps="users:read"), "invalid_token"),
     ],
 )
 async def test_claims_are_checked_in_jwks_mode(
-    authgate_stub: AuthgateStub, claims: dict[str, object], code: str
+    authgate_stub: AuthgateStub, claims: Callable[[], dict[str, object]], code: str
 ) -> None:
+    """The claims are made when the test runs (their times are read then, not at collection)."""
     key: SigningKey = make_key("EdDSA")
     authgate_stub.publish(key)
     async with verifier_for(authgate_stub) as verifier:
-        assert (await refused(verifier, key.sign(claims))).code == code
+        assert (await refused(verifier, key.sign(claims()))).code == code

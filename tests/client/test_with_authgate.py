@@ -75,8 +75,9 @@ async def test_the_documented_snippet_works_as_written(client: httpx.AsyncClient
 
 
 def refusals() -> list[tuple[str, Any]]:
-    """(what, how to make the Authorization header from a valid token) for tokens that must fail."""
-    now = int(time.time())
+    """(what, how to make the Authorization header from a valid token) for tokens that must fail.
+    Times are read when the header is made, not when the tests are collected: a run may reach
+    a test many minutes after collecting it."""
     return [
         ("missing", lambda t: {}),
         ("empty bearer", lambda t: {"Authorization": "Bearer "}),
@@ -110,7 +111,7 @@ def refusals() -> list[tuple[str, Any]]:
             ),
         ),
         ("alg none", lambda t: bearer(f"{NONE_HEADER}.{t.split('.')[1]}.")),
-        ("not yet valid", lambda t: bearer(resigned(t, nbf=now + 600))),
+        ("not yet valid", lambda t: bearer(resigned(t, nbf=int(time.time()) + 600))),
     ]
 
 
