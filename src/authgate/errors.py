@@ -203,6 +203,10 @@ def conflict(code: ErrorCode, field_name: str, message: str) -> AuthError:
     return problem(code, "Conflict", message, errors=[FieldError(field_name, message)])
 
 
+def unsupported_media_type(detail: str) -> AuthError:
+    return problem(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Unsupported media type", detail)
+
+
 def forbidden(detail: str = "You may not do this.") -> AuthError:
     return problem(ErrorCode.FORBIDDEN, "Forbidden", detail)
 

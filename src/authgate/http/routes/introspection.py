@@ -14,7 +14,13 @@ from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from authgate.errors import AuthError, ErrorCode, FieldError, invalid_client, problem, validation_failed
+from authgate.errors import (
+    AuthError,
+    FieldError,
+    invalid_client,
+    unsupported_media_type,
+    validation_failed,
+)
 from authgate.http.client_auth import basic_credentials
 from authgate.http.deps import RuntimeDep
 from authgate.http.forms import FORM_TYPE, RepeatedField, UnreadableForm, form_fields, media_type
@@ -66,11 +72,7 @@ async def _read(request: Request) -> IntrospectIn:
             return IntrospectIn.model_validate_json(body or b"{}")
     except ValidationError as exc:
         raise RequestValidationError(exc.errors()) from None
-    raise problem(
-        ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-        "Unsupported media type",
-        f"Send the body as {FORM_TYPE} or application/json.",
-    )
+    raise unsupported_media_type(f"Send the body as {FORM_TYPE} or application/json.")
 
 
 async def _authenticate(request: Request, rt: Runtime, body: IntrospectIn) -> None:

@@ -270,6 +270,17 @@ async def verify_contact(rt: Parts, check: CodeCheck, caller: User | None, ctx: 
     return user
 
 
+async def send_to_factor(rt: Parts, *, user: User) -> str | None:
+    """Send a code where the account's one-time-code factor sends them (a second step, a
+    re-authentication, turning the factor off); its channel, or None when the factor is off."""
+    async with rt.read() as db:
+        factor = await mfa_repo.get_code_factor(db, user_id=user.id)
+    if factor is None:
+        return None
+    await send_code(rt, channel=factor.channel, purpose=MFA, destination=None, caller=user)
+    return factor.channel
+
+
 async def send_for_challenge(rt: Parts, *, mfa_token: str) -> None:
     """Send the code of the account's one-time-code factor for a pending second step (the
     hosted second-step page's "Send a code"); spends no try of the mfaToken."""
@@ -278,7 +289,5 @@ async def send_for_challenge(rt: Parts, *, mfa_token: str) -> None:
         if pending is None or pending.user_id is None or pending.attempts >= pending.max_attempts:
             raise challenge_refused()
         user = await user_repo.get(db, user_id=pending.user_id)
-        factor = await mfa_repo.get_code_factor(db, user_id=pending.user_id)
-    if user is None or factor is None:
+    if user is None or await send_to_factor(rt, user=user) is None:
         raise challenge_refused()
-    await send_code(rt, channel=factor.channel, purpose=MFA, destination=None, caller=user)

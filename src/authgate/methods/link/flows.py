@@ -28,7 +28,7 @@ from authgate.security.redirects import UnsafeRedirect, check_redirect
 from authgate.signin import code_exchange, gate, one_time
 from authgate.signin.address import prove_address
 from authgate.signin.sessions import LoginResult, revoke_user_sessions
-from authgate.storage.models import User, utcnow
+from authgate.storage.models import OneTimeSecret, User, utcnow
 from authgate.storage.models.one_time import (
     CODE_EXCHANGE,
     CODE_LOGIN,
@@ -324,24 +324,24 @@ async def sign_in_with_link(rt: Parts, *, token: str, ctx: RequestContext) -> Ma
     return MagicSignIn(result=await gate.finish(rt, outcome), redirect_to=redirect_to)
 
 
-async def magic_link_target(rt: Parts, *, token: str) -> str | None:
-    """Where a live magic link leads once used (its `return_to`), read without using it up."""
+async def _live_magic_link(rt: Parts, token: str) -> OneTimeSecret | None:
+    """A live magic link, read without using it up (None: malformed, unknown, used or expired)."""
     try:
         token_digest = _token_digest(token)
     except AuthError:
         return None
     async with rt.read() as db:
-        found = await one_time_repo.peek(db, purpose=MAGIC_LINK, digest=token_digest, now=utcnow())
+        return await one_time_repo.peek(db, purpose=MAGIC_LINK, digest=token_digest, now=utcnow())
+
+
+async def magic_link_target(rt: Parts, *, token: str) -> str | None:
+    """Where a live magic link leads once used (its `return_to`)."""
+    found = await _live_magic_link(rt, token)
     return still_allowed(rt, found.redirect_to) if found is not None else None
 
 
 async def opens_in_app(rt: Parts, *, token: str) -> bool:
     """Whether a live magic link was asked for with a code challenge (a native app's, which
-    keeps its API route). Reads without using it up."""
-    try:
-        token_digest = _token_digest(token)
-    except AuthError:
-        return False
-    async with rt.read() as db:
-        found = await one_time_repo.peek(db, purpose=MAGIC_LINK, digest=token_digest, now=utcnow())
+    keeps its API route)."""
+    found = await _live_magic_link(rt, token)
     return found is not None and found.data is not None

@@ -373,14 +373,6 @@ def _code_page(page: Page, *, sent: str | None, status: int = 200, errors: FormE
     )
 
 
-async def _send_own_code(form: Form, channel: str) -> None:
-    """A code to the caller's own address or phone, under `POST /otp/send`'s limits."""
-    page = form.page
-    await limit(page.rt, page.ctx, "otp_send", form.fields)
-    caller = form.viewer.user
-    await code_flows.send_code(page.rt, channel=channel, purpose=code_flows.MFA, destination=None, caller=caller)
-
-
 @router.get(CODE_FACTOR)
 async def code_factor_form(page: AccountPage) -> Response:
     """Codes by email or SMS: send one, then enter it. A proof of identity comes first, so the
@@ -401,7 +393,9 @@ async def code_factor_send(form: AccountForm) -> Response:
     try:
         if channel not in _channels(page):
             raise validation_failed(FieldError("channel", N_("Choose where the codes go.")))
-        await _send_own_code(form, channel)
+        await limit(page.rt, page.ctx, "otp_send", form.fields)  # as POST /otp/send
+        caller = form.viewer.user
+        await code_flows.send_code(page.rt, channel=channel, purpose=code_flows.MFA, destination=None, caller=caller)
     except AuthError as exc:
         errors = errors_of(exc, on_form=frozenset({"channel"}))
         return _code_page(page, sent=None, status=errors.status, errors=errors)
@@ -450,14 +444,14 @@ async def code_factor_disable_form(page: AccountPage) -> Response:
 async def code_factor_disable_send(form: AccountForm) -> Response:
     """A code for turning the factor off, sent where the factor sends its codes."""
     page = form.page
-    state = await second_factors.factor_state(page.rt, user_id=form.viewer.user_id)
-    if state.code_channel is None:
-        return page.redirect("/ui/account/mfa")
     try:
-        await _send_own_code(form, state.code_channel)
+        await limit(page.rt, page.ctx, "otp_send", form.fields)  # as POST /otp/send
+        channel = await code_flows.send_to_factor(page.rt, user=form.viewer.user)
     except AuthError as exc:
         errors = errors_of(exc, on_form=frozenset())
         return _code_off_page(page, status=errors.status, errors=errors)
+    if channel is None:  # turned off meanwhile
+        return page.redirect("/ui/account/mfa")
     return page.redirect(CODE_FACTOR_OFF, notice="code_sent")
 
 

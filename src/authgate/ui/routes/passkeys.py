@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from authgate.errors import AuthError, ErrorCode, FieldError, forbidden, invalid_token, problem, said, validation_failed
+from authgate.errors import (
+    AuthError,
+    FieldError,
+    forbidden,
+    invalid_token,
+    said,
+    unsupported_media_type,
+    validation_failed,
+)
 from authgate.http.abuse import limit
 from authgate.http.cookies import MFA_COOKIE, pending_step
 from authgate.http.forms import FORM_TYPE
@@ -50,8 +58,7 @@ async def options(request: Request, page: PageDep) -> Response:
     try:
         fields = await read_form(request)
     except NotAForm:
-        wrong = problem(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "Unsupported media type", f"Send {FORM_TYPE}.")
-        return page.finish(from_auth_error(wrong))
+        return page.finish(from_auth_error(unsupported_media_type(f"Send {FORM_TYPE}.")))
     except BadForm:
         fields = {}
     try:

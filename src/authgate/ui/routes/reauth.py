@@ -53,10 +53,7 @@ async def _send_code(page: Page, target: str | None) -> Response:
     """Send a code to the account's one-time-code factor (the page's "Send a code"), then show
     the form again, with `return_to` kept."""
     assert page.viewer is not None
-    user = page.viewer.user
-    channel = (await second_factors.factor_state(page.rt, user_id=user.id)).code_channel
-    if channel is not None:
-        await code_flows.send_code(page.rt, channel=channel, purpose=code_flows.MFA, destination=None, caller=user)
+    channel = await code_flows.send_to_factor(page.rt, user=page.viewer.user)
     back = "/ui/reauth" + (f"?{urlencode({'return_to': target})}" if target else "")
     return page.redirect(back, notice="code_sent" if channel is not None else None)
 
