@@ -5,6 +5,7 @@ to sign in and to re-authenticate."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from typing import Any
@@ -13,6 +14,7 @@ import httpx
 import pytest
 
 from tests.support.app import ClientFactory
+from tests.support.audit import auditor, logs
 from tests.support.http import STRONG_PASSWORD, bearer, from_address, register, set_cookies
 from tests.support.mail import Mailbox, code_in, mail_code
 from tests.support.mfa import Authenticator
@@ -377,6 +379,22 @@ async def test_codes_by_email_turned_on_and_off_from_the_pages(mclient: httpx.As
     assert location(ended) == "/ui/account/mfa?notice=code_factor_off"
     assert (await me(mclient))["mfaEnabled"] is False
     assert "Off" in (await view(mclient, "/ui/account/mfa")).text_of("factor-code")
+
+
+async def test_one_code_posted_twice_at_once_turns_codes_on_once(mclient: httpx.AsyncClient, mailbox: Mailbox) -> None:
+    """The code that turns the factor on is used once, under parallel posts of the same form."""
+    await signed_in(mclient)
+    sent = await send(mclient, "/ui/account/mfa/code/send", {"channel": "email"}, on="/ui/account/mfa/code")
+    entry = await view(mclient, location(sent))
+    code = mail_code(await mailbox.wait_for(EMAIL))
+    posts = [
+        post_form(mclient, "/ui/account/mfa/code", {"channel": "email", "code": code}, token=entry.csrf_token())
+        for _ in range(6)
+    ]
+    answers = await asyncio.gather(*posts)
+    assert sorted(a.status for a in answers) == [303] + [401] * 5, [a.status for a in answers]
+    trail = await logs(mclient, await auditor(mclient), type="mfa.enabled")
+    assert len(trail["items"]) == 1
 
 
 async def test_codes_by_sms_go_to_the_accounts_own_phone(
